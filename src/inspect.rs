@@ -1,0 +1,226 @@
+//! `kpr-bridge inspect`: read an extract, map it, and count what it holds — the first look an
+//! operator takes at a new EPJ export, before any checks or sending.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use chrono::NaiveDate;
+
+use crate::mapping::{Mapping, Resolution};
+use crate::model::service_codes::year_bounds;
+use crate::model::{
+    Assessment, AttributeKind, Decision, Diagnosis, Person, PersonAttribute, Service, ServiceCode,
+};
+use crate::source::{ExtractSummary, Problem, RecordSink, read_extract};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DecisionCounts {
+    pub granted: u64,
+    pub refused: u64,
+}
+
+#[derive(Debug)]
+pub struct Inspection {
+    pub year: i32,
+    pub extract: ExtractSummary,
+    pub per_code: BTreeMap<ServiceCode, DecisionCounts>,
+    /// Services whose local type maps to a person attribute.
+    pub as_attribute: BTreeMap<AttributeKind, u64>,
+    /// Local types mapped to nothing: count and the mapping's reason.
+    pub ignored: BTreeMap<String, (u64, String)>,
+    pub unmapped: BTreeMap<String, u64>,
+}
+
+impl Inspection {
+    /// 0 clean, 1 problems or unmapped types, 2 an unusable file.
+    pub fn exit_code(&self) -> u8 {
+        if self.extract.unusable() {
+            2
+        } else if !self.extract.problems.is_empty() || !self.unmapped.is_empty() {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// Reads and maps the extract in `dir` for reporting year `year`.
+pub fn inspect(dir: &Path, mapping: &Mapping, year: i32) -> Result<Inspection, Problem> {
+    let mut counter = Counter {
+        mapping,
+        period: year_bounds(year),
+        per_code: BTreeMap::new(),
+        as_attribute: BTreeMap::new(),
+        ignored: BTreeMap::new(),
+        unmapped: BTreeMap::new(),
+    };
+    let extract = read_extract(dir, &mut counter)?;
+    Ok(Inspection {
+        year,
+        extract,
+        per_code: counter.per_code,
+        as_attribute: counter.as_attribute,
+        ignored: counter.ignored,
+        unmapped: counter.unmapped,
+    })
+}
+
+struct Counter<'m> {
+    mapping: &'m Mapping,
+    period: (NaiveDate, NaiveDate),
+    per_code: BTreeMap<ServiceCode, DecisionCounts>,
+    as_attribute: BTreeMap<AttributeKind, u64>,
+    ignored: BTreeMap<String, (u64, String)>,
+    unmapped: BTreeMap<String, u64>,
+}
+
+impl RecordSink for Counter<'_> {
+    fn person(&mut self, _: Person) {}
+
+    fn service(&mut self, service: Service) {
+        // The rule in force when the service is reported: its start, clamped to the period.
+        let (first, last) = self.period;
+        let day = service
+            .start
+            .or(service.decided_on)
+            .unwrap_or(first)
+            .clamp(first, last);
+        match self.mapping.resolve(&service.local_type, day) {
+            Resolution::Service(code) => {
+                let counts = self.per_code.entry(code).or_default();
+                match service.decision {
+                    Decision::Granted => counts.granted += 1,
+                    Decision::Refused => counts.refused += 1,
+                }
+            }
+            Resolution::Attribute(kind) => *self.as_attribute.entry(kind).or_default() += 1,
+            Resolution::Ignored(reason) => {
+                let entry = self
+                    .ignored
+                    .entry(service.local_type)
+                    .or_insert((0, reason.to_string()));
+                entry.0 += 1;
+            }
+            Resolution::Unmapped => *self.unmapped.entry(service.local_type).or_default() += 1,
+        }
+    }
+
+    fn assessment(&mut self, _: Assessment) {}
+    fn diagnosis(&mut self, _: Diagnosis) {}
+    fn attribute(&mut self, _: PersonAttribute) {}
+}
+
+/// The report an operator reads; `max_problems` caps the problem lines shown.
+pub fn render(
+    inspection: &Inspection,
+    dir: &Path,
+    mapping: &Mapping,
+    max_problems: usize,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Extract {}", dir.display());
+    for file in &inspection.extract.files {
+        let state = match file.encoding {
+            Some(encoding) => format!("{} records ({encoding})", thousands(file.records)),
+            None => "not read".to_string(),
+        };
+        let _ = writeln!(out, "  {:<16} {state}", file.file);
+    }
+    let _ = writeln!(
+        out,
+        "\nNational service codes in {} (mapping {})",
+        inspection.year,
+        mapping.file().display()
+    );
+    let _ = writeln!(
+        out,
+        "  {:<6} {:<58} {:>10} {:>10}",
+        "code", "service", "granted", "refused"
+    );
+    let mut total = DecisionCounts::default();
+    for (code, counts) in &inspection.per_code {
+        let name = code.info().map_or("", |i| i.name);
+        let _ = writeln!(
+            out,
+            "  {:<6} {:<58} {:>10} {:>10}",
+            code.to_string(),
+            name,
+            thousands(counts.granted),
+            thousands(counts.refused)
+        );
+        total.granted += counts.granted;
+        total.refused += counts.refused;
+    }
+    let _ = writeln!(
+        out,
+        "  {:<6} {:<58} {:>10} {:>10}",
+        "",
+        "total",
+        thousands(total.granted),
+        thousands(total.refused)
+    );
+    if !inspection.as_attribute.is_empty() {
+        let _ = writeln!(out, "\nLocal types reported as person attributes");
+        for (kind, count) in &inspection.as_attribute {
+            let _ = writeln!(out, "  {kind:<30} {:>10}", thousands(*count));
+        }
+    }
+    if !inspection.ignored.is_empty() {
+        let _ = writeln!(out, "\nLocal types not reported, by the mapping");
+        for (local_type, (count, reason)) in &inspection.ignored {
+            let _ = writeln!(
+                out,
+                "  {local_type:<20} {:>10}  {reason}",
+                thousands(*count)
+            );
+        }
+    }
+    if !inspection.unmapped.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nUnmapped local types: add a rule for each to {}",
+            mapping.file().display()
+        );
+        for (local_type, count) in &inspection.unmapped {
+            let _ = writeln!(out, "  {local_type:<20} {:>10} services", thousands(*count));
+        }
+    }
+    let problems = &inspection.extract.problems;
+    if problems.is_empty() {
+        let _ = writeln!(out, "\nNo problems in the extract.");
+    } else {
+        let _ = writeln!(out, "\nProblems: {}", thousands(problems.total()));
+        for problem in problems.kept().iter().take(max_problems) {
+            let _ = writeln!(out, "  {problem}");
+        }
+        let shown = problems.kept().len().min(max_problems) as u64;
+        if problems.total() > shown {
+            let _ = writeln!(out, "  … and {} more", thousands(problems.total() - shown));
+        }
+    }
+    out
+}
+
+/// 1234567 → "1 234 567", as Norwegian readers write it.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(1_234_567), "1 234 567");
+    }
+}

@@ -1,0 +1,115 @@
+//! The functional assessment (bistandsbehov): its variables and the 1–5, 9 scale.
+//!
+//! The variable list of IPLOS 3.7 is not public in any copy found, so the compiled-in list
+//! (the commonly known 17) can be extended by configuration, and an unknown variable is kept
+//! and reported by the checks rather than dropped.
+
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+
+use super::municipalities::compiled;
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Variable {
+    /// The code an extract writes in its `variable` column.
+    pub code: String,
+    /// The Norwegian name, which extracts may also use.
+    pub name: String,
+    pub group: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct AssessmentVariables {
+    variables: Vec<Variable>,
+}
+
+static BUILTIN: LazyLock<AssessmentVariables> = LazyLock::new(|| AssessmentVariables {
+    variables: compiled(include_str!("data/assessment_variables.csv")).collect(),
+});
+
+impl AssessmentVariables {
+    pub fn builtin() -> &'static AssessmentVariables {
+        &BUILTIN
+    }
+
+    /// The built-in list plus variables a configuration adds (codes already known are kept once).
+    pub fn extended(extra: impl IntoIterator<Item = Variable>) -> AssessmentVariables {
+        let mut variables = BUILTIN.variables.clone();
+        for variable in extra {
+            if variables.iter().all(|v| v.code != variable.code) {
+                variables.push(variable);
+            }
+        }
+        AssessmentVariables { variables }
+    }
+
+    pub fn all(&self) -> &[Variable] {
+        &self.variables
+    }
+
+    /// Finds a variable by code or by Norwegian name, ignoring case.
+    pub fn find(&self, code_or_name: &str) -> Option<&Variable> {
+        let wanted = code_or_name.trim();
+        self.variables.iter().find(|v| {
+            v.code.eq_ignore_ascii_case(wanted) || v.name.to_lowercase() == wanted.to_lowercase()
+        })
+    }
+}
+
+/// One step of the scale, with Helsedirektoratet's wording.
+#[derive(Debug, Deserialize)]
+pub struct ScaleStep {
+    #[serde(rename = "skar")]
+    pub score: u8,
+    #[serde(rename = "betydning_kort")]
+    pub meaning: String,
+}
+
+static SCALE: LazyLock<Vec<ScaleStep>> =
+    LazyLock::new(|| compiled(include_str!("data/iplos_skala.csv")).collect());
+
+pub fn scale() -> &'static [ScaleStep] {
+    &SCALE
+}
+
+/// 1 (no need) to 5 (full need), and 9 (not relevant).
+pub fn is_valid_score(score: u8) -> bool {
+    scale().iter().any(|step| step.score == score)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_list() {
+        let vars = AssessmentVariables::builtin();
+        assert_eq!(vars.all().len(), 17);
+        assert_eq!(vars.find("hukommelse").unwrap().name, "Hukommelse");
+        assert_eq!(
+            vars.find("Bevege seg innendørs").unwrap().code,
+            "bevege_innendors"
+        );
+        assert!(vars.find("flying").is_none());
+    }
+
+    #[test]
+    fn configuration_extends_the_list() {
+        let extra = Variable {
+            code: "psykisk_helse".into(),
+            name: "Psykisk helse".into(),
+            group: "x".into(),
+        };
+        let vars = AssessmentVariables::extended([extra.clone(), extra]);
+        assert_eq!(vars.all().len(), 18);
+        assert!(vars.find("psykisk_helse").is_some());
+    }
+
+    #[test]
+    fn scale_is_1_to_5_and_9() {
+        let valid: Vec<u8> = (0..=10).filter(|s| is_valid_score(*s)).collect();
+        assert_eq!(valid, [1, 2, 3, 4, 5, 9]);
+        assert!(scale()[0].meaning.starts_with("Utgjør ingen problemer"));
+    }
+}

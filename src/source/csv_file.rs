@@ -1,0 +1,495 @@
+//! One semicolon-separated file of an extract, read row by row.
+//!
+//! It decides the encoding from the first 64 KiB (UTF-8 with or without BOM, else
+//! Windows-1252, which many Norwegian systems still write), refuses binary and UTF-16 files,
+//! stops at a line longer than [`MAX_LINE_BYTES`] instead of buffering it, and hands out rows
+//! whose fields are already decoded text. Rows with the wrong number of fields become
+//! problems; the file goes on.
+
+use std::fs::File;
+use std::io::{self, Chain, Cursor, Read};
+use std::ops::Range;
+use std::path::Path;
+
+use encoding_rs::WINDOWS_1252;
+
+use super::problem::{Problem, Problems};
+
+/// No field of an EPJ extract needs more; a longer line means the file is not what it claims.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+const SNIFF_BYTES: u64 = 64 * 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextEncoding {
+    Utf8,
+    Utf8WithBom,
+    Windows1252,
+}
+
+impl std::fmt::Display for TextEncoding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TextEncoding::Utf8 => "UTF-8",
+            TextEncoding::Utf8WithBom => "UTF-8 with BOM",
+            TextEncoding::Windows1252 => "Windows-1252",
+        })
+    }
+}
+
+pub struct CsvFile {
+    name: String,
+    encoding: TextEncoding,
+    reader: csv::Reader<LineLimited<Chain<Cursor<Vec<u8>>, File>>>,
+    /// For each wanted column, its position in the file, if the header has it.
+    positions: Vec<Option<usize>>,
+    header_len: usize,
+    record: csv::ByteRecord,
+    text: String,
+    ranges: Vec<Range<usize>>,
+    finished: bool,
+}
+
+/// A well-formed row: every field decoded, addressed by the wanted column's index.
+pub struct Row<'a> {
+    pub line: u64,
+    text: &'a str,
+    ranges: &'a [Range<usize>],
+    positions: &'a [Option<usize>],
+}
+
+impl Row<'_> {
+    /// The trimmed value of wanted column `column`; empty when the file lacks the column.
+    pub fn get(&self, column: usize) -> &str {
+        self.positions[column]
+            .and_then(|pos| self.ranges.get(pos))
+            .and_then(|range| self.text.get(range.clone()))
+            .map_or("", str::trim)
+    }
+}
+
+impl CsvFile {
+    /// Opens `path` and checks its header. `columns` are the columns the caller will ask for,
+    /// `required` the ones the file must have. Any error is a fatal problem for this file.
+    pub fn open(path: &Path, columns: &[&str], required: &[&str]) -> Result<CsvFile, Problem> {
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let cannot_read = |e: io::Error| {
+            Problem::file(
+                &name,
+                format!("cannot be read: {e}"),
+                "check that the file exists and that the kpr-bridge user may read it",
+            )
+        };
+        let mut file = File::open(path).map_err(cannot_read)?;
+        let mut prefix = Vec::with_capacity(SNIFF_BYTES as usize);
+        (&mut file)
+            .take(SNIFF_BYTES)
+            .read_to_end(&mut prefix)
+            .map_err(cannot_read)?;
+        let encoding = sniff_encoding(&name, &prefix)?;
+        if encoding == TextEncoding::Utf8WithBom {
+            prefix.drain(..3);
+        }
+
+        let reader = csv::ReaderBuilder::new()
+            .delimiter(b';')
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(LineLimited::new(Cursor::new(prefix).chain(file)));
+        let mut file = CsvFile {
+            name,
+            encoding,
+            reader,
+            positions: Vec::new(),
+            header_len: 0,
+            record: csv::ByteRecord::new(),
+            text: String::new(),
+            ranges: Vec::new(),
+            finished: false,
+        };
+        file.read_header(columns, required)?;
+        Ok(file)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn encoding(&self) -> TextEncoding {
+        self.encoding
+    }
+
+    /// Whether the header has wanted column `column`.
+    pub fn has_column(&self, column: usize) -> bool {
+        self.positions[column].is_some()
+    }
+
+    fn read_header(&mut self, columns: &[&str], required: &[&str]) -> Result<(), Problem> {
+        let mut problems = Problems::default();
+        let read = self.read_record(&mut problems);
+        if let Some(problem) = problems.kept().first() {
+            return Err(problem.clone());
+        }
+        if !read {
+            return Err(Problem::file(
+                &self.name,
+                "has no header row",
+                format!(
+                    "the first line must name the columns: {}",
+                    required.join(";")
+                ),
+            ));
+        }
+        let header: Vec<String> = (0..self.ranges.len())
+            .map(|i| self.field(i).trim().trim_matches('"').to_lowercase())
+            .collect();
+        if header.len() == 1 {
+            let raw = &header[0];
+            if let Some(sep) = [',', '\t', '|'].into_iter().find(|c| raw.contains(*c)) {
+                let sep_name = if sep == '\t' {
+                    "tab".to_string()
+                } else {
+                    format!("'{sep}'")
+                };
+                return Err(Problem::file(
+                    &self.name,
+                    format!("is separated by {sep_name}, not by ';'"),
+                    "export the file with ';' as the separator (see docs/export-format.md)",
+                )
+                .with_line(1));
+            }
+        }
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|c| !header.iter().any(|h| h == c))
+            .collect();
+        if !missing.is_empty() {
+            return Err(Problem::file(
+                &self.name,
+                format!(
+                    "lacks the column{} {} (the header has: {})",
+                    if missing.len() == 1 { "" } else { "s" },
+                    missing.join(", "),
+                    header
+                        .iter()
+                        .map(|h| super::problem::shown_value(h))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                format!(
+                    "the header must name these columns, separated by ';': {}",
+                    required.join(";")
+                ),
+            )
+            .with_line(1));
+        }
+        self.positions = columns
+            .iter()
+            .map(|c| header.iter().position(|h| h == c))
+            .collect();
+        self.header_len = header.len();
+        Ok(())
+    }
+
+    /// The next well-formed row, or `None` at the end of the file or after a fatal problem.
+    /// Malformed rows are reported to `problems` and skipped.
+    pub fn next_row(&mut self, problems: &mut Problems) -> Option<Row<'_>> {
+        loop {
+            if !self.read_record(problems) {
+                return None;
+            }
+            let line = self.line();
+            let fields = self.ranges.len();
+            let extra_are_empty =
+                (self.header_len..fields).all(|i| self.field(i).trim().is_empty());
+            if fields < self.header_len {
+                problems.push(Problem::row(
+                    &self.name,
+                    line,
+                    format!("has {fields} fields, the header has {}", self.header_len),
+                    "the line is cut short (a truncated file?) or a value holds a line break \
+                     without quotes; export the file again",
+                ));
+                continue;
+            }
+            if fields > self.header_len && !extra_are_empty {
+                problems.push(Problem::row(
+                    &self.name,
+                    line,
+                    format!("has {fields} fields, the header has {}", self.header_len),
+                    "a value holds ';' without quotes; quote such values or remove the ';'",
+                ));
+                continue;
+            }
+            return Some(Row {
+                line,
+                text: &self.text,
+                ranges: &self.ranges,
+                positions: &self.positions,
+            });
+        }
+    }
+
+    fn line(&self) -> u64 {
+        self.record.position().map_or(0, |p| p.line())
+    }
+
+    fn field(&self, i: usize) -> &str {
+        self.ranges
+            .get(i)
+            .and_then(|r| self.text.get(r.clone()))
+            .unwrap_or("")
+    }
+
+    /// Reads and decodes the next record into `text`/`ranges`. False at the end or on a
+    /// fatal problem, which it reports.
+    fn read_record(&mut self, problems: &mut Problems) -> bool {
+        if self.finished {
+            return false;
+        }
+        match self.reader.read_byte_record(&mut self.record) {
+            Ok(true) => {}
+            Ok(false) => {
+                self.finished = true;
+                return false;
+            }
+            Err(error) => {
+                self.finished = true;
+                problems.push(self.read_error(error));
+                return false;
+            }
+        }
+        self.text.clear();
+        self.ranges.clear();
+        let utf8 = self.encoding != TextEncoding::Windows1252;
+        if utf8 && std::str::from_utf8(self.record.as_slice()).is_ok() {
+            for field in &self.record {
+                let start = self.text.len();
+                // Validated as a whole above; a field cut inside a character becomes empty.
+                self.text.push_str(std::str::from_utf8(field).unwrap_or(""));
+                self.ranges.push(start..self.text.len());
+            }
+        } else {
+            if utf8 {
+                problems.push(Problem::row(
+                    &self.name,
+                    self.line(),
+                    "is not valid UTF-8, though the file begins as UTF-8; read as Windows-1252",
+                    "check æ, ø and å on this line, and save the whole file in one encoding",
+                ));
+            }
+            for field in &self.record {
+                let start = self.text.len();
+                self.text
+                    .push_str(&WINDOWS_1252.decode_without_bom_handling(field).0);
+                self.ranges.push(start..self.text.len());
+            }
+        }
+        true
+    }
+
+    fn read_error(&self, error: csv::Error) -> Problem {
+        if let csv::ErrorKind::Io(io_error) = error.kind()
+            && let Some(LineTooLong { line }) = io_error.get_ref().and_then(|e| e.downcast_ref())
+        {
+            return Problem::file(
+                &self.name,
+                format!(
+                    "line {line} is longer than {} MiB without a line break; reading stopped \
+                     there, rows before it were read",
+                    MAX_LINE_BYTES >> 20
+                ),
+                "the file is damaged or not a line-based export; export it again",
+            )
+            .with_line(*line);
+        }
+        Problem::file(
+            &self.name,
+            format!("reading stopped after line {}: {error}", self.line()),
+            "check the disk and the file, then export it again",
+        )
+    }
+}
+
+impl Problem {
+    fn with_line(mut self, line: u64) -> Problem {
+        self.line = Some(line);
+        self
+    }
+}
+
+fn sniff_encoding(name: &str, prefix: &[u8]) -> Result<TextEncoding, Problem> {
+    if prefix.is_empty() {
+        return Err(Problem::file(
+            name,
+            "is empty (0 bytes)",
+            "the file needs at least its header row; export it again",
+        ));
+    }
+    if prefix.starts_with(&[0xFF, 0xFE]) || prefix.starts_with(&[0xFE, 0xFF]) {
+        return Err(Problem::file(
+            name,
+            "is encoded as UTF-16",
+            "save it as UTF-8 or Windows-1252",
+        ));
+    }
+    let controls = prefix
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C))
+        .count();
+    if prefix.contains(&0) || controls * 100 > prefix.len() {
+        return Err(Problem::file(
+            name,
+            "is not a text file (it holds binary data)",
+            "put the EPJ's semicolon-separated text export here, not another file",
+        ));
+    }
+    if prefix.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        return Ok(TextEncoding::Utf8WithBom);
+    }
+    match std::str::from_utf8(prefix) {
+        Ok(_) => Ok(TextEncoding::Utf8),
+        // Only the last character is cut by the 64 KiB window: still UTF-8.
+        Err(e) if e.error_len().is_none() => Ok(TextEncoding::Utf8),
+        Err(_) => Ok(TextEncoding::Windows1252),
+    }
+}
+
+/// The payload of the I/O error that stops a too-long line.
+#[derive(Debug)]
+struct LineTooLong {
+    line: u64,
+}
+
+impl std::fmt::Display for LineTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "line {} is longer than {} bytes",
+            self.line, MAX_LINE_BYTES
+        )
+    }
+}
+
+impl std::error::Error for LineTooLong {}
+
+/// Passes bytes through, failing once a line grows past [`MAX_LINE_BYTES`], so that a file
+/// without line breaks is never buffered whole.
+struct LineLimited<R> {
+    inner: R,
+    newlines: u64,
+    since_newline: usize,
+}
+
+impl<R> LineLimited<R> {
+    fn new(inner: R) -> Self {
+        LineLimited {
+            inner,
+            newlines: 0,
+            since_newline: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for LineLimited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let chunk = &buf[..n];
+        match chunk.iter().rposition(|&b| b == b'\n') {
+            Some(last) => {
+                self.newlines += chunk.iter().filter(|&&b| b == b'\n').count() as u64;
+                self.since_newline = n - last - 1;
+            }
+            None => self.since_newline += n,
+        }
+        if self.since_newline > MAX_LINE_BYTES {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                LineTooLong {
+                    line: self.newlines + 1,
+                },
+            ));
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(content: &[u8]) -> (tempfile::TempDir, Result<CsvFile, Problem>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, content).unwrap();
+        let file = CsvFile::open(&path, &["a", "b"], &["a"]);
+        (dir, file)
+    }
+
+    fn rows(content: &[u8]) -> (Vec<(u64, String, String)>, Problems) {
+        let (_dir, file) = open(content);
+        let mut file = file.unwrap();
+        let mut problems = Problems::default();
+        let mut out = Vec::new();
+        while let Some(row) = file.next_row(&mut problems) {
+            out.push((row.line, row.get(0).to_string(), row.get(1).to_string()));
+        }
+        (out, problems)
+    }
+
+    #[test]
+    fn reads_utf8_with_and_without_bom_and_windows_1252() {
+        let expected = vec![(2, "Bjørn".to_string(), "Åse".to_string())];
+        assert_eq!(rows("a;b\nBjørn;Åse\n".as_bytes()).0, expected);
+        assert_eq!(rows("\u{feff}a;b\nBjørn;Åse\n".as_bytes()).0, expected);
+        assert_eq!(rows(b"a;b\nBj\xf8rn;\xc5se\n").0, expected);
+    }
+
+    #[test]
+    fn column_order_is_free_and_extra_columns_are_ignored() {
+        let (rows, problems) = rows(b"x;B;A\n1;2;3\n");
+        assert_eq!(rows, vec![(2, "3".into(), "2".into())]);
+        assert!(problems.is_empty());
+    }
+
+    #[test]
+    fn wrong_field_counts_are_row_problems() {
+        let (rows, problems) = rows(b"a;b\n1;2\n3\n4;5;6\n7;8;\n9;10");
+        assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), [2, 5, 6]);
+        let lines: Vec<_> = problems.kept().iter().map(|p| p.line).collect();
+        assert_eq!(lines, [Some(3), Some(4)]);
+    }
+
+    #[test]
+    fn quoted_values_may_hold_separators_and_line_breaks() {
+        let (rows, problems) = rows(b"a;b\n\"x;y\";\"line\nbreak\"\nz;w\n");
+        assert!(problems.is_empty());
+        assert_eq!(rows[0].1, "x;y");
+        assert_eq!(rows[0].2, "line\nbreak");
+        assert_eq!(rows[1].0, 4);
+    }
+
+    #[test]
+    fn line_limit_stops_a_huge_line() {
+        let mut content = b"a;b\n1;2\n".to_vec();
+        content.extend(std::iter::repeat_n(b'x', MAX_LINE_BYTES + 10));
+        let (rows, problems) = rows(&content);
+        assert_eq!(rows.len(), 1);
+        let problem = &problems.kept()[0];
+        assert!(problem.fatal);
+        assert_eq!(problem.line, Some(3));
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_semicolon_csv() {
+        let what = |content: &[u8]| open(content).1.err().unwrap().what;
+        assert!(what(b"").contains("empty"));
+        assert!(what(b"\xff\xfea\0;\0b\0").contains("UTF-16"));
+        assert!(what(b"a;b\n\x00\x01\x02\x03").contains("binary"));
+        assert!(what(b"a,b\n1,2\n").contains("separated by ','"));
+        assert!(what(b"b;c\n1;2\n").contains("lacks the column a"));
+    }
+}
