@@ -170,22 +170,22 @@ mod tests {
         assert_eq!(validate("01010112378"), Err(IdentError::CheckDigit2));
         // 31 February with valid check digits.
         assert_eq!(
-            validate(&with_checks("310201123")),
+            validate(&with_checks("310201", 100)),
             Err(IdentError::BirthDate)
         );
         // Month 13 with valid check digits.
         assert_eq!(
-            validate(&with_checks("011301123")),
+            validate(&with_checks("011301", 100)),
             Err(IdentError::BirthDate)
         );
         // D-number and H-number at once.
         assert_eq!(
-            validate(&with_checks("414101123")),
+            validate(&with_checks("414101", 100)),
             Err(IdentError::BirthDate)
         );
-        // Individual number 600 cannot belong to year 45.
+        // Individual numbers 500–749 cannot belong to year 45.
         assert_eq!(
-            validate(&with_checks("010145600")),
+            validate(&with_checks("010145", 600)),
             Err(IdentError::BirthDate)
         );
     }
@@ -207,14 +207,16 @@ mod tests {
         assert_eq!(full_year(45, 600), None);
     }
 
-    fn with_checks(first_nine: &str) -> String {
-        (0..100)
-            .map(|k| format!("{first_nine}{k:02}"))
-            .find(|candidate| {
-                let digits: Vec<u32> = candidate.bytes().map(|b| u32::from(b - b'0')).collect();
-                check_digits(&digits[..9]) == Some((digits[9], digits[10]))
+    /// The first number with valid check digits for these six digits, trying individual
+    /// numbers from `individual` up (not every combination has check digits).
+    fn with_checks(six: &str, individual: u32) -> String {
+        (individual..individual + 100)
+            .find_map(|ind| {
+                let head = format!("{six}{ind:03}");
+                let digits: Vec<u32> = head.bytes().map(|b| u32::from(b - b'0')).collect();
+                check_digits(&digits).map(|(k1, k2)| format!("{head}{k1}{k2}"))
             })
-            .expect("some check digits exist for the test's digits")
+            .expect("check digits exist for one of 100 individual numbers")
     }
 
     proptest! {

@@ -350,11 +350,23 @@ fn sniff_encoding(name: &str, prefix: &[u8]) -> Result<TextEncoding, Problem> {
     if prefix.starts_with(&[0xEF, 0xBB, 0xBF]) {
         return Ok(TextEncoding::Utf8WithBom);
     }
-    match std::str::from_utf8(prefix) {
-        Ok(_) => Ok(TextEncoding::Utf8),
-        // Only the last character is cut by the 64 KiB window: still UTF-8.
-        Err(e) if e.error_len().is_none() => Ok(TextEncoding::Utf8),
-        Err(_) => Ok(TextEncoding::Windows1252),
+    // Weigh the evidence: multi-byte UTF-8 characters against invalid sequences. A UTF-8 file
+    // with a few Windows-1252 lines (two systems' exports joined) stays UTF-8, and those lines
+    // are decoded one by one; Windows-1252 text almost never forms valid UTF-8 by accident.
+    let (mut multibyte, mut invalid) = (0usize, 0usize);
+    let mut chunks = prefix.utf8_chunks().peekable();
+    while let Some(chunk) = chunks.next() {
+        multibyte += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        // An incomplete character at the very end is only cut by the 64 KiB window.
+        let cut_by_window = chunks.peek().is_none() && prefix.len() as u64 == SNIFF_BYTES;
+        if !chunk.invalid().is_empty() && !cut_by_window {
+            invalid += 1;
+        }
+    }
+    if invalid == 0 || multibyte > invalid {
+        Ok(TextEncoding::Utf8)
+    } else {
+        Ok(TextEncoding::Windows1252)
     }
 }
 
