@@ -1,1 +1,166 @@
-fn main() {}
+//! Reading and mapping a generated extract, against the floor: reading the same bytes and
+//! splitting them on ';' and newlines, with no decoding, parsing or checking.
+//!
+//!     cargo bench --bench read_extract -- --persons 1000000
+//!
+//! The extract is generated once into target/bench-data/ and reused. Each phase runs three
+//! times (warm page cache); the median time is reported, with the peak resident memory of the
+//! phase (VmHWM, reset between phases through /proc/self/clear_refs).
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use kpr_bridge::generate::{self, Options, OutputEncoding};
+use kpr_bridge::mapping::Mapping;
+
+const FILES: [&str; 5] = [
+    "persons.csv",
+    "services.csv",
+    "assessments.csv",
+    "diagnoses.csv",
+    "attributes.csv",
+];
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let persons: u64 = args
+        .iter()
+        .position(|a| a == "--persons")
+        .and_then(|i| args.get(i + 1))
+        .map_or(1_000_000, |n| n.parse().expect("--persons takes a number"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join(format!("target/bench-data/extract-{persons}-seed1"));
+    ensure_extract(&dir, persons);
+    let mapping =
+        Mapping::load(&root.join("mappings/sample-epj.toml")).expect("sample mapping loads");
+
+    let bytes: u64 = FILES
+        .iter()
+        .map(|f| std::fs::metadata(dir.join(f)).map_or(0, |m| m.len()))
+        .sum();
+    println!(
+        "extract: {persons} persons, {:.1} MB in {}",
+        bytes as f64 / 1e6,
+        dir.display()
+    );
+
+    let (floor_time, floor_peak, lines) = phase(|| floor(&dir));
+    let (read_time, read_peak, records) = phase(|| {
+        let inspection = kpr_bridge::inspect::inspect(&dir, &mapping, 2025).expect("extract reads");
+        assert!(
+            inspection.extract.problems.is_empty(),
+            "a generated extract reads cleanly"
+        );
+        inspection
+            .extract
+            .files
+            .iter()
+            .map(|f| f.records)
+            .sum::<u64>()
+    });
+
+    let rate = |count: u64, time: Duration| count as f64 / time.as_secs_f64();
+    println!(
+        "{:<28} {:>10} {:>14} {:>10} {:>12}",
+        "phase", "seconds", "rows/s", "MB/s", "peak MB"
+    );
+    for (name, time, rows, peak) in [
+        ("floor: read + split", floor_time, lines, floor_peak),
+        ("read + decode + map", read_time, records, read_peak),
+    ] {
+        println!(
+            "{name:<28} {:>10.3} {:>14.0} {:>10.0} {:>12.1}",
+            time.as_secs_f64(),
+            rate(rows, time),
+            bytes as f64 / 1e6 / time.as_secs_f64(),
+            peak as f64 / 1e6
+        );
+    }
+    println!(
+        "speed relative to the floor: {:.2} (goal: at least 0.50)",
+        floor_time.as_secs_f64() / read_time.as_secs_f64()
+    );
+}
+
+fn ensure_extract(dir: &Path, persons: u64) {
+    if dir.join("READY").exists() {
+        return;
+    }
+    eprintln!(
+        "generating {persons} persons into {} (once)…",
+        dir.display()
+    );
+    let options = Options {
+        persons,
+        seed: 1,
+        year: 2025,
+        municipality: "4601".into(),
+        encoding: OutputEncoding::Utf8,
+    };
+    generate::generate(dir, &options).expect("extract generates");
+}
+
+/// Runs `work` three times; the median time and the peak memory of the runs.
+fn phase(work: impl Fn() -> u64) -> (Duration, u64, u64) {
+    reset_peak_memory();
+    let mut times = Vec::new();
+    let mut result = 0;
+    for _ in 0..3 {
+        let start = Instant::now();
+        result = std::hint::black_box(work());
+        times.push(start.elapsed());
+    }
+    times.sort();
+    (times[1], peak_memory_bytes(), result)
+}
+
+/// The floor: every byte read, every field delimited, nothing decoded. Returns the line count.
+fn floor(dir: &Path) -> u64 {
+    let mut buffer = vec![0u8; 1 << 20];
+    let (mut lines, mut fields, mut field_bytes, mut current) = (0u64, 0u64, 0u64, 0u64);
+    for name in FILES {
+        let mut file = File::open(dir.join(name)).expect("extract file opens");
+        loop {
+            let n = file.read(&mut buffer).expect("extract file reads");
+            if n == 0 {
+                break;
+            }
+            for &byte in &buffer[..n] {
+                match byte {
+                    b';' | b'\n' => {
+                        fields += 1;
+                        field_bytes += current;
+                        current = 0;
+                        lines += u64::from(byte == b'\n');
+                    }
+                    _ => current += 1,
+                }
+            }
+        }
+    }
+    std::hint::black_box((fields, field_bytes));
+    lines
+}
+
+fn reset_peak_memory() {
+    // Linux: writing 5 resets the peak resident set size of this process.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn peak_memory_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| {
+                    l.split_whitespace()
+                        .nth(1)
+                        .and_then(|kb| kb.parse::<u64>().ok())
+                })
+        })
+        .map_or(0, |kb| kb * 1024)
+}

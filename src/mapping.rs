@@ -394,4 +394,48 @@ ignore = "an open offer, not a granted service"
             .to_string();
         assert!(error.contains("February 2025 has 28 days"), "{error}");
     }
+
+    #[test]
+    fn the_shipped_mappings_load_and_the_template_lists_every_current_code() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings");
+        let template_path = dir.join("template.toml");
+        let template = std::fs::read_to_string(&template_path).unwrap();
+        Mapping::parse(&template, &template_path).unwrap();
+        for service_type in crate::model::SERVICE_TYPES
+            .iter()
+            .filter(|t| t.is_valid_in_year(2025))
+        {
+            let example = format!("# code = \"{}\"", service_type.code);
+            assert!(
+                template.contains(&example),
+                "template lacks {}",
+                service_type.code
+            );
+        }
+        // Uncommenting the examples gives rules that load, one per code.
+        let uncommented: String = template
+            .lines()
+            .filter(|l| {
+                l.starts_with("# [[rule]]")
+                    || l.starts_with("# local_type")
+                    || l.starts_with("# code")
+            })
+            .take(3 * 27)
+            .collect::<Vec<_>>()
+            .join("\n")
+            .replace("# ", "");
+        let mut numbered = String::new();
+        for (i, line) in uncommented.lines().enumerate() {
+            numbered.push_str(&line.replace("YOUR-TYPE", &format!("T{i}")));
+            numbered.push('\n');
+        }
+        assert_eq!(
+            Mapping::parse(&numbered, &template_path)
+                .unwrap()
+                .rules()
+                .count(),
+            27
+        );
+        Mapping::load(&dir.join("sample-epj.toml")).unwrap();
+    }
 }

@@ -413,3 +413,16 @@ fn the_directory_itself() {
     assert_eq!(problem.file, "services.csv");
     assert!(problem.what.contains("missing"), "{problem}");
 }
+
+#[test]
+fn an_empty_key_is_named_as_empty() {
+    let services = format!("{SERVICES}s3;;HJSPL;granted;2025-01-01;2025-01-01;;;974760673;;\n");
+    let (snapshot, summary) = read(extract(&[("services.csv", services.as_bytes())]).path());
+    let problem = only_problem(&summary);
+    assert_eq!(
+        (problem.line, problem.column.as_deref()),
+        (Some(4), Some("person_id"))
+    );
+    assert!(problem.what.contains("is empty"), "{problem}");
+    assert_eq!(snapshot.services.len(), 2);
+}

@@ -46,6 +46,8 @@ pub struct CsvFile {
     record: csv::ByteRecord,
     text: String,
     ranges: Vec<Range<usize>>,
+    /// Line where the next record starts, to name a line that cannot be read.
+    next_line: u64,
     finished: bool,
 }
 
@@ -63,7 +65,7 @@ impl Row<'_> {
         self.positions[column]
             .and_then(|pos| self.ranges.get(pos))
             .and_then(|range| self.text.get(range.clone()))
-            .map_or("", str::trim)
+            .map_or("", str::trim_ascii)
     }
 }
 
@@ -107,6 +109,7 @@ impl CsvFile {
             record: csv::ByteRecord::new(),
             text: String::new(),
             ranges: Vec::new(),
+            next_line: 1,
             finished: false,
         };
         file.read_header(columns, required)?;
@@ -251,7 +254,7 @@ impl CsvFile {
             return false;
         }
         match self.reader.read_byte_record(&mut self.record) {
-            Ok(true) => {}
+            Ok(true) => self.next_line = self.reader.position().line(),
             Ok(false) => {
                 self.finished = true;
                 return false;
@@ -265,13 +268,11 @@ impl CsvFile {
         self.text.clear();
         self.ranges.clear();
         let utf8 = self.encoding != TextEncoding::Windows1252;
-        if utf8 && std::str::from_utf8(self.record.as_slice()).is_ok() {
-            for field in &self.record {
-                let start = self.text.len();
-                // Validated as a whole above; a field cut inside a character becomes empty.
-                self.text.push_str(std::str::from_utf8(field).unwrap_or(""));
-                self.ranges.push(start..self.text.len());
-            }
+        if utf8 && let Ok(text) = std::str::from_utf8(self.record.as_slice()) {
+            // One validation and one copy for the whole record; the field ranges carry over.
+            self.text.push_str(text);
+            self.ranges
+                .extend((0..self.record.len()).filter_map(|i| self.record.range(i)));
         } else {
             if utf8 {
                 problems.push(Problem::row(
@@ -293,8 +294,10 @@ impl CsvFile {
 
     fn read_error(&self, error: csv::Error) -> Problem {
         if let csv::ErrorKind::Io(io_error) = error.kind()
-            && let Some(LineTooLong { line }) = io_error.get_ref().and_then(|e| e.downcast_ref())
+            && io_error.get_ref().is_some_and(|e| e.is::<LineTooLong>())
         {
+            // Records before the long line were all handed out: it starts where they end.
+            let line = self.next_line;
             return Problem::file(
                 &self.name,
                 format!(
@@ -304,7 +307,7 @@ impl CsvFile {
                 ),
                 "the file is damaged or not a line-based export; export it again",
             )
-            .with_line(*line);
+            .with_line(line);
         }
         Problem::file(
             &self.name,
@@ -372,17 +375,11 @@ fn sniff_encoding(name: &str, prefix: &[u8]) -> Result<TextEncoding, Problem> {
 
 /// The payload of the I/O error that stops a too-long line.
 #[derive(Debug)]
-struct LineTooLong {
-    line: u64,
-}
+struct LineTooLong;
 
 impl std::fmt::Display for LineTooLong {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "line {} is longer than {} bytes",
-            self.line, MAX_LINE_BYTES
-        )
+        write!(f, "a line is longer than {MAX_LINE_BYTES} bytes")
     }
 }
 
@@ -392,7 +389,6 @@ impl std::error::Error for LineTooLong {}
 /// without line breaks is never buffered whole.
 struct LineLimited<R> {
     inner: R,
-    newlines: u64,
     since_newline: usize,
 }
 
@@ -400,7 +396,6 @@ impl<R> LineLimited<R> {
     fn new(inner: R) -> Self {
         LineLimited {
             inner,
-            newlines: 0,
             since_newline: 0,
         }
     }
@@ -409,21 +404,12 @@ impl<R> LineLimited<R> {
 impl<R: Read> Read for LineLimited<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        let chunk = &buf[..n];
-        match chunk.iter().rposition(|&b| b == b'\n') {
-            Some(last) => {
-                self.newlines += chunk.iter().filter(|&&b| b == b'\n').count() as u64;
-                self.since_newline = n - last - 1;
-            }
+        match buf[..n].iter().rposition(|&b| b == b'\n') {
+            Some(last) => self.since_newline = n - last - 1,
             None => self.since_newline += n,
         }
         if self.since_newline > MAX_LINE_BYTES {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                LineTooLong {
-                    line: self.newlines + 1,
-                },
-            ));
+            return Err(io::Error::new(io::ErrorKind::InvalidData, LineTooLong));
         }
         Ok(n)
     }

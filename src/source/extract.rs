@@ -4,7 +4,7 @@
 //! local ids needed to find duplicates and services that point at unknown persons.
 //! A problem in one file never stops the other files from being read.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::path::Path;
 
 use super::csv_file::{CsvFile, TextEncoding};
@@ -90,6 +90,7 @@ pub fn read_extract(dir: &Path, sink: &mut impl RecordSink) -> Result<ExtractSum
         dir,
         problems: Problems::default(),
         known_persons: None,
+        last_known: String::new(),
     };
     let files = vec![
         reader.read_persons(sink),
@@ -143,6 +144,9 @@ struct ExtractReader<'a> {
     /// Local person ids and the line each was read on; `None` when persons.csv was unusable,
     /// so that references cannot be judged.
     known_persons: Option<HashMap<Box<str>, u64>>,
+    /// The last person id found known: rows of one person come together in real exports,
+    /// so this spares most lookups in a large set.
+    last_known: String,
 }
 
 /// Column indexes, named after the format's columns; `COLUMNS` lists them in this order.
@@ -293,11 +297,17 @@ impl ExtractReader<'_> {
     }
 
     /// Whether `person_id` is known; reports the row otherwise.
-    fn person_known(&self, f: &mut Fields, column: usize, person_id: &str) -> bool {
+    fn person_known(&mut self, f: &mut Fields, column: usize, person_id: &str) -> bool {
         let Some(known) = &self.known_persons else {
             return true;
         };
+        // An empty id is reported by the record's own parser.
+        if person_id.is_empty() || person_id == self.last_known {
+            return true;
+        }
         if known.contains_key(person_id) {
+            self.last_known.clear();
+            self.last_known.push_str(person_id);
             return true;
         }
         f.report(
