@@ -205,7 +205,11 @@ impl Generator {
     }
 
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.rng.random_range(0..items.len())]
+        &items[self.index(items.len())]
+    }
+
+    fn index(&mut self, len: usize) -> usize {
+        self.rng.random_range(0..len)
     }
 
     fn day_in_year(&mut self, year: i32) -> NaiveDate {
@@ -233,17 +237,13 @@ impl Generator {
             format!("{first} {}", self.pick(vocabulary::SURNAMES))
         };
         let (municipality, district) = if self.chance(3) {
-            (
-                self.pick(&self.other_municipalities.clone()).clone(),
-                String::new(),
-            )
+            let i = self.index(self.other_municipalities.len());
+            (self.other_municipalities[i].clone(), String::new())
         } else if self.districts.is_empty() {
             (self.municipality.clone(), String::new())
         } else {
-            (
-                self.municipality.clone(),
-                self.pick(&self.districts.clone()).clone(),
-            )
+            let i = self.index(self.districts.len());
+            (self.municipality.clone(), self.districts[i].clone())
         };
         let household = if age >= 67 && self.chance(60) {
             "alone"
@@ -355,10 +355,16 @@ impl Generator {
             let quarter_hours = self.rng.random_range(min * 4..=max * 4);
             format!("{},{:02}", quarter_hours / 4, (quarter_hours % 4) * 25).replace(",00", "")
         });
-        let provider = match local_type.provider {
-            Provider::Always => self.pick(&self.providers.clone()).clone(),
-            Provider::Sometimes if self.chance(50) => self.pick(&self.providers.clone()).clone(),
-            _ => String::new(),
+        let named = match local_type.provider {
+            Provider::Always => true,
+            Provider::Sometimes => self.chance(50),
+            Provider::Never => false,
+        };
+        let provider = if named {
+            let i = self.index(self.providers.len());
+            self.providers[i].clone()
+        } else {
+            String::new()
         };
         let end_text = end.map_or(String::new(), |e| e.to_string());
         let head = format!(
