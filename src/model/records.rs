@@ -64,15 +64,24 @@ pub enum Gender {
     Female,
 }
 
+/// Whether `value`, trimmed, is one of `words`, ignoring ASCII case. Parsing runs once per
+/// row, so it must not allocate.
+fn is_one_of(value: &str, words: &[&str]) -> bool {
+    let value = value.trim();
+    words.iter().any(|w| w.eq_ignore_ascii_case(value))
+}
+
 impl FromStr for Gender {
     type Err = ();
 
     /// Accepts what Norwegian EPJs write: `M`/`K`, `1`/`2` (the IPLOS coding), English words.
     fn from_str(s: &str) -> Result<Self, ()> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "m" | "1" | "male" | "mann" => Ok(Gender::Male),
-            "k" | "f" | "2" | "female" | "kvinne" => Ok(Gender::Female),
-            _ => Err(()),
+        if is_one_of(s, &["m", "1", "male", "mann"]) {
+            Ok(Gender::Male)
+        } else if is_one_of(s, &["k", "f", "2", "female", "kvinne"]) {
+            Ok(Gender::Female)
+        } else {
+            Err(())
         }
     }
 }
@@ -89,10 +98,12 @@ impl FromStr for Household {
     type Err = ();
 
     fn from_str(s: &str) -> Result<Self, ()> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "alone" | "1" | "bor alene" | "alene" => Ok(Household::Alone),
-            "with_others" | "2" | "bor med andre" | "med andre" => Ok(Household::WithOthers),
-            _ => Err(()),
+        if is_one_of(s, &["alone", "1", "bor alene", "alene"]) {
+            Ok(Household::Alone)
+        } else if is_one_of(s, &["with_others", "2", "bor med andre", "med andre"]) {
+            Ok(Household::WithOthers)
+        } else {
+            Err(())
         }
     }
 }
@@ -123,10 +134,12 @@ impl FromStr for Decision {
     type Err = ();
 
     fn from_str(s: &str) -> Result<Self, ()> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "granted" | "innvilget" => Ok(Decision::Granted),
-            "refused" | "avslag" | "avslått" => Ok(Decision::Refused),
-            _ => Err(()),
+        if is_one_of(s, &["granted", "innvilget"]) {
+            Ok(Decision::Granted)
+        } else if is_one_of(s, &["refused", "avslag", "avslått"]) {
+            Ok(Decision::Refused)
+        } else {
+            Err(())
         }
     }
 }
@@ -240,15 +253,12 @@ impl FromStr for DiagnosisSystem {
     type Err = ();
 
     fn from_str(s: &str) -> Result<Self, ()> {
-        match s
-            .trim()
-            .to_ascii_uppercase()
-            .replace(['-', ' '], "")
-            .as_str()
-        {
-            "ICPC2" => Ok(DiagnosisSystem::Icpc2),
-            "ICD10" => Ok(DiagnosisSystem::Icd10),
-            _ => Err(()),
+        if is_one_of(s, &["ICPC2", "ICPC-2", "ICPC 2"]) {
+            Ok(DiagnosisSystem::Icpc2)
+        } else if is_one_of(s, &["ICD10", "ICD-10", "ICD 10"]) {
+            Ok(DiagnosisSystem::Icd10)
+        } else {
+            Err(())
         }
     }
 }
@@ -356,6 +366,18 @@ mod tests {
             let hours: HoursPerWeek = text.parse().unwrap();
             assert_eq!(hours.to_string(), text);
         }
+    }
+
+    #[test]
+    fn code_words_parse_in_any_case() {
+        assert_eq!("Innvilget".parse(), Ok(Decision::Granted));
+        assert_eq!(" REFUSED ".parse(), Ok(Decision::Refused));
+        assert_eq!("k".parse(), Ok(Gender::Female));
+        assert_eq!("Bor alene".parse(), Ok(Household::Alone));
+        assert_eq!("icd-10".parse(), Ok(DiagnosisSystem::Icd10));
+        assert_eq!("ICPC2".parse(), Ok(DiagnosisSystem::Icpc2));
+        assert!("maybe".parse::<Decision>().is_err());
+        assert!("ICD9".parse::<DiagnosisSystem>().is_err());
     }
 
     #[test]

@@ -5,11 +5,18 @@
 //! stops at a line longer than [`MAX_LINE_BYTES`] instead of buffering it, and hands out rows
 //! whose fields are already decoded text. Rows with the wrong number of fields become
 //! problems; the file goes on.
+//!
+//! After the header, a thread of the file's own reads ahead: it splits and decodes rows into
+//! batches while the caller maps the rows before them, so that the work uses two cores. Only
+//! text crosses between the threads, in batches that go back for reuse: the records the
+//! caller builds are allocated and freed on one thread, which keeps the allocator fast.
 
 use std::fs::File;
 use std::io::{self, Chain, Cursor, Read};
 use std::ops::Range;
 use std::path::Path;
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::thread::JoinHandle;
 
 use encoding_rs::WINDOWS_1252;
 
@@ -18,6 +25,14 @@ use super::problem::{Problem, Problems};
 /// No field of an EPJ extract needs more; a longer line means the file is not what it claims.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 const SNIFF_BYTES: u64 = 64 * 1024;
+/// A batch is sent when it holds this many rows or this much text, whichever comes first.
+/// Handing a batch over can wake a sleeping thread, which costs as much as reading many rows;
+/// 4096 rows of an extract are some 150 KiB of text.
+const BATCH_ROWS: usize = 4096;
+const BATCH_TEXT: usize = 1 << 20;
+/// Full batches the reading thread may be ahead by, besides the one it fills; more did not
+/// make reading faster, only bigger.
+const BATCHES_AHEAD: usize = 1;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TextEncoding {
@@ -39,33 +54,33 @@ impl std::fmt::Display for TextEncoding {
 pub struct CsvFile {
     name: String,
     encoding: TextEncoding,
-    reader: csv::Reader<LineLimited<Chain<Cursor<Vec<u8>>, File>>>,
-    /// For each wanted column, its position in the file, if the header has it.
-    positions: Vec<Option<usize>>,
-    header_len: usize,
-    record: csv::ByteRecord,
-    text: String,
-    ranges: Vec<Range<usize>>,
-    /// Line where the next record starts, to name a line that cannot be read.
-    next_line: u64,
-    finished: bool,
+    /// For each wanted column, whether the header has it.
+    has_column: Vec<bool>,
+    /// Full batches from the reading thread; closed after the last.
+    full: Receiver<RowBatch>,
+    /// Batches handed out, back to the reading thread for reuse.
+    spent: Sender<RowBatch>,
+    batch: RowBatch,
+    /// The entry of `batch` to hand out next.
+    next: usize,
+    /// After `full`: fields drop in order, so the reading thread sees the channel close
+    /// (and stops) before it is joined.
+    reading: ReadingThread,
 }
 
-/// A well-formed row: every field decoded, addressed by the wanted column's index.
+/// A well-formed row: every wanted field decoded and trimmed, addressed by its column index.
 pub struct Row<'a> {
     pub line: u64,
     text: &'a str,
-    ranges: &'a [Range<usize>],
-    positions: &'a [Option<usize>],
+    fields: &'a [Range<usize>],
 }
 
-impl Row<'_> {
+impl<'a> Row<'a> {
     /// The trimmed value of wanted column `column`; empty when the file lacks the column.
-    pub fn get(&self, column: usize) -> &str {
-        self.positions[column]
-            .and_then(|pos| self.ranges.get(pos))
-            .and_then(|range| self.text.get(range.clone()))
-            .map_or("", str::trim_ascii)
+    pub fn get(&self, column: usize) -> &'a str {
+        // A record can be valid UTF-8 as a whole while a field boundary splits a character
+        // (`\xC3;\xA5`): such a field reads as empty rather than panic.
+        self.text.get(self.fields[column].clone()).unwrap_or("")
     }
 }
 
@@ -100,20 +115,40 @@ impl CsvFile {
             .has_headers(false)
             .flexible(true)
             .from_reader(LineLimited::new(Cursor::new(prefix).chain(file)));
-        let mut file = CsvFile {
-            name,
+        let mut rows = RowReader {
+            name: name.clone(),
             encoding,
             reader,
+            record: csv::ByteRecord::new(),
+            fields: Vec::new(),
             positions: Vec::new(),
             header_len: 0,
-            record: csv::ByteRecord::new(),
-            text: String::new(),
-            ranges: Vec::new(),
             next_line: 1,
-            finished: false,
         };
-        file.read_header(columns, required)?;
-        Ok(file)
+        rows.read_header(columns, required)?;
+        let has_column = rows.positions.iter().map(Option::is_some).collect();
+        let (full_sender, full) = mpsc::sync_channel(BATCHES_AHEAD);
+        let (spent, spent_receiver) = mpsc::channel();
+        let reading = std::thread::Builder::new()
+            .name(format!("read {name}"))
+            .spawn(move || rows.read_ahead(&full_sender, &spent_receiver))
+            .map_err(|e| {
+                Problem::file(
+                    &name,
+                    format!("cannot be read: no thread to read it ({e})"),
+                    "the system is out of threads or memory; try again when it has more",
+                )
+            })?;
+        Ok(CsvFile {
+            name,
+            encoding,
+            has_column,
+            full,
+            spent,
+            batch: RowBatch::default(),
+            next: 0,
+            reading: ReadingThread(Some(reading)),
+        })
     }
 
     pub fn name(&self) -> &str {
@@ -126,14 +161,103 @@ impl CsvFile {
 
     /// Whether the header has wanted column `column`.
     pub fn has_column(&self, column: usize) -> bool {
-        self.positions[column].is_some()
+        self.has_column[column]
     }
 
+    /// The next well-formed row, or `None` at the end of the file or after a fatal problem.
+    /// Malformed rows are reported to `problems` and skipped.
+    pub fn next_row(&mut self, problems: &mut Problems) -> Option<Row<'_>> {
+        let (line, fields) = loop {
+            let Some(entry) = self.batch.entries.get(self.next) else {
+                let Ok(batch) = self.full.recv() else {
+                    // The last batch is in; a panic on the reading thread goes on from here.
+                    self.reading.join();
+                    return None;
+                };
+                let spent = std::mem::replace(&mut self.batch, batch);
+                // The reading thread may be gone already; then nothing needs the batch.
+                let _ = self.spent.send(spent);
+                self.next = 0;
+                continue;
+            };
+            self.next += 1;
+            match entry {
+                Entry::Problem(problem) => problems.push(Problem::clone(problem)),
+                Entry::Row { line, fields } => break (*line, fields.clone()),
+            }
+        };
+        Some(Row {
+            line,
+            text: &self.batch.text,
+            fields: &self.batch.fields[fields],
+        })
+    }
+}
+
+/// Rows read ahead: decoded text, and the problems found among the rows in file order.
+#[derive(Default)]
+struct RowBatch {
+    text: String,
+    /// For each row, the trimmed range in `text` of each wanted column.
+    fields: Vec<Range<usize>>,
+    entries: Vec<Entry>,
+}
+
+enum Entry {
+    /// A well-formed row; its wanted columns' ranges are `fields` in the batch's `fields`.
+    Row {
+        line: u64,
+        fields: Range<usize>,
+    },
+    Problem(Box<Problem>),
+}
+
+/// Joins the reading thread when dropped.
+struct ReadingThread(Option<JoinHandle<()>>);
+
+impl ReadingThread {
+    /// Waits for the thread to end, passing its panic on.
+    fn join(&mut self) {
+        if let Some(thread) = self.0.take()
+            && let Err(panic) = thread.join()
+        {
+            std::panic::resume_unwind(panic);
+        }
+    }
+}
+
+impl Drop for ReadingThread {
+    fn drop(&mut self) {
+        // A panic of the reading thread surfaces through `CsvFile::next_row`; panicking here
+        // could happen while unwinding, which would abort.
+        if let Some(thread) = self.0.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The reading half of a [`CsvFile`]: splits, decodes and checks the rows.
+struct RowReader {
+    name: String,
+    encoding: TextEncoding,
+    reader: csv::Reader<LineLimited<Chain<Cursor<Vec<u8>>, File>>>,
+    record: csv::ByteRecord,
+    /// The range of each field of the record last read, in the text it was decoded into.
+    fields: Vec<Range<usize>>,
+    /// For each wanted column, its position in the file, if the header has it.
+    positions: Vec<Option<usize>>,
+    header_len: usize,
+    /// Line where the next record starts, to name a line that cannot be read.
+    next_line: u64,
+}
+
+impl RowReader {
     fn read_header(&mut self, columns: &[&str], required: &[&str]) -> Result<(), Problem> {
-        let mut problems = Problems::default();
-        let read = self.read_record(&mut problems);
-        if let Some(problem) = problems.kept().first() {
-            return Err(problem.clone());
+        let mut text = String::new();
+        let mut problems = Vec::new();
+        let read = self.read_record(&mut text, &mut |problem| problems.push(problem));
+        if let Some(problem) = problems.into_iter().next() {
+            return Err(problem);
         }
         if !read {
             return Err(Problem::file(
@@ -145,8 +269,10 @@ impl CsvFile {
                 ),
             ));
         }
-        let header: Vec<String> = (0..self.ranges.len())
-            .map(|i| self.field(i).trim().trim_matches('"').to_lowercase())
+        let header: Vec<String> = self
+            .fields
+            .iter()
+            .map(|range| text[range.clone()].trim().trim_matches('"').to_lowercase())
             .collect();
         if header.len() == 1 {
             let raw = &header[0];
@@ -197,85 +323,100 @@ impl CsvFile {
         Ok(())
     }
 
-    /// The next well-formed row, or `None` at the end of the file or after a fatal problem.
-    /// Malformed rows are reported to `problems` and skipped.
-    pub fn next_row(&mut self, problems: &mut Problems) -> Option<Row<'_>> {
+    /// Runs on the file's own thread: fills batches and sends them, until the file ends or
+    /// the [`CsvFile`] is dropped.
+    fn read_ahead(mut self, full: &SyncSender<RowBatch>, spent: &Receiver<RowBatch>) {
         loop {
-            if !self.read_record(problems) {
-                return None;
+            let mut batch = spent.try_recv().unwrap_or_default();
+            batch.text.clear();
+            batch.fields.clear();
+            batch.entries.clear();
+            let more = self.fill(&mut batch);
+            if full.send(batch).is_err() || !more {
+                return;
             }
-            let line = self.line();
-            let fields = self.ranges.len();
-            let extra_are_empty =
-                (self.header_len..fields).all(|i| self.field(i).trim().is_empty());
-            if fields < self.header_len {
-                problems.push(Problem::row(
-                    &self.name,
-                    line,
-                    format!("has {fields} fields, the header has {}", self.header_len),
-                    "the line is cut short (a truncated file?) or a value holds a line break \
-                     without quotes; export the file again",
-                ));
+        }
+    }
+
+    /// Reads rows into `batch` until it is full (true) or the file ends (false).
+    fn fill(&mut self, batch: &mut RowBatch) -> bool {
+        while batch.entries.len() < BATCH_ROWS && batch.text.len() < BATCH_TEXT {
+            let start = batch.text.len();
+            let entries = &mut batch.entries;
+            let report = &mut |problem| entries.push(Entry::Problem(Box::new(problem)));
+            if !self.read_record(&mut batch.text, report) {
+                return false;
+            }
+            if let Some(problem) = self.field_count_problem(&batch.text) {
+                batch.text.truncate(start);
+                batch.entries.push(Entry::Problem(Box::new(problem)));
                 continue;
             }
-            if fields > self.header_len && !extra_are_empty {
-                problems.push(Problem::row(
-                    &self.name,
-                    line,
-                    format!("has {fields} fields, the header has {}", self.header_len),
-                    "a value holds ';' without quotes; quote such values or remove the ';'",
-                ));
-                continue;
-            }
-            return Some(Row {
-                line,
-                text: &self.text,
-                ranges: &self.ranges,
-                positions: &self.positions,
+            let first = batch.fields.len();
+            let text = batch.text.as_bytes();
+            batch.fields.extend(self.positions.iter().map(|position| {
+                position.map_or(start..start, |p| trimmed(text, self.fields[p].clone()))
+            }));
+            batch.entries.push(Entry::Row {
+                line: self.line(),
+                fields: first..batch.fields.len(),
             });
         }
+        true
+    }
+
+    /// Why the record just read into `text` is not a row, if it is not.
+    fn field_count_problem(&self, text: &str) -> Option<Problem> {
+        let fields = self.fields.len();
+        let fix = if fields < self.header_len {
+            "the line is cut short (a truncated file?) or a value holds a line break \
+             without quotes; export the file again"
+        } else if self.fields[self.header_len..]
+            .iter()
+            .any(|range| !text[range.clone()].trim().is_empty())
+        {
+            "a value holds ';' without quotes; quote such values or remove the ';'"
+        } else {
+            return None;
+        };
+        Some(Problem::row(
+            &self.name,
+            self.line(),
+            format!("has {fields} fields, the header has {}", self.header_len),
+            fix,
+        ))
     }
 
     fn line(&self) -> u64 {
         self.record.position().map_or(0, |p| p.line())
     }
 
-    fn field(&self, i: usize) -> &str {
-        self.ranges
-            .get(i)
-            .and_then(|r| self.text.get(r.clone()))
-            .unwrap_or("")
-    }
-
-    /// Reads and decodes the next record into `text`/`ranges`. False at the end or on a
-    /// fatal problem, which it reports.
-    fn read_record(&mut self, problems: &mut Problems) -> bool {
-        if self.finished {
-            return false;
-        }
+    /// Reads the next record and appends it, decoded, to `text`, with the range of each field
+    /// in `fields`. False at the end or on a fatal problem, which it reports.
+    fn read_record(&mut self, text: &mut String, report: &mut impl FnMut(Problem)) -> bool {
         match self.reader.read_byte_record(&mut self.record) {
             Ok(true) => self.next_line = self.reader.position().line(),
-            Ok(false) => {
-                self.finished = true;
-                return false;
-            }
+            Ok(false) => return false,
             Err(error) => {
-                self.finished = true;
-                problems.push(self.read_error(error));
+                report(self.read_error(error));
                 return false;
             }
         }
-        self.text.clear();
-        self.ranges.clear();
+        self.fields.clear();
+        let start = text.len();
         let utf8 = self.encoding != TextEncoding::Windows1252;
-        if utf8 && let Ok(text) = std::str::from_utf8(self.record.as_slice()) {
+        if utf8 && let Ok(record) = std::str::from_utf8(self.record.as_slice()) {
             // One validation and one copy for the whole record; the field ranges carry over.
-            self.text.push_str(text);
-            self.ranges
-                .extend((0..self.record.len()).filter_map(|i| self.record.range(i)));
+            text.push_str(record);
+            // The fields lie end to end in the record.
+            let mut end = start;
+            self.fields.extend(self.record.iter().map(|field| {
+                end += field.len();
+                end - field.len()..end
+            }));
         } else {
             if utf8 {
-                problems.push(Problem::row(
+                report(Problem::row(
                     &self.name,
                     self.line(),
                     "is not valid UTF-8, though the file begins as UTF-8; read as Windows-1252",
@@ -283,10 +424,9 @@ impl CsvFile {
                 ));
             }
             for field in &self.record {
-                let start = self.text.len();
-                self.text
-                    .push_str(&WINDOWS_1252.decode_without_bom_handling(field).0);
-                self.ranges.push(start..self.text.len());
+                let field_start = text.len();
+                text.push_str(&WINDOWS_1252.decode_without_bom_handling(field).0);
+                self.fields.push(field_start..text.len());
             }
         }
         true
@@ -315,6 +455,14 @@ impl CsvFile {
             "check the disk and the file, then export it again",
         )
     }
+}
+
+/// `range` of `text` without the ASCII whitespace around it; still on character boundaries,
+/// as ASCII bytes never begin or continue a multi-byte character.
+fn trimmed(text: &[u8], range: Range<usize>) -> Range<usize> {
+    let value = &text[range.clone()];
+    let start = range.start + (value.len() - value.trim_ascii_start().len());
+    start..start + value.trim_ascii().len()
 }
 
 impl Problem {
@@ -479,6 +627,56 @@ mod tests {
         let problem = &problems.kept()[0];
         assert!(problem.fatal);
         assert_eq!(problem.line, Some(3));
+    }
+
+    #[test]
+    fn rows_and_problems_keep_file_order_across_batches() {
+        let mut content = b"a;b\n".to_vec();
+        for i in 0..3 * BATCH_ROWS {
+            let row = if i % 1000 == 7 {
+                "x\n".to_string()
+            } else {
+                format!("{i};v\n")
+            };
+            content.extend(row.as_bytes());
+        }
+        let (rows, problems) = rows(&content);
+        assert_eq!(rows.len(), 3 * BATCH_ROWS - problems.kept().len());
+        assert!(rows.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(rows.iter().all(|(line, a, _)| a == &(line - 2).to_string()));
+        let lines: Vec<_> = problems.kept().iter().map(|p| p.line).collect();
+        let expected: Vec<_> = (0..3 * BATCH_ROWS as u64)
+            .filter(|i| i % 1000 == 7)
+            .map(|i| Some(i + 2))
+            .collect();
+        assert_eq!(lines, expected);
+    }
+
+    #[test]
+    fn a_character_split_by_the_separator_does_not_panic() {
+        // Valid UTF-8 elsewhere makes the file UTF-8; "\xC3;\xA5" joined is 'å', apart neither.
+        let (rows, _) = rows(
+            "a;b\nÅse;Ødegård\nBjørn;Sæther\n"
+                .as_bytes()
+                .iter()
+                .chain(b"\xC3;\xA5\n")
+                .copied()
+                .collect::<Vec<_>>()
+                .as_slice(),
+        );
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[2], (4, String::new(), String::new()));
+    }
+
+    #[test]
+    fn a_file_dropped_before_its_end_stops_its_thread() {
+        let mut content = b"a;b\n".to_vec();
+        content.extend("1;2\n".repeat(10 * BATCH_ROWS).as_bytes());
+        let (_dir, file) = open(&content);
+        let mut file = file.unwrap();
+        assert!(file.next_row(&mut Problems::default()).is_some());
+        // Dropping joins the reading thread, which is blocked on a full channel: this must end.
+        drop(file);
     }
 
     #[test]

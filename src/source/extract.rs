@@ -4,7 +4,7 @@
 //! local ids needed to find duplicates and services that point at unknown persons.
 //! A problem in one file never stops the other files from being read.
 
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use foldhash::{HashMap, HashSet, HashSetExt};
 use std::path::Path;
 
 use super::csv_file::{CsvFile, TextEncoding};
@@ -90,7 +90,7 @@ pub fn read_extract(dir: &Path, sink: &mut impl RecordSink) -> Result<ExtractSum
         dir,
         problems: Problems::default(),
         known_persons: None,
-        last_known: String::new(),
+        last_known: 0,
     };
     let files = vec![
         reader.read_persons(sink),
@@ -141,12 +141,45 @@ fn check_directory(dir: &Path) -> Result<(), Problem> {
 struct ExtractReader<'a> {
     dir: &'a Path,
     problems: Problems,
-    /// Local person ids and the line each was read on; `None` when persons.csv was unusable,
-    /// so that references cannot be judged.
-    known_persons: Option<HashMap<Box<str>, u64>>,
-    /// The last person id found known: rows of one person come together in real exports,
-    /// so this spares most lookups in a large set.
-    last_known: String,
+    /// `None` when persons.csv was unusable, so that references cannot be judged.
+    known_persons: Option<KnownPersons>,
+    /// The place of the last person id found known: rows of one person come together in
+    /// real exports, mostly in the order of persons.csv, so looking there and just after it
+    /// spares most lookups in a large set.
+    last_known: usize,
+}
+
+/// The local person ids of persons.csv.
+#[derive(Default)]
+struct KnownPersons {
+    /// Each id's place in file order, and the line it was read on.
+    places: HashMap<Box<str>, (usize, u64)>,
+    /// The ids in file order, end to end, and where each ends: close together in memory,
+    /// so that the next person's id is checked without the cache misses of a lookup.
+    in_order: String,
+    ends: Vec<usize>,
+}
+
+impl KnownPersons {
+    fn add(&mut self, id: &str, line: u64) {
+        self.places.insert(id.into(), (self.ends.len(), line));
+        self.in_order.push_str(id);
+        self.ends.push(self.in_order.len());
+    }
+
+    fn line(&self, id: &str) -> Option<u64> {
+        self.places.get(id).map(|&(_, line)| line)
+    }
+
+    fn place(&self, id: &str) -> Option<usize> {
+        self.places.get(id).map(|&(place, _)| place)
+    }
+
+    fn id_at(&self, place: usize) -> Option<&str> {
+        let end = *self.ends.get(place)?;
+        let start = place.checked_sub(1).map_or(0, |before| self.ends[before]);
+        Some(&self.in_order[start..end])
+    }
 }
 
 /// Column indexes, named after the format's columns; `COLUMNS` lists them in this order.
@@ -263,13 +296,13 @@ impl ExtractReader<'_> {
         let mut csv = self.open(PERSONS, &col::PERSON, &["person_id", "ident"], false);
         let mut records = 0;
         if let Some(file) = csv.as_mut() {
-            let mut known: HashMap<Box<str>, u64> = HashMap::new();
+            let mut known = KnownPersons::default();
             while let Some(row) = file.next_row(&mut self.problems) {
                 let mut f = Fields::new(&row, PERSONS, &col::PERSON, &mut self.problems);
                 let Some(person) = parse_person(&mut f) else {
                     continue;
                 };
-                if let Some(first) = known.get(person.person_id.as_str()) {
+                if let Some(first) = known.line(&person.person_id) {
                     f.report(
                         col::PERSON_ID,
                         format!(
@@ -280,7 +313,7 @@ impl ExtractReader<'_> {
                     );
                     continue;
                 }
-                known.insert(person.person_id.as_str().into(), row.line);
+                known.add(&person.person_id, row.line);
                 sink.person(person);
                 records += 1;
             }
@@ -302,12 +335,15 @@ impl ExtractReader<'_> {
             return true;
         };
         // An empty id is reported by the record's own parser.
-        if person_id.is_empty() || person_id == self.last_known {
+        if person_id.is_empty() {
             return true;
         }
-        if known.contains_key(person_id) {
-            self.last_known.clear();
-            self.last_known.push_str(person_id);
+        let place = [self.last_known, self.last_known + 1]
+            .into_iter()
+            .find(|&place| known.id_at(place) == Some(person_id))
+            .or_else(|| known.place(person_id));
+        if let Some(place) = place {
+            self.last_known = place;
             return true;
         }
         f.report(
@@ -393,11 +429,10 @@ impl ExtractReader<'_> {
             let mut problems = std::mem::take(&mut self.problems);
             while let Some(row) = file.next_row(&mut problems) {
                 let mut f = Fields::new(&row, file_name, columns, &mut problems);
-                let person_id = row.get(col::PERSON_ID).to_string();
                 let Some(record) = parse(&mut f) else {
                     continue;
                 };
-                if self.person_known(&mut f, col::PERSON_ID, &person_id) {
+                if self.person_known(&mut f, col::PERSON_ID, row.get(col::PERSON_ID)) {
                     deliver(record);
                     records += 1;
                 }
@@ -491,11 +526,11 @@ fn parse_service(f: &mut Fields) -> Option<(Service, Option<Pause>)> {
     let service_id = f.key(col::SERVICE_ID)?;
     let person_id = f.key(col::SERVICE_PERSON)?;
     let local_type = f.key(col::LOCAL_TYPE)?;
-    let decision = f.key(col::DECISION)?;
+    let decision = f.required(col::DECISION)?;
     let Ok(decision) = decision.parse::<Decision>() else {
         f.report(
             col::DECISION,
-            format!("{} is neither granted nor refused", shown_value(&decision)),
+            format!("{} is neither granted nor refused", shown_value(decision)),
             "write granted or refused; the row was skipped",
         );
         return None;
@@ -543,11 +578,11 @@ fn parse_assessment(f: &mut Fields) -> Option<Assessment> {
     let person_id = f.key(col::PERSON_ID)?;
     let assessed_on = f.date(col::SECOND);
     let variable = f.key(col::THIRD)?;
-    let score = f.key(col::FOURTH)?;
+    let score = f.required(col::FOURTH)?;
     let Ok(score) = score.parse::<u8>() else {
         f.report(
             col::FOURTH,
-            format!("{} is not a score", shown_value(&score)),
+            format!("{} is not a score", shown_value(score)),
             "write 1 to 5, or 9 for not relevant; the row was skipped",
         );
         return None;
@@ -562,13 +597,13 @@ fn parse_assessment(f: &mut Fields) -> Option<Assessment> {
 
 fn parse_diagnosis(f: &mut Fields) -> Option<Diagnosis> {
     let person_id = f.key(col::PERSON_ID)?;
-    let system = f.key(col::SECOND)?;
+    let system = f.required(col::SECOND)?;
     let Ok(system) = system.parse::<DiagnosisSystem>() else {
         f.report(
             col::SECOND,
             format!(
                 "{} is not a code system this format knows",
-                shown_value(&system)
+                shown_value(system)
             ),
             "write ICPC2 or ICD10; the row was skipped",
         );
@@ -585,12 +620,12 @@ fn parse_diagnosis(f: &mut Fields) -> Option<Diagnosis> {
 
 fn parse_attribute(f: &mut Fields) -> Option<PersonAttribute> {
     let person_id = f.key(col::PERSON_ID)?;
-    let kind = f.key(col::SECOND)?;
+    let kind = f.required(col::SECOND)?;
     let Ok(kind) = kind.parse::<AttributeKind>() else {
         let known: Vec<&str> = AttributeKind::ALL.iter().map(|k| k.as_str()).collect();
         f.report(
             col::SECOND,
-            format!("{} is not an attribute kind", shown_value(&kind)),
+            format!("{} is not an attribute kind", shown_value(kind)),
             format!("write one of {}; the row was skipped", known.join(", ")),
         );
         return None;

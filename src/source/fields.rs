@@ -44,6 +44,11 @@ impl<'r, 'p> Fields<'r, 'p> {
 
     /// A value the record cannot do without; reports and returns `None` when empty.
     pub fn key(&mut self, column: usize) -> Option<String> {
+        self.required(column).map(str::to_string)
+    }
+
+    /// Like [`Fields::key`], borrowed: for a value that is parsed further, not kept as text.
+    pub fn required(&mut self, column: usize) -> Option<&'r str> {
         let value = self.row.get(column);
         if value.is_empty() {
             self.report(
@@ -53,7 +58,7 @@ impl<'r, 'p> Fields<'r, 'p> {
             );
             return None;
         }
-        Some(value.to_string())
+        Some(value)
     }
 
     pub fn text(&self, column: usize) -> Option<String> {
@@ -76,23 +81,6 @@ impl<'r, 'p> Fields<'r, 'p> {
                 None
             }
         }
-    }
-
-    /// Like [`Fields::parsed`] for a value that must never appear in a message (ident, name).
-    pub fn parsed_secret<T: FromStr>(&mut self, column: usize, expected: &str) -> Option<T> {
-        let value = self.row.get(column);
-        if value.is_empty() {
-            return None;
-        }
-        let parsed = value.parse().ok();
-        if parsed.is_none() {
-            self.report(
-                column,
-                format!("is not {expected} (value not shown)"),
-                format!("write {expected}"),
-            );
-        }
-        parsed
     }
 
     pub fn date(&mut self, column: usize) -> Option<NaiveDate> {
