@@ -43,6 +43,15 @@ pub enum IdentError {
 }
 
 /// Checks an identity number and tells what kind it is.
+///
+/// ```
+/// use kpr_bridge::model::ident::{validate, IdentError, IdentKind};
+///
+/// let info = validate("01810112332").unwrap(); // a synthetic test number (month + 80)
+/// assert!(info.synthetic);
+/// assert_eq!(info.kind, IdentKind::Fnr);
+/// assert_eq!(validate("01810112333"), Err(IdentError::CheckDigit2));
+/// ```
 pub fn validate(ident: &str) -> Result<IdentInfo, IdentError> {
     let bytes = ident.as_bytes();
     if bytes.len() != 11 {

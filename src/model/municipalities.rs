@@ -114,8 +114,16 @@ impl Municipalities {
         found
     }
 
-    /// A sentence for an operator about an invalid number, naming replacements where known:
-    /// "3024 Bærum was replaced by 3201 Bærum on 1 January 2024".
+    /// A sentence for an operator about an invalid number, naming replacements where known.
+    ///
+    /// ```
+    /// use kpr_bridge::model::municipalities::municipalities;
+    ///
+    /// assert_eq!(
+    ///     municipalities().explain_invalid("3024", 2025),
+    ///     "3024 Bærum is not a municipality in 2025; it was replaced by 3201 Bærum on 1 January 2024"
+    /// );
+    /// ```
     pub fn explain_invalid(&self, number: &str, year: i32) -> String {
         let successors = self.successors_in_year(number, year);
         let own_name = self

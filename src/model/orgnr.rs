@@ -17,6 +17,13 @@ pub enum OrgnrError {
 }
 
 /// Checks an organisation number. Spaces, as in `974 760 673`, are allowed and ignored.
+///
+/// ```
+/// use kpr_bridge::model::orgnr::validate;
+///
+/// assert!(validate("974 760 673").is_ok());
+/// assert!(validate("974760674").is_err());
+/// ```
 pub fn validate(orgnr: &str) -> Result<(), OrgnrError> {
     let compact: String = orgnr.chars().filter(|c| *c != ' ').collect();
     // An orgnr is public data, so errors may show it; cut it short in case it is garbage.
