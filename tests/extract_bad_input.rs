@@ -41,6 +41,16 @@ fn only_problem(summary: &ExtractSummary) -> &Problem {
     &problems[0]
 }
 
+/// The problem is at `line`, in `column`, and says `says`.
+fn assert_located(problem: &Problem, line: u64, column: &str, says: &str) {
+    assert_eq!(
+        (problem.line, problem.column.as_deref()),
+        (Some(line), Some(column)),
+        "{problem}"
+    );
+    assert!(problem.what.contains(says), "{problem}");
+}
+
 fn assert_no_identity(text: &str) {
     for secret in [
         "01810112332",
@@ -219,13 +229,11 @@ fn duplicate_person_id() {
     let dir = extract(&[("persons.csv", doubled.as_bytes())]);
     let (snapshot, summary) = read(dir.path());
     let problem = only_problem(&summary);
-    assert_eq!(
-        (problem.line, problem.column.as_deref()),
-        (Some(4), Some("person_id"))
-    );
-    assert!(
-        problem.what.contains("'1' appears again (first on line 2)"),
-        "{problem}"
+    assert_located(
+        problem,
+        4,
+        "person_id",
+        "'1' appears again (first on line 2)",
     );
     assert_eq!(snapshot.persons.len(), 2);
     assert!(!problem.to_string().contains("01010112377") && !problem.to_string().contains("Kari"));
@@ -237,14 +245,7 @@ fn service_pointing_at_unknown_person() {
     let dir = extract(&[("services.csv", extra.as_bytes())]);
     let (snapshot, summary) = read(dir.path());
     let problem = only_problem(&summary);
-    assert_eq!(
-        (problem.line, problem.column.as_deref()),
-        (Some(4), Some("person_id"))
-    );
-    assert!(
-        problem.what.contains("'99' is not in persons.csv"),
-        "{problem}"
-    );
+    assert_located(problem, 4, "person_id", "'99' is not in persons.csv");
     assert_eq!(snapshot.services.len(), 2);
 }
 
@@ -419,10 +420,6 @@ fn an_empty_key_is_named_as_empty() {
     let services = format!("{SERVICES}s3;;HJSPL;granted;2025-01-01;2025-01-01;;;974760673;;\n");
     let (snapshot, summary) = read(extract(&[("services.csv", services.as_bytes())]).path());
     let problem = only_problem(&summary);
-    assert_eq!(
-        (problem.line, problem.column.as_deref()),
-        (Some(4), Some("person_id"))
-    );
-    assert!(problem.what.contains("is empty"), "{problem}");
+    assert_located(problem, 4, "person_id", "is empty");
     assert_eq!(snapshot.services.len(), 2);
 }

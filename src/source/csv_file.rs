@@ -465,13 +465,6 @@ fn trimmed(text: &[u8], range: Range<usize>) -> Range<usize> {
     start..start + value.trim_ascii().len()
 }
 
-impl Problem {
-    fn with_line(mut self, line: u64) -> Problem {
-        self.line = Some(line);
-        self
-    }
-}
-
 fn sniff_encoding(name: &str, prefix: &[u8]) -> Result<TextEncoding, Problem> {
     if prefix.is_empty() {
         return Err(Problem::file(

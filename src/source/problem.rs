@@ -41,6 +41,12 @@ impl Problem {
         }
     }
 
+    /// A whole-file problem that still points at a line (the header, a line too long).
+    pub fn with_line(mut self, line: u64) -> Problem {
+        self.line = Some(line);
+        self
+    }
+
     pub fn in_column(mut self, column: &str) -> Problem {
         self.column = Some(column.to_string());
         self
