@@ -5,10 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use chrono::NaiveDate;
-
-use crate::mapping::{Mapping, Resolution};
-use crate::model::service_codes::year_bounds;
+use crate::mapping::{Mapping, Resolution, reporting_day};
 use crate::model::{
     Assessment, AttributeKind, Decision, Diagnosis, Person, PersonAttribute, Service, ServiceCode,
 };
@@ -49,7 +46,7 @@ impl Inspection {
 pub fn inspect(dir: &Path, mapping: &Mapping, year: i32) -> Result<Inspection, Problem> {
     let mut counter = Counter {
         mapping,
-        period: year_bounds(year),
+        year,
         per_code: BTreeMap::new(),
         as_attribute: BTreeMap::new(),
         ignored: BTreeMap::new(),
@@ -68,7 +65,7 @@ pub fn inspect(dir: &Path, mapping: &Mapping, year: i32) -> Result<Inspection, P
 
 struct Counter<'m> {
     mapping: &'m Mapping,
-    period: (NaiveDate, NaiveDate),
+    year: i32,
     per_code: BTreeMap<ServiceCode, DecisionCounts>,
     as_attribute: BTreeMap<AttributeKind, u64>,
     ignored: BTreeMap<String, (u64, String)>,
@@ -79,13 +76,7 @@ impl RecordSink for Counter<'_> {
     fn person(&mut self, _: Person) {}
 
     fn service(&mut self, service: Service) {
-        // The rule in force when the service is reported: its start, clamped to the period.
-        let (first, last) = self.period;
-        let day = service
-            .start
-            .or(service.decided_on)
-            .unwrap_or(first)
-            .clamp(first, last);
+        let day = reporting_day(&service, self.year);
         match self.mapping.resolve(&service.local_type, day) {
             Resolution::Service(code) => {
                 let counts = self.per_code.entry(code).or_default();

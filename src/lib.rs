@@ -8,9 +8,11 @@
 //!   assessment variables, and validators for identity and organisation numbers.
 //! - [`source`]: readers that yield canonical records — for now the EPJ extract directory.
 //! - [`mapping`]: local service types to national codes, from `mappings/*.toml`.
+//! - [`checks`]: the register's rules as findings with stable ids, over all sources at once.
 //! - [`inspect`]: read + map an extract and count what it holds (`kpr-bridge inspect`).
 //! - [`generate`]: realistic synthetic extracts for tests, demos and benchmarks.
 
+pub mod checks;
 pub mod generate;
 pub mod inspect;
 pub mod mapping;

@@ -12,7 +12,8 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::model::{AttributeKind, ServiceCode};
+use crate::model::service_codes::year_bounds;
+use crate::model::{AttributeKind, Service, ServiceCode};
 use crate::source::fields::parse_date;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -176,6 +177,17 @@ impl Mapping {
     pub fn rules(&self) -> impl Iterator<Item = &Rule> {
         self.rules.values().flatten()
     }
+}
+
+/// The day whose rule applies to a service reported for `year`: its start (or decision),
+/// clamped to the year, so that the rule in force for that year's report is used.
+pub fn reporting_day(service: &Service, year: i32) -> NaiveDate {
+    let (first, last) = year_bounds(year);
+    service
+        .start
+        .or(service.decided_on)
+        .unwrap_or(first)
+        .clamp(first, last)
 }
 
 fn build_rule(rule: RuleFile, line: usize) -> Result<Rule, String> {

@@ -1,0 +1,462 @@
+//! The register's rules as findings: each a named rule with a stable id (see [`rules`]),
+//! a severity, a count, and up to [`MAX_EXAMPLES`] examples located by source and local id —
+//! never by identity number or name.
+//!
+//! Checks run over the canonical records of every configured source at once, because some
+//! rules span sources: a municipality that changed EPJ mid-year reports each person once
+//! (joined by identity number) and must not report one service from both systems.
+
+pub mod rules;
+pub mod test_users;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::mapping::{Mapping, Resolution};
+use crate::model::assessment::{AssessmentVariables, is_valid_score};
+use crate::model::municipalities::municipalities;
+use crate::model::service_codes::year_bounds;
+use crate::model::{Decision, OrgnrRule, Person, ServiceCode, diagnosis_codes, ident, orgnr};
+use crate::source::Snapshot;
+pub use rules::{RULES, Severity};
+pub use test_users::TestUsers;
+
+pub const MAX_EXAMPLES: usize = 20;
+
+/// The records of one source, and the mapping for its local types.
+pub struct SourceRecords<'a> {
+    /// The source's name in the configuration, shown in examples.
+    pub name: &'a str,
+    pub records: &'a Snapshot,
+    pub mapping: &'a Mapping,
+}
+
+pub struct CheckOptions<'a> {
+    pub year: i32,
+    /// In production, synthetic identity numbers mark test users too.
+    pub production: bool,
+    pub test_users: &'a TestUsers,
+    pub variables: &'a AssessmentVariables,
+}
+
+/// Where an example is: which source, which kind of record, which local id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Example {
+    pub source: String,
+    /// `person`, `service`, `assessment`, `diagnosis`.
+    pub record: &'static str,
+    /// The EPJ's own id: `person_id` or `service_id`.
+    pub local_id: String,
+    /// What is wrong with this one, without identity: a local type, a date, a code.
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub count: u64,
+    pub examples: Vec<Example>,
+}
+
+impl Finding {
+    /// The catalogue entry: explanation and fix.
+    pub fn info(&self) -> &'static rules::Rule {
+        rules::find(self.rule).expect("findings are made from catalogue ids")
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct CheckReport {
+    /// Non-empty findings, in catalogue order.
+    pub findings: Vec<Finding>,
+    /// Persons after joining sources by identity number, test users excluded.
+    pub persons: u64,
+    /// Services of those persons, from all sources.
+    pub services: u64,
+    /// `(source, person_id)` of the test users, to leave out downstream.
+    pub test_users: HashSet<(String, String)>,
+}
+
+impl CheckReport {
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(|f| f.severity == Severity::Error)
+    }
+
+    pub fn count(&self, rule: &str) -> u64 {
+        self.findings
+            .iter()
+            .find(|f| f.rule == rule)
+            .map_or(0, |f| f.count)
+    }
+}
+
+/// Counts per rule, keeping the first examples.
+#[derive(Default)]
+struct Findings(BTreeMap<&'static str, (u64, Vec<Example>)>);
+
+impl Findings {
+    fn add(
+        &mut self,
+        rule: &'static str,
+        source: &str,
+        record: &'static str,
+        local_id: &str,
+        detail: impl Into<String>,
+    ) {
+        debug_assert!(rules::find(rule).is_some(), "unknown rule {rule}");
+        let (count, examples) = self.0.entry(rule).or_default();
+        *count += 1;
+        if examples.len() < MAX_EXAMPLES {
+            examples.push(Example {
+                source: source.to_string(),
+                record,
+                local_id: local_id.to_string(),
+                detail: detail.into(),
+            });
+        }
+    }
+}
+
+/// A service's national code and the days it covers, for the duplicate sweep.
+struct Covered<'a> {
+    person: PersonKey<'a>,
+    code: ServiceCode,
+    start: NaiveDate,
+    end: NaiveDate,
+    source: &'a str,
+    service_id: &'a str,
+}
+
+/// Who a person is across sources: the identity number where valid, else the local id.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum PersonKey<'a> {
+    Ident(&'a str),
+    Local(&'a str, &'a str),
+}
+
+/// Runs every rule over every source for `options.year`.
+pub fn check(sources: &[SourceRecords], options: &CheckOptions) -> CheckReport {
+    let (first_day, last_day) = year_bounds(options.year);
+    let mut findings = Findings::default();
+    let mut report = CheckReport::default();
+    let mut persons: HashSet<PersonKey> = HashSet::new();
+    let mut covered: Vec<Covered> = Vec::new();
+    let mut welfare_technology = false;
+
+    for source in sources {
+        let name = source.name;
+        let records = source.records;
+        let with_service: HashSet<&str> = records
+            .services
+            .iter()
+            .filter(|s| s.decision == Decision::Granted)
+            .map(|s| s.person_id.as_str())
+            .collect();
+        let mut keys: HashMap<&str, PersonKey> = HashMap::new();
+
+        for person in &records.persons {
+            let ident_info = person.ident.as_ref().map(|i| ident::validate(i.expose()));
+            if is_test_user(
+                person,
+                ident_info.as_ref().and_then(|r| r.as_ref().ok()),
+                options,
+            ) {
+                findings.add("test-user", name, "person", &person.person_id, "left out");
+                report
+                    .test_users
+                    .insert((name.to_string(), person.person_id.clone()));
+                continue;
+            }
+            let key = match (&person.ident, &ident_info) {
+                (Some(number), Some(Ok(_))) => PersonKey::Ident(number.expose()),
+                _ => PersonKey::Local(name, &person.person_id),
+            };
+            keys.insert(&person.person_id, key);
+            persons.insert(key);
+            match ident_info {
+                None => findings.add(
+                    "ident-invalid",
+                    name,
+                    "person",
+                    &person.person_id,
+                    "no identity number",
+                ),
+                Some(Err(error)) => findings.add(
+                    "ident-invalid",
+                    name,
+                    "person",
+                    &person.person_id,
+                    error.to_string(),
+                ),
+                Some(Ok(_)) => {}
+            }
+            match &person.municipality {
+                Some(number) if !municipalities().is_valid_in_year(number, options.year) => {
+                    findings.add(
+                        "municipality-invalid",
+                        name,
+                        "person",
+                        &person.person_id,
+                        municipalities().explain_invalid(number, options.year),
+                    )
+                }
+                None if with_service.contains(person.person_id.as_str()) => findings.add(
+                    "residence-missing",
+                    name,
+                    "person",
+                    &person.person_id,
+                    "no municipality of residence",
+                ),
+                _ => {}
+            }
+        }
+
+        for service in &records.services {
+            let Some(&person) = keys.get(service.person_id.as_str()) else {
+                continue;
+            };
+            report.services += 1;
+            let id = service.service_id.as_str();
+            let day = crate::mapping::reporting_day(service, options.year);
+            let code = match source.mapping.resolve(&service.local_type, day) {
+                Resolution::Service(code) => code,
+                Resolution::Attribute(_) | Resolution::Ignored(_) => continue,
+                Resolution::Unmapped => {
+                    let rule =
+                        match retired_mapping(source.mapping, &service.local_type, options.year) {
+                            Some(old) => (
+                                "code-retired",
+                                format!("{} was mapped to {old}", service.local_type),
+                            ),
+                            None => ("local-type-unmapped", service.local_type.clone()),
+                        };
+                    findings.add(rule.0, name, "service", id, rule.1);
+                    continue;
+                }
+            };
+            let info = code.info();
+            let granted = service.decision == Decision::Granted;
+            match (&service.provider_orgnr, info.map(|i| i.orgnr)) {
+                (Some(number), Some(OrgnrRule::Forbidden)) => findings.add(
+                    "orgnr-forbidden",
+                    name,
+                    "service",
+                    id,
+                    format!("code {code} with orgnr {number}"),
+                ),
+                (Some(number), _) => {
+                    if let Err(error) = orgnr::validate(number) {
+                        findings.add("orgnr-invalid", name, "service", id, error.to_string());
+                    }
+                }
+                (None, Some(OrgnrRule::Required)) if granted => {
+                    findings.add("orgnr-missing", name, "service", id, format!("code {code}"))
+                }
+                _ => {}
+            }
+            if let Some(hours) = service.hours_per_week
+                && !(0..=168 * 100).contains(&hours.hundredths())
+            {
+                findings.add(
+                    "hours-invalid",
+                    name,
+                    "service",
+                    id,
+                    format!("{hours} hours per week"),
+                );
+            }
+            if let Some(problem) = date_problem(service) {
+                findings.add("dates-invalid", name, "service", id, problem);
+            }
+            let (start, end) = match service.decision {
+                Decision::Granted => (
+                    service.start.unwrap_or(NaiveDate::MIN),
+                    service.end.unwrap_or(NaiveDate::MAX),
+                ),
+                Decision::Refused => {
+                    let decided = service.decided_on.unwrap_or(first_day);
+                    (decided, decided)
+                }
+            };
+            if end < first_day || start > last_day {
+                findings.add(
+                    "period-outside",
+                    name,
+                    "service",
+                    id,
+                    format!(
+                        "{} to {}",
+                        show(service.start.or(service.decided_on)),
+                        show(service.end)
+                    ),
+                );
+                continue;
+            }
+            if granted && start <= end {
+                welfare_technology |= info.is_some_and(|i| i.welfare_technology);
+                covered.push(Covered {
+                    person,
+                    code,
+                    start,
+                    end,
+                    source: name,
+                    service_id: id,
+                });
+            }
+        }
+
+        for assessment in &records.assessments {
+            if !keys.contains_key(assessment.person_id.as_str()) {
+                continue;
+            }
+            if !is_valid_score(assessment.score) {
+                findings.add(
+                    "score-invalid",
+                    name,
+                    "assessment",
+                    &assessment.person_id,
+                    format!("{} scored {}", assessment.variable, assessment.score),
+                );
+            }
+            if options.variables.find(&assessment.variable).is_none() {
+                findings.add(
+                    "variable-unknown",
+                    name,
+                    "assessment",
+                    &assessment.person_id,
+                    assessment.variable.clone(),
+                );
+            }
+        }
+        for diagnosis in &records.diagnoses {
+            if keys.contains_key(diagnosis.person_id.as_str())
+                && !diagnosis_codes::is_well_formed(diagnosis.system, &diagnosis.code)
+            {
+                findings.add(
+                    "diagnosis-malformed",
+                    name,
+                    "diagnosis",
+                    &diagnosis.person_id,
+                    diagnosis.code.clone(),
+                );
+            }
+        }
+    }
+
+    find_duplicates(&mut covered, &mut findings);
+    if !welfare_technology && report.services > 0 {
+        findings.add(
+            "welfare-tech-missing",
+            "all sources",
+            "service",
+            "",
+            format!("no 6, 26, 27 or 28 in {}", options.year),
+        );
+    }
+    report.persons = persons.len() as u64;
+    report.findings = RULES
+        .iter()
+        .filter_map(|rule| {
+            findings.0.remove(rule.id).map(|(count, examples)| Finding {
+                rule: rule.id,
+                severity: rule.severity,
+                count,
+                examples,
+            })
+        })
+        .collect();
+    report
+}
+
+fn is_test_user(person: &Person, ident: Option<&ident::IdentInfo>, options: &CheckOptions) -> bool {
+    person
+        .name
+        .as_ref()
+        .is_some_and(|n| options.test_users.matches(n.expose()))
+        || (options.production && ident.is_some_and(|i| i.synthetic))
+}
+
+/// The retired code a local type was mapped to before, if the year has no rule for it.
+fn retired_mapping(mapping: &Mapping, local_type: &str, year: i32) -> Option<ServiceCode> {
+    mapping.rules().find_map(|rule| match rule.target {
+        crate::mapping::Target::Service(code)
+            if rule.local_type.eq_ignore_ascii_case(local_type.trim())
+                && code.info().is_some_and(|i| !i.is_valid_in_year(year)) =>
+        {
+            Some(code)
+        }
+        _ => None,
+    })
+}
+
+fn date_problem(service: &crate::model::Service) -> Option<String> {
+    if let (Some(start), Some(end)) = (service.start, service.end)
+        && end < start
+    {
+        return Some(format!("ends {end}, before it starts {start}"));
+    }
+    for pause in &service.pauses {
+        let outside = service.start.is_some_and(|s| pause.from < s)
+            || service.end.is_some_and(|e| pause.from > e);
+        if outside {
+            return Some(format!(
+                "pause from {} lies outside the service",
+                pause.from
+            ));
+        }
+        if pause.to.is_some_and(|to| to < pause.from) {
+            return Some(format!("pause ends before it starts ({})", pause.from));
+        }
+    }
+    None
+}
+
+/// Same person, same code, overlapping days: each later service of such a pair is a finding.
+fn find_duplicates(covered: &mut [Covered], findings: &mut Findings) {
+    covered.sort_by(|a, b| (a.person, a.code, a.start).cmp(&(b.person, b.code, b.start)));
+    let mut reach: Option<(PersonKey, ServiceCode, NaiveDate, &str, &str)> = None;
+    for service in covered.iter() {
+        match reach {
+            Some((person, code, end, source, id))
+                if person == service.person && code == service.code && service.start <= end =>
+            {
+                let detail = format!(
+                    "code {} from {}, overlaps {source}/{id}",
+                    service.code, service.start
+                );
+                findings.add(
+                    "service-duplicate",
+                    service.source,
+                    "service",
+                    service.service_id,
+                    detail,
+                );
+                if service.end > end {
+                    reach = Some((
+                        person,
+                        code,
+                        service.end,
+                        service.source,
+                        service.service_id,
+                    ));
+                }
+            }
+            _ => {
+                reach = Some((
+                    service.person,
+                    service.code,
+                    service.end,
+                    service.source,
+                    service.service_id,
+                ))
+            }
+        }
+    }
+}
+
+fn show(date: Option<NaiveDate>) -> String {
+    date.map_or_else(|| "open".to_string(), |d| d.to_string())
+}
