@@ -3,6 +3,7 @@
 //!
 //! Module map, in the order data flows:
 //!
+//! - [`config`]: the TOML configuration, typed and validated at load (all problems at once).
 //! - [`model`]: canonical records (persons, services, assessments, diagnoses, attributes) and
 //!   the national code lists: service types (9151), municipalities per year, city districts,
 //!   assessment variables, and validators for identity and organisation numbers.
@@ -13,6 +14,7 @@
 //! - [`generate`]: realistic synthetic extracts for tests, demos and benchmarks.
 
 pub mod checks;
+pub mod config;
 pub mod generate;
 pub mod inspect;
 pub mod mapping;

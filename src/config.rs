@@ -1,0 +1,518 @@
+//! The configuration file (TOML), typed and validated at load.
+//!
+//! An operator fixes a configuration in one go, so loading reports *every* problem at once:
+//! each unknown key (a typo is never silently ignored), each missing required key, each bad
+//! value — all naming the file. Municipality numbers and HER-ids are text everywhere: `0301`
+//! must stay `0301`. `ops/examples/kpr-bridge.toml` shows every option with comments.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use crate::model::assessment::Variable;
+use crate::model::municipalities::municipalities;
+use crate::source::fields::parse_date;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Shipments go to KPR Validering; synthetic identity numbers are allowed.
+    Test,
+    /// Shipments go to the register; synthetic identity numbers mark test users.
+    Production,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    pub file: PathBuf,
+    pub municipality: String,
+    pub municipality_name: String,
+    pub municipality_orgnr: Option<String>,
+    /// HER-id of the municipality (level 1) and of its reporting service unit (level 2).
+    pub her_id: String,
+    pub her_id_service_unit: String,
+    pub mode: Mode,
+    pub data_dir: PathBuf,
+    pub sources: Vec<SourceConfig>,
+    pub test_user_names: Vec<String>,
+    pub extra_variables: Vec<Variable>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceConfig {
+    pub name: String,
+    pub kind: SourceKind,
+    pub mapping: PathBuf,
+    /// The days this source is the municipality's EPJ (an EPJ change mid-year).
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SourceKind {
+    Extract { path: PathBuf },
+    Database { url: String, queries: Queries },
+}
+
+/// One read-only SQL query per record kind; result columns as in `docs/export-format.md`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Queries {
+    pub persons: Option<String>,
+    pub services: Option<String>,
+    pub assessments: Option<String>,
+    pub diagnoses: Option<String>,
+    pub attributes: Option<String>,
+}
+
+/// Everything wrong with a configuration file.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub file: PathBuf,
+    pub problems: Vec<String>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} problem(s) in the configuration",
+            self.file.display(),
+            self.problems.len()
+        )?;
+        for problem in &self.problems {
+            write!(f, "\n  - {problem}")?;
+        }
+        write!(
+            f,
+            "\n  (every option is described in ops/examples/kpr-bridge.toml)"
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[derive(Deserialize, Default)]
+struct Raw {
+    municipality: Option<RawMunicipality>,
+    her_id: Option<RawHer>,
+    mode: Option<String>,
+    data_dir: Option<PathBuf>,
+    mapping: Option<PathBuf>,
+    #[serde(default, rename = "source")]
+    sources: Vec<RawSource>,
+    test_users: Option<RawTestUsers>,
+    assessment: Option<RawAssessment>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawMunicipality {
+    number: Option<String>,
+    name: Option<String>,
+    orgnr: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawHer {
+    municipality: Option<String>,
+    service_unit: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawSource {
+    name: Option<String>,
+    kind: Option<String>,
+    path: Option<PathBuf>,
+    url: Option<String>,
+    queries: Option<Queries>,
+    mapping: Option<PathBuf>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawTestUsers {
+    names: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawAssessment {
+    #[serde(default)]
+    extra_variables: Vec<Variable>,
+}
+
+impl Config {
+    pub fn load(file: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(file).map_err(|e| ConfigError {
+            file: file.to_path_buf(),
+            problems: vec![format!(
+                "cannot be read: {e}; give the path of the configuration file"
+            )],
+        })?;
+        Config::parse(&text, file)
+    }
+
+    /// Parses configuration text; `file` names it in errors and anchors relative paths.
+    pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
+        let fail = |problems: Vec<String>| ConfigError {
+            file: file.to_path_buf(),
+            problems,
+        };
+        let mut unknown = Vec::new();
+        let deserializer = toml::Deserializer::parse(text)
+            .map_err(|e| fail(vec![toml_message(&e.to_string())]))?;
+        let raw: Raw =
+            serde_ignored::deserialize(deserializer, |path| unknown.push(path.to_string()))
+                .map_err(|e| fail(vec![toml_message(&e.to_string())]))?;
+        let mut problems: Vec<String> = unknown
+            .into_iter()
+            .map(|key| {
+                format!(
+                    "unknown key '{}': remove it or check its spelling",
+                    source_path(&key)
+                )
+            })
+            .collect();
+        let config = validate(raw, file, &mut problems);
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(fail(problems))
+        }
+    }
+}
+
+/// `source.0.til` as the other messages name it: `source[1].til`.
+fn source_path(key: &str) -> String {
+    let mut parts = key.splitn(3, '.');
+    match (
+        parts.next(),
+        parts.next().and_then(|i| i.parse::<usize>().ok()),
+        parts.next(),
+    ) {
+        (Some("source"), Some(index), rest) => {
+            format!(
+                "source[{}]{}",
+                index + 1,
+                rest.map(|r| format!(".{r}")).unwrap_or_default()
+            )
+        }
+        _ => key.to_string(),
+    }
+}
+
+fn toml_message(message: &str) -> String {
+    let message = message.trim_end().replace('\n', "\n    ");
+    if message.contains("expected a string") {
+        format!(
+            "{message}\n    write numbers such as municipality numbers and HER-ids in quotes: \"0301\""
+        )
+    } else {
+        message
+    }
+}
+
+fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
+    let base = file.parent().unwrap_or(Path::new("."));
+    let mut required = |value: Option<String>, key: &str| -> String {
+        value.filter(|v| !v.trim().is_empty()).unwrap_or_else(|| {
+            problems.push(format!("missing required key '{key}'"));
+            String::new()
+        })
+    };
+    let municipality = raw.municipality.unwrap_or_default();
+    let her = raw.her_id.unwrap_or_default();
+    let number = required(municipality.number, "municipality.number");
+    let name = required(municipality.name, "municipality.name");
+    let her_id = required(her.municipality, "her_id.municipality");
+    let her_unit = required(her.service_unit, "her_id.service_unit");
+    let mode_text = required(raw.mode, "mode");
+    let data_dir = required(raw.data_dir.map(|p| p.display().to_string()), "data_dir");
+
+    if !number.is_empty()
+        && ![2025, 2026]
+            .iter()
+            .any(|y| municipalities().is_valid_in_year(&number, *y))
+    {
+        problems.push(format!(
+            "municipality.number: {}",
+            municipalities().explain_invalid(&number, 2026)
+        ));
+    }
+    for (key, value) in [
+        ("her_id.municipality", &her_id),
+        ("her_id.service_unit", &her_unit),
+    ] {
+        if !value.is_empty() && !value.bytes().all(|b| b.is_ascii_digit()) {
+            problems.push(format!(
+                "{key}: '{value}' is not a HER-id (digits only, from the Adresseregister)"
+            ));
+        }
+    }
+    if let Some(orgnr) = &municipality.orgnr
+        && let Err(e) = crate::model::orgnr::validate(orgnr)
+    {
+        problems.push(format!("municipality.orgnr: {e}"));
+    }
+    let mode = match mode_text.as_str() {
+        "test" => Mode::Test,
+        "production" => Mode::Production,
+        "" => Mode::Test,
+        other => {
+            problems.push(format!(
+                "mode: '{other}' is neither \"test\" nor \"production\""
+            ));
+            Mode::Test
+        }
+    };
+
+    if raw.sources.is_empty() {
+        problems.push("missing required key 'source': configure at least one [[source]]".into());
+    }
+    let mut sources = Vec::new();
+    for (i, source) in raw.sources.into_iter().enumerate() {
+        let at = format!("source[{}]", i + 1);
+        let name = source.name.clone().unwrap_or_default();
+        if name.is_empty() {
+            problems.push(format!("missing required key '{at}.name'"));
+        } else if sources.iter().any(|s: &SourceConfig| s.name == name) {
+            problems.push(format!(
+                "{at}.name: '{name}' is used by two sources; give each its own name"
+            ));
+        }
+        let mapping = source.mapping.or(raw.mapping.clone()).unwrap_or_else(|| {
+            problems.push(format!(
+                "missing required key 'mapping' (for all sources) or '{at}.mapping'"
+            ));
+            PathBuf::new()
+        });
+        let date = |key: &str, value: Option<String>, problems: &mut Vec<String>| {
+            value.and_then(|v| {
+                parse_date(&v)
+                    .map_err(|why| problems.push(format!("{at}.{key}: '{v}' is not a date{why}")))
+                    .ok()
+            })
+        };
+        let from = date("from", source.from, problems);
+        let to = date("to", source.to, problems);
+        let kind = match source.kind.as_deref() {
+            Some("extract") => match source.path {
+                Some(path) => SourceKind::Extract {
+                    path: base.join(path),
+                },
+                None => {
+                    problems.push(format!(
+                        "missing required key '{at}.path' (the extract directory)"
+                    ));
+                    continue;
+                }
+            },
+            Some("database") => {
+                let queries = source.queries.unwrap_or_default();
+                for (key, query) in [
+                    ("persons", &queries.persons),
+                    ("services", &queries.services),
+                ] {
+                    if query.is_none() {
+                        problems.push(format!("missing required key '{at}.queries.{key}'"));
+                    }
+                }
+                match source.url {
+                    Some(url) => SourceKind::Database { url, queries },
+                    None => {
+                        problems.push(format!("missing required key '{at}.url' (a postgres://, mysql:// or sqlite: URL)"));
+                        continue;
+                    }
+                }
+            }
+            Some(other) => {
+                problems.push(format!(
+                    "{at}.kind: '{other}' is neither \"extract\" nor \"database\""
+                ));
+                continue;
+            }
+            None => {
+                problems.push(format!(
+                    "missing required key '{at}.kind' (\"extract\" or \"database\")"
+                ));
+                continue;
+            }
+        };
+        sources.push(SourceConfig {
+            name,
+            kind,
+            mapping: base.join(mapping),
+            from,
+            to,
+        });
+    }
+
+    let test_user_names = raw.test_users.and_then(|t| t.names).unwrap_or_else(|| {
+        ["Donald Duck", "Test *", "* Testesen"]
+            .map(String::from)
+            .to_vec()
+    });
+    Config {
+        file: file.to_path_buf(),
+        municipality: number,
+        municipality_name: name,
+        municipality_orgnr: municipality.orgnr,
+        her_id,
+        her_id_service_unit: her_unit,
+        mode,
+        data_dir: base.join(data_dir),
+        sources,
+        test_user_names,
+        extra_variables: raw
+            .assessment
+            .map(|a| a.extra_variables)
+            .unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+mode = "test"
+data_dir = "state"
+mapping = "mappings/sample-epj.toml"
+
+[municipality]
+number = "0301"
+name = "Oslo"
+
+[her_id]
+municipality = "12345"
+service_unit = "67890"
+
+[[source]]
+name = "gerica"
+kind = "extract"
+path = "/srv/export"
+to = "2025-05-31"
+
+[[source]]
+name = "profil"
+kind = "database"
+url = "postgres://reader@localhost/epj"
+from = "2025-06-01"
+[source.queries]
+persons = "SELECT 1"
+services = "SELECT 2"
+"#;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("/etc/kpr-bridge/kpr-bridge.toml"))
+    }
+
+    #[test]
+    fn a_good_configuration_keeps_numbers_as_text() {
+        let config = parse(GOOD).unwrap();
+        assert_eq!(config.municipality, "0301");
+        assert_eq!(config.her_id, "12345");
+        assert_eq!(config.mode, Mode::Test);
+        assert_eq!(config.sources.len(), 2);
+        assert_eq!(config.sources[0].to, Some("2025-05-31".parse().unwrap()));
+        assert_eq!(
+            config.sources[1].mapping,
+            PathBuf::from("/etc/kpr-bridge/mappings/sample-epj.toml")
+        );
+        assert_eq!(config.data_dir, PathBuf::from("/etc/kpr-bridge/state"));
+        assert_eq!(config.test_user_names.len(), 3);
+    }
+
+    #[test]
+    fn every_unknown_key_is_named_with_the_file() {
+        let text = GOOD
+            .replace("mode = \"test\"", "mode = \"test\"\nmodus = 1")
+            .replace("to = \"2025", "til = \"2025")
+            + "\n[extra]\nx = 2\n";
+        let error = parse(&text).unwrap_err().to_string();
+        assert!(
+            error.starts_with("/etc/kpr-bridge/kpr-bridge.toml:"),
+            "{error}"
+        );
+        for key in ["'modus'", "'extra'", "'source[1].til'"] {
+            assert!(error.contains(key), "{key} in {error}");
+        }
+    }
+
+    #[test]
+    fn every_missing_required_key_is_named_at_once() {
+        let error = parse("").unwrap_err();
+        let text = error.to_string();
+        for key in [
+            "municipality.number",
+            "municipality.name",
+            "her_id.municipality",
+            "her_id.service_unit",
+            "'mode'",
+            "'data_dir'",
+            "'source'",
+        ] {
+            assert!(text.contains(key), "{key} in {text}");
+        }
+        assert_eq!(error.problems.len(), 7, "{text}");
+    }
+
+    #[test]
+    fn numbers_written_as_numbers_are_explained() {
+        let error = parse(&GOOD.replace("number = \"0301\"", "number = 4601"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("in quotes"), "{error}");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let text = GOOD
+            .replace("\"0301\"", "\"3024\"")
+            .replace("\"12345\"", "\"12a45\"")
+            .replace("mode = \"test\"", "mode = \"prod\"")
+            .replace("kind = \"extract\"", "kind = \"file\"")
+            .replace("2025-06-01", "31.02.2025");
+        let error = parse(&text).unwrap_err();
+        let joined = error.problems.join("\n");
+        assert!(joined.contains("replaced by 3201"), "{joined}");
+        assert!(joined.contains("'12a45' is not a HER-id"), "{joined}");
+        assert!(joined.contains("'prod' is neither"), "{joined}");
+        assert!(joined.contains("source[1].kind: 'file'"), "{joined}");
+        assert!(
+            joined.contains("source[2].from: '31.02.2025' is not a date"),
+            "{joined}"
+        );
+        assert_eq!(error.problems.len(), 5, "{joined}");
+    }
+
+    #[test]
+    fn database_sources_need_url_and_the_two_required_queries() {
+        let text = GOOD
+            .replace("url = \"postgres://reader@localhost/epj\"\n", "")
+            .replace("services = \"SELECT 2\"\n", "");
+        let joined = parse(&text).unwrap_err().problems.join("\n");
+        assert!(joined.contains("source[2].queries.services"), "{joined}");
+        assert!(joined.contains("source[2].url"), "{joined}");
+    }
+
+    #[test]
+    fn the_shipped_example_loads() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("ops/examples/kpr-bridge.toml");
+        let config = Config::load(&example).unwrap();
+        assert_eq!(config.municipality, "4601");
+        assert_eq!(config.mode, Mode::Test);
+        assert_eq!(config.sources.len(), 2);
+        assert!(
+            config.sources[0]
+                .mapping
+                .ends_with("mappings/sample-epj.toml")
+        );
+        assert!(matches!(
+            config.sources[1].kind,
+            SourceKind::Database { .. }
+        ));
+    }
+}
