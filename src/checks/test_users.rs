@@ -7,9 +7,12 @@ pub struct TestUsers {
     patterns: Vec<String>,
 }
 
+/// The names real EPJs give their test patients, used when the configuration gives none.
+pub const DEFAULT_PATTERNS: [&str; 3] = ["Donald Duck", "Test *", "* Testesen"];
+
 impl Default for TestUsers {
     fn default() -> Self {
-        TestUsers::new(["Donald Duck", "Test *", "* Testesen"])
+        TestUsers::new(DEFAULT_PATTERNS)
     }
 }
 
