@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+use crate::checks::test_users::DEFAULT_PATTERNS;
 use crate::model::assessment::Variable;
 use crate::model::municipalities::municipalities;
 use crate::source::fields::parse_date;
@@ -349,11 +350,10 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
         });
     }
 
-    let test_user_names = raw.test_users.and_then(|t| t.names).unwrap_or_else(|| {
-        ["Donald Duck", "Test *", "* Testesen"]
-            .map(String::from)
-            .to_vec()
-    });
+    let test_user_names = raw
+        .test_users
+        .and_then(|t| t.names)
+        .unwrap_or_else(|| DEFAULT_PATTERNS.map(String::from).to_vec());
     Config {
         file: file.to_path_buf(),
         municipality: number,
