@@ -12,8 +12,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::model::service_codes::year_bounds;
-use crate::model::{AttributeKind, Service, ServiceCode};
+use crate::model::{AttributeKind, Service, ServiceCode, year_bounds};
 use crate::source::fields::parse_date;
 
 #[derive(Clone, Debug, PartialEq, Eq)]

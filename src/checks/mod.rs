@@ -17,8 +17,9 @@ use serde::Serialize;
 use crate::mapping::{Mapping, Resolution};
 use crate::model::assessment::{AssessmentVariables, is_valid_score};
 use crate::model::municipalities::municipalities;
-use crate::model::service_codes::year_bounds;
-use crate::model::{Decision, OrgnrRule, Person, ServiceCode, diagnosis_codes, ident, orgnr};
+use crate::model::{
+    Decision, OrgnrRule, Person, ServiceCode, diagnosis_codes, ident, orgnr, year_bounds,
+};
 use crate::source::Snapshot;
 pub use rules::{RULES, Severity};
 pub use test_users::TestUsers;

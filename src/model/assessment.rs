@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use serde::Deserialize;
 
-use super::municipalities::compiled;
+use super::compiled;
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct Variable {

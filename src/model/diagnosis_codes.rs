@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use serde::Deserialize;
 
-use super::municipalities::compiled;
+use super::compiled;
 use super::records::DiagnosisSystem;
 
 static ICPC2: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
@@ -24,7 +24,7 @@ pub fn icpc2_text(code: &str) -> Option<&'static str> {
     ICPC2.get(code.trim()).map(String::as_str)
 }
 
-/// All ICPC-2 codes, for the generator.
+/// All ICPC-2 codes, sorted.
 pub fn icpc2_codes() -> Vec<&'static str> {
     let mut codes: Vec<&str> = ICPC2.keys().map(String::as_str).collect();
     codes.sort_unstable();

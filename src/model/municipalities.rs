@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::service_codes::year_bounds;
+use super::{compiled, year_bounds};
 
 #[derive(Debug)]
 pub struct MunicipalityPeriod {
@@ -237,16 +237,6 @@ impl Municipalities {
             districts,
         }
     }
-}
-
-/// Rows of a CSV file compiled into the binary. A bad row is a build defect that the tests
-/// catch, so failing loudly here is right.
-pub(crate) fn compiled<T: serde::de::DeserializeOwned>(
-    text: &'static str,
-) -> impl Iterator<Item = T> {
-    csv::Reader::from_reader(text.as_bytes())
-        .into_deserialize()
-        .map(|row| row.expect("compiled-in code list is well-formed (tested)"))
 }
 
 fn long_date(date: NaiveDate) -> String {

@@ -12,6 +12,8 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::year_bounds;
+
 /// A code of system 9151: `15`, or a sub-code such as `08.01`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ServiceCode {
@@ -109,13 +111,6 @@ impl ServiceType {
         let (first, last) = year_bounds(year);
         self.valid_from <= last && self.valid_until.is_none_or(|until| first < until)
     }
-}
-
-/// First and last day of a year. Years outside chrono's range are clamped, not a panic.
-pub(crate) fn year_bounds(year: i32) -> (NaiveDate, NaiveDate) {
-    let first = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(NaiveDate::MIN);
-    let last = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(NaiveDate::MAX);
-    (first, last)
 }
 
 const fn date(year: i32, month: u32, day: u32) -> NaiveDate {

@@ -52,7 +52,6 @@ impl std::fmt::Display for TextEncoding {
 }
 
 pub struct CsvFile {
-    name: String,
     encoding: TextEncoding,
     /// For each wanted column, whether the header has it.
     has_column: Vec<bool>,
@@ -140,7 +139,6 @@ impl CsvFile {
                 )
             })?;
         Ok(CsvFile {
-            name,
             encoding,
             has_column,
             full,
@@ -149,10 +147,6 @@ impl CsvFile {
             next: 0,
             reading: ReadingThread(Some(reading)),
         })
-    }
-
-    pub fn name(&self) -> &str {
-        &self.name
     }
 
     pub fn encoding(&self) -> TextEncoding {
