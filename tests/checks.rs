@@ -95,13 +95,22 @@ fn clean() -> Snapshot {
 }
 
 fn run_with(sources: &[(&str, &Snapshot)], production: bool) -> CheckReport {
+    let windows: Vec<_> = sources.iter().map(|&(n, r)| (n, r, None, None)).collect();
+    run_windowed(&windows, production)
+}
+
+type Window<'a> = (&'a str, &'a Snapshot, Option<&'a str>, Option<&'a str>);
+
+fn run_windowed(sources: &[Window], production: bool) -> CheckReport {
     let mapping = mapping();
     let sources: Vec<SourceRecords> = sources
         .iter()
-        .map(|(name, records)| SourceRecords {
+        .map(|&(name, records, from, to)| SourceRecords {
             name,
             records,
             mapping: &mapping,
+            from: from.map(date),
+            to: to.map(date),
         })
         .collect();
     let test_users = TestUsers::default();
@@ -475,4 +484,81 @@ fn examples_are_capped_and_counts_are_complete() {
         .unwrap();
     assert_eq!(finding.count, 50);
     assert_eq!(finding.examples.len(), kpr_bridge::checks::MAX_EXAMPLES);
+}
+
+#[test]
+fn a_source_speaks_only_for_its_days() {
+    // The old EPJ still holds the service open after the switch; the new one continues it.
+    let old = clean();
+    let mut new = clean();
+    new.persons[0].person_id = "N1".into();
+    for s in &mut new.services {
+        s.person_id = "N1".into();
+        s.service_id = format!("n-{}", s.service_id);
+        s.start = Some(date("2025-06-01"));
+    }
+    let unbounded = run_with(&[("old", &old), ("new", &new)], false);
+    assert_eq!(unbounded.count("service-duplicate"), 2);
+    let windowed = run_windowed(
+        &[
+            ("old", &old, None, Some("2025-05-31")),
+            ("new", &new, Some("2025-06-01"), None),
+        ],
+        false,
+    );
+    assert_eq!(
+        windowed.count("service-duplicate"),
+        0,
+        "{:#?}",
+        windowed.findings
+    );
+    assert_eq!(windowed.persons, 1);
+    // The person has home nursing (15) in every month: from the old EPJ, then the new.
+    let nursing = windowed
+        .months
+        .iter()
+        .find(|m| m.code.to_string() == "15")
+        .unwrap();
+    assert_eq!(nursing.persons, [1; 12]);
+    assert_eq!(nursing.services, [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+}
+
+#[test]
+fn months_and_mapping_coverage() {
+    let mut records = clean();
+    records.services[0].start = Some(date("2025-03-15"));
+    records.services[0].end = Some(date("2025-04-02"));
+    records
+        .services
+        .push(service("s3", "p1", "HJSPL", "2025-04-01"));
+    records
+        .services
+        .push(service("s4", "p1", "UKJENT", "2025-04-01"));
+    let report = run(&records);
+    let nursing = report
+        .months
+        .iter()
+        .find(|m| m.code.to_string() == "15")
+        .unwrap();
+    assert_eq!(nursing.services, [0, 0, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1]);
+    // One person, though two services overlap in April.
+    assert_eq!(nursing.persons, [0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+    let coverage: Vec<_> = report
+        .coverage
+        .iter()
+        .map(|c| (c.local_type.as_str(), c.services, c.mapped))
+        .collect();
+    assert_eq!(
+        coverage,
+        [
+            ("HJSPL", 2, true),
+            ("TRYGGH", 1, true),
+            ("UKJENT", 1, false)
+        ]
+    );
+    assert!(
+        report.coverage[0].target.starts_with("15 "),
+        "{:?}",
+        report.coverage[0]
+    );
 }

@@ -11,7 +11,7 @@ pub mod test_users;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 use crate::mapping::{Mapping, Resolution};
@@ -32,6 +32,11 @@ pub struct SourceRecords<'a> {
     pub name: &'a str,
     pub records: &'a Snapshot,
     pub mapping: &'a Mapping,
+    /// The days this source is the municipality's EPJ: its services count only inside them,
+    /// so that an open service in the old system and its continuation in the new one are
+    /// not one service reported twice.
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
 }
 
 pub struct CheckOptions<'a> {
@@ -79,6 +84,37 @@ pub struct CheckReport {
     pub services: u64,
     /// `(source, person_id)` of the test users, to leave out downstream.
     pub test_users: HashSet<(String, String)>,
+    /// Granted services and their persons per national code and month of the year.
+    pub months: Vec<CodeMonths>,
+    /// Each local type of each source: how many services, and what it maps to.
+    pub coverage: Vec<TypeCoverage>,
+}
+
+/// One national code's services and persons in each month (January first).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CodeMonths {
+    #[serde(serialize_with = "as_text")]
+    pub code: ServiceCode,
+    pub name: &'static str,
+    pub services: [u64; 12],
+    pub persons: [u64; 12],
+}
+
+/// How one local type of one source is mapped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TypeCoverage {
+    pub source: String,
+    pub local_type: String,
+    pub services: u64,
+    /// `15 Helsetjenester i hjemmet`, `attribute individual_plan`, `ignored: reason`,
+    /// `retired code 12`, or `unmapped`.
+    pub target: String,
+    /// False for unmapped and retired: these services are not reported.
+    pub mapped: bool,
+}
+
+fn as_text<S: serde::Serializer>(code: &ServiceCode, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(code)
 }
 
 impl CheckReport {
@@ -146,6 +182,7 @@ pub fn check(sources: &[SourceRecords], options: &CheckOptions) -> CheckReport {
     let mut persons: HashSet<PersonKey> = HashSet::new();
     let mut covered: Vec<Covered> = Vec::new();
     let mut welfare_technology = false;
+    let mut coverage: BTreeMap<(&str, &str), TypeCoverage> = BTreeMap::new();
 
     for source in sources {
         let name = source.name;
@@ -222,18 +259,28 @@ pub fn check(sources: &[SourceRecords], options: &CheckOptions) -> CheckReport {
             report.services += 1;
             let id = service.service_id.as_str();
             let day = crate::mapping::reporting_day(service, options.year);
-            let code = match source.mapping.resolve(&service.local_type, day) {
+            let resolution = source.mapping.resolve(&service.local_type, day);
+            let retired = match resolution {
+                Resolution::Unmapped => {
+                    retired_mapping(source.mapping, &service.local_type, options.year)
+                }
+                _ => None,
+            };
+            coverage
+                .entry((name, service.local_type.as_str()))
+                .or_insert_with(|| type_coverage(name, &service.local_type, resolution, retired))
+                .services += 1;
+            let code = match resolution {
                 Resolution::Service(code) => code,
                 Resolution::Attribute(_) | Resolution::Ignored(_) => continue,
                 Resolution::Unmapped => {
-                    let rule =
-                        match retired_mapping(source.mapping, &service.local_type, options.year) {
-                            Some(old) => (
-                                "code-retired",
-                                format!("{} was mapped to {old}", service.local_type),
-                            ),
-                            None => ("local-type-unmapped", service.local_type.clone()),
-                        };
+                    let rule = match retired {
+                        Some(old) => (
+                            "code-retired",
+                            format!("{} was mapped to {old}", service.local_type),
+                        ),
+                        None => ("local-type-unmapped", service.local_type.clone()),
+                    };
                     findings.add(rule.0, name, "service", id, rule.1);
                     continue;
                 }
@@ -296,6 +343,9 @@ pub fn check(sources: &[SourceRecords], options: &CheckOptions) -> CheckReport {
                 );
                 continue;
             }
+            // The days this source speaks for.
+            let start = source.from.map_or(start, |from| start.max(from));
+            let end = source.to.map_or(end, |to| end.min(to));
             if granted && start <= end {
                 welfare_technology |= info.is_some_and(|i| i.welfare_technology);
                 covered.push(Covered {
@@ -348,6 +398,8 @@ pub fn check(sources: &[SourceRecords], options: &CheckOptions) -> CheckReport {
     }
 
     find_duplicates(&mut covered, &mut findings);
+    report.months = code_months(&covered, first_day, last_day);
+    report.coverage = coverage.into_values().collect();
     if !welfare_technology && report.services > 0 {
         findings.add(
             "welfare-tech-missing",
@@ -370,6 +422,62 @@ pub fn check(sources: &[SourceRecords], options: &CheckOptions) -> CheckReport {
         })
         .collect();
     report
+}
+
+fn type_coverage(
+    source: &str,
+    local_type: &str,
+    resolution: Resolution,
+    retired: Option<ServiceCode>,
+) -> TypeCoverage {
+    let (target, mapped) = match (resolution, retired) {
+        (Resolution::Service(code), _) => (
+            format!("{code} {}", code.info().map_or("", |i| i.name)),
+            true,
+        ),
+        (Resolution::Attribute(kind), _) => (format!("attribute {}", kind.as_str()), true),
+        (Resolution::Ignored(reason), _) => (format!("ignored: {reason}"), true),
+        (Resolution::Unmapped, Some(old)) => (format!("retired code {old}"), false),
+        (Resolution::Unmapped, None) => ("unmapped".to_string(), false),
+    };
+    TypeCoverage {
+        source: source.to_string(),
+        local_type: local_type.to_string(),
+        services: 0,
+        target,
+        mapped,
+    }
+}
+
+/// Counts services and distinct persons per code and month. `covered` is sorted by person
+/// and code, so one person's services of one code are neighbours.
+fn code_months(covered: &[Covered], first_day: NaiveDate, last_day: NaiveDate) -> Vec<CodeMonths> {
+    let month_of = |day: NaiveDate| day.month0() as usize;
+    let mut by_code: BTreeMap<ServiceCode, CodeMonths> = BTreeMap::new();
+    for group in covered.chunk_by(|a, b| (a.person, a.code) == (b.person, b.code)) {
+        let code = group[0].code;
+        let counts = by_code.entry(code).or_insert_with(|| CodeMonths {
+            code,
+            name: code.info().map_or("", |i| i.name),
+            services: [0; 12],
+            persons: [0; 12],
+        });
+        let mut person_months = [false; 12];
+        for service in group {
+            let (start, end) = (service.start.max(first_day), service.end.min(last_day));
+            if start > end {
+                continue;
+            }
+            for month in month_of(start)..=month_of(end) {
+                counts.services[month] += 1;
+                person_months[month] = true;
+            }
+        }
+        for (month, present) in person_months.into_iter().enumerate() {
+            counts.persons[month] += u64::from(present);
+        }
+    }
+    by_code.into_values().collect()
 }
 
 fn is_test_user(person: &Person, ident: Option<&ident::IdentInfo>, options: &CheckOptions) -> bool {
