@@ -57,7 +57,7 @@ fn main() {
         );
         inspection
             .extract
-            .files
+            .tables
             .iter()
             .map(|f| f.records)
             .sum::<u64>()

@@ -9,7 +9,8 @@ use crate::mapping::{Mapping, Resolution, reporting_day};
 use crate::model::{
     Assessment, AttributeKind, Decision, Diagnosis, Person, PersonAttribute, Service, ServiceCode,
 };
-use crate::source::{ExtractSummary, Problem, RecordSink, read_extract};
+use crate::source::extract::file_name;
+use crate::source::{Problem, ReadSummary, RecordSink, read_extract};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DecisionCounts {
@@ -20,7 +21,7 @@ pub struct DecisionCounts {
 #[derive(Debug)]
 pub struct Inspection {
     pub year: i32,
-    pub extract: ExtractSummary,
+    pub extract: ReadSummary,
     pub per_code: BTreeMap<ServiceCode, DecisionCounts>,
     /// Services whose local type maps to a person attribute.
     pub as_attribute: BTreeMap<AttributeKind, u64>,
@@ -111,12 +112,15 @@ pub fn render(
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Extract {}", dir.display());
-    for file in &inspection.extract.files {
-        let state = match file.encoding {
-            Some(encoding) => format!("{} records ({encoding})", thousands(file.records)),
-            None => "not read".to_string(),
+    for table in &inspection.extract.tables {
+        let state = match (&table.name, table.encoding) {
+            (Some(_), Some(encoding)) => {
+                format!("{} records ({encoding})", thousands(table.records))
+            }
+            (Some(_), None) => format!("{} records", thousands(table.records)),
+            (None, _) => "not read".to_string(),
         };
-        let _ = writeln!(out, "  {:<16} {state}", file.file);
+        let _ = writeln!(out, "  {:<16} {state}", file_name(table.kind));
     }
     let _ = writeln!(
         out,

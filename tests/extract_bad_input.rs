@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::Path;
 
-use kpr_bridge::source::{ExtractSummary, Problem, Snapshot, read_extract};
+use kpr_bridge::source::{Problem, ReadSummary, Snapshot, read_extract};
 
 const PERSONS: &str = "person_id;ident;name;birth_year;gender;municipality;district;household\n\
     1;01810112332;Åse Ødegård;1901;K;4601;460101;alone\n\
@@ -28,13 +28,13 @@ fn extract(overrides: &[(&str, &[u8])]) -> tempfile::TempDir {
     dir
 }
 
-fn read(dir: &Path) -> (Snapshot, ExtractSummary) {
+fn read(dir: &Path) -> (Snapshot, ReadSummary) {
     let mut snapshot = Snapshot::default();
     let summary = read_extract(dir, &mut snapshot).expect("the directory itself is usable");
     (snapshot, summary)
 }
 
-fn only_problem(summary: &ExtractSummary) -> &Problem {
+fn only_problem(summary: &ReadSummary) -> &Problem {
     let problems = summary.problems.kept();
     assert_eq!(problems.len(), 1, "expected one problem, got {problems:#?}");
     assert_no_identity(&problems[0].to_string());
@@ -206,7 +206,7 @@ fn header_only() {
     let (_, summary) = read(dir.path());
     let problems = summary.problems.kept();
     assert!(
-        problems[0].what.contains("header but no persons"),
+        problems[0].what.contains("has no persons"),
         "{}",
         problems[0]
     );

@@ -17,7 +17,8 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::model::{ident, municipalities::municipalities, orgnr};
-use crate::source::extract::{ASSESSMENTS, ATTRIBUTES, DIAGNOSES, PERSONS, READY, SERVICES};
+use crate::source::RecordKind;
+use crate::source::extract::{READY, file_name};
 pub use vocabulary::LOCAL_TYPES;
 use vocabulary::{Duration, LocalType, Provider};
 
@@ -80,23 +81,27 @@ struct ExtractWriter {
 
 impl ExtractWriter {
     fn create(out: &Path, encoding: OutputEncoding) -> io::Result<ExtractWriter> {
-        let open = |name: &str, header: &str| -> io::Result<BufWriter<File>> {
-            let mut file = BufWriter::with_capacity(256 * 1024, File::create(out.join(name))?);
+        let open = |kind: RecordKind, header: &str| -> io::Result<BufWriter<File>> {
+            let mut file =
+                BufWriter::with_capacity(256 * 1024, File::create(out.join(file_name(kind)))?);
             writeln!(file, "{header}")?;
             Ok(file)
         };
         Ok(ExtractWriter {
             persons: open(
-                PERSONS,
+                RecordKind::Persons,
                 "person_id;ident;name;birth_year;gender;municipality;district;household",
             )?,
             services: open(
-                SERVICES,
+                RecordKind::Services,
                 "service_id;person_id;local_type;decision;decided_on;start_date;end_date;hours_per_week;provider_orgnr;pause_from;pause_to",
             )?,
-            assessments: open(ASSESSMENTS, "person_id;assessed_on;variable;score")?,
-            diagnoses: open(DIAGNOSES, "person_id;system;code;registered_on")?,
-            attributes: open(ATTRIBUTES, "person_id;kind;from_date;to_date")?,
+            assessments: open(
+                RecordKind::Assessments,
+                "person_id;assessed_on;variable;score",
+            )?,
+            diagnoses: open(RecordKind::Diagnoses, "person_id;system;code;registered_on")?,
+            attributes: open(RecordKind::Attributes, "person_id;kind;from_date;to_date")?,
             encoding,
             counts: Generated::default(),
             line: String::new(),

@@ -7,33 +7,23 @@
 //! problems; the file goes on.
 //!
 //! After the header, a thread of the file's own reads ahead: it splits and decodes rows into
-//! batches while the caller maps the rows before them, so that the work uses two cores. Only
-//! text crosses between the threads, in batches that go back for reuse: the records the
-//! caller builds are allocated and freed on one thread, which keeps the allocator fast.
+//! batches ([`Table`]) while the caller maps the rows before them, so that the work uses two
+//! cores.
 
 use std::fs::File;
 use std::io::{self, Chain, Cursor, Read};
 use std::ops::Range;
 use std::path::Path;
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
-use std::thread::JoinHandle;
+use std::sync::mpsc::{self, Receiver, SyncSender};
 
 use encoding_rs::WINDOWS_1252;
 
-use super::problem::{Problem, Problems};
+use super::problem::{Place, Problem};
+use super::table::{BATCHES_AHEAD, Entry, RowBatch, Table};
 
 /// No field of an EPJ extract needs more; a longer line means the file is not what it claims.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 const SNIFF_BYTES: u64 = 64 * 1024;
-/// A batch is sent when it holds this many rows or this much text, whichever comes first.
-/// Handing a batch over can wake a sleeping thread, which costs as much as reading many rows;
-/// 4096 rows of an extract are some 150 KiB of text.
-const BATCH_ROWS: usize = 4096;
-const BATCH_TEXT: usize = 1 << 20;
-/// Full batches the reading thread may be ahead by, besides the one it fills; more did not
-/// make reading faster, only bigger.
-const BATCHES_AHEAD: usize = 1;
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TextEncoding {
     Utf8,
@@ -51,186 +41,75 @@ impl std::fmt::Display for TextEncoding {
     }
 }
 
-pub struct CsvFile {
-    encoding: TextEncoding,
-    /// For each wanted column, whether the header has it.
-    has_column: Vec<bool>,
-    /// Full batches from the reading thread; closed after the last.
-    full: Receiver<RowBatch>,
-    /// Batches handed out, back to the reading thread for reuse.
-    spent: Sender<RowBatch>,
-    batch: RowBatch,
-    /// The entry of `batch` to hand out next.
-    next: usize,
-    /// After `full`: fields drop in order, so the reading thread sees the channel close
-    /// (and stops) before it is joined.
-    reading: ReadingThread,
-}
-
-/// A well-formed row: every wanted field decoded and trimmed, addressed by its column index.
-pub struct Row<'a> {
-    pub line: u64,
-    text: &'a str,
-    fields: &'a [Range<usize>],
-}
-
-impl<'a> Row<'a> {
-    /// The trimmed value of wanted column `column`; empty when the file lacks the column.
-    pub fn get(&self, column: usize) -> &'a str {
-        // A record can be valid UTF-8 as a whole while a field boundary splits a character
-        // (`\xC3;\xA5`): such a field reads as empty rather than panic.
-        self.text.get(self.fields[column].clone()).unwrap_or("")
+/// Opens `path` and checks its header. `columns` are the columns the caller will ask for,
+/// `required` the ones the file must have. Any error is a fatal problem for this file.
+pub fn open(path: &Path, columns: &[&str], required: &[&str]) -> Result<Table, Problem> {
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let cannot_read = |e: io::Error| {
+        Problem::file(
+            &name,
+            format!("cannot be read: {e}"),
+            "check that the file exists and that the kpr-bridge user may read it",
+        )
+    };
+    let mut file = File::open(path).map_err(cannot_read)?;
+    let mut prefix = Vec::with_capacity(SNIFF_BYTES as usize);
+    (&mut file)
+        .take(SNIFF_BYTES)
+        .read_to_end(&mut prefix)
+        .map_err(cannot_read)?;
+    let encoding = sniff_encoding(&name, &prefix)?;
+    if encoding == TextEncoding::Utf8WithBom {
+        prefix.drain(..3);
     }
-}
 
-impl CsvFile {
-    /// Opens `path` and checks its header. `columns` are the columns the caller will ask for,
-    /// `required` the ones the file must have. Any error is a fatal problem for this file.
-    pub fn open(path: &Path, columns: &[&str], required: &[&str]) -> Result<CsvFile, Problem> {
-        let name = path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        let cannot_read = |e: io::Error| {
+    let reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(LineLimited::new(Cursor::new(prefix).chain(file)));
+    let mut rows = RowReader {
+        name: name.clone(),
+        encoding,
+        reader,
+        record: csv::ByteRecord::new(),
+        fields: Vec::new(),
+        positions: Vec::new(),
+        header_len: 0,
+        next_line: 1,
+    };
+    rows.read_header(columns, required)?;
+    let has_column = rows.positions.iter().map(Option::is_some).collect();
+    let (full_sender, full) = mpsc::sync_channel(BATCHES_AHEAD);
+    let (spent, spent_receiver) = mpsc::channel();
+    let name_for_table = name.clone();
+    let reading = std::thread::Builder::new()
+        .name(format!("read {name}"))
+        .spawn(move || rows.read_ahead(&full_sender, &spent_receiver))
+        .map_err(|e| {
             Problem::file(
                 &name,
-                format!("cannot be read: {e}"),
-                "check that the file exists and that the kpr-bridge user may read it",
+                format!("cannot be read: no thread to read it ({e})"),
+                "the system is out of threads or memory; try again when it has more",
             )
-        };
-        let mut file = File::open(path).map_err(cannot_read)?;
-        let mut prefix = Vec::with_capacity(SNIFF_BYTES as usize);
-        (&mut file)
-            .take(SNIFF_BYTES)
-            .read_to_end(&mut prefix)
-            .map_err(cannot_read)?;
-        let encoding = sniff_encoding(&name, &prefix)?;
-        if encoding == TextEncoding::Utf8WithBom {
-            prefix.drain(..3);
-        }
-
-        let reader = csv::ReaderBuilder::new()
-            .delimiter(b';')
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(LineLimited::new(Cursor::new(prefix).chain(file)));
-        let mut rows = RowReader {
-            name: name.clone(),
-            encoding,
-            reader,
-            record: csv::ByteRecord::new(),
-            fields: Vec::new(),
-            positions: Vec::new(),
-            header_len: 0,
-            next_line: 1,
-        };
-        rows.read_header(columns, required)?;
-        let has_column = rows.positions.iter().map(Option::is_some).collect();
-        let (full_sender, full) = mpsc::sync_channel(BATCHES_AHEAD);
-        let (spent, spent_receiver) = mpsc::channel();
-        let reading = std::thread::Builder::new()
-            .name(format!("read {name}"))
-            .spawn(move || rows.read_ahead(&full_sender, &spent_receiver))
-            .map_err(|e| {
-                Problem::file(
-                    &name,
-                    format!("cannot be read: no thread to read it ({e})"),
-                    "the system is out of threads or memory; try again when it has more",
-                )
-            })?;
-        Ok(CsvFile {
-            encoding,
-            has_column,
-            full,
-            spent,
-            batch: RowBatch::default(),
-            next: 0,
-            reading: ReadingThread(Some(reading)),
-        })
-    }
-
-    pub fn encoding(&self) -> TextEncoding {
-        self.encoding
-    }
-
-    /// Whether the header has wanted column `column`.
-    pub fn has_column(&self, column: usize) -> bool {
-        self.has_column[column]
-    }
-
-    /// The next well-formed row, or `None` at the end of the file or after a fatal problem.
-    /// Malformed rows are reported to `problems` and skipped.
-    pub fn next_row(&mut self, problems: &mut Problems) -> Option<Row<'_>> {
-        let (line, fields) = loop {
-            let Some(entry) = self.batch.entries.get(self.next) else {
-                let Ok(batch) = self.full.recv() else {
-                    // The last batch is in; a panic on the reading thread goes on from here.
-                    self.reading.join();
-                    return None;
-                };
-                let spent = std::mem::replace(&mut self.batch, batch);
-                // The reading thread may be gone already; then nothing needs the batch.
-                let _ = self.spent.send(spent);
-                self.next = 0;
-                continue;
-            };
-            self.next += 1;
-            match entry {
-                Entry::Problem(problem) => problems.push(Problem::clone(problem)),
-                Entry::Row { line, fields } => break (*line, fields.clone()),
-            }
-        };
-        Some(Row {
-            line,
-            text: &self.batch.text,
-            fields: &self.batch.fields[fields],
-        })
-    }
+        })?;
+    Ok(Table::new(
+        Place {
+            name: name_for_table,
+            query: false,
+        },
+        Some(encoding),
+        has_column,
+        full,
+        spent,
+        reading,
+    ))
 }
 
-/// Rows read ahead: decoded text, and the problems found among the rows in file order.
-#[derive(Default)]
-struct RowBatch {
-    text: String,
-    /// For each row, the trimmed range in `text` of each wanted column.
-    fields: Vec<Range<usize>>,
-    entries: Vec<Entry>,
-}
-
-enum Entry {
-    /// A well-formed row; its wanted columns' ranges are `fields` in the batch's `fields`.
-    Row {
-        line: u64,
-        fields: Range<usize>,
-    },
-    Problem(Box<Problem>),
-}
-
-/// Joins the reading thread when dropped.
-struct ReadingThread(Option<JoinHandle<()>>);
-
-impl ReadingThread {
-    /// Waits for the thread to end, passing its panic on.
-    fn join(&mut self) {
-        if let Some(thread) = self.0.take()
-            && let Err(panic) = thread.join()
-        {
-            std::panic::resume_unwind(panic);
-        }
-    }
-}
-
-impl Drop for ReadingThread {
-    fn drop(&mut self) {
-        // A panic of the reading thread surfaces through `CsvFile::next_row`; panicking here
-        // could happen while unwinding, which would abort.
-        if let Some(thread) = self.0.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-/// The reading half of a [`CsvFile`]: splits, decodes and checks the rows.
+/// The reading half of a [`Table`]: splits, decodes and checks the rows.
 struct RowReader {
     name: String,
     encoding: TextEncoding,
@@ -318,13 +197,11 @@ impl RowReader {
     }
 
     /// Runs on the file's own thread: fills batches and sends them, until the file ends or
-    /// the [`CsvFile`] is dropped.
+    /// the [`Table`] is dropped.
     fn read_ahead(mut self, full: &SyncSender<RowBatch>, spent: &Receiver<RowBatch>) {
         loop {
             let mut batch = spent.try_recv().unwrap_or_default();
-            batch.text.clear();
-            batch.fields.clear();
-            batch.entries.clear();
+            batch.clear();
             let more = self.fill(&mut batch);
             if full.send(batch).is_err() || !more {
                 return;
@@ -334,7 +211,7 @@ impl RowReader {
 
     /// Reads rows into `batch` until it is full (true) or the file ends (false).
     fn fill(&mut self, batch: &mut RowBatch) -> bool {
-        while batch.entries.len() < BATCH_ROWS && batch.text.len() < BATCH_TEXT {
+        while !batch.is_full() {
             let start = batch.text.len();
             let entries = &mut batch.entries;
             let report = &mut |problem| entries.push(Entry::Problem(Box::new(problem)));
@@ -553,17 +430,19 @@ impl<R: Read> Read for LineLimited<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::problem::Problems;
+    use crate::source::table::BATCH_ROWS;
 
-    fn open(content: &[u8]) -> (tempfile::TempDir, Result<CsvFile, Problem>) {
+    fn open_text(content: &[u8]) -> (tempfile::TempDir, Result<Table, Problem>) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.csv");
         std::fs::write(&path, content).unwrap();
-        let file = CsvFile::open(&path, &["a", "b"], &["a"]);
+        let file = super::open(&path, &["a", "b"], &["a"]);
         (dir, file)
     }
 
     fn rows(content: &[u8]) -> (Vec<(u64, String, String)>, Problems) {
-        let (_dir, file) = open(content);
+        let (_dir, file) = open_text(content);
         let mut file = file.unwrap();
         let mut problems = Problems::default();
         let mut out = Vec::new();
@@ -659,7 +538,7 @@ mod tests {
     fn a_file_dropped_before_its_end_stops_its_thread() {
         let mut content = b"a;b\n".to_vec();
         content.extend("1;2\n".repeat(10 * BATCH_ROWS).as_bytes());
-        let (_dir, file) = open(&content);
+        let (_dir, file) = open_text(&content);
         let mut file = file.unwrap();
         assert!(file.next_row(&mut Problems::default()).is_some());
         // Dropping joins the reading thread, which is blocked on a full channel: this must end.
@@ -668,7 +547,7 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_semicolon_csv() {
-        let what = |content: &[u8]| open(content).1.err().unwrap().what;
+        let what = |content: &[u8]| open_text(content).1.err().unwrap().what;
         assert!(what(b"").contains("empty"));
         assert!(what(b"\xff\xfea\0;\0b\0").contains("UTF-16"));
         assert!(what(b"a;b\n\x00\x01\x02\x03").contains("binary"));

@@ -7,12 +7,12 @@ use std::str::FromStr;
 
 use chrono::NaiveDate;
 
-use super::csv_file::Row;
-use super::problem::{Problem, Problems, shown_value};
+use super::problem::{Place, Problem, Problems, shown_value};
+use super::table::Row;
 
 pub struct Fields<'r, 'p> {
     pub row: &'r Row<'r>,
-    file: &'r str,
+    place: &'r Place,
     columns: &'r [&'static str],
     problems: &'p mut Problems,
 }
@@ -20,13 +20,13 @@ pub struct Fields<'r, 'p> {
 impl<'r, 'p> Fields<'r, 'p> {
     pub fn new(
         row: &'r Row<'r>,
-        file: &'r str,
+        place: &'r Place,
         columns: &'r [&'static str],
         problems: &'p mut Problems,
     ) -> Self {
         Fields {
             row,
-            file,
+            place,
             columns,
             problems,
         }
@@ -38,7 +38,7 @@ impl<'r, 'p> Fields<'r, 'p> {
 
     pub fn report(&mut self, column: usize, what: impl Into<String>, fix: impl Into<String>) {
         self.problems.push(
-            Problem::row(self.file, self.row.line, what, fix).in_column(self.columns[column]),
+            Problem::at(self.place, self.row.line, what, fix).in_column(self.columns[column]),
         );
     }
 

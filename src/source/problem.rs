@@ -10,8 +10,11 @@ use std::fmt;
 pub struct Problem {
     /// The file (or source) the problem is in, as the operator knows it: `services.csv`.
     pub file: String,
-    /// 1-based line of the record; `None` for a problem with the whole file.
+    /// 1-based line of the record (row of the result, for a query); `None` for a problem
+    /// with the whole file.
     pub line: Option<u64>,
+    /// The problem is in the result of a database query, whose rows have no line numbers.
+    pub query: bool,
     pub column: Option<String>,
     /// What is wrong, in plain words.
     pub what: String,
@@ -26,6 +29,7 @@ impl Problem {
         Problem {
             file: file.to_string(),
             line: None,
+            query: false,
             column: None,
             what: what.into(),
             fix: fix.into(),
@@ -47,6 +51,19 @@ impl Problem {
         self
     }
 
+    /// A problem with one row of `place`.
+    pub fn at(
+        place: &Place,
+        line: u64,
+        what: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Problem {
+        Problem {
+            query: place.query,
+            ..Problem::row(&place.name, line, what, fix)
+        }
+    }
+
     pub fn in_column(mut self, column: &str) -> Problem {
         self.column = Some(column.to_string());
         self
@@ -56,8 +73,10 @@ impl Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file)?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
+        match self.line {
+            Some(line) if self.query => write!(f, " row {line}")?,
+            Some(line) => write!(f, ":{line}")?,
+            None => {}
         }
         if let Some(column) = &self.column {
             write!(f, " column {column}")?;
@@ -68,6 +87,14 @@ impl fmt::Display for Problem {
         }
         Ok(())
     }
+}
+
+/// Where rows come from, as problems name it: a file, or a source's query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Place {
+    /// `services.csv`, or `new-epj services query`.
+    pub name: String,
+    pub query: bool,
 }
 
 /// Collects problems: counts all of them, keeps the first `keep` for display.

@@ -1,0 +1,54 @@
+//! What `kpr-bridge check` shows: a summary table on the terminal, one JSON object, and a
+//! self-contained HTML report for the municipality's IPLOS contact.
+
+pub mod html;
+pub mod summary;
+
+use serde::Serialize;
+
+use crate::checks::{CheckReport, Finding};
+
+/// Everything a report shows: the check's result and where the data came from.
+pub struct ReportView<'a> {
+    pub year: i32,
+    /// Four digits, as text.
+    pub municipality: &'a str,
+    pub municipality_name: &'a str,
+    /// `test` or `production`.
+    pub mode: &'a str,
+    /// When the check ran, in Europe/Oslo: `2026-11-22 04:00`.
+    pub generated: String,
+    pub sources: Vec<SourceLine>,
+    pub report: &'a CheckReport,
+}
+
+/// One configured source, as read.
+pub struct SourceLine {
+    pub name: String,
+    /// `extract /srv/epj-export` or `database postgres://epj-db/epj` (never a password).
+    pub origin: String,
+    pub persons: u64,
+    pub services: u64,
+    /// Rows or values the reader could not use (each named on the terminal).
+    pub problems: u64,
+}
+
+/// The `--json` output: `{"year", "persons", "services", "findings": [...]}`.
+#[derive(Serialize)]
+pub struct JsonReport<'a> {
+    pub year: i32,
+    pub persons: u64,
+    pub services: u64,
+    pub findings: &'a [Finding],
+}
+
+impl<'a> JsonReport<'a> {
+    pub fn new(view: &'a ReportView) -> Self {
+        JsonReport {
+            year: view.year,
+            persons: view.report.persons,
+            services: view.report.services,
+            findings: &view.report.findings,
+        }
+    }
+}
