@@ -468,10 +468,11 @@ fn code_months(covered: &[Covered], first_day: NaiveDate, last_day: NaiveDate) -
             if start > end {
                 continue;
             }
-            for month in month_of(start)..=month_of(end) {
-                counts.services[month] += 1;
-                person_months[month] = true;
+            let months = month_of(start)..=month_of(end);
+            for count in &mut counts.services[months.clone()] {
+                *count += 1;
             }
+            person_months[months].fill(true);
         }
         for (month, present) in person_months.into_iter().enumerate() {
             counts.persons[month] += u64::from(present);
