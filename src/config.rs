@@ -14,6 +14,7 @@ use serde::Deserialize;
 use crate::checks::test_users::DEFAULT_PATTERNS;
 use crate::model::assessment::Variable;
 use crate::model::municipalities::municipalities;
+use crate::source::RecordKind;
 use crate::source::fields::parse_date;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -66,6 +67,19 @@ pub struct Queries {
     pub assessments: Option<String>,
     pub diagnoses: Option<String>,
     pub attributes: Option<String>,
+}
+
+impl Queries {
+    pub fn get(&self, kind: RecordKind) -> Option<&str> {
+        match kind {
+            RecordKind::Persons => &self.persons,
+            RecordKind::Services => &self.services,
+            RecordKind::Assessments => &self.assessments,
+            RecordKind::Diagnoses => &self.diagnoses,
+            RecordKind::Attributes => &self.attributes,
+        }
+        .as_deref()
+    }
 }
 
 /// Everything wrong with a configuration file.

@@ -105,7 +105,7 @@ pub fn open(path: &Path, columns: &[&str], required: &[&str]) -> Result<Table, P
         has_column,
         full,
         spent,
-        reading,
+        Some(reading),
     ))
 }
 

@@ -67,7 +67,7 @@ impl Table {
         has_column: Vec<bool>,
         full: Receiver<RowBatch>,
         spent: Sender<RowBatch>,
-        reading: JoinHandle<()>,
+        reading: Option<JoinHandle<()>>,
     ) -> Table {
         Table {
             place,
@@ -77,7 +77,7 @@ impl Table {
             spent,
             batch: RowBatch::default(),
             next: 0,
-            reading: ReadingThread(Some(reading)),
+            reading: ReadingThread(reading),
         }
     }
 
