@@ -94,11 +94,11 @@ fn admin_sql(server: Server, sql: &str) -> Result<(), String> {
     block_on(|| async {
         let result = match server {
             Server::Postgres => match sqlx::PgConnection::connect(&url).await {
-                Ok(mut c) => sqlx::raw_sql(&sql).execute(&mut c).await.map(|_| ()),
+                Ok(mut c) => sqlx::raw_sql(sql).execute(&mut c).await.map(|_| ()),
                 Err(e) => Err(e),
             },
             Server::MariaDb => match sqlx::MySqlConnection::connect(&url).await {
-                Ok(mut c) => sqlx::raw_sql(&sql).execute(&mut c).await.map(|_| ()),
+                Ok(mut c) => sqlx::raw_sql(sql).execute(&mut c).await.map(|_| ()),
                 Err(e) => Err(e),
             },
         };
