@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of kpr-bridge: formatting, lints, unit and integration tests.
-# Used by CI (.ci/run). Later stages add the database and broker servers their tests need.
+# Used by CI (.ci/run). Starts (or installs) the servers the tests use: ops/services.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +11,8 @@ fi
 for component in rustfmt clippy; do
   rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"
 done
+
+ops/services.sh
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings

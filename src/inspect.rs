@@ -9,6 +9,7 @@ use crate::mapping::{Mapping, Resolution, reporting_day};
 use crate::model::{
     Assessment, AttributeKind, Decision, Diagnosis, Person, PersonAttribute, Service, ServiceCode,
 };
+use crate::report::thousands;
 use crate::source::extract::file_name;
 use crate::source::{Problem, ReadSummary, RecordSink, read_extract};
 
@@ -195,27 +196,4 @@ pub fn render(
         }
     }
     out
-}
-
-/// 1234567 → "1 234 567", as Norwegian readers write it.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn thousands_groups_digits() {
-        assert_eq!(super::thousands(0), "0");
-        assert_eq!(super::thousands(999), "999");
-        assert_eq!(super::thousands(1_234_567), "1 234 567");
-    }
 }

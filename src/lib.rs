@@ -7,16 +7,21 @@
 //! - [`model`]: canonical records (persons, services, assessments, diagnoses, attributes) and
 //!   the national code lists: service types (9151), municipalities per year, city districts,
 //!   assessment variables, and validators for identity and organisation numbers.
-//! - [`source`]: readers that yield canonical records — for now the EPJ extract directory.
+//! - [`source`]: readers that yield canonical records: the EPJ extract directory, or the EPJ's
+//!   database (PostgreSQL, MariaDB, SQLite) through read-only queries.
 //! - [`mapping`]: local service types to national codes, from `mappings/*.toml`.
 //! - [`checks`]: the register's rules as findings with stable ids, over all sources at once.
+//! - [`check_run`]: every source read, mapped and checked for a year (`kpr-bridge check`).
+//! - [`report`]: what `check` shows: a summary table, JSON, and a self-contained HTML report.
 //! - [`inspect`]: read + map an extract and count what it holds (`kpr-bridge inspect`).
 //! - [`generate`]: realistic synthetic extracts for tests, demos and benchmarks.
 
+pub mod check_run;
 pub mod checks;
 pub mod config;
 pub mod generate;
 pub mod inspect;
 pub mod mapping;
 pub mod model;
+pub mod report;
 pub mod source;

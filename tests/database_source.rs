@@ -8,11 +8,10 @@ use std::path::{Path, PathBuf};
 
 use kpr_bridge::config::{Config, Queries, SourceKind};
 use kpr_bridge::generate::{self, Options, OutputEncoding};
-use kpr_bridge::model::{Decision, DiagnosisSystem, Gender, Household};
 use kpr_bridge::source::{Problem, ReadSummary, Snapshot, read_database, read_extract};
 use support::{Server, TestDatabase};
 
-const SCHEMA: &str = include_str!("../ops/examples/epj-postgres.sql");
+use support::SCHEMA;
 
 /// The queries of the example configuration, which read the example schema.
 fn example_queries() -> Queries {
@@ -42,112 +41,6 @@ fn generated(persons: u64) -> (tempfile::TempDir, Snapshot) {
     let summary = read_extract(dir.path(), &mut snapshot).unwrap();
     assert!(summary.problems.is_empty(), "{:?}", summary.problems.kept());
     (dir, snapshot)
-}
-
-/// The records as SQL for the example schema: what an EPJ's database would hold.
-fn insert_script(records: &Snapshot) -> String {
-    let text = |value: Option<&str>| match value {
-        Some(v) => {
-            assert!(
-                !v.contains('\\'),
-                "MariaDB would read a backslash as an escape"
-            );
-            format!("'{}'", v.replace('\'', "''"))
-        }
-        None => "NULL".into(),
-    };
-    let date = |d: Option<chrono::NaiveDate>| text(d.map(|d| d.to_string()).as_deref());
-    // One transaction: row by row in autocommit takes seconds.
-    let mut sql = String::from("BEGIN;\n");
-    for p in &records.persons {
-        let name = p.name.as_ref().map(|n| n.expose().to_string());
-        let (first, last) = match name.as_deref().and_then(|n| n.rsplit_once(' ')) {
-            Some((first, last)) => (Some(first.to_string()), Some(last.to_string())),
-            None => (name.clone(), None),
-        };
-        sql += &format!(
-            "INSERT INTO pasient VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {});\n",
-            text(Some(&p.person_id)),
-            text(p.ident.as_ref().map(|i| i.expose())),
-            text(first.as_deref()),
-            text(last.as_deref()),
-            p.birth_year.map_or("NULL".into(), |y| y.to_string()),
-            text(p.gender.map(|g| if g == Gender::Male { "M" } else { "K" })),
-            text(p.municipality.as_deref()),
-            text(p.district.as_deref()),
-            match p.household {
-                Some(Household::Alone) => "1",
-                Some(Household::WithOthers) => "0",
-                None => "NULL",
-            },
-        );
-    }
-    let mut types: Vec<&str> = records
-        .services
-        .iter()
-        .map(|s| s.local_type.as_str())
-        .collect();
-    types.sort_unstable();
-    types.dedup();
-    for t in types {
-        sql += &format!(
-            "INSERT INTO tjenestetype VALUES ({}, 'lokal');\n",
-            text(Some(t))
-        );
-    }
-    for s in &records.services {
-        sql += &format!(
-            "INSERT INTO vedtak VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {});\n",
-            text(Some(&s.service_id)),
-            text(Some(&s.person_id)),
-            text(Some(&s.local_type)),
-            u8::from(s.decision == Decision::Granted),
-            date(s.decided_on),
-            date(s.start),
-            date(s.end),
-            s.hours_per_week.map_or("NULL".into(), |h| h.to_string()),
-            text(s.provider_orgnr.as_deref()),
-        );
-        for pause in &s.pauses {
-            sql += &format!(
-                "INSERT INTO opphold VALUES ({}, {}, {});\n",
-                text(Some(&s.service_id)),
-                date(Some(pause.from)),
-                date(pause.to)
-            );
-        }
-    }
-    for a in &records.assessments {
-        sql += &format!(
-            "INSERT INTO funksjonsvurdering VALUES ({}, {}, {}, {});\n",
-            text(Some(&a.person_id)),
-            date(a.assessed_on),
-            text(Some(&a.variable)),
-            a.score
-        );
-    }
-    for d in &records.diagnoses {
-        sql += &format!(
-            "INSERT INTO diagnose VALUES ({}, {}, {}, {});\n",
-            text(Some(&d.person_id)),
-            text(Some(match d.system {
-                DiagnosisSystem::Icpc2 => "ICPC2",
-                DiagnosisSystem::Icd10 => "ICD10",
-            })),
-            text(Some(&d.code)),
-            date(d.registered_on)
-        );
-    }
-    for a in &records.attributes {
-        sql += &format!(
-            "INSERT INTO pasientforhold VALUES ({}, {}, {}, {});\n",
-            text(Some(&a.person_id)),
-            text(Some(a.kind.as_str())),
-            date(a.from),
-            date(a.to)
-        );
-    }
-    sql + "COMMIT;\n"
 }
 
 /// Records in one order, whatever order the origin gave them in.
@@ -188,7 +81,7 @@ fn sqlite_with(script: &str) -> (tempfile::TempDir, String) {
 #[test]
 fn extract_postgres_mariadb_and_sqlite_give_identical_records() {
     let (_extract, from_extract) = generated(400);
-    let script = format!("{SCHEMA}\n{}", insert_script(&from_extract));
+    let script = format!("{SCHEMA}\n{}", support::insert_script(&from_extract));
     let queries = example_queries();
     let expected = sorted(from_extract);
     assert!(

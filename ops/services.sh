@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Makes sure what the tests talk to is here and running: PostgreSQL and MariaDB on loopback,
+# and Debian's Chromium for the HTML report test. Installs what is missing (Debian packages)
+# and starts what is stopped; on a machine that has them running it only checks.
+# The tests expect PostgreSQL at postgres://postgres@127.0.0.1:5432 and MariaDB at
+# mysql://root@127.0.0.1:3306 without passwords (KPR_TEST_POSTGRES / KPR_TEST_MYSQL override).
+set -euo pipefail
+
+apt_updated=""
+install() {
+  if [ -z "$apt_updated" ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+    apt_updated=yes
+  fi
+  echo "ops/services.sh: installing $*" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null
+}
+
+# Waits up to 60 s for a command to succeed.
+wait_for() {
+  local what=$1; shift
+  for _ in $(seq 60); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 1
+  done
+  echo "ops/services.sh: $what did not come up within 60 s" >&2
+  exit 2
+}
+
+postgres_answers() { psql -h 127.0.0.1 -U postgres -d postgres -Atc 'SELECT 1' >/dev/null 2>&1; }
+mariadb_answers() { mariadb -h 127.0.0.1 -u root -e 'SELECT 1' >/dev/null 2>&1; }
+
+# PostgreSQL
+if [ -z "${KPR_TEST_POSTGRES:-}" ] && ! postgres_answers; then
+  command -v pg_ctlcluster >/dev/null 2>&1 || install postgresql postgresql-client
+  version=$(ls /etc/postgresql | sort -V | tail -1)
+  pg_isready -h 127.0.0.1 -q || pg_ctlcluster --skip-systemctl-redirect "$version" main start
+  wait_for "PostgreSQL" pg_isready -h 127.0.0.1 -q
+  if ! postgres_answers; then
+    # A fresh install asks for passwords on TCP: trust loopback, for this test machine only.
+    hba=/etc/postgresql/$version/main/pg_hba.conf
+    sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
+    pg_ctlcluster --skip-systemctl-redirect "$version" main reload
+    wait_for "PostgreSQL with loopback trust" postgres_answers
+  fi
+fi
+
+# MariaDB
+if [ -z "${KPR_TEST_MYSQL:-}" ] && ! mariadb_answers; then
+  command -v mariadbd >/dev/null 2>&1 || install mariadb-server mariadb-client
+  if ! mariadb-admin ping >/dev/null 2>&1; then
+    mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
+    start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+    wait_for "MariaDB" mariadb-admin ping
+  fi
+  if ! mariadb_answers; then
+    # A fresh install lets root in only through its socket: allow loopback without password.
+    mariadb -u root -e "ALTER USER root@localhost IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD('')"
+    wait_for "MariaDB root on loopback" mariadb_answers
+  fi
+fi
+
+# Chromium, for the HTML report test
+if [ -z "${CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  install chromium
+fi

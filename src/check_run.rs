@@ -1,0 +1,136 @@
+//! `kpr-bridge check`: every configured source read, mapped and checked for one year.
+//!
+//! A source that cannot be read is reported and the others are still checked, so that one
+//! broken export never hides what is wrong elsewhere.
+
+use crate::checks::{CheckOptions, CheckReport, SourceRecords, TestUsers, check};
+use crate::config::{Config, Mode, SourceConfig, SourceKind};
+use crate::mapping::Mapping;
+use crate::model::assessment::AssessmentVariables;
+use crate::source::database::redacted_url;
+use crate::source::{Problem, ReadSummary, RecordKind, Snapshot, read_database, read_extract};
+
+/// One source, as read.
+pub struct SourceRun {
+    pub name: String,
+    /// `extract /srv/epj-export` or `database postgres://reader@host/epj` (no password).
+    pub origin: String,
+    /// What went wrong reading it as a whole: no directory, no connection, no mapping.
+    pub unusable: Option<String>,
+    /// `None` when the source could not be read at all.
+    pub summary: Option<ReadSummary>,
+}
+
+impl SourceRun {
+    pub fn records(&self, kind: RecordKind) -> u64 {
+        self.summary.as_ref().map_or(0, |s| s.records(kind))
+    }
+
+    /// Problems reading rows and values (each is named in the summary).
+    pub fn problems(&self) -> u64 {
+        self.summary.as_ref().map_or(0, |s| s.problems.total())
+    }
+
+    /// Whether something of the source could not be read at all.
+    pub fn is_unusable(&self) -> bool {
+        self.unusable.is_some() || self.summary.as_ref().is_some_and(ReadSummary::unusable)
+    }
+}
+
+pub struct CheckRun {
+    pub year: i32,
+    pub sources: Vec<SourceRun>,
+    pub report: CheckReport,
+}
+
+impl CheckRun {
+    /// 0 clean, 1 findings of severity error or rows that could not be read, 2 a source or
+    /// a part of it that could not be read at all.
+    pub fn exit_code(&self) -> u8 {
+        if self.sources.iter().any(SourceRun::is_unusable) {
+            2
+        } else if self.report.has_errors() || self.sources.iter().any(|s| s.problems() > 0) {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// Reads every source of `config` and checks the year.
+pub fn run(config: &Config, year: i32) -> CheckRun {
+    let read: Vec<_> = config.sources.iter().map(read_source).collect();
+    let records: Vec<SourceRecords> = config
+        .sources
+        .iter()
+        .zip(&read)
+        .filter_map(|(source, (_, data))| {
+            let (snapshot, mapping) = data.as_ref()?;
+            Some(SourceRecords {
+                name: &source.name,
+                records: snapshot,
+                mapping,
+                from: source.from,
+                to: source.to,
+            })
+        })
+        .collect();
+    let test_users = TestUsers::new(&config.test_user_names);
+    let variables = AssessmentVariables::extended(config.extra_variables.iter().cloned());
+    let options = CheckOptions {
+        year,
+        production: config.mode == Mode::Production,
+        test_users: &test_users,
+        variables: &variables,
+    };
+    let report = check(&records, &options);
+    drop(records);
+    let sources = read.into_iter().map(|(run, _)| run).collect();
+    CheckRun {
+        year,
+        sources,
+        report,
+    }
+}
+
+fn read_source(source: &SourceConfig) -> (SourceRun, Option<(Snapshot, Mapping)>) {
+    let origin = match &source.kind {
+        SourceKind::Extract { path } => format!("extract {}", path.display()),
+        SourceKind::Database { url, .. } => format!("database {}", redacted_url(url)),
+    };
+    let mut run = SourceRun {
+        name: source.name.clone(),
+        origin,
+        unusable: None,
+        summary: None,
+    };
+    let mapping = match Mapping::load(&source.mapping) {
+        Ok(mapping) => mapping,
+        Err(error) => {
+            run.unusable = Some(format!("source '{}': {error}", source.name));
+            return (run, None);
+        }
+    };
+    let mut records = Snapshot::default();
+    let read = match &source.kind {
+        SourceKind::Extract { path } => {
+            read_extract(path, &mut records).map_err(|problem| Problem {
+                file: format!("source '{}': {}", source.name, problem.file),
+                ..problem
+            })
+        }
+        SourceKind::Database { url, queries } => {
+            read_database(&source.name, url, queries, &mut records)
+        }
+    };
+    match read {
+        Ok(summary) => {
+            run.summary = Some(summary);
+            (run, Some((records, mapping)))
+        }
+        Err(problem) => {
+            run.unusable = Some(problem.to_string());
+            (run, None)
+        }
+    }
+}
