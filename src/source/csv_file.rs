@@ -19,7 +19,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use encoding_rs::WINDOWS_1252;
 
 use super::problem::{Place, Problem};
-use super::table::{BATCHES_AHEAD, Entry, RowBatch, Table};
+use super::table::{BATCHES_AHEAD, Entry, RowBatch, Table, missing_columns};
 
 /// No field of an EPJ extract needs more; a longer line means the file is not what it claims.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
@@ -163,11 +163,7 @@ impl RowReader {
                 .with_line(1));
             }
         }
-        let missing: Vec<&str> = required
-            .iter()
-            .copied()
-            .filter(|c| !header.iter().any(|h| h == c))
-            .collect();
+        let missing = missing_columns(required, &header);
         if !missing.is_empty() {
             return Err(Problem::file(
                 &self.name,

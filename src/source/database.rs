@@ -26,7 +26,7 @@ use sqlx::{
 
 use super::problem::{Place, Problem, Problems, hide_identity_numbers};
 use super::reader::{ReadSummary, RecordKind, RecordSink, Tables, read_records};
-use super::table::{BATCHES_AHEAD, Entry, RowBatch, Table};
+use super::table::{BATCHES_AHEAD, Entry, RowBatch, Table, missing_columns};
 use crate::config::Queries;
 
 /// How long to wait for the database server to accept a connection.
@@ -49,7 +49,7 @@ pub fn read_database(
         _ => {
             return Err(Problem::file(
                 &format!("source '{source}'"),
-                format!("has the URL {shown_url}, which names no database kprbridge reads"),
+                format!("has the URL {shown_url}, which names no database kpr-bridge reads"),
                 "use a postgres://, mysql:// or sqlite: URL",
             ));
         }
@@ -608,12 +608,7 @@ fn result_columns<DB: Dialect>(
         positions: Vec::new(),
         problems: Vec::new(),
     };
-    let missing: Vec<&str> = kind
-        .required()
-        .iter()
-        .copied()
-        .filter(|c| !names.iter().any(|n| n == c))
-        .collect();
+    let missing = missing_columns(kind.required(), &names);
     if !missing.is_empty() {
         return Err(Problem::file(
             &place.name,

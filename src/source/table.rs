@@ -116,6 +116,16 @@ impl Table {
     }
 }
 
+/// The `required` columns that `names` (lowercase, as a header or a query result has them)
+/// lacks.
+pub(super) fn missing_columns<'a>(required: &[&'a str], names: &[String]) -> Vec<&'a str> {
+    required
+        .iter()
+        .copied()
+        .filter(|c| !names.iter().any(|n| n == c))
+        .collect()
+}
+
 /// Rows read ahead: their text, and the problems found among them, in order.
 #[derive(Default)]
 pub(super) struct RowBatch {
