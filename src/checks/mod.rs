@@ -122,6 +122,16 @@ impl CheckReport {
         self.findings.iter().any(|f| f.severity == Severity::Error)
     }
 
+    /// How many rules found errors, and how many found warnings.
+    pub fn rules_by_severity(&self) -> (u64, u64) {
+        let errors = self
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count() as u64;
+        (errors, self.findings.len() as u64 - errors)
+    }
+
     pub fn count(&self, rule: &str) -> u64 {
         self.findings
             .iter()

@@ -128,7 +128,7 @@ fn header(out: &mut String, view: &ReportView) -> fmt::Result {
         Escaped(&view.generated),
         view.sources.len(),
     )?;
-    let (errors, warnings) = rules_found(report);
+    let (errors, warnings) = report.rules_by_severity();
     let problems: u64 = view.sources.iter().map(|s| s.problems).sum();
     if errors > 0 {
         writeln!(
@@ -169,16 +169,6 @@ fn warnings_note(warnings: u64) -> String {
             plural(n, "rule", "rules")
         ),
     }
-}
-
-/// Rules that found errors and rules that found warnings, counted as the terminal counts them.
-fn rules_found(report: &CheckReport) -> (u64, u64) {
-    let errors = report
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .count() as u64;
-    (errors, report.findings.len() as u64 - errors)
 }
 
 /// Where the data came from, so a surprising figure can be traced to one EPJ.
@@ -225,7 +215,7 @@ fn sources(out: &mut String, sources: &[SourceLine]) -> fmt::Result {
 /// The same figures as the terminal table: persons, services, rules with errors and with
 /// warnings, then each rule's count.
 fn summary(out: &mut String, report: &CheckReport) -> fmt::Result {
-    let (errors, warnings) = rules_found(report);
+    let (errors, warnings) = report.rules_by_severity();
     writeln!(
         out,
         "<section>\n<h2>Summary</h2>\n<table id=\"summary\">\n\

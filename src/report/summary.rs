@@ -26,12 +26,7 @@ pub fn render(view: &ReportView) -> String {
             source.origin,
         );
     }
-    let errors = report
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .count();
-    let warnings = report.findings.len() - errors;
+    let (errors, warnings) = report.rules_by_severity();
     let _ = writeln!(
         out,
         "\n{} persons, {} services; {errors} rule(s) with errors, {warnings} with warnings",
