@@ -60,6 +60,9 @@ if [ -z "${KPR_TEST_MYSQL:-}" ] && ! mariadb_answers; then
   fi
 fi
 
+# The openssl tool, for the certificate and packing tests
+command -v openssl >/dev/null 2>&1 || install openssl
+
 # Chromium, for the HTML report test
 if [ -z "${CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
   install chromium
