@@ -13,6 +13,7 @@
 //! - [`checks`]: the register's rules as findings with stable ids, over all sources at once.
 //! - [`check_run`]: every source read, mapped and checked for a year (`kpr-bridge check`).
 //! - [`report`]: what `check` shows: a summary table, JSON, and a self-contained HTML report.
+//! - [`message`]: message formats; so far the application receipt (AppRec) KPR answers with.
 //! - [`inspect`]: read + map an extract and count what it holds (`kpr-bridge inspect`).
 //! - [`generate`]: realistic synthetic extracts for tests, demos and benchmarks.
 
@@ -22,6 +23,7 @@ pub mod config;
 pub mod generate;
 pub mod inspect;
 pub mod mapping;
+pub mod message;
 pub mod model;
 pub mod report;
 pub mod source;
