@@ -84,7 +84,6 @@ pub fn run(config: &Config, year: i32) -> CheckRun {
         variables: &variables,
     };
     let report = check(&records, &options);
-    drop(records);
     let sources = read.into_iter().map(|(run, _)| run).collect();
     CheckRun {
         year,

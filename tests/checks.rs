@@ -3,14 +3,16 @@
 
 use std::path::Path;
 
-use kpr_bridge::checks::{CheckOptions, CheckReport, SourceRecords, TestUsers, check};
+use kpr_bridge::checks::CheckReport;
 use kpr_bridge::mapping::Mapping;
-use kpr_bridge::model::assessment::AssessmentVariables;
 use kpr_bridge::model::{
     Assessment, Decision, Diagnosis, DiagnosisSystem, HoursPerWeek, Ident, Pause, Person,
     PersonName, Service,
 };
 use kpr_bridge::source::Snapshot;
+use support::checks::{Source, run_checks};
+
+mod support;
 
 const MAPPING: &str = r#"
 [[rule]]
@@ -99,28 +101,8 @@ fn run_with(sources: &[(&str, &Snapshot)], production: bool) -> CheckReport {
     run_windowed(&windows, production)
 }
 
-type Window<'a> = (&'a str, &'a Snapshot, Option<&'a str>, Option<&'a str>);
-
-fn run_windowed(sources: &[Window], production: bool) -> CheckReport {
-    let mapping = mapping();
-    let sources: Vec<SourceRecords> = sources
-        .iter()
-        .map(|&(name, records, from, to)| SourceRecords {
-            name,
-            records,
-            mapping: &mapping,
-            from: from.map(date),
-            to: to.map(date),
-        })
-        .collect();
-    let test_users = TestUsers::default();
-    let options = CheckOptions {
-        year: 2025,
-        production,
-        test_users: &test_users,
-        variables: AssessmentVariables::builtin(),
-    };
-    check(&sources, &options)
+fn run_windowed(sources: &[Source], production: bool) -> CheckReport {
+    run_checks(sources, &mapping(), production)
 }
 
 fn run(records: &Snapshot) -> CheckReport {

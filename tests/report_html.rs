@@ -15,9 +15,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use kpr_bridge::checks::{CheckOptions, CheckReport, Severity, SourceRecords, TestUsers, check};
+use kpr_bridge::checks::{CheckReport, Severity};
 use kpr_bridge::mapping::Mapping;
-use kpr_bridge::model::assessment::AssessmentVariables;
 use kpr_bridge::model::{Decision, Ident, Person, PersonName, SERVICE_TYPES, Service, ident};
 use kpr_bridge::report::{ReportView, SourceLine, html};
 use kpr_bridge::source::Snapshot;
@@ -25,6 +24,10 @@ use kpr_bridge::source::Snapshot;
 /// Longer than Chromium ever needs for one local page; a hang fails the test instead of
 /// hanging the suite.
 const TIMEOUT: Duration = Duration::from_secs(60);
+
+mod support;
+
+use support::checks::run_checks;
 
 const YEAR: i32 = 2025;
 
@@ -136,29 +139,8 @@ fn switched_epj() -> (Snapshot, Snapshot) {
     (old, new)
 }
 
-fn run_checks(
-    sources: &[(&str, &Snapshot, Option<&str>, Option<&str>)],
-    text: &str,
-) -> CheckReport {
-    let mapping = Mapping::parse(text, Path::new("test.toml")).unwrap();
-    let sources: Vec<SourceRecords> = sources
-        .iter()
-        .map(|&(name, records, from, to)| SourceRecords {
-            name,
-            records,
-            mapping: &mapping,
-            from: from.map(date),
-            to: to.map(date),
-        })
-        .collect();
-    let test_users = TestUsers::default();
-    let options = CheckOptions {
-        year: YEAR,
-        production: false,
-        test_users: &test_users,
-        variables: AssessmentVariables::builtin(),
-    };
-    check(&sources, &options)
+fn mapping(text: &str) -> Mapping {
+    Mapping::parse(text, Path::new("test.toml")).unwrap()
 }
 
 fn source_line(name: &str, origin: &str, records: &Snapshot, problems: u64) -> SourceLine {
@@ -191,7 +173,8 @@ fn report_opens_in_chromium_with_its_figures_and_chart() {
             ("gammel-epj", &old, None, Some("2025-06-30")),
             ("Ny EPJ & <Bodø>", &new, Some("2025-07-01"), None),
         ],
-        MAPPING,
+        &mapping(MAPPING),
+        false,
     );
     assert_eq!((report.persons, report.services), (5, 11), "{report:#?}");
     assert!(report.has_errors());
@@ -271,7 +254,11 @@ fn all_codes_of_the_year_fit_the_page() {
             records.services.push(s);
         }
     }
-    let report = run_checks(&[("epj", &records, None, None)], &mapping);
+    let report = run_checks(
+        &[("epj", &records, None, None)],
+        &self::mapping(&mapping),
+        false,
+    );
     assert_eq!(report.months.len(), codes.len());
     assert!(codes.len() >= 25, "{} codes", codes.len());
     let html = html::render(&view(

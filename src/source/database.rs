@@ -11,7 +11,6 @@
 //! source's own drives the connection and hands text rows over in batches, as the extract
 //! reader's threads do.
 
-use std::borrow::Cow;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -625,9 +624,8 @@ fn result_columns<DB: Dialect>(
     }
     for column in kind.columns() {
         let position = names.iter().position(|n| n == column);
-        let type_name: Option<Cow<str>> =
-            position.map(|p| Cow::Borrowed(columns[p].type_info().name()));
-        let readable = type_name.as_deref().and_then(DB::readable);
+        let type_name = position.map(|p| columns[p].type_info().name());
+        let readable = type_name.and_then(DB::readable);
         let position =
             match (position, readable) {
                 (None, _) => {

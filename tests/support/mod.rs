@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // Each test file uses part of it.
 
+pub mod checks;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use kpr_bridge::model::{Decision, DiagnosisSystem, Gender, Household};
