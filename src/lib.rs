@@ -27,3 +27,4 @@ pub mod message;
 pub mod model;
 pub mod report;
 pub mod source;
+pub mod store;

@@ -1,0 +1,53 @@
+//! The state store's migrations, compiled into the binary: an installed kpr-bridge brings its
+//! store up to date at start without needing the source tree. One list per dialect; a new
+//! migration is a new file in both `migrations/sqlite/` and `migrations/postgres/` and a line
+//! in each list below, under the same version number.
+
+use std::borrow::Cow;
+
+use sqlx::error::BoxDynError;
+use sqlx::migrate::{MigrateError, Migration, MigrationSource, MigrationType, Migrator};
+
+type Files = &'static [(i64, &'static str, &'static str)];
+
+const SQLITE: Files = &[(
+    1,
+    "delivery",
+    include_str!("../../migrations/sqlite/0001_delivery.sql"),
+)];
+
+const POSTGRES: Files = &[(
+    1,
+    "delivery",
+    include_str!("../../migrations/postgres/0001_delivery.sql"),
+)];
+
+#[derive(Debug)]
+struct Embedded(Files);
+
+impl<'s> MigrationSource<'s> for Embedded {
+    fn resolve(self) -> futures_util::future::BoxFuture<'s, Result<Vec<Migration>, BoxDynError>> {
+        let migrations = self
+            .0
+            .iter()
+            .map(|(version, description, sql)| {
+                Migration::new(
+                    *version,
+                    Cow::Borrowed(description),
+                    MigrationType::Simple,
+                    Cow::Borrowed(sql),
+                    false,
+                )
+            })
+            .collect();
+        Box::pin(async move { Ok(migrations) })
+    }
+}
+
+pub async fn sqlite() -> Result<Migrator, MigrateError> {
+    Migrator::new(Embedded(SQLITE)).await
+}
+
+pub async fn postgres() -> Result<Migrator, MigrateError> {
+    Migrator::new(Embedded(POSTGRES)).await
+}

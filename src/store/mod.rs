@@ -1,0 +1,159 @@
+//! The state store: the one place every stage may write, each through its own narrow functions.
+//!
+//! SQLite in the data directory by default (one file, nothing to run); PostgreSQL when the
+//! configuration gives a `postgres://` URL (a municipality that wants its state in its own
+//! backed-up database server). Both get the same tables from `migrations/`, applied at open.
+//! The SQL is written once, in the dialect both understand (`$1` parameters); only how a
+//! read-then-write transaction starts differs: SQLite takes the write lock up front with
+//! `BEGIN IMMEDIATE` (or two writers deadlock into "database is locked"), PostgreSQL locks
+//! the row it reads with `FOR UPDATE`.
+
+mod migrations;
+pub mod outbox;
+pub mod receipts;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use thiserror::Error;
+
+use crate::source::database::redacted_url;
+
+/// The state file's name inside the data directory.
+pub const SQLITE_FILE: &str = "state.sqlite";
+
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error(
+        "cannot open the state store {place}: {source}; check that it exists and that kpr-bridge may write to it"
+    )]
+    Open { place: String, source: sqlx::Error },
+    #[error(
+        "cannot bring the state store {place} up to date: {source}; it was changed by hand or by a newer kpr-bridge"
+    )]
+    Migrate {
+        place: String,
+        source: sqlx::migrate::MigrateError,
+    },
+    #[error("the state store failed: {0}")]
+    Query(#[from] sqlx::Error),
+    #[error("the state store holds a value it cannot read: {0}")]
+    Corrupt(String),
+}
+
+/// Runs the same statements on whichever database the store is.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite($pool) => $body,
+            $crate::store::Store::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` in a read-then-write transaction: `$lock` is the suffix that makes a SELECT
+/// lock what it reads (empty on SQLite, whose `BEGIN IMMEDIATE` already holds the write lock).
+macro_rules! in_transaction {
+    ($store:expr, |$tx:ident, $lock:ident| $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite(pool) => {
+                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let $lock = "";
+                let result = $body;
+                $tx.commit().await?;
+                result
+            }
+            $crate::store::Store::Postgres(pool) => {
+                let mut $tx = pool.begin().await?;
+                let $lock = " FOR UPDATE";
+                let result = $body;
+                $tx.commit().await?;
+                result
+            }
+        }
+    };
+}
+pub(crate) use {in_transaction, on_pool};
+
+impl Store {
+    /// Opens the store a configuration names: `url` when given (PostgreSQL), else SQLite in
+    /// `data_dir`. Creates the SQLite file and applies pending migrations.
+    pub async fn open(url: Option<&str>, data_dir: &Path) -> Result<Store, StoreError> {
+        match url {
+            Some(url) => Store::open_postgres(url).await,
+            None => Store::open_sqlite(&data_dir.join(SQLITE_FILE)).await,
+        }
+    }
+
+    pub async fn open_sqlite(file: &Path) -> Result<Store, StoreError> {
+        let place = file.display().to_string();
+        if let Some(dir) = file.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
+                place: place.clone(),
+                source: sqlx::Error::Io(e),
+            })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(file)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::from_secs(30))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|source| StoreError::Open {
+                place: place.clone(),
+                source,
+            })?;
+        let store = Store::Sqlite(pool);
+        store.migrate(&place).await?;
+        Ok(store)
+    }
+
+    pub async fn open_postgres(url: &str) -> Result<Store, StoreError> {
+        let place = redacted_url(url);
+        let open = |source| StoreError::Open {
+            place: place.clone(),
+            source,
+        };
+        let options = PgConnectOptions::from_str(url).map_err(open)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await
+            .map_err(open)?;
+        let store = Store::Postgres(pool);
+        store.migrate(&place).await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self, place: &str) -> Result<(), StoreError> {
+        let fail = |source| StoreError::Migrate {
+            place: place.to_string(),
+            source,
+        };
+        match self {
+            Store::Sqlite(pool) => migrations::sqlite().await.map_err(fail)?.run(pool).await,
+            Store::Postgres(pool) => migrations::postgres().await.map_err(fail)?.run(pool).await,
+        }
+        .map_err(fail)
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+}

@@ -1,0 +1,297 @@
+//! The state store on both of its databases: SQLite in a data directory and PostgreSQL.
+//! Every scenario runs on each, through the same public functions.
+
+mod support;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use kpr_bridge::message::apprec::{AppRec, ReceiptError, Status, Version};
+use kpr_bridge::store::Store;
+use kpr_bridge::store::outbox::{Moved, NewMessage, State};
+use kpr_bridge::store::receipts::{Anomaly, ErrorReport};
+use support::{Server, TestDatabase};
+
+/// Runs `scenario` on a fresh SQLite store and a fresh PostgreSQL store.
+fn on_both<F, Fut>(scenario: F)
+where
+    F: Fn(Store) -> Fut + Send + Sync,
+    Fut: std::future::Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_path_buf();
+    support::block_on(|| async { scenario(Store::open(None, &data_dir).await.unwrap()).await });
+    let database = TestDatabase::create(Server::Postgres);
+    let url = database.url.clone();
+    support::block_on(|| async {
+        let store = Store::open(Some(&url), &data_dir).await.unwrap();
+        scenario(store.clone()).await;
+        store.close().await;
+    });
+}
+
+fn at(hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 5, hour, 0, 0).unwrap()
+}
+
+fn message(n: u32) -> NewMessage {
+    NewMessage {
+        msg_id: format!("00000000-0000-4000-8000-{n:012}"),
+        msg_type: "KPR_IPL".into(),
+        target: "validation".into(),
+        body: vec![n as u8; 100],
+    }
+}
+
+fn receipt(msg_id: &str, status: Status, codes: &[&str]) -> AppRec {
+    AppRec {
+        version: Version::V1_0,
+        id: format!("receipt-for-{msg_id}"),
+        generated: "2026-01-05T12:00:00".into(),
+        status,
+        errors: codes
+            .iter()
+            .map(|code| ReceiptError {
+                code: code.to_string(),
+                text: format!("text of {code}"),
+                system: "2.16.578.1.12.4.1.1.8221".into(),
+                part: String::new(),
+            })
+            .collect(),
+        original_msg_id: msg_id.into(),
+        original_type: "KPR_IPL".into(),
+        sender: Vec::new(),
+    }
+}
+
+#[test]
+fn a_message_goes_from_queued_to_delivered_and_keeps_its_history() {
+    on_both(|store| async move {
+        let m = message(1);
+        store.enqueue(&m, at(1)).await.unwrap();
+        let pending = store.pending(10).await.unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].body, m.body);
+        store.note_publish(&m.msg_id, at(2)).await.unwrap();
+        assert_eq!(
+            store
+                .transition(&m.msg_id, State::Sent, None, at(2))
+                .await
+                .unwrap(),
+            Moved::From(State::Queued)
+        );
+        assert!(store.pending(10).await.unwrap().is_empty());
+        let ok = receipt(&m.msg_id, Status::Ok, &[]);
+        assert_eq!(
+            store.record_receipt(&ok, at(3)).await.unwrap(),
+            Moved::From(State::Sent)
+        );
+        // The same receipt again (the message was published twice): kept, state unchanged.
+        assert_eq!(
+            store.record_receipt(&ok, at(4)).await.unwrap(),
+            Moved::Stayed(State::Delivered)
+        );
+        let history = store.transitions(&m.msg_id).await.unwrap();
+        let steps: Vec<_> = history.iter().map(|t| (t.from, t.to, t.at)).collect();
+        assert_eq!(
+            steps,
+            [
+                (None, State::Queued, at(1)),
+                (Some(State::Queued), State::Sent, at(2)),
+                (Some(State::Sent), State::Delivered, at(3)),
+            ]
+        );
+        let receipts = store.receipts(&m.msg_id).await.unwrap();
+        assert_eq!(receipts.len(), 2);
+        assert!(!receipts[0].duplicate && receipts[1].duplicate);
+        let entries = store.entries().await.unwrap();
+        assert_eq!(entries[0].state, State::Delivered);
+        assert_eq!(entries[0].size, 100);
+        assert_eq!(entries[0].publish_count, 1);
+    });
+}
+
+#[test]
+fn a_rejection_and_a_partial_acceptance_keep_every_error() {
+    on_both(|store| async move {
+        let (a, b) = (message(1), message(2));
+        for m in [&a, &b] {
+            store.enqueue(m, at(1)).await.unwrap();
+            store
+                .transition(&m.msg_id, State::Sent, None, at(2))
+                .await
+                .unwrap();
+        }
+        let rejected = receipt(&a.msg_id, Status::Rejected, &["T02", "E21"]);
+        store.record_receipt(&rejected, at(3)).await.unwrap();
+        let partly = receipt(&b.msg_id, Status::OkWithErrors, &["E35"]);
+        store.record_receipt(&partly, at(3)).await.unwrap();
+        assert_eq!(store.state(&a.msg_id).await.unwrap(), Some(State::Rejected));
+        assert_eq!(
+            store.state(&b.msg_id).await.unwrap(),
+            Some(State::Delivered)
+        );
+        let codes: Vec<String> = store.receipts(&a.msg_id).await.unwrap()[0]
+            .errors
+            .iter()
+            .map(|e| e.code.clone())
+            .collect();
+        assert_eq!(codes, ["T02", "E21"]);
+        let partial = &store.receipts(&b.msg_id).await.unwrap()[0];
+        assert_eq!(partial.status, 3);
+        assert_eq!(partial.errors[0].text, "text of E35");
+        let last = store.transitions(&a.msg_id).await.unwrap().pop().unwrap();
+        assert_eq!(
+            last.detail.as_deref(),
+            Some("AppRec 2 Avvist (receipt-for-00000000-0000-4000-8000-000000000001): T02, E21")
+        );
+    });
+}
+
+#[test]
+fn a_receipt_for_an_unknown_message_changes_nothing() {
+    on_both(|store| async move {
+        let stranger = receipt("not-ours", Status::Ok, &[]);
+        assert_eq!(
+            store.record_receipt(&stranger, at(1)).await.unwrap(),
+            Moved::Unknown
+        );
+        assert!(store.receipts("not-ours").await.unwrap().is_empty());
+        let report = ErrorReport {
+            original_msg_id: "not-ours".into(),
+            condition: "transport:internal-error".into(),
+            description: "x".into(),
+        };
+        assert_eq!(
+            store.record_error_report(&report, at(1)).await.unwrap(),
+            Moved::Unknown
+        );
+    });
+}
+
+#[test]
+fn silence_expires_and_a_late_receipt_still_tells_the_truth() {
+    on_both(|store| async move {
+        let (late, fresh) = (message(1), message(2));
+        store.enqueue(&late, at(0)).await.unwrap();
+        store
+            .transition(&late.msg_id, State::Sent, None, at(0))
+            .await
+            .unwrap();
+        store.enqueue(&fresh, at(0)).await.unwrap();
+        store
+            .transition(&fresh.msg_id, State::Sent, None, at(0) + Duration::hours(2))
+            .await
+            .unwrap();
+        let now = at(0) + Duration::hours(73);
+        let expired = store.expire(Duration::hours(72), now).await.unwrap();
+        assert_eq!(expired, [late.msg_id.clone()]);
+        assert_eq!(store.state(&fresh.msg_id).await.unwrap(), Some(State::Sent));
+        let ok = receipt(&late.msg_id, Status::Ok, &[]);
+        assert_eq!(
+            store.record_receipt(&ok, now).await.unwrap(),
+            Moved::From(State::Expired)
+        );
+    });
+}
+
+#[test]
+fn an_error_report_moves_the_message_to_error_and_keeps_the_condition() {
+    on_both(|store| async move {
+        let m = message(1);
+        store.enqueue(&m, at(1)).await.unwrap();
+        store
+            .transition(&m.msg_id, State::Sent, None, at(2))
+            .await
+            .unwrap();
+        let report = ErrorReport {
+            original_msg_id: m.msg_id.clone(),
+            condition: "transport:invalid-field-value".into(),
+            description: "toHerId is missing".into(),
+        };
+        assert_eq!(
+            store.record_error_report(&report, at(3)).await.unwrap(),
+            Moved::From(State::Sent)
+        );
+        let last = store.transitions(&m.msg_id).await.unwrap().pop().unwrap();
+        assert_eq!(
+            last.detail.as_deref(),
+            Some("transport:invalid-field-value: toHerId is missing")
+        );
+    });
+}
+
+#[test]
+fn a_msg_id_enters_the_outbox_once_and_nothing_is_overwritten() {
+    on_both(|store| async move {
+        let m = message(1);
+        store.enqueue(&m, at(1)).await.unwrap();
+        let again = NewMessage {
+            body: vec![9; 5],
+            ..m.clone()
+        };
+        assert!(store.enqueue(&again, at(2)).await.is_err());
+        assert_eq!(store.pending(10).await.unwrap()[0].body, m.body);
+        assert_eq!(store.transitions(&m.msg_id).await.unwrap().len(), 1);
+    });
+}
+
+#[test]
+fn anomalies_keep_their_bytes_and_reason() {
+    on_both(|store| async move {
+        let anomaly = Anomaly {
+            queue: "12345_async".into(),
+            kind: "not-cms".into(),
+            detail: "not a CMS message".into(),
+            msg_id: Some("abc".into()),
+            size: 3,
+            body: Some(b"\x00\x01\x02".to_vec()),
+        };
+        store.record_anomaly(&anomaly, at(1)).await.unwrap();
+        let stored = store.anomalies().await.unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_eq!((stored[0].kind.as_str(), stored[0].size), ("not-cms", 3));
+        assert_eq!(stored[0].at, at(1));
+    });
+}
+
+#[test]
+fn concurrent_transitions_never_see_a_locked_database() {
+    on_both(|store| async move {
+        for n in 0..40 {
+            store.enqueue(&message(n), at(1)).await.unwrap();
+        }
+        let mut tasks = Vec::new();
+        for n in 0..40 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let id = message(n).msg_id;
+                store.note_publish(&id, at(2)).await.unwrap();
+                store
+                    .transition(&id, State::Sent, None, at(2))
+                    .await
+                    .unwrap();
+                store
+                    .record_receipt(&receipt(&id, Status::Ok, &[]), at(3))
+                    .await
+                    .unwrap()
+            }));
+        }
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), Moved::From(State::Sent));
+        }
+        let entries = store.entries().await.unwrap();
+        assert!(entries.iter().all(|e| e.state == State::Delivered));
+    });
+}
+
+#[test]
+fn reopening_applies_no_migration_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    support::block_on(|| async {
+        let store = Store::open(None, dir.path()).await.unwrap();
+        store.enqueue(&message(1), at(1)).await.unwrap();
+        store.close().await;
+        let again = Store::open(None, dir.path()).await.unwrap();
+        assert_eq!(again.entries().await.unwrap().len(), 1);
+    });
+    assert!(dir.path().join("state.sqlite").exists());
+}
