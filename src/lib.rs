@@ -20,6 +20,7 @@
 pub mod check_run;
 pub mod checks;
 pub mod config;
+pub mod crypto;
 pub mod generate;
 pub mod inspect;
 pub mod mapping;
@@ -28,3 +29,4 @@ pub mod model;
 pub mod report;
 pub mod source;
 pub mod store;
+pub mod transport;

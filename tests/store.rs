@@ -37,6 +37,7 @@ fn message(n: u32) -> NewMessage {
         msg_id: format!("00000000-0000-4000-8000-{n:012}"),
         msg_type: "KPR_IPL".into(),
         target: "validation".into(),
+        to_her_id: "171479".into(),
         body: vec![n as u8; 100],
     }
 }
@@ -70,7 +71,7 @@ fn a_message_goes_from_queued_to_delivered_and_keeps_its_history() {
         let pending = store.pending(10).await.unwrap();
         assert_eq!(pending.len(), 1);
         assert_eq!(pending[0].body, m.body);
-        store.note_publish(&m.msg_id, at(2)).await.unwrap();
+        store.note_publish(&[&m.msg_id], at(2)).await.unwrap();
         assert_eq!(
             store
                 .transition(&m.msg_id, State::Sent, None, at(2))
@@ -183,7 +184,7 @@ fn silence_expires_and_a_late_receipt_still_tells_the_truth() {
             .unwrap();
         let now = at(0) + Duration::hours(73);
         let expired = store.expire(Duration::hours(72), now).await.unwrap();
-        assert_eq!(expired, [late.msg_id.clone()]);
+        assert_eq!(expired, std::slice::from_ref(&late.msg_id));
         assert_eq!(store.state(&fresh.msg_id).await.unwrap(), Some(State::Sent));
         let ok = receipt(&late.msg_id, Status::Ok, &[]);
         assert_eq!(
@@ -264,7 +265,7 @@ fn concurrent_transitions_never_see_a_locked_database() {
             let store = store.clone();
             tasks.push(tokio::spawn(async move {
                 let id = message(n).msg_id;
-                store.note_publish(&id, at(2)).await.unwrap();
+                store.note_publish(&[&id], at(2)).await.unwrap();
                 store
                     .transition(&id, State::Sent, None, at(2))
                     .await

@@ -4,6 +4,7 @@ CREATE TABLE outbox (
     msg_id        TEXT PRIMARY KEY,
     msg_type      TEXT NOT NULL,
     target        TEXT NOT NULL,
+    to_her_id     TEXT NOT NULL,
     state         TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'delivered', 'rejected', 'error', 'expired')),
     body          BLOB NOT NULL,
     created_at    TEXT NOT NULL,

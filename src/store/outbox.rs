@@ -95,6 +95,8 @@ pub struct NewMessage {
     pub msg_type: String,
     /// `production` or `validation`.
     pub target: String,
+    /// The receiving service unit's HER-id (`toHerId`).
+    pub to_her_id: String,
     /// The signed and encrypted bytes, exactly as they go on the wire.
     pub body: Vec<u8>,
 }
@@ -105,6 +107,7 @@ pub struct Pending {
     pub msg_id: String,
     pub msg_type: String,
     pub target: String,
+    pub to_her_id: String,
     pub body: Vec<u8>,
     pub publish_count: i64,
 }
@@ -200,14 +203,15 @@ impl Store {
     ) -> Result<(), StoreError> {
         in_transaction!(self, |tx, _lock| {
             sqlx::query(
-                "INSERT INTO outbox (msg_id, msg_type, target, state, body, created_at, state_at)
-                 VALUES ($1, $2, $3, 'queued', $4, $5, $5)",
+                "INSERT INTO outbox (msg_id, msg_type, target, to_her_id, state, body, created_at, state_at)
+                 VALUES ($1, $2, $3, $6, 'queued', $4, $5, $5)",
             )
             .bind(&message.msg_id)
             .bind(&message.msg_type)
             .bind(&message.target)
             .bind(&message.body)
             .bind(now)
+            .bind(&message.to_her_id)
             .execute(&mut *tx)
             .await?;
             sqlx::query(
@@ -226,7 +230,7 @@ impl Store {
     pub async fn pending(&self, limit: i64) -> Result<Vec<Pending>, StoreError> {
         let rows = on_pool!(self, pool => {
             sqlx::query(
-                "SELECT msg_id, msg_type, target, body, publish_count FROM outbox
+                "SELECT msg_id, msg_type, target, to_her_id, body, publish_count FROM outbox
                  WHERE state = 'queued' ORDER BY created_at, msg_id LIMIT $1",
             )
             .bind(limit)
@@ -238,6 +242,7 @@ impl Store {
                     msg_id: row.try_get("msg_id")?,
                     msg_type: row.try_get("msg_type")?,
                     target: row.try_get("target")?,
+                    to_her_id: row.try_get("to_her_id")?,
                     body: row.try_get("body")?,
                     publish_count: row.try_get("publish_count")?,
                 })
@@ -249,16 +254,22 @@ impl Store {
 
     /// Counts a publish attempt, before the broker answers: a message published more than
     /// once may reach the register more than once, and the count shows it.
-    pub async fn note_publish(&self, msg_id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE outbox SET publish_count = publish_count + 1, last_publish_at = $2
-                 WHERE msg_id = $1",
-            )
-            .bind(msg_id)
-            .bind(now)
-            .execute(pool)
-            .await?;
+    pub async fn note_publish(
+        &self,
+        msg_ids: &[&str],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        in_transaction!(self, |tx, _lock| {
+            for msg_id in msg_ids {
+                sqlx::query(
+                    "UPDATE outbox SET publish_count = publish_count + 1, last_publish_at = $2
+                     WHERE msg_id = $1",
+                )
+                .bind(msg_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
         });
         Ok(())
     }

@@ -5,6 +5,10 @@
 //! value — all naming the file. Municipality numbers and HER-ids are text everywhere: `0301`
 //! must stay `0301`. `ops/examples/kpr-bridge.toml` shows every option with comments.
 
+pub mod delivery;
+pub mod receiver;
+
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -40,6 +44,12 @@ pub struct Config {
     pub sources: Vec<SourceConfig>,
     pub test_user_names: Vec<String>,
     pub extra_variables: Vec<Variable>,
+    /// The state store: a `postgres://` URL, or None for SQLite in `data_dir`.
+    pub state_url: Option<String>,
+    /// How messages leave and receipts arrive; None until configured (`check` needs none).
+    pub delivery: Option<delivery::Delivery>,
+    /// Payload XSDs by message type, such as the official IPLOS XSD when a user has it.
+    pub payload_schemas: Vec<(String, PathBuf)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,6 +97,8 @@ impl Queries {
 pub struct ConfigError {
     pub file: PathBuf,
     pub problems: Vec<String>,
+    /// The example file that describes every option of this kind of configuration.
+    pub example: &'static str,
 }
 
 impl fmt::Display for ConfigError {
@@ -100,10 +112,7 @@ impl fmt::Display for ConfigError {
         for problem in &self.problems {
             write!(f, "\n  - {problem}")?;
         }
-        write!(
-            f,
-            "\n  (every option is described in ops/examples/kpr-bridge.toml)"
-        )
+        write!(f, "\n  (every option is described in {})", self.example)
     }
 }
 
@@ -120,6 +129,16 @@ struct Raw {
     sources: Vec<RawSource>,
     test_users: Option<RawTestUsers>,
     assessment: Option<RawAssessment>,
+    state: Option<RawState>,
+    delivery: Option<delivery::RawDelivery>,
+    amqp: Option<delivery::RawAmqp>,
+    certificates: Option<delivery::RawCertificates>,
+    schemas: Option<BTreeMap<String, PathBuf>>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawState {
+    url: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -160,43 +179,72 @@ struct RawAssessment {
 
 impl Config {
     pub fn load(file: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(file).map_err(|e| ConfigError {
-            file: file.to_path_buf(),
-            problems: vec![format!(
-                "cannot be read: {e}; give the path of the configuration file"
-            )],
-        })?;
-        Config::parse(&text, file)
+        Config::parse(&read_text(file)?, file)
     }
 
     /// Parses configuration text; `file` names it in errors and anchors relative paths.
     pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
-        let fail = |problems: Vec<String>| ConfigError {
+        let (raw, mut problems) = read_raw::<Raw>(text, file)?;
+        let config = validate(raw, file, &mut problems);
+        ConfigError::unless_any(file, problems, config)
+    }
+}
+
+impl ConfigError {
+    pub(crate) fn new(file: &Path, problems: Vec<String>) -> ConfigError {
+        ConfigError {
             file: file.to_path_buf(),
             problems,
-        };
-        let mut unknown = Vec::new();
-        let deserializer = toml::Deserializer::parse(text)
-            .map_err(|e| fail(vec![toml_message(&e.to_string())]))?;
-        let raw: Raw =
-            serde_ignored::deserialize(deserializer, |path| unknown.push(path.to_string()))
-                .map_err(|e| fail(vec![toml_message(&e.to_string())]))?;
-        let mut problems: Vec<String> = unknown
-            .into_iter()
-            .map(|key| {
-                format!(
-                    "unknown key '{}': remove it or check its spelling",
-                    source_path(&key)
-                )
-            })
-            .collect();
-        let config = validate(raw, file, &mut problems);
-        if problems.is_empty() {
-            Ok(config)
-        } else {
-            Err(fail(problems))
+            example: "ops/examples/kpr-bridge.toml",
         }
     }
+
+    /// `value` when there are no problems, else every problem.
+    pub(crate) fn unless_any<T>(
+        file: &Path,
+        problems: Vec<String>,
+        value: T,
+    ) -> Result<T, ConfigError> {
+        if problems.is_empty() {
+            Ok(value)
+        } else {
+            Err(ConfigError::new(file, problems))
+        }
+    }
+}
+
+/// Reads configuration text into its raw shape; every unknown key becomes a problem.
+pub(crate) fn read_raw<T: serde::de::DeserializeOwned>(
+    text: &str,
+    file: &Path,
+) -> Result<(T, Vec<String>), ConfigError> {
+    let fail = |e: &dyn fmt::Display| ConfigError::new(file, vec![toml_message(&e.to_string())]);
+    let mut unknown = Vec::new();
+    let deserializer = toml::Deserializer::parse(text).map_err(|e| fail(&e))?;
+    let raw: T = serde_ignored::deserialize(deserializer, |path| unknown.push(path.to_string()))
+        .map_err(|e| fail(&e))?;
+    let problems = unknown
+        .into_iter()
+        .map(|key| {
+            format!(
+                "unknown key '{}': remove it or check its spelling",
+                source_path(&key)
+            )
+        })
+        .collect();
+    Ok((raw, problems))
+}
+
+/// Reads a configuration file's text, naming the file when it cannot.
+pub(crate) fn read_text(file: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(file).map_err(|e| {
+        ConfigError::new(
+            file,
+            vec![format!(
+                "cannot be read: {e}; give the path of the configuration file"
+            )],
+        )
+    })
 }
 
 /// `source.0.til` as the other messages name it: `source[1].til`.
@@ -364,6 +412,34 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
         });
     }
 
+    let state_url = raw.state.and_then(|state| state.url);
+    if let Some(url) = &state_url
+        && !url.starts_with("postgres://")
+        && !url.starts_with("postgresql://")
+    {
+        problems.push(format!(
+            "state.url: '{}' is not a postgres:// URL; leave it out to keep the state in SQLite in data_dir",
+            crate::source::database::redacted_url(url)
+        ));
+    }
+    let delivery = if raw.delivery.is_some() || raw.amqp.is_some() || raw.certificates.is_some() {
+        Some(delivery::delivery(
+            raw.delivery.unwrap_or_default(),
+            raw.amqp,
+            raw.certificates,
+            &her_unit,
+            base,
+            problems,
+        ))
+    } else {
+        None
+    };
+    let payload_schemas = raw
+        .schemas
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(msg_type, path)| (msg_type, base.join(path)))
+        .collect();
     let test_user_names = raw
         .test_users
         .and_then(|t| t.names)
@@ -383,6 +459,9 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
             .assessment
             .map(|a| a.extra_variables)
             .unwrap_or_default(),
+        state_url,
+        delivery,
+        payload_schemas,
     }
 }
 

@@ -1,0 +1,293 @@
+//! AMQP 0-9-1 with lapin: one long-lived connection, publisher confirms, and queues read
+//! with explicit acknowledgement.
+//!
+//! Publishes are persistent and mandatory, and count as done only on the broker's confirm:
+//! a message the broker cannot route (its queue does not exist) comes back instead of
+//! vanishing. lapin does not resend a publish that was in flight when a connection dropped;
+//! the outbox does (see [`super::sender`]).
+
+use std::time::Duration;
+
+use lapin::options::{
+    BasicAckOptions, BasicGetOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions,
+    ConfirmSelectOptions, QueueDeclareOptions, QueueDeleteOptions,
+};
+use lapin::publisher_confirm::{Confirmation, PublisherConfirm};
+use lapin::tcp::{OwnedIdentity, OwnedTLSConfig};
+use lapin::types::FieldTable;
+use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
+use thiserror::Error;
+
+use crate::config::delivery::{Broker, url_with_password};
+use crate::source::database::redacted_url;
+
+/// How long a connection attempt may take before it counts as failed.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Error)]
+pub enum TransportError {
+    #[error("cannot connect to the broker {broker}: {reason}; {hint}")]
+    Connect {
+        broker: String,
+        reason: String,
+        hint: &'static str,
+    },
+    #[error(
+        "the connection to the broker {broker} failed: {source}; it is reopened, and what was not confirmed is sent again"
+    )]
+    Broken {
+        broker: String,
+        source: lapin::Error,
+    },
+    #[error("{file}: {reason}")]
+    File { file: String, reason: String },
+}
+
+/// What the broker said to a publish.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Published {
+    /// Confirmed: the broker has the message.
+    Confirmed,
+    /// The broker could not route it (no such queue) and returned it.
+    Returned { reply: String },
+    /// The broker refused to take responsibility for it (nack).
+    Refused,
+}
+
+/// An open connection to the broker.
+pub struct Amqp {
+    connection: Connection,
+    /// The broker's URL without its password, for messages.
+    pub broker: String,
+}
+
+impl Amqp {
+    /// Connects; `name` shows in the broker's connection list (`rabbitmqctl list_connections`).
+    pub async fn connect(broker: &Broker, name: &str) -> Result<Amqp, TransportError> {
+        let shown = redacted_url(&broker.url);
+        let tls = tls_config(broker)?;
+        let properties = ConnectionProperties::default().with_connection_name(name.into());
+        let url = url_with_password(&broker.url);
+        let connecting = Connection::connect_with_config(&url, properties, tls);
+        let connection = match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
+            Ok(Ok(connection)) => connection,
+            Ok(Err(e)) => {
+                let reason = e.to_string();
+                let hint = if reason.contains("ACCESS_REFUSED") || reason.contains("auth") {
+                    "check the user and password (the password may come from KPR_BRIDGE_AMQP_PASSWORD)"
+                } else if reason.contains("vhost") || reason.contains("NOT_ALLOWED") {
+                    "check the virtual host in the URL's path (%2f is the default vhost '/')"
+                } else if reason.to_lowercase().contains("certificate")
+                    || reason.to_lowercase().contains("tls")
+                    || reason.to_lowercase().contains("ssl")
+                {
+                    "check amqp.ca_file and amqp.client_identity"
+                } else {
+                    "check that the broker runs and that host and port in amqp.url are right"
+                };
+                return Err(TransportError::Connect {
+                    broker: shown,
+                    reason,
+                    hint,
+                });
+            }
+            Err(_) => {
+                return Err(TransportError::Connect {
+                    broker: shown,
+                    reason: format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+                    hint: "check the host, the port and any firewall between",
+                });
+            }
+        };
+        Ok(Amqp {
+            connection,
+            broker: shown,
+        })
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.connection.status().connected()
+    }
+
+    pub fn broken(&self, source: lapin::Error) -> TransportError {
+        TransportError::Broken {
+            broker: self.broker.clone(),
+            source,
+        }
+    }
+
+    /// A channel with publisher confirms on.
+    pub async fn publisher(&self, exchange: &str) -> Result<Publisher, TransportError> {
+        let channel = self.channel().await?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await
+            .map_err(|e| self.broken(e))?;
+        Ok(Publisher {
+            channel,
+            exchange: exchange.to_string(),
+        })
+    }
+
+    /// A plain channel, taking at most `prefetch` unacknowledged messages at a time.
+    pub async fn channel(&self) -> Result<Channel, TransportError> {
+        let channel = self
+            .connection
+            .create_channel()
+            .await
+            .map_err(|e| self.broken(e))?;
+        channel
+            .basic_qos(16, BasicQosOptions::default())
+            .await
+            .map_err(|e| self.broken(e))?;
+        Ok(channel)
+    }
+
+    /// Declares a durable queue (idempotent): what a local broker needs for dry runs.
+    pub async fn declare_queue(&self, queue: &str) -> Result<(), TransportError> {
+        let channel = self.channel().await?;
+        channel
+            .queue_declare(
+                queue,
+                QueueDeclareOptions {
+                    durable: true,
+                    ..QueueDeclareOptions::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .map_err(|e| self.broken(e))?;
+        let _ = channel.close(200, "declared").await;
+        Ok(())
+    }
+
+    pub async fn delete_queue(&self, queue: &str) -> Result<(), TransportError> {
+        let channel = self.channel().await?;
+        channel
+            .queue_delete(queue, QueueDeleteOptions::default())
+            .await
+            .map_err(|e| self.broken(e))?;
+        let _ = channel.close(200, "deleted").await;
+        Ok(())
+    }
+
+    /// Takes the next message of a queue, if any; it stays the broker's until acknowledged.
+    pub async fn get(
+        &self,
+        channel: &Channel,
+        queue: &str,
+    ) -> Result<Option<lapin::message::BasicGetMessage>, TransportError> {
+        channel
+            .basic_get(queue, BasicGetOptions::default())
+            .await
+            .map_err(|e| self.broken(e))
+    }
+
+    pub async fn close(&self) {
+        let _ = self.connection.close(200, "kpr-bridge done").await;
+    }
+}
+
+/// A channel in confirm mode and the exchange it publishes to.
+pub struct Publisher {
+    channel: Channel,
+    exchange: String,
+}
+
+impl Publisher {
+    /// Hands a message to the broker; await the returned confirm to learn its fate.
+    pub async fn start(
+        &self,
+        queue: &str,
+        body: &[u8],
+        properties: BasicProperties,
+    ) -> Result<PublisherConfirm, lapin::Error> {
+        self.channel
+            .basic_publish(
+                &self.exchange,
+                queue,
+                BasicPublishOptions {
+                    mandatory: true,
+                    ..BasicPublishOptions::default()
+                },
+                body,
+                properties,
+            )
+            .await
+    }
+
+    /// Publishes and waits for the broker's confirm.
+    pub async fn publish(
+        &self,
+        queue: &str,
+        body: &[u8],
+        properties: BasicProperties,
+    ) -> Result<Published, lapin::Error> {
+        let confirm = self.start(queue, body, properties).await?;
+        Ok(outcome(confirm.await?))
+    }
+
+    pub async fn close(&self) {
+        let _ = self.channel.close(200, "done").await;
+    }
+}
+
+/// What a broker confirm means for the message.
+pub fn outcome(confirmation: Confirmation) -> Published {
+    match confirmation {
+        Confirmation::Ack(None) | Confirmation::NotRequested => Published::Confirmed,
+        Confirmation::Ack(Some(returned)) | Confirmation::Nack(Some(returned)) => {
+            Published::Returned {
+                reply: format!("{} {}", returned.reply_code, returned.reply_text.as_str()),
+            }
+        }
+        Confirmation::Nack(None) => Published::Refused,
+    }
+}
+
+/// Acknowledges a message: it has been stored and the broker may forget it.
+pub async fn ack(acker: &lapin::acker::Acker) -> Result<(), lapin::Error> {
+    acker.ack(BasicAckOptions::default()).await.map(|_| ())
+}
+
+/// Gives a message back to the broker, to be delivered again later.
+pub async fn requeue(acker: &lapin::acker::Acker) -> Result<(), lapin::Error> {
+    acker
+        .nack(BasicNackOptions {
+            requeue: true,
+            ..BasicNackOptions::default()
+        })
+        .await
+        .map(|_| ())
+}
+
+fn tls_config(broker: &Broker) -> Result<OwnedTLSConfig, TransportError> {
+    let read = |path: &std::path::Path, what: &str| {
+        std::fs::read(path).map_err(|e| TransportError::File {
+            file: path.display().to_string(),
+            reason: format!("cannot read the {what}: {e}"),
+        })
+    };
+    let cert_chain = match &broker.ca_file {
+        Some(path) => Some(
+            String::from_utf8(read(path, "broker's CA file (amqp.ca_file)")?).map_err(|_| {
+                TransportError::File {
+                    file: path.display().to_string(),
+                    reason: "amqp.ca_file must be PEM text".into(),
+                }
+            })?,
+        ),
+        None => None,
+    };
+    let identity = match &broker.client_identity {
+        Some(path) => Some(OwnedIdentity::PKCS12 {
+            der: read(path, "client identity (amqp.client_identity, PKCS#12)")?,
+            password: broker.client_identity_password.clone().unwrap_or_default(),
+        }),
+        None => None,
+    };
+    Ok(OwnedTLSConfig {
+        identity,
+        cert_chain,
+    })
+}

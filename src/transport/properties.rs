@@ -1,0 +1,177 @@
+//! The AMQP message properties NHN's Tjenestebuss expects, both ways.
+//!
+//! Helsenorge.Messaging speaks AMQP 1.0, whose `to` and `subject` properties AMQP 0-9-1 lacks:
+//! on 0-9-1 they travel as headers of the same names (and `subject` also as the `type`
+//! property), next to the application properties `fromHerId`, `toHerId`,
+//! `applicationTimeStamp` (capital S, as NHN spells it) and `cpaId`. HER-ids stay text.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use lapin::BasicProperties;
+use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+
+/// What a signed and encrypted message is, on the wire.
+pub const CONTENT_TYPE: &str = "application/pkcs7-mime; smime-type=signed-and-enveloped-data";
+
+/// AMQP delivery mode 2: the broker writes the message to disk.
+const PERSISTENT: u8 = 2;
+
+/// The properties of one message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Properties {
+    pub message_id: String,
+    pub correlation_id: String,
+    /// MsgInfo/Type, such as `KPR_IPL`, or `AppRec` for a receipt.
+    pub subject: String,
+    /// The receiver's queue.
+    pub to: String,
+    /// The sender's own queue, where the answer goes.
+    pub reply_to: String,
+    pub from_her_id: String,
+    pub to_her_id: String,
+    pub application_timestamp: DateTime<Utc>,
+    pub cpa_id: Option<String>,
+}
+
+/// The application properties a receiver refuses a message without, as NHN's do.
+pub const REQUIRED: [&str; 5] = [
+    "toHerId",
+    "fromHerId",
+    "subject",
+    "applicationTimeStamp",
+    "content-type",
+];
+
+impl Properties {
+    pub fn to_amqp(&self) -> BasicProperties {
+        let mut headers = FieldTable::default();
+        let mut put = |key: &str, value: &str| {
+            headers.insert(
+                ShortString::from(key),
+                AMQPValue::LongString(LongString::from(value)),
+            );
+        };
+        put("to", &self.to);
+        put("subject", &self.subject);
+        put("fromHerId", &self.from_her_id);
+        put("toHerId", &self.to_her_id);
+        put(
+            "applicationTimeStamp",
+            &self
+                .application_timestamp
+                .to_rfc3339_opts(SecondsFormat::Millis, true),
+        );
+        if let Some(cpa_id) = &self.cpa_id {
+            put("cpaId", cpa_id);
+        }
+        BasicProperties::default()
+            .with_message_id(self.message_id.as_str().into())
+            .with_correlation_id(self.correlation_id.as_str().into())
+            .with_reply_to(self.reply_to.as_str().into())
+            .with_type(self.subject.as_str().into())
+            .with_content_type(CONTENT_TYPE.into())
+            .with_delivery_mode(PERSISTENT)
+            .with_timestamp(self.application_timestamp.timestamp().max(0) as u64)
+            .with_headers(headers)
+    }
+
+    /// Reads the properties of a received message; names every missing or malformed one.
+    pub fn read(amqp: &BasicProperties) -> Result<Properties, Vec<String>> {
+        let mut problems = Vec::new();
+        let header = |key: &str| header(amqp, key);
+        let mut required = |key: &str, value: Option<String>| {
+            value.filter(|v| !v.trim().is_empty()).unwrap_or_else(|| {
+                problems.push(format!("{key} is missing"));
+                String::new()
+            })
+        };
+        let subject = required("subject", header("subject").or_else(|| short(amqp.kind())));
+        let from_her_id = required("fromHerId", header("fromHerId"));
+        let to_her_id = required("toHerId", header("toHerId"));
+        let timestamp = required("applicationTimeStamp", header("applicationTimeStamp"));
+        let content_type = required("content-type", short(amqp.content_type()));
+        let message_id = required("message-id", short(amqp.message_id()));
+        let application_timestamp = DateTime::parse_from_rfc3339(&timestamp)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|_| {
+                if !timestamp.is_empty() {
+                    problems.push(format!(
+                        "applicationTimeStamp '{timestamp}' is not an RFC 3339 time"
+                    ));
+                }
+                DateTime::<Utc>::UNIX_EPOCH
+            });
+        if !content_type.is_empty() && !content_type.starts_with("application/pkcs7-mime") {
+            problems.push(format!(
+                "content-type '{content_type}' is not application/pkcs7-mime"
+            ));
+        }
+        for (key, value) in [("fromHerId", &from_her_id), ("toHerId", &to_her_id)] {
+            if !value.is_empty() && !value.bytes().all(|b| b.is_ascii_digit()) {
+                problems.push(format!("{key} '{value}' is not a HER-id"));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Properties {
+            correlation_id: short(amqp.correlation_id()).unwrap_or_else(|| message_id.clone()),
+            message_id,
+            subject,
+            to: header("to").unwrap_or_default(),
+            reply_to: short(amqp.reply_to()).unwrap_or_default(),
+            from_her_id,
+            to_her_id,
+            application_timestamp,
+            cpa_id: header("cpaId"),
+        })
+    }
+}
+
+/// A header's value as text, whichever string type the sender used.
+pub fn header(amqp: &BasicProperties, key: &str) -> Option<String> {
+    let value = amqp.headers().as_ref()?.inner().get(key)?;
+    match value {
+        AMQPValue::LongString(s) => Some(String::from_utf8_lossy(s.as_bytes()).into_owned()),
+        AMQPValue::ShortString(s) => Some(s.as_str().to_string()),
+        AMQPValue::LongLongInt(n) => Some(n.to_string()),
+        AMQPValue::LongInt(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn short(value: &Option<ShortString>) -> Option<String> {
+    value.as_ref().map(|s| s.as_str().to_string())
+}
+
+/// A transport error report, as NHN posts to a sender's `_error` queue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorProperties {
+    pub condition: String,
+    pub description: String,
+    pub original_message_id: String,
+}
+
+impl ErrorProperties {
+    pub fn to_amqp(&self, message_id: &str) -> BasicProperties {
+        let mut headers = FieldTable::default();
+        for (key, value) in [
+            ("errorCondition", &self.condition),
+            ("errorDescription", &self.description),
+            ("originalMessageId", &self.original_message_id),
+        ] {
+            headers.insert(key.into(), AMQPValue::LongString(value.as_str().into()));
+        }
+        BasicProperties::default()
+            .with_message_id(message_id.into())
+            .with_delivery_mode(PERSISTENT)
+            .with_headers(headers)
+    }
+
+    pub fn read(amqp: &BasicProperties) -> Option<ErrorProperties> {
+        Some(ErrorProperties {
+            condition: header(amqp, "errorCondition")?,
+            description: header(amqp, "errorDescription").unwrap_or_default(),
+            original_message_id: header(amqp, "originalMessageId")?,
+        })
+    }
+}
