@@ -14,6 +14,8 @@
 //! - [`check_run`]: every source read, mapped and checked for a year (`kpr-bridge check`).
 //! - [`report`]: what `check` shows: a summary table, JSON, and a self-contained HTML report.
 //! - [`message`]: message formats; so far the application receipt (AppRec) KPR answers with.
+//! - [`crypto`]: packing a message for KPR (CMS: signed, then encrypted) and unpacking what
+//!   comes back; the certificates and keys, checked at start-up.
 //! - [`inspect`]: read + map an extract and count what it holds (`kpr-bridge inspect`).
 //! - [`generate`]: realistic synthetic extracts for tests, demos and benchmarks.
 
