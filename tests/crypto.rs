@@ -179,6 +179,12 @@ fn issue(set: &Path, dir: &Path, name: &str, section: &str, days: &str) {
     std::fs::set_permissions(dir.join(&key), std::fs::Permissions::from_mode(0o600)).unwrap();
     let ca = set.join("ca.crt");
     let ca_key = set.join("ca.key");
+    // A serial of its own, without a serial file in the shared set.
+    let serial = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+        .to_string();
     run(
         "openssl",
         &[
@@ -191,7 +197,7 @@ fn issue(set: &Path, dir: &Path, name: &str, section: &str, days: &str) {
             "-CAkey",
             ca_key.to_str().unwrap(),
             "-set_serial",
-            &format!("{}", std::process::id() as u64 * 1000 + name.len() as u64),
+            &serial,
             "-days",
             days,
             "-sha256",
@@ -695,9 +701,9 @@ fn every_file_problem_is_reported_at_once() {
     std::fs::set_permissions(&encrypted, std::fs::Permissions::from_mode(0o600)).unwrap();
     let files = CertificateFiles {
         signing_certificate: d.join("missing.crt"),
-        // kpr-sign's key does not belong to kommune-enc; reported for the encryption pair.
         signing_key: d.join("kommune-sign.key"),
         encryption_certificate: d.join("kommune-enc.crt"),
+        // Not the key of kommune-enc.
         encryption_key: d.join("kpr-sign.key"),
         previous_encryption: Some((d.join("kpr-enc.crt"), encrypted.clone())),
         peer_encryption_certificate: d.join("not-pem.crt"),

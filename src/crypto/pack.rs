@@ -55,14 +55,16 @@ impl Keys {
         recipients
             .push(m.peer_encryption.clone())
             .map_err(encrypt_failed)?;
-        CmsContentInfo::encrypt(
+        let enveloped = CmsContentInfo::encrypt(
             &recipients,
             &signed,
             Cipher::aes_256_cbc(),
             CMSOptions::BINARY,
         )
-        .and_then(|cms| cms.to_der())
-        .map_err(encrypt_failed)
+        .map_err(encrypt_failed)?;
+        // Messages can be large: no copy is kept longer than needed.
+        drop(signed);
+        enveloped.to_der().map_err(encrypt_failed)
     }
 }
 

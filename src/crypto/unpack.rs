@@ -88,7 +88,9 @@ impl Keys {
             let listed = recipients.iter().any(|r| r.names(&pair.certificate));
             match envelope.decrypt(&pair.key, &pair.certificate) {
                 Ok(signed) => {
-                    let (content, signer_subject) = self.verify(&signed)?;
+                    // Messages can be large: no copy is kept longer than needed.
+                    drop(envelope);
+                    let (content, signer_subject) = self.verify(signed)?;
                     return Ok(Unpacked {
                         content,
                         signer_subject,
@@ -134,13 +136,35 @@ impl Keys {
     }
 
     /// Verifies a SignedData: its signers first (chain, dates, nonRepudiation), so that a
-    /// failure says what is wrong, then the signature itself. Returns the content and the
-    /// signers' subjects.
-    fn verify(&self, signed: &[u8]) -> Result<(Vec<u8>, String), UnpackError> {
-        let found = der::signed_data(signed).map_err(|e| UnpackError::NotSigned(e.0))?;
-        let mut cms = CmsContentInfo::from_der(signed).map_err(|e| {
+    /// failure says what is wrong, then the signature itself. Returns the content as openssl
+    /// verified it (never as read by `der.rs`) and the signers' subjects.
+    fn verify(&self, signed: Vec<u8>) -> Result<(Vec<u8>, String), UnpackError> {
+        let mut cms = CmsContentInfo::from_der(&signed).map_err(|e| {
             UnpackError::NotSigned(format!("cannot be read by openssl: {}", reasons(&e)))
         })?;
+        let subjects = self.check_signers(&signed)?;
+        drop(signed);
+        let mut content = Vec::new();
+        cms.verify(
+            None,
+            Some(&self.material.trust),
+            None,
+            Some(&mut content),
+            CMSOptions::BINARY,
+        )
+        .map_err(|e| {
+            UnpackError::BadSignature(format!(
+                "signed by {subjects}: {}; the message was changed after it was signed, or signed with a key that is not its certificate's",
+                reasons(&e)
+            ))
+        })?;
+        Ok((content, subjects))
+    }
+
+    /// Finds each signer's certificate in the SignedData `signed` and checks it; returns
+    /// their subjects.
+    fn check_signers(&self, signed: &[u8]) -> Result<String, UnpackError> {
+        let found = der::signed_data(signed).map_err(|e| UnpackError::NotSigned(e.0))?;
         if found.signers.is_empty() {
             return Err(UnpackError::NotSigned("has no signer".into()));
         }
@@ -165,22 +189,7 @@ impl Keys {
             self.check_signer(certificate, &untrusted)?;
             subjects.push(describe::subject(certificate));
         }
-        let subjects = subjects.join("; ");
-        let mut content = Vec::new();
-        cms.verify(
-            None,
-            Some(&self.material.trust),
-            None,
-            Some(&mut content),
-            CMSOptions::BINARY,
-        )
-        .map_err(|e| {
-            UnpackError::BadSignature(format!(
-                "signed by {subjects}: {}; the message was changed after it was signed, or signed with a key that is not its certificate's",
-                reasons(&e)
-            ))
-        })?;
-        Ok((content, subjects))
+        Ok(subjects.join("; "))
     }
 
     fn check_signer(
