@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Makes sure what the tests talk to is here and running: PostgreSQL and MariaDB on loopback,
-# and Debian's Chromium for the HTML report test. Installs what is missing (Debian packages)
+# Makes sure what the tests talk to is here and running: PostgreSQL, MariaDB and RabbitMQ on
+# loopback, and Debian's Chromium for the HTML report test. Installs what is missing (Debian packages)
 # and starts what is stopped; on a machine that has them running it only checks.
 # The tests expect PostgreSQL at postgres://postgres@127.0.0.1:5432 and MariaDB at
 # mysql://root@127.0.0.1:3306 without passwords (KPR_TEST_POSTGRES / KPR_TEST_MYSQL override).
@@ -58,6 +58,14 @@ if [ -z "${KPR_TEST_MYSQL:-}" ] && ! mariadb_answers; then
     mariadb -u root -e "ALTER USER root@localhost IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD('')"
     wait_for "MariaDB root on loopback" mariadb_answers
   fi
+fi
+
+# RabbitMQ, for the transport tests: guest/guest on 127.0.0.1:5672 (KPR_TEST_AMQP overrides)
+rabbitmq_answers() { rabbitmq-diagnostics -q check_port_listener 5672 >/dev/null 2>&1; }
+if [ -z "${KPR_TEST_AMQP:-}" ] && ! rabbitmq_answers; then
+  command -v rabbitmq-server >/dev/null 2>&1 || install rabbitmq-server
+  rabbitmq-server -detached >/dev/null 2>&1 || true
+  wait_for "RabbitMQ" rabbitmq_answers
 fi
 
 # The openssl tool, for the certificate and packing tests

@@ -21,14 +21,18 @@
 
 pub mod check_run;
 pub mod checks;
+pub mod commands;
 pub mod config;
 pub mod crypto;
 pub mod generate;
+pub mod inbox;
 pub mod inspect;
 pub mod mapping;
 pub mod message;
 pub mod model;
+pub mod receiver;
 pub mod report;
+pub mod shipping;
 pub mod source;
 pub mod store;
 pub mod transport;

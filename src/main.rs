@@ -8,10 +8,12 @@ use chrono::Datelike;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use kpr_bridge::check_run;
+use kpr_bridge::commands::delivery;
 use kpr_bridge::config::{Config, Mode};
 use kpr_bridge::generate::{self, OutputEncoding};
 use kpr_bridge::inspect;
 use kpr_bridge::mapping::Mapping;
+use kpr_bridge::message::msghead::Target;
 use kpr_bridge::report::{JsonReport, ReportView, SourceLine, html, summary};
 use kpr_bridge::source::RecordKind;
 
@@ -66,6 +68,35 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         max_problems: usize,
     },
+    /// Put a ready payload in the outbox (schema-checked, enveloped, signed, encrypted) and send it.
+    Send {
+        /// The payload: an XML document of the given type.
+        file: PathBuf,
+        /// The configuration file (see ops/examples/kpr-bridge.toml).
+        #[arg(long)]
+        config: PathBuf,
+        /// The message type (MsgInfo/Type), such as KPR_IPL or KPR_IDE.
+        #[arg(long = "type")]
+        msg_type: String,
+        /// KPR's unit to send to (default: validation in test mode, production in production mode).
+        #[arg(long, value_enum)]
+        target: Option<TargetArg>,
+    },
+    /// Take the receipts waiting on our queues, then list every outbox entry and its state.
+    Receipts {
+        /// The configuration file (see ops/examples/kpr-bridge.toml).
+        #[arg(long)]
+        config: PathBuf,
+        /// List only; do not connect to the broker.
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Run a local KPR test receiver that answers shipments with AppRecs (for dry runs).
+    Receiver {
+        /// The receiver's configuration file (see ops/examples/receiver.toml).
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Read and map an extract; print counts per national code, unmapped types and problems.
     Inspect {
         /// The extract directory (with persons.csv, services.csv, … and READY).
@@ -83,6 +114,12 @@ enum Command {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum TargetArg {
+    Validation,
+    Production,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum Encoding {
     #[value(name = "utf-8")]
     Utf8,
@@ -92,7 +129,30 @@ enum Encoding {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     ExitCode::from(match cli.command {
+        Command::Send {
+            file,
+            config,
+            msg_type,
+            target,
+        } => run_async(delivery::send(
+            &config,
+            &file,
+            &msg_type,
+            target.map(|t| match t {
+                TargetArg::Validation => Target::Validation,
+                TargetArg::Production => Target::Production,
+            }),
+        )),
+        Command::Receipts { config, offline } => run_async(delivery::receipts(&config, offline)),
+        Command::Receiver { config } => run_async(delivery::receiver(&config)),
         Command::Generate {
             persons,
             seed,
@@ -185,6 +245,20 @@ fn main() -> ExitCode {
             }
         }
     })
+}
+
+/// Runs a command's future on a runtime of its own.
+fn run_async(command: impl std::future::Future<Output = u8>) -> u8 {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(command),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            1
+        }
+    }
 }
 
 fn this_year() -> i32 {

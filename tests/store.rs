@@ -59,7 +59,9 @@ fn receipt(msg_id: &str, status: Status, codes: &[&str]) -> AppRec {
             .collect(),
         original_msg_id: msg_id.into(),
         original_type: "KPR_IPL".into(),
+        original_issued: "2026-01-05T11:00:00".into(),
         sender: Vec::new(),
+        receiver: Vec::new(),
     }
 }
 

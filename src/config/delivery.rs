@@ -185,7 +185,7 @@ pub(super) fn broker(raw: &RawAmqp, base: &Path, problems: &mut Vec<String>) -> 
         problems.push("missing required key 'amqp.url' (amqp:// or amqps://)".into());
         String::new()
     });
-    if !url.is_empty() && !(url.starts_with("amqp://") || url.starts_with("amqps://")) {
+    if !(url.is_empty() || url.starts_with("amqp://") || url.starts_with("amqps://")) {
         problems.push(format!(
             "amqp.url: '{}' is neither an amqp:// nor an amqps:// URL",
             crate::source::database::redacted_url(&url)

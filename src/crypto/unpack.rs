@@ -50,6 +50,20 @@ pub enum UnpackError {
 }
 
 impl UnpackError {
+    /// A short, stable name for the anomaly this becomes when it arrives on our queues.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            UnpackError::NotCms(_) => "not-cms",
+            UnpackError::NotForUs(_) => "not-for-us",
+            UnpackError::Undecryptable(_) => "undecryptable",
+            UnpackError::NotSigned(_) => "not-signed",
+            UnpackError::BadSignature(_) => "bad-signature",
+            UnpackError::UntrustedSigner(_) => "untrusted-signer",
+            UnpackError::ExpiredSigner(_) => "expired-signer",
+            UnpackError::Openssl(_) => "openssl-failure",
+        }
+    }
+
     /// The AppRec error code (code system 8221) for a receipt refusing this message.
     pub fn apprec_code(&self) -> &'static str {
         match self {

@@ -39,6 +39,10 @@ pub enum TransportError {
         broker: String,
         source: lapin::Error,
     },
+    #[error(
+        "the broker {broker} ended the consumer of {queue}; check that the queue exists (ops/broker.md)"
+    )]
+    Cancelled { broker: String, queue: String },
     #[error("{file}: {reason}")]
     File { file: String, reason: String },
 }
@@ -107,6 +111,13 @@ impl Amqp {
 
     pub fn is_connected(&self) -> bool {
         self.connection.status().connected()
+    }
+
+    pub fn cancelled(&self, queue: &str) -> TransportError {
+        TransportError::Cancelled {
+            broker: self.broker.clone(),
+            queue: queue.to_string(),
+        }
     }
 
     pub fn broken(&self, source: lapin::Error) -> TransportError {

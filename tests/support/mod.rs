@@ -4,7 +4,9 @@
 
 #![allow(dead_code)] // Each test file uses part of it.
 
+pub mod amqp;
 pub mod checks;
+pub mod delivery;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

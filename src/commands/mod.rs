@@ -1,0 +1,4 @@
+//! Commands that run on a runtime and print for an operator: the bodies of `kpr-bridge send`,
+//! `receipts` and `receiver`, kept out of `main.rs` so that it stays a thin parser.
+
+pub mod delivery;

@@ -1,0 +1,243 @@
+//! Shipping: a payload becomes a message in the outbox, and the outbox is emptied.
+//!
+//! payload ─► schema check ─► MsgHead envelope ─► schema check of the whole ─► sign + encrypt
+//! ─► outbox (`queued`) ─► transport (AMQP or spool) ─► `sent`. Nothing enters the outbox
+//! that did not validate (invariant 6), and the outbox row is written before anything goes
+//! on the wire, so a crash in between loses nothing.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::Utc;
+use thiserror::Error;
+
+use crate::config::Config;
+use crate::config::delivery::{Delivery, Transport};
+use crate::crypto::{CertificateError, Keys, PackError};
+use crate::inbox::{self, CollectError, Inbox, Taken};
+use crate::message::msghead::{self, Envelope, Party, Target, Unit};
+use crate::message::schema::{Invalid, SchemaError, Schemas};
+use crate::store::outbox::NewMessage;
+use crate::store::{Store, StoreError};
+use crate::transport::amqp::{Amqp, TransportError};
+use crate::transport::sender::{self, Origin, SendError};
+use crate::transport::spool::{self, SpoolError};
+
+#[derive(Debug, Error)]
+pub enum ShippingError {
+    #[error(
+        "{0}: delivery is not configured; add [delivery], [amqp] and [certificates] (see ops/examples/kpr-bridge.toml)"
+    )]
+    NotConfigured(String),
+    #[error(transparent)]
+    Certificates(#[from] CertificateError),
+    #[error(transparent)]
+    Schemas(#[from] SchemaError),
+    #[error("{file}: cannot be read: {source}")]
+    Payload {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("{what} is not fit to send ({code}): {invalid}")]
+    Invalid {
+        what: String,
+        code: &'static str,
+        invalid: Invalid,
+    },
+    #[error("cannot put the payload into an envelope: {0}")]
+    Envelope(#[from] msghead::MsgHeadError),
+    #[error(transparent)]
+    Pack(#[from] PackError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Send(#[from] SendError),
+    #[error(transparent)]
+    Spool(#[from] SpoolError),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error(transparent)]
+    Collect(#[from] CollectError),
+}
+
+impl ShippingError {
+    /// 2 when the input or configuration is unusable; 1 when delivery failed for now (the
+    /// message stays in the outbox and goes out later).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ShippingError::Send(_)
+            | ShippingError::Spool(_)
+            | ShippingError::Transport(_)
+            | ShippingError::Collect(_)
+            | ShippingError::Store(_) => 1,
+            _ => 2,
+        }
+    }
+}
+
+/// Everything a municipality needs to ship: configuration, keys, schemas and the store.
+pub struct Shipping {
+    pub config: Config,
+    pub delivery: Delivery,
+    pub keys: Arc<Keys>,
+    pub schemas: Arc<Schemas>,
+    pub store: Store,
+    /// Certificate warnings found at load (such as one expiring soon).
+    pub warnings: Vec<String>,
+}
+
+impl Shipping {
+    /// Loads and checks keys and schemas and opens the state store.
+    pub async fn open(config: Config) -> Result<Shipping, ShippingError> {
+        let delivery = config
+            .delivery
+            .clone()
+            .ok_or_else(|| ShippingError::NotConfigured(config.file.display().to_string()))?;
+        let loaded = Keys::load(&delivery.certificates)?;
+        let schemas = Schemas::load(&config.payload_schemas)?;
+        let store = Store::open(config.state_url.as_deref(), &config.data_dir).await?;
+        Ok(Shipping {
+            config,
+            delivery,
+            keys: Arc::new(loaded.keys),
+            schemas: Arc::new(schemas),
+            store,
+            warnings: loaded.warnings,
+        })
+    }
+
+    /// The municipality as sender: its HER-id and orgnr, with the reporting service unit.
+    pub fn sender(&self) -> Party {
+        Party {
+            name: self.config.municipality_name.clone(),
+            her_id: self.config.her_id.clone(),
+            orgnr: self.config.municipality_orgnr.clone(),
+            unit: Some(Unit {
+                name: format!("{} – KPR-rapportering", self.config.municipality_name),
+                her_id: self.config.her_id_service_unit.clone(),
+            }),
+        }
+    }
+
+    /// Validates, wraps, validates again, and packs a payload; the message is not stored yet.
+    pub fn pack(
+        &self,
+        payload: &[u8],
+        msg_type: &str,
+        target: Target,
+        what: &str,
+    ) -> Result<NewMessage, ShippingError> {
+        self.schemas
+            .validate_payload(msg_type, payload)
+            .map_err(|invalid| ShippingError::Invalid {
+                what: what.to_string(),
+                code: invalid.apprec_code(),
+                invalid,
+            })?;
+        let envelope = Envelope::new(
+            msg_type,
+            type_text(msg_type),
+            self.sender(),
+            Party::kpr(target),
+        );
+        let document = msghead::wrap(&envelope, payload)?;
+        self.schemas
+            .validate_message(msg_type, &document)
+            .map_err(|invalid| ShippingError::Invalid {
+                what: format!("the envelope around {what}"),
+                code: invalid.apprec_code(),
+                invalid,
+            })?;
+        Ok(NewMessage {
+            msg_id: envelope.msg_id,
+            msg_type: msg_type.to_string(),
+            target: target.as_str().to_string(),
+            to_her_id: target.her_id().to_string(),
+            body: self.keys.pack(&document)?,
+        })
+    }
+
+    /// Reads a payload file and puts it in the outbox; returns its MsgId.
+    pub async fn enqueue_file(
+        &self,
+        file: &Path,
+        msg_type: &str,
+        target: Target,
+    ) -> Result<String, ShippingError> {
+        let payload = std::fs::read(file).map_err(|source| ShippingError::Payload {
+            file: file.display().to_string(),
+            source,
+        })?;
+        let message = self.pack(&payload, msg_type, target, &file.display().to_string())?;
+        self.store.enqueue(&message, Utc::now()).await?;
+        Ok(message.msg_id)
+    }
+
+    pub fn origin(&self) -> Origin {
+        let queues = match &self.delivery.transport {
+            Transport::Amqp { queues, .. } => queues.clone(),
+            Transport::Spool { .. } => crate::config::delivery::Queues {
+                kpr: String::new(),
+                receipts: String::new(),
+                errors: String::new(),
+            },
+        };
+        Origin {
+            her_id: self.config.her_id_service_unit.clone(),
+            queues,
+        }
+    }
+
+    /// Hands every queued message to the transport once; returns how many went.
+    pub async fn flush(&self) -> Result<usize, ShippingError> {
+        Ok(match &self.delivery.transport {
+            Transport::Amqp { broker, .. } => {
+                sender::send_once(&self.store, broker, &self.origin()).await?
+            }
+            Transport::Spool { dir } => spool::drain(&self.store, dir, &self.origin()).await?,
+        })
+    }
+
+    /// Takes the receipts and error reports waiting on our queues, and expires what waited
+    /// too long. The spool transport has no queues: only expiry happens.
+    pub async fn collect(&self) -> Result<Collected, ShippingError> {
+        let taken = match &self.delivery.transport {
+            Transport::Amqp { broker, queues } => {
+                let amqp = Amqp::connect(broker, "kpr-bridge receipts").await?;
+                let inbox = self.inbox();
+                let result = inbox::collect(&inbox, &amqp, queues).await;
+                amqp.close().await;
+                result?
+            }
+            Transport::Spool { .. } => Vec::new(),
+        };
+        let timeout = chrono::Duration::hours(i64::from(self.delivery.receipt_timeout_hours));
+        let expired = self.store.expire(timeout, Utc::now()).await?;
+        Ok(Collected { taken, expired })
+    }
+
+    pub fn inbox(&self) -> Inbox {
+        Inbox {
+            store: self.store.clone(),
+            keys: self.keys.clone(),
+            schemas: self.schemas.clone(),
+        }
+    }
+}
+
+/// What [`Shipping::collect`] found.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub taken: Vec<Taken>,
+    /// MsgIds that expired now.
+    pub expired: Vec<String>,
+}
+
+/// MsgInfo/Type's words (DN) for a message type.
+pub fn type_text(msg_type: &str) -> &str {
+    match msg_type {
+        "KPR_IPL" => "IPLOS-fagmelding til KPR",
+        "KPR_IDE" => "IPLOS-identmelding til KPR",
+        other => other,
+    }
+}

@@ -1,0 +1,250 @@
+//! Delivery end to end on the real broker: the municipality sends, the local KPR test
+//! receiver answers, and the outbox ends where KPR's answer says — with real certificates,
+//! real CMS, real XSD validation and RabbitMQ on loopback. Each test has its own queues,
+//! certificates, state directory and receiver.
+
+mod support;
+
+use std::time::Duration;
+
+use chrono::Utc;
+use kpr_bridge::config::delivery::Queues;
+use kpr_bridge::message::msghead::Target;
+use kpr_bridge::receiver::Receiver;
+use kpr_bridge::shipping::Shipping;
+use kpr_bridge::store::outbox::State;
+use kpr_bridge::transport::amqp::Amqp;
+use support::amqp::{self, cert};
+use support::delivery::{PAYLOAD, municipality_config, receiver, repo};
+use tokio::sync::watch;
+
+/// Runs `scenario` with fresh queues and a running receiver; cleans up after.
+fn with_receiver<F, Fut>(name: &str, xsd: &'static str, rules: &'static str, scenario: F)
+where
+    F: FnOnce(Shipping, Receiver, Queues) -> Fut + Send,
+    Fut: std::future::Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let queues = amqp::queues(name);
+    let dir_path = dir.path().to_path_buf();
+    support::block_on(|| async move {
+        amqp::declare(&queues).await;
+        let receiver = receiver(&dir_path, &queues, xsd, rules);
+        let (stop, shutdown) = watch::channel(false);
+        let running = tokio::spawn({
+            let receiver = receiver.clone();
+            async move { receiver.run(shutdown).await }
+        });
+        let config = municipality_config(&dir_path, &amqp::broker_url(), &queues);
+        let shipping = Shipping::open(config).await.unwrap();
+        scenario(shipping, receiver, queues.clone()).await;
+        let _ = stop.send(true);
+        let _ = running.await;
+        amqp::delete(&queues).await;
+    });
+}
+
+/// Collects receipts until `msg_id` leaves `sent`, or fails after 30 s.
+async fn wait_for_answer(shipping: &Shipping, msg_id: &str) -> State {
+    for _ in 0..300 {
+        shipping.collect().await.unwrap();
+        let state = shipping.store.state(msg_id).await.unwrap().unwrap();
+        if state != State::Sent && state != State::Queued {
+            return state;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no answer for {msg_id} within 30 s");
+}
+
+#[test]
+fn an_accepted_shipment_ends_delivered() {
+    with_receiver(
+        "ok",
+        "tests/data/payload/test-payload.xsd",
+        "",
+        |shipping, _, _| async move {
+            let msg_id = shipping
+                .enqueue_file(&repo(PAYLOAD), "KPR_IPL", Target::Validation)
+                .await
+                .unwrap();
+            assert_eq!(shipping.flush().await.unwrap(), 1);
+            assert_eq!(wait_for_answer(&shipping, &msg_id).await, State::Delivered);
+            let steps: Vec<State> = shipping
+                .store
+                .transitions(&msg_id)
+                .await
+                .unwrap()
+                .iter()
+                .map(|t| t.to)
+                .collect();
+            assert_eq!(steps, [State::Queued, State::Sent, State::Delivered]);
+            let receipts = shipping.store.receipts(&msg_id).await.unwrap();
+            assert_eq!((receipts[0].status, receipts[0].errors.len()), (1, 0));
+        },
+    );
+}
+
+#[test]
+fn a_payload_the_receivers_schema_refuses_ends_rejected_with_t02() {
+    // The receiver's schema is stricter than ours (every Service needs Hours): KPR's answer.
+    with_receiver(
+        "t02",
+        "tests/data/payload/test-payload-strict.xsd",
+        "",
+        |shipping, _, _| async move {
+            let msg_id = shipping
+                .enqueue_file(&repo(PAYLOAD), "KPR_IPL", Target::Validation)
+                .await
+                .unwrap();
+            shipping.flush().await.unwrap();
+            assert_eq!(wait_for_answer(&shipping, &msg_id).await, State::Rejected);
+            let receipt = &shipping.store.receipts(&msg_id).await.unwrap()[0];
+            assert_eq!(receipt.status, 2);
+            assert_eq!(receipt.errors[0].code, "T02");
+            assert!(
+                receipt.errors[0].text.contains("Hours"),
+                "{:?}",
+                receipt.errors
+            );
+        },
+    );
+}
+
+#[test]
+fn a_rule_answers_ok_with_errors_in_parts_and_the_message_counts_as_delivered() {
+    with_receiver(
+        "partly",
+        "tests/data/payload/test-payload.xsd",
+        "[[rule]]\ncontains = \"<Code>10</Code>\"\nstatus = 3\ncode = \"E35\"\ntext = \"Pasient ukjent\"\n",
+        |shipping, _, _| async move {
+            let msg_id = shipping
+                .enqueue_file(&repo(PAYLOAD), "KPR_IPL", Target::Validation)
+                .await
+                .unwrap();
+            shipping.flush().await.unwrap();
+            assert_eq!(wait_for_answer(&shipping, &msg_id).await, State::Delivered);
+            let receipt = &shipping.store.receipts(&msg_id).await.unwrap()[0];
+            assert_eq!(receipt.status, 3);
+            assert_eq!(
+                (
+                    receipt.errors[0].code.as_str(),
+                    receipt.errors[0].text.as_str()
+                ),
+                ("E35", "Pasient ukjent")
+            );
+        },
+    );
+}
+
+#[test]
+fn a_message_without_the_required_properties_comes_back_on_our_error_queue() {
+    with_receiver(
+        "props",
+        "tests/data/payload/test-payload.xsd",
+        "",
+        |shipping, _, queues| async move {
+            let msg_id = shipping
+                .enqueue_file(&repo(PAYLOAD), "KPR_IPL", Target::Validation)
+                .await
+                .unwrap();
+            // Published by hand without toHerId and applicationTimeStamp, as a broken client would.
+            let pending = shipping.store.pending(1).await.unwrap().remove(0);
+            let amqp = Amqp::connect(&amqp::broker(), "test").await.unwrap();
+            let publisher = amqp.publisher("").await.unwrap();
+            let properties = lapin::BasicProperties::default()
+                .with_message_id(msg_id.as_str().into())
+                .with_reply_to(queues.receipts.as_str().into())
+                .with_content_type(kpr_bridge::transport::properties::CONTENT_TYPE.into());
+            publisher
+                .publish(&queues.kpr, &pending.body, properties)
+                .await
+                .unwrap();
+            shipping
+                .store
+                .transition(&msg_id, State::Sent, None, Utc::now())
+                .await
+                .unwrap();
+            amqp.close().await;
+            assert_eq!(wait_for_answer(&shipping, &msg_id).await, State::Error);
+            let last = shipping
+                .store
+                .transitions(&msg_id)
+                .await
+                .unwrap()
+                .pop()
+                .unwrap();
+            let detail = last.detail.unwrap();
+            assert!(
+                detail.starts_with("transport:invalid-field-value"),
+                "{detail}"
+            );
+            assert!(
+                detail.contains("toHerId") && detail.contains("applicationTimeStamp"),
+                "{detail}"
+            );
+        },
+    );
+}
+
+#[test]
+fn a_packed_message_decrypts_and_verifies_with_the_openssl_tool() {
+    let dir = tempfile::tempdir().unwrap();
+    let queues = amqp::queues("cli");
+    let config = municipality_config(dir.path(), &amqp::broker_url(), &queues);
+    support::block_on(|| async move {
+        let shipping = Shipping::open(config).await.unwrap();
+        let payload = std::fs::read(repo(PAYLOAD)).unwrap();
+        let message = shipping
+            .pack(&payload, "KPR_IPL", Target::Validation, "report.xml")
+            .unwrap();
+        let packed = dir.path().join("message.p7m");
+        std::fs::write(&packed, &message.body).unwrap();
+        let signed = dir.path().join("signed.der");
+        let run = |args: &[&str]| {
+            let out = std::process::Command::new("openssl")
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out.stdout
+        };
+        run(&[
+            "cms",
+            "-decrypt",
+            "-inform",
+            "DER",
+            "-in",
+            packed.to_str().unwrap(),
+            "-recip",
+            cert("kpr-enc.crt").to_str().unwrap(),
+            "-inkey",
+            cert("kpr-enc.key").to_str().unwrap(),
+            "-out",
+            signed.to_str().unwrap(),
+        ]);
+        let document = run(&[
+            "cms",
+            "-verify",
+            "-inform",
+            "DER",
+            "-in",
+            signed.to_str().unwrap(),
+            "-CAfile",
+            cert("ca.crt").to_str().unwrap(),
+            "-purpose",
+            "any",
+        ]);
+        let text = String::from_utf8(document).unwrap();
+        assert!(
+            text.contains(&format!("<MsgId>{}</MsgId>", message.msg_id)),
+            "{text}"
+        );
+        assert!(text.contains("<Code>Helse &amp; omsorg</Code>"), "{text}");
+        assert!(text.contains("171479"), "KPR Validering's HER-id in {text}");
+    });
+}

@@ -1,0 +1,101 @@
+//! Configurations for delivery tests: a municipality sending to unique queues, and a test
+//! receiver answering on them, both with the test certificates.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use kpr_bridge::config::Config;
+use kpr_bridge::config::delivery::Queues;
+use kpr_bridge::config::receiver::ReceiverConfig;
+use kpr_bridge::crypto::Keys;
+use kpr_bridge::message::schema::Schemas;
+use kpr_bridge::receiver::{Receiver, Stats};
+
+use super::amqp;
+
+pub const PAYLOAD: &str = "tests/data/payload/report.xml";
+
+pub fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// The municipality's configuration, sending to `queues` through `url`.
+pub fn municipality_config(dir: &Path, url: &str, queues: &Queues) -> Config {
+    let text = format!(
+        r#"
+mode = "test"
+data_dir = "{data}"
+mapping = "{mapping}"
+[municipality]
+number = "4601"
+name = "Bergen"
+orgnr = "964338531"
+[her_id]
+municipality = "12345"
+service_unit = "67890"
+[[source]]
+name = "epj"
+kind = "extract"
+path = "{data}/extract"
+[schemas]
+KPR_IPL = "{xsd}"
+[delivery]
+transport = "amqp"
+[amqp]
+url = "{url}"
+exchange = ""
+kpr_queue = "{kpr}"
+receipt_queue = "{receipts}"
+error_queue = "{errors}"
+[certificates]
+signing_certificate = "{certs}/kommune-sign.crt"
+signing_key = "{certs}/kommune-sign.key"
+encryption_certificate = "{certs}/kommune-enc.crt"
+encryption_key = "{certs}/kommune-enc.key"
+kpr_encryption_certificate = "{certs}/kpr-enc.crt"
+trust = ["{certs}/ca.crt"]
+"#,
+        data = dir.join("state").display(),
+        mapping = repo("mappings/sample-epj.toml").display(),
+        xsd = repo("tests/data/payload/test-payload.xsd").display(),
+        certs = amqp::certs().display(),
+        kpr = queues.kpr,
+        receipts = queues.receipts,
+        errors = queues.errors,
+    );
+    Config::parse(&text, &dir.join("kpr-bridge.toml")).unwrap()
+}
+
+/// The test receiver on `queues.kpr`, with the given schema and rules.
+pub fn receiver(dir: &Path, queues: &Queues, xsd: &str, rules: &str) -> Receiver {
+    let text = format!(
+        r#"
+[amqp]
+url = "{url}"
+queue = "{kpr}"
+[certificates]
+signing_certificate = "{certs}/kpr-sign.crt"
+signing_key = "{certs}/kpr-sign.key"
+encryption_certificate = "{certs}/kpr-enc.crt"
+encryption_key = "{certs}/kpr-enc.key"
+municipality_encryption_certificate = "{certs}/kommune-enc.crt"
+trust = ["{certs}/ca.crt"]
+[schemas]
+KPR_IPL = "{xsd}"
+{rules}
+"#,
+        url = amqp::broker_url(),
+        kpr = queues.kpr,
+        certs = amqp::certs().display(),
+        xsd = repo(xsd).display(),
+    );
+    let config = ReceiverConfig::parse(&text, &dir.join("receiver.toml")).unwrap();
+    let keys = Keys::load(&config.certificates).unwrap().keys;
+    let schemas = Schemas::load(&config.payload_schemas).unwrap();
+    Receiver {
+        config: Arc::new(config),
+        keys: Arc::new(keys),
+        schemas: Arc::new(schemas),
+        stats: Arc::new(Stats::default()),
+    }
+}
