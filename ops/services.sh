@@ -71,6 +71,11 @@ fi
 # The openssl tool, for the certificate and packing tests
 command -v openssl >/dev/null 2>&1 || install openssl
 
+# libxml2 and its headers: kpr-bridge links it for XSD validation
+if ! pkg-config --exists libxml-2.0 2>/dev/null; then
+  install pkg-config libxml2-dev
+fi
+
 # Chromium, for the HTML report test
 if [ -z "${CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
   install chromium
