@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure what the tests talk to is here and running: PostgreSQL and MariaDB on loopback,
-# and Debian's Chromium for the HTML report test. Installs what is missing (Debian packages)
+# Debian's Chromium for the HTML report test, and libxml2 (with its headers) that kpr-bridge
+# links for XSD validation. Installs what is missing (Debian packages)
 # and starts what is stopped; on a machine that has them running it only checks.
 # The tests expect PostgreSQL at postgres://postgres@127.0.0.1:5432 and MariaDB at
 # mysql://root@127.0.0.1:3306 without passwords (KPR_TEST_POSTGRES / KPR_TEST_MYSQL override).
@@ -58,6 +59,11 @@ if [ -z "${KPR_TEST_MYSQL:-}" ] && ! mariadb_answers; then
     mariadb -u root -e "ALTER USER root@localhost IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD('')"
     wait_for "MariaDB root on loopback" mariadb_answers
   fi
+fi
+
+# libxml2, linked for XSD validation: the build needs libxml2.so (the -dev package)
+if ! pkg-config --exists libxml-2.0 2>/dev/null; then
+  install libxml2-dev pkg-config
 fi
 
 # The openssl tool, for the certificate and packing tests

@@ -1,0 +1,398 @@
+//! XSD validation through libxml2 with the built-in KITH schemas and a payload schema of the
+//! tests' own (`tests/data/payload/`): what validates, and what fails with which AppRec code,
+//! on which line, and without showing an identity number.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use kpr_bridge::message::msghead::{self, Envelope, Party, Target, Unit};
+use kpr_bridge::message::schema::{Invalid, SchemaError, Schemas};
+
+const IDENT: &str = "01010112345";
+
+fn data(path: &str) -> PathBuf {
+    PathBuf::from(format!("{}/tests/data/{path}", env!("CARGO_MANIFEST_DIR")))
+}
+
+fn read(path: &str) -> Vec<u8> {
+    std::fs::read(data(path)).unwrap()
+}
+
+fn schemas() -> Schemas {
+    Schemas::load(&[("KPR_TEST".to_string(), data("payload/test-payload.xsd"))]).unwrap()
+}
+
+fn report() -> String {
+    String::from_utf8(read("payload/report.xml")).unwrap()
+}
+
+fn message(payload: &str) -> Vec<u8> {
+    let sender = Party {
+        name: "Bergen kommune".into(),
+        her_id: "8094733".into(),
+        orgnr: Some("964338531".into()),
+        unit: Some(Unit {
+            name: "Helse og omsorg".into(),
+            her_id: "8094734".into(),
+        }),
+    };
+    let envelope = Envelope::new(
+        "KPR_TEST",
+        "Testmelding",
+        sender,
+        Party::kpr(Target::Validation),
+    );
+    msghead::wrap(&envelope, payload.as_bytes()).unwrap()
+}
+
+/// The line of `xml` that holds `needle`.
+fn line_of(xml: &[u8], needle: &str) -> u32 {
+    let text = String::from_utf8_lossy(xml);
+    let at = text.find(needle).unwrap();
+    u32::try_from(text[..at].matches('\n').count() + 1).unwrap()
+}
+
+#[test]
+fn the_kith_receipt_samples_validate() {
+    let schemas = Schemas::load(&[]).unwrap();
+    assert!(schemas.payload_types().is_empty());
+    for name in [
+        "v1.0-all-data.xml",
+        "v1.0-example-avvist.xml",
+        "v1.0-example-ok-feil-i-delmelding.xml",
+        "v1.0-example-ok.xml",
+    ] {
+        let xml = read(&format!("apprec/{name}"));
+        if let Err(invalid) = schemas.validate_apprec(&xml) {
+            panic!("{name}: {invalid}");
+        }
+    }
+}
+
+#[test]
+fn a_receipt_that_breaks_its_schema_or_is_no_receipt_fails() {
+    let schemas = Schemas::load(&[]).unwrap();
+    let ok = String::from_utf8(read("apprec/v1.0-example-ok.xml")).unwrap();
+    let no_status = ok.replace("<Status V=\"1\" DN=\"OK\"/>", "");
+    let invalid = schemas.validate_apprec(no_status.as_bytes()).unwrap_err();
+    assert_eq!(invalid.apprec_code(), "T02");
+    assert!(invalid.to_string().contains("Status"), "{invalid}");
+    // 1.1 is chosen by namespace: a 1.0 body in the 1.1 namespace validates too.
+    let v1_1 = ok.replace(
+        "http://www.kith.no/xmlstds/apprec/2004-11-21",
+        "http://www.kith.no/xmlstds/apprec/2012-02-15",
+    );
+    schemas.validate_apprec(v1_1.as_bytes()).unwrap();
+    let other = schemas.validate_apprec(&message(&report())).unwrap_err();
+    assert_eq!(other.apprec_code(), "T02");
+    assert!(
+        other.to_string().contains("root element is MsgHead"),
+        "{other}"
+    );
+}
+
+#[test]
+fn a_wrapped_payload_validates_alone_and_in_its_envelope() {
+    let schemas = schemas();
+    assert_eq!(schemas.payload_types(), ["KPR_TEST"]);
+    schemas
+        .validate_payload("KPR_TEST", report().as_bytes())
+        .unwrap();
+    let xml = message(&report());
+    if let Err(invalid) = schemas.validate_message("KPR_TEST", &xml) {
+        panic!("{invalid}\n{}", String::from_utf8_lossy(&xml));
+    }
+}
+
+#[test]
+fn a_payload_that_breaks_its_schema_fails_on_its_line_with_t02() {
+    let schemas = schemas();
+    let payload = report().replace("<Hours>7.5</Hours>", "<Hours>seven</Hours>");
+    let invalid = schemas
+        .validate_payload("KPR_TEST", payload.as_bytes())
+        .unwrap_err();
+    assert_eq!(invalid.apprec_code(), "T02");
+    let Invalid::DoesNotValidate { problems } = &invalid else {
+        panic!("{invalid:?}")
+    };
+    assert_eq!(problems[0].line, line_of(payload.as_bytes(), "<Hours>"));
+    assert!(problems[0].message.contains("'seven'"), "{invalid}");
+    assert!(
+        invalid
+            .to_string()
+            .contains(&format!("line {}:", problems[0].line)),
+        "{invalid}"
+    );
+
+    // In the envelope, the strict wildcard validates the payload with its schema.
+    let xml = message(&payload);
+    let invalid = schemas.validate_message("KPR_TEST", &xml).unwrap_err();
+    assert_eq!(invalid.apprec_code(), "T02");
+    assert_eq!(invalid.problems()[0].line, line_of(&xml, "<Hours>"));
+}
+
+#[test]
+fn an_element_of_no_schema_in_content_fails() {
+    let schemas = schemas();
+    let stranger = "<Other xmlns=\"urn:somewhere-else\"/>";
+    let invalid = schemas
+        .validate_message("KPR_TEST", &message(stranger))
+        .unwrap_err();
+    assert_eq!(invalid.apprec_code(), "T02");
+}
+
+#[test]
+fn an_envelope_without_a_required_element_fails() {
+    let schemas = schemas();
+    let xml = String::from_utf8(message(&report())).unwrap();
+    let start = xml.find("<MsgId>").unwrap();
+    let end = xml.find("</MsgId>").unwrap() + "</MsgId>".len();
+    let without_id = format!("{}{}", &xml[..start], &xml[end..]);
+    let invalid = schemas
+        .validate_message("KPR_TEST", without_id.as_bytes())
+        .unwrap_err();
+    assert_eq!(invalid.apprec_code(), "T02");
+    assert!(invalid.to_string().contains("MsgId"), "{invalid}");
+}
+
+#[test]
+fn the_payload_alone_is_not_a_message() {
+    let invalid = schemas()
+        .validate_message("KPR_TEST", report().as_bytes())
+        .unwrap_err();
+    assert_eq!(invalid.apprec_code(), "T02");
+    assert!(
+        invalid
+            .to_string()
+            .contains("line 2: the root element is Report in urn:kpr-bridge:test-payload"),
+        "{invalid}"
+    );
+}
+
+#[test]
+fn broken_xml_is_t01_with_its_line() {
+    let schemas = schemas();
+    let broken = report().replace("</Year>", "</Yeer>");
+    let invalid = schemas
+        .validate_payload("KPR_TEST", broken.as_bytes())
+        .unwrap_err();
+    assert_eq!(invalid.apprec_code(), "T01");
+    let Invalid::NotXml { problems } = &invalid else {
+        panic!("{invalid:?}")
+    };
+    assert_eq!(problems[0].line, line_of(broken.as_bytes(), "</Yeer>"));
+    for xml in [&b""[..], b"not xml", b"<a><b></a>", b"<p:a/>"] {
+        let invalid = schemas.validate_apprec(xml).unwrap_err();
+        assert_eq!(invalid.apprec_code(), "T01", "{invalid}");
+    }
+    let latin = schemas
+        .validate_payload(
+            "KPR_TEST",
+            b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a/>",
+        )
+        .unwrap_err();
+    assert_eq!(latin.apprec_code(), "T01");
+    assert!(latin.to_string().contains("only UTF-8"), "{latin}");
+}
+
+#[test]
+fn entity_bombs_and_doctypes_are_refused_unread() {
+    let schemas = schemas();
+    let mut bomb =
+        String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n <!ENTITY lol \"lol\">\n");
+    for level in 1..=9 {
+        let previous = if level == 1 {
+            "lol".to_string()
+        } else {
+            format!("lol{}", level - 1)
+        };
+        bomb.push_str(&format!(
+            " <!ENTITY lol{level} \"{}\">\n",
+            format!("&{previous};").repeat(10)
+        ));
+    }
+    bomb.push_str("]>\n<lolz>&lol9;</lolz>\n");
+    let external = "<?xml version=\"1.0\"?>\n<!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\
+                    <r>&x;</r>";
+    for xml in [bomb.as_str(), external] {
+        let started = Instant::now();
+        let results = [
+            schemas.validate_payload("KPR_TEST", xml.as_bytes()),
+            schemas.validate_message("KPR_TEST", xml.as_bytes()),
+            schemas.validate_apprec(xml.as_bytes()),
+        ];
+        assert!(started.elapsed() < Duration::from_secs(1));
+        for result in results {
+            let invalid = result.unwrap_err();
+            assert_eq!(invalid.apprec_code(), "T01");
+            assert_eq!(invalid.problems()[0].line, 2);
+            assert!(invalid.to_string().contains("DOCTYPE"), "{invalid}");
+        }
+    }
+}
+
+#[test]
+fn an_unknown_type_is_t10() {
+    let invalid = schemas()
+        .validate_message("KPR_NONE", &message(&report()))
+        .unwrap_err();
+    assert_eq!(invalid.apprec_code(), "T10");
+    assert_eq!(
+        invalid.to_string(),
+        "message type 'KPR_NONE' has no payload schema (known: KPR_TEST) — add its XSD to the \
+         configuration"
+    );
+    assert!(matches!(
+        schemas().validate_payload("KPR_NONE", b"<a/>"),
+        Err(Invalid::UnknownType { .. })
+    ));
+}
+
+#[test]
+fn an_identity_number_in_an_invalid_value_is_not_shown() {
+    let schemas = schemas();
+    let payload = report().replace("4601", IDENT);
+    let results = [
+        schemas.validate_payload("KPR_TEST", payload.as_bytes()),
+        schemas.validate_message("KPR_TEST", &message(&payload)),
+    ];
+    for result in results {
+        let invalid = result.unwrap_err();
+        let shown = format!("{invalid} {invalid:?}");
+        assert!(shown.contains("Municipality"), "{shown}");
+        assert!(shown.contains("<number hidden>"), "{shown}");
+        assert!(!shown.contains(IDENT), "{shown}");
+    }
+    // In broken XML too.
+    let broken = format!("<a>{IDENT}</b>");
+    let invalid = schemas.validate_apprec(broken.as_bytes()).unwrap_err();
+    assert!(!format!("{invalid} {invalid:?}").contains(IDENT));
+}
+
+#[test]
+fn schemas_are_shared_between_threads() {
+    let schemas = schemas();
+    let good = message(&report());
+    let bad = message(&report().replace("2025-02-01", "2025-02-30"));
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                for _ in 0..20 {
+                    schemas.validate_message("KPR_TEST", &good).unwrap();
+                    let invalid = schemas.validate_message("KPR_TEST", &bad).unwrap_err();
+                    assert_eq!(invalid.problems().len(), 1, "{invalid}");
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn a_payload_schema_is_found_by_absolute_path_with_spaces_and_without_namespace() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("skjema med mellomrom");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::copy(
+        data("payload/test-payload.xsd"),
+        folder.join("test-payload.xsd"),
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("plain.xsd"),
+        "<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\">\
+         <xs:element name=\"Plain\"><xs:complexType><xs:sequence>\
+         <xs:element name=\"Count\" type=\"xs:nonNegativeInteger\"/>\
+         </xs:sequence></xs:complexType></xs:element></xs:schema>",
+    )
+    .unwrap();
+    let schemas = Schemas::load(&[
+        ("KPR_TEST".into(), folder.join("test-payload.xsd")),
+        ("KPR_PLAIN".into(), folder.join("plain.xsd")),
+    ])
+    .unwrap();
+    schemas
+        .validate_message("KPR_TEST", &message(&report()))
+        .unwrap();
+    let plain = "<Plain><Count>3</Count></Plain>";
+    schemas
+        .validate_payload("KPR_PLAIN", plain.as_bytes())
+        .unwrap();
+    let xml = message(plain);
+    if let Err(invalid) = schemas.validate_message("KPR_PLAIN", &xml) {
+        panic!("{invalid}\n{}", String::from_utf8_lossy(&xml));
+    }
+}
+
+#[test]
+fn a_payload_schema_that_cannot_be_used_is_named_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.xsd");
+    std::fs::write(
+        &broken,
+        "<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" targetNamespace=\"urn:x\">\n\
+         <xs:element name=\"A\" type=\"xs:nosuchtype\"/>\n\
+         </xs:schema>\n",
+    )
+    .unwrap();
+    let not_xsd = dir.path().join("not.xsd");
+    std::fs::write(&not_xsd, "<html/>").unwrap();
+    let missing = dir.path().join("missing.xsd");
+    let load = |file: &PathBuf| Schemas::load(&[("KPR_X".into(), file.clone())]).unwrap_err();
+
+    let error = load(&broken);
+    let shown = error.to_string();
+    assert!(
+        matches!(error, SchemaError::DoesNotCompile { .. }),
+        "{shown}"
+    );
+    assert!(shown.contains("broken.xsd:2:"), "{shown}");
+    assert!(shown.contains("nosuchtype"), "{shown}");
+    assert!(shown.contains("of KPR_X"), "{shown}");
+
+    let shown = load(&not_xsd).to_string();
+    assert!(
+        shown.contains("not.xsd") && shown.contains("not xs:schema"),
+        "{shown}"
+    );
+    let shown = load(&missing).to_string();
+    assert!(
+        shown.contains("missing.xsd") && shown.contains("KPR_X"),
+        "{shown}"
+    );
+
+    let twice = Schemas::load(&[
+        ("KPR_TEST".into(), data("payload/test-payload.xsd")),
+        ("KPR_TEST".into(), data("payload/test-payload.xsd")),
+    ])
+    .unwrap_err();
+    assert!(
+        matches!(twice, SchemaError::DuplicateType(ref t) if t == "KPR_TEST"),
+        "{twice}"
+    );
+}
+
+#[test]
+fn schemas_are_send_and_sync() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Schemas>();
+}
+
+#[test]
+fn lines_past_65535_are_counted_right() {
+    let mut payload = report().replace("</Report>", "");
+    for i in 0..20_000 {
+        payload.push_str(&format!(
+            "<Service id=\"s{i}\">\n<Code>10</Code>\n<Start>2025-02-01</Start>\n</Service>\n"
+        ));
+    }
+    payload.push_str("<Service id=\"last\">\n<Code>10</Code>\n<Start>never</Start>\n</Service>\n");
+    payload.push_str("</Report>\n");
+    let invalid = schemas()
+        .validate_payload("KPR_TEST", payload.as_bytes())
+        .unwrap_err();
+    assert_eq!(
+        invalid.problems()[0].line,
+        line_of(payload.as_bytes(), "<Start>never")
+    );
+    assert!(invalid.problems()[0].line > 80_000);
+}
