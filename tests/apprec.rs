@@ -1,7 +1,10 @@
 //! Real application receipts (from `tests/data/apprec/`, copied from the reference material)
 //! parse to the right status and errors; what is not a receipt is refused with a reason.
 
-use kpr_bridge::message::apprec::{self, AppRecError, PartyId, Status, Version};
+use kpr_bridge::message::apprec::{
+    self, AppRec, AppRecError, PartyId, ReceiptError, Status, Version,
+};
+use kpr_bridge::message::schema::Schemas;
 
 fn read(name: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -141,4 +144,102 @@ fn what_is_not_a_receipt_is_refused_with_a_reason() {
         apprec::parse(b"").unwrap_err(),
         AppRecError::NotAppRec("missing".into())
     );
+}
+
+#[test]
+fn the_receiver_and_the_original_issue_date_are_read() {
+    let receipt = apprec::parse(&read("v1.0-example-avvist.xml")).unwrap();
+    let receiver: Vec<(&str, &str)> = receipt
+        .receiver
+        .iter()
+        .map(|p| (p.id.as_str(), p.kind.as_str()))
+        .collect();
+    assert_eq!(receiver, [("123459", "HER"), ("91126", "HER")]);
+    assert_eq!(receipt.original_issued, "2020-06-19T17:02:15");
+}
+
+const SAMPLES: [&str; 4] = [
+    "v1.0-all-data.xml",
+    "v1.0-example-avvist.xml",
+    "v1.0-example-ok-feil-i-delmelding.xml",
+    "v1.0-example-ok.xml",
+];
+
+#[test]
+fn written_receipts_read_back_as_they_were() {
+    for name in SAMPLES {
+        let receipt = apprec::parse(&read(name)).unwrap();
+        let written = apprec::write(&receipt);
+        assert_eq!(apprec::parse(&written).unwrap(), receipt, "{name}");
+    }
+}
+
+#[test]
+fn written_receipts_validate_against_the_kith_schemas() {
+    let schemas = Schemas::load(&[]).unwrap();
+    for name in SAMPLES {
+        for version in [Version::V1_0, Version::V1_1] {
+            let receipt = AppRec {
+                version,
+                ..apprec::parse(&read(name)).unwrap()
+            };
+            let written = apprec::write(&receipt);
+            if let Err(invalid) = schemas.validate_apprec(&written) {
+                panic!(
+                    "{name} as {version:?}: {invalid}\n{}",
+                    String::from_utf8_lossy(&written)
+                );
+            }
+            assert_eq!(apprec::parse(&written).unwrap(), receipt, "{name}");
+        }
+    }
+}
+
+#[test]
+fn a_receipt_of_kprs_own_shape_is_written_with_its_codes() {
+    let receipt = AppRec {
+        version: Version::V1_0,
+        id: "4c2c1f0e-0d7a-4a51-9d0c-4d4d0f0e2b11".into(),
+        generated: "2025-03-01T10:00:00+01:00".into(),
+        status: Status::Rejected,
+        errors: vec![ReceiptError {
+            code: "T02".into(),
+            text: "XML validerer ikke <mot> skjema & mer".into(),
+            system: apprec::ERROR_SYSTEM.into(),
+            part: String::new(),
+        }],
+        original_msg_id: "a6967e6a-8c0a-4be4-a647-c921d3086423".into(),
+        original_type: "KPR_IPL".into(),
+        original_issued: "2025-03-01T09:59:00+01:00".into(),
+        sender: vec![
+            PartyId {
+                id: "85217".into(),
+                kind: "HER".into(),
+            },
+            PartyId {
+                id: "171479".into(),
+                kind: "HER".into(),
+            },
+        ],
+        receiver: vec![PartyId {
+            id: "8094733".into(),
+            kind: "HER".into(),
+        }],
+    };
+    let written = apprec::write(&receipt);
+    let text = String::from_utf8(written.clone()).unwrap();
+    assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
+    assert!(text.contains("<Status V=\"2\" DN=\"Avvist\"/>"), "{text}");
+    assert!(
+        text.contains(
+            "<Error V=\"T02\" S=\"2.16.578.1.12.4.1.1.8221\" \
+             DN=\"XML validerer ikke &lt;mot&gt; skjema &amp; mer\"/>"
+        ),
+        "{text}"
+    );
+    Schemas::load(&[])
+        .unwrap()
+        .validate_apprec(&written)
+        .unwrap();
+    assert_eq!(apprec::parse(&written).unwrap(), receipt);
 }

@@ -4,14 +4,23 @@
 //! take any `<AppRec>` for one. Real receipts have quirks — `TypeId V=" HER"` — so codes are
 //! trimmed. A receipt is small: anything larger than [`MAX_BYTES`], or with a DOCTYPE (the
 //! door to entity bombs), is refused before it is read.
+//!
+//! [`write()`] writes one, for the tests and any stand-in for the register: what KPR would
+//! answer, valid against the KITH schema, and read back by [`parse`] as it was.
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::{NsReader, XmlVersion};
 use thiserror::Error;
 
+use super::out::Out;
+
 pub const NAMESPACE_V1_0: &str = "http://www.kith.no/xmlstds/apprec/2004-11-21";
 pub const NAMESPACE_V1_1: &str = "http://www.kith.no/xmlstds/apprec/2012-02-15";
+
+/// Code system 8221, of a receipt's errors. (The status's, 8258, is not written: `Status` is
+/// a code without `S`.)
+pub const ERROR_SYSTEM: &str = "2.16.578.1.12.4.1.1.8221";
 
 /// Real receipts are a few KiB; this leaves room for many errors and nothing more.
 pub const MAX_BYTES: usize = 1 << 20;
@@ -34,6 +43,15 @@ pub enum Status {
 }
 
 impl Status {
+    /// Its code and its meaning in code system 8258.
+    pub fn code(self) -> (&'static str, &'static str) {
+        match self {
+            Status::Ok => ("1", "OK"),
+            Status::Rejected => ("2", "Avvist"),
+            Status::OkWithErrors => ("3", "OK, feil i delmelding"),
+        }
+    }
+
     /// Whether the register took the message (status 1 or 3).
     pub fn is_delivered(self) -> bool {
         matches!(self, Status::Ok | Status::OkWithErrors)
@@ -72,8 +90,12 @@ pub struct AppRec {
     pub original_msg_id: String,
     /// Its message type, such as `KPR_IPL`.
     pub original_type: String,
+    /// When it was issued (`OriginalMsgId/IssueDate`), as written.
+    pub original_issued: String,
     /// The sender's ids, outermost first (organisation, then its units).
     pub sender: Vec<PartyId>,
+    /// The receiver's ids, in the same order.
+    pub receiver: Vec<PartyId>,
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -154,6 +176,90 @@ pub fn parse(xml: &[u8]) -> Result<AppRec, AppRecError> {
     parsed.finish(version)
 }
 
+/// Writes a receipt as AppRec of its version (1.0 or 1.1, by namespace and MIGversion).
+///
+/// The parties' ids go in `Inst` (the first) and `Dept` (the rest), without names, which the
+/// schema leaves optional; empty attributes are left out. `generated` and `original_issued`
+/// are written as they are, so they must be xs:dateTime for the receipt to validate.
+pub fn write(receipt: &AppRec) -> Vec<u8> {
+    // MIGversion as each schema has it by default.
+    let (namespace, mig_version) = match receipt.version {
+        Version::V1_0 => (NAMESPACE_V1_0, "1.0 2004-11-21"),
+        Version::V1_1 => (NAMESPACE_V1_1, "v1.1 2012-02-15"),
+    };
+    let mut out = Out::document(4);
+    out.start("AppRec", &[("xmlns", namespace)]);
+    out.empty(
+        "MsgType",
+        &[("V", "APPREC"), ("DN", "Applikasjonskvittering")],
+    );
+    out.text("MIGversion", mig_version);
+    out.text("GenDate", &receipt.generated);
+    out.text("Id", &receipt.id);
+    for (side, ids) in [("Sender", &receipt.sender), ("Receiver", &receipt.receiver)] {
+        out.start(side, &[]);
+        out.start("HCP", &[]);
+        write_inst(&mut out, ids);
+        out.end("HCP");
+        out.end(side);
+    }
+    let (code, meaning) = receipt.status.code();
+    out.empty("Status", &[("V", code), ("DN", meaning)]);
+    for error in &receipt.errors {
+        out.empty(
+            "Error",
+            &present(&[
+                ("V", &error.code),
+                ("S", &error.system),
+                ("DN", &error.text),
+                ("OT", &error.part),
+            ]),
+        );
+    }
+    out.start("OriginalMsgId", &[]);
+    out.empty("MsgType", &present(&[("V", &receipt.original_type)]));
+    out.text("IssueDate", &receipt.original_issued);
+    out.text("Id", &receipt.original_msg_id);
+    out.end("OriginalMsgId");
+    out.end("AppRec");
+    out.finish()
+}
+
+/// `Inst` with the first id, each further id a `Dept` of it.
+fn write_inst(out: &mut Out, ids: &[PartyId]) {
+    let Some((inst, depts)) = ids.split_first() else {
+        out.empty("Inst", &[]);
+        return;
+    };
+    out.start("Inst", &[]);
+    write_id(out, inst);
+    for dept in depts {
+        out.start("Dept", &[]);
+        write_id(out, dept);
+        out.end("Dept");
+    }
+    out.end("Inst");
+}
+
+fn write_id(out: &mut Out, id: &PartyId) {
+    out.text("Id", &id.id);
+    let meaning = match id.kind.as_str() {
+        "HER" => "HER-id",
+        "ENH" => "Organisasjonsnummeret i Enhetsregisteret",
+        _ => "",
+    };
+    out.empty("TypeId", &present(&[("V", &id.kind), ("DN", meaning)]));
+}
+
+/// The attributes that have a value.
+fn present<'a>(attributes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    attributes
+        .iter()
+        .copied()
+        .filter(|(_, value)| !value.is_empty())
+        .collect()
+}
+
 fn root_version(name: &str, namespace: Option<&[u8]>) -> Result<Version, AppRecError> {
     match (name, namespace) {
         ("AppRec", Some(ns)) if ns == NAMESPACE_V1_0.as_bytes() => Ok(Version::V1_0),
@@ -177,7 +283,9 @@ struct Parsed {
     errors: Vec<ReceiptError>,
     original_msg_id: Option<String>,
     original_type: Option<String>,
+    original_issued: Option<String>,
     sender: Vec<PartyId>,
+    receiver: Vec<PartyId>,
 }
 
 impl Parsed {
@@ -200,8 +308,8 @@ impl Parsed {
                 part: attribute("OT")?,
             }),
             ["AppRec", "OriginalMsgId", "MsgType"] => self.original_type = Some(attribute("V")?),
-            ["AppRec", "Sender", .., "TypeId"] => {
-                if let Some(last) = self.sender.last_mut().filter(|p| p.kind.is_empty()) {
+            ["AppRec", side @ ("Sender" | "Receiver"), .., "TypeId"] => {
+                if let Some(last) = self.party(side).last_mut().filter(|p| p.kind.is_empty()) {
                     last.kind = attribute("V")?;
                 }
             }
@@ -215,11 +323,24 @@ impl Parsed {
             ["AppRec", "Id"] => self.id = Some(text.to_string()),
             ["AppRec", "GenDate"] => self.generated = Some(text.to_string()),
             ["AppRec", "OriginalMsgId", "Id"] => self.original_msg_id = Some(text.to_string()),
-            ["AppRec", "Sender", .., "Id"] => self.sender.push(PartyId {
-                id: text.to_string(),
-                kind: String::new(),
-            }),
+            ["AppRec", "OriginalMsgId", "IssueDate"] => {
+                self.original_issued = Some(text.to_string());
+            }
+            ["AppRec", side @ ("Sender" | "Receiver"), .., "Id"] => {
+                self.party(side).push(PartyId {
+                    id: text.to_string(),
+                    kind: String::new(),
+                });
+            }
             _ => {}
+        }
+    }
+
+    fn party(&mut self, side: &str) -> &mut Vec<PartyId> {
+        if side == "Sender" {
+            &mut self.sender
+        } else {
+            &mut self.receiver
         }
     }
 
@@ -242,7 +363,9 @@ impl Parsed {
                 .filter(|id| !id.is_empty())
                 .ok_or(AppRecError::Missing("OriginalMsgId/Id"))?,
             original_type: self.original_type.unwrap_or_default(),
+            original_issued: self.original_issued.unwrap_or_default(),
             sender: self.sender,
+            receiver: self.receiver,
         })
     }
 }
