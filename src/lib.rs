@@ -13,7 +13,8 @@
 //! - [`checks`]: the register's rules as findings with stable ids, over all sources at once.
 //! - [`check_run`]: every source read, mapped and checked for a year (`kpr-bridge check`).
 //! - [`report`]: what `check` shows: a summary table, JSON, and a self-contained HTML report.
-//! - [`message`]: message formats; so far the application receipt (AppRec) KPR answers with.
+//! - [`message`]: message formats: the MsgHead envelope, the application receipt (AppRec) KPR
+//!   answers with, and their XSD validation through libxml2.
 //! - [`inspect`]: read + map an extract and count what it holds (`kpr-bridge inspect`).
 //! - [`generate`]: realistic synthetic extracts for tests, demos and benchmarks.
 
