@@ -47,7 +47,9 @@ async fn main() -> ExitCode {
         }
     };
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let store = Store::open(None, dir.path()).await.expect("a fresh SQLite store");
+    let store = Store::open(None, dir.path())
+        .await
+        .expect("a fresh SQLite store");
     let body = keys.pack(DOCUMENT).expect("packing");
     for _ in 0..count {
         let message = NewMessage {
@@ -67,7 +69,9 @@ async fn main() -> ExitCode {
         client_identity: None,
         client_identity_password: None,
     };
-    let amqp = Amqp::connect(&broker, "kpr-bridge bench").await.expect("the broker");
+    let amqp = Amqp::connect(&broker, "kpr-bridge bench")
+        .await
+        .expect("the broker");
     amqp.declare_queue(&queue).await.expect("declare");
     let origin = Origin {
         her_id: "67890".into(),
@@ -78,7 +82,9 @@ async fn main() -> ExitCode {
         },
     };
     let started = Instant::now();
-    let sent = sender::send_once(&store, &broker, &origin).await.expect("sending");
+    let sent = sender::send_once(&store, &broker, &origin)
+        .await
+        .expect("sending");
     let seconds = started.elapsed().as_secs_f64();
     amqp.delete_queue(&queue).await.expect("delete");
     amqp.close().await;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure what the tests talk to is here and running: PostgreSQL, MariaDB and RabbitMQ on
-# loopback, and Debian's Chromium for the HTML report test. Installs what is missing (Debian packages)
+# loopback, Debian's Chromium for the HTML report test, and libxml2 (with its headers) that
+# kpr-bridge links for XSD validation. Installs what is missing (Debian packages)
 # and starts what is stopped; on a machine that has them running it only checks.
 # The tests expect PostgreSQL at postgres://postgres@127.0.0.1:5432 and MariaDB at
 # mysql://root@127.0.0.1:3306 without passwords (KPR_TEST_POSTGRES / KPR_TEST_MYSQL override).
@@ -68,13 +69,13 @@ if [ -z "${KPR_TEST_AMQP:-}" ] && ! rabbitmq_answers; then
   wait_for "RabbitMQ" rabbitmq_answers
 fi
 
+# libxml2, linked for XSD validation: the build needs libxml2.so (the -dev package)
+if ! pkg-config --exists libxml-2.0 2>/dev/null; then
+  install libxml2-dev pkg-config
+fi
+
 # The openssl tool, for the certificate and packing tests
 command -v openssl >/dev/null 2>&1 || install openssl
-
-# libxml2 and its headers: kpr-bridge links it for XSD validation
-if ! pkg-config --exists libxml-2.0 2>/dev/null; then
-  install pkg-config libxml2-dev
-fi
 
 # Chromium, for the HTML report test
 if [ -z "${CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then

@@ -13,9 +13,17 @@
 //! - [`checks`]: the register's rules as findings with stable ids, over all sources at once.
 //! - [`check_run`]: every source read, mapped and checked for a year (`kpr-bridge check`).
 //! - [`report`]: what `check` shows: a summary table, JSON, and a self-contained HTML report.
-//! - [`message`]: message formats; so far the application receipt (AppRec) KPR answers with.
+//! - [`message`]: message formats: the MsgHead envelope, the application receipt (AppRec) KPR
+//!   answers with, and their XSD validation through libxml2.
 //! - [`crypto`]: packing a message for KPR (CMS: signed, then encrypted) and unpacking what
 //!   comes back; the certificates and keys, checked at start-up.
+//! - [`store`]: the state store (SQLite or PostgreSQL): outbox, transitions, receipts, anomalies.
+//! - [`shipping`]: a payload to the outbox (schema check, envelope, packing) and out again.
+//! - [`transport`]: AMQP with confirms (NHN's properties, reconnect, resend), and the spool.
+//! - [`inbox`]: receipts and error reports from our queues, matched to the outbox or kept as
+//!   anomalies.
+//! - [`receiver`]: the local KPR test receiver (`kpr-bridge receiver`).
+//! - [`commands`]: the bodies of `send`, `receipts` and `receiver`.
 //! - [`inspect`]: read + map an extract and count what it holds (`kpr-bridge inspect`).
 //! - [`generate`]: realistic synthetic extracts for tests, demos and benchmarks.
 

@@ -208,13 +208,19 @@ fn wrap_refuses_what_cannot_be_a_payload() {
         assert!(error.to_string().contains(expected), "{expected}: {error}");
     }
     let mut bad = envelope.clone();
-    bad.sender.name = "Bergen\u{1}".into();
+    bad.sender.unit.as_mut().unwrap().name = "Helse\u{1}".into();
+    let error = msghead::wrap(&bad, &report()).unwrap_err();
     assert_eq!(
-        msghead::wrap(&bad, &report()).unwrap_err(),
+        error,
         MsgHeadError::Character {
-            field: "sender".into(),
+            field: "sender unit name".into(),
             code: 1
         }
+    );
+    assert_eq!(
+        error.to_string(),
+        "the envelope's sender unit name holds the character U+0001, which XML cannot carry — \
+         remove it"
     );
 }
 
@@ -272,4 +278,24 @@ fn read_refuses_what_is_not_a_message_with_a_reason() {
         let error = msghead::read(xml.as_bytes()).unwrap_err();
         assert!(error.to_string().contains(expected), "{expected}: {error}");
     }
+}
+
+#[test]
+fn a_large_payload_is_wrapped_and_read_in_linear_time() {
+    let mut payload = String::from(
+        "<Report xmlns=\"urn:kpr-bridge:test-payload\">\n<Municipality>4601</Municipality>\n\
+         <Year>2025</Year>\n",
+    );
+    for i in 0..40_000 {
+        payload.push_str(&format!(
+            "<Service id=\"s{i}\">\n<Code>10</Code>\n<Start>2025-02-01</Start>\n</Service>\n"
+        ));
+    }
+    payload.push_str("</Report>\n");
+    let started = std::time::Instant::now();
+    let xml = msghead::wrap(&envelope(), payload.as_bytes()).unwrap();
+    let (_, back) = msghead::read(&xml).unwrap();
+    // Quadratic work (counting lines per event) would take minutes here.
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert!(String::from_utf8(back).unwrap().ends_with(&payload));
 }

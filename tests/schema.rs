@@ -376,3 +376,23 @@ fn schemas_are_send_and_sync() {
     fn shared<T: Send + Sync>() {}
     shared::<Schemas>();
 }
+
+#[test]
+fn lines_past_65535_are_counted_right() {
+    let mut payload = report().replace("</Report>", "");
+    for i in 0..20_000 {
+        payload.push_str(&format!(
+            "<Service id=\"s{i}\">\n<Code>10</Code>\n<Start>2025-02-01</Start>\n</Service>\n"
+        ));
+    }
+    payload.push_str("<Service id=\"last\">\n<Code>10</Code>\n<Start>never</Start>\n</Service>\n");
+    payload.push_str("</Report>\n");
+    let invalid = schemas()
+        .validate_payload("KPR_TEST", payload.as_bytes())
+        .unwrap_err();
+    assert_eq!(
+        invalid.problems()[0].line,
+        line_of(payload.as_bytes(), "<Start>never")
+    );
+    assert!(invalid.problems()[0].line > 80_000);
+}

@@ -5,7 +5,7 @@
 //! trimmed. A receipt is small: anything larger than [`MAX_BYTES`], or with a DOCTYPE (the
 //! door to entity bombs), is refused before it is read.
 //!
-//! [`write`] writes one, for the tests and any stand-in for the register: what KPR would
+//! [`write()`] writes one, for the tests and any stand-in for the register: what KPR would
 //! answer, valid against the KITH schema, and read back by [`parse`] as it was.
 
 use quick_xml::events::{BytesStart, Event};
@@ -18,8 +18,8 @@ use super::out::Out;
 pub const NAMESPACE_V1_0: &str = "http://www.kith.no/xmlstds/apprec/2004-11-21";
 pub const NAMESPACE_V1_1: &str = "http://www.kith.no/xmlstds/apprec/2012-02-15";
 
-/// Code system of a receipt's errors (8221); the status's (8258) is not written, `Status` has
-/// no `S`.
+/// Code system 8221, of a receipt's errors. (The status's, 8258, is not written: `Status` is
+/// a code without `S`.)
 pub const ERROR_SYSTEM: &str = "2.16.578.1.12.4.1.1.8221";
 
 /// Real receipts are a few KiB; this leaves room for many errors and nothing more.

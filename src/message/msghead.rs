@@ -245,9 +245,10 @@ pub fn read(xml: &[u8]) -> Result<(Envelope, Vec<u8>), MsgHeadError> {
     let mut fields = Fields::default();
     let mut content = String::new();
     loop {
-        let line = line_at(text, reader.buffer_position());
+        // Lines are counted only for an error: counting per event would be quadratic.
+        let at = reader.buffer_position();
         let not_xml = |reason: &dyn fmt::Display| MsgHeadError::NotXml {
-            line,
+            line: line_at(text, at),
             reason: hide_identity_numbers(&reason.to_string()),
         };
         let (namespace, event) = reader.read_resolved_event().map_err(|e| not_xml(&e))?;
@@ -268,7 +269,7 @@ pub fn read(xml: &[u8]) -> Result<(Envelope, Vec<u8>), MsgHeadError> {
                     }
                     path.pop();
                 } else if let Event::Empty(_) = event {
-                    fields.end(&path, "", line);
+                    fields.end(&path, "", at);
                     path.pop();
                 }
             }
@@ -284,7 +285,7 @@ pub fn read(xml: &[u8]) -> Result<(Envelope, Vec<u8>), MsgHeadError> {
                 }
             },
             Event::End(_) => {
-                fields.end(&path, content.trim(), line);
+                fields.end(&path, content.trim(), at);
                 content.clear();
                 path.pop();
             }
@@ -297,7 +298,7 @@ pub fn read(xml: &[u8]) -> Result<(Envelope, Vec<u8>), MsgHeadError> {
             Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
         }
     }
-    fields.finish()
+    fields.finish(text)
 }
 
 /// Reads Content's events up to its end tag; its one element as a standalone document.
@@ -314,12 +315,12 @@ fn extract_payload(
     let mut payload = None;
     loop {
         let start = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
-        let line = guard::line_at(text.as_bytes(), start);
+        let line = || guard::line_at(text.as_bytes(), start);
         let not_xml = |reason: &dyn fmt::Display| MsgHeadError::NotXml {
-            line,
+            line: line(),
             reason: hide_identity_numbers(&reason.to_string()),
         };
-        let content = |what| MsgHeadError::Content { what, line };
+        let content = |what| MsgHeadError::Content { what, line: line() };
         let event = reader.read_event().map_err(|e| not_xml(&e))?;
         match event {
             Event::Start(ref e) | Event::Empty(ref e) => {
@@ -394,9 +395,9 @@ impl<'a> PayloadElement<'a> {
         let mut no_namespace = false;
         loop {
             let at = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
-            // Lines as the payload's author counts them: the declaration's line included.
-            let line = guard::line_at(text.as_bytes(), at + (text.len() - body.len()));
             let fault = |what: &dyn fmt::Display| {
+                // Lines as the payload's author counts them: the declaration's included.
+                let line = guard::line_at(text.as_bytes(), at + (text.len() - body.len()));
                 MsgHeadError::Payload(format!(
                     "is not one well-formed XML element: line {line}: {}",
                     hide_identity_numbers(&what.to_string())
@@ -530,25 +531,25 @@ impl Envelope {
     /// Every text the envelope writes must be one XML can carry.
     fn check_characters(&self) -> Result<(), MsgHeadError> {
         let mut fields = vec![
-            ("message type", &self.msg_type),
-            ("message type text", &self.msg_type_text),
-            ("message id", &self.msg_id),
+            ("message type".to_string(), &self.msg_type),
+            ("message type text".to_string(), &self.msg_type_text),
+            ("message id".to_string(), &self.msg_id),
         ];
         for (side, party) in [("sender", &self.sender), ("receiver", &self.receiver)] {
-            fields.push((side, &party.name));
-            fields.push((side, &party.her_id));
+            fields.push((format!("{side} name"), &party.name));
+            fields.push((format!("{side} HER-id"), &party.her_id));
             if let Some(orgnr) = &party.orgnr {
-                fields.push((side, orgnr));
+                fields.push((format!("{side} organisation number"), orgnr));
             }
             if let Some(unit) = &party.unit {
-                fields.push((side, &unit.name));
-                fields.push((side, &unit.her_id));
+                fields.push((format!("{side} unit name"), &unit.name));
+                fields.push((format!("{side} unit HER-id"), &unit.her_id));
             }
         }
         for (field, value) in fields {
             if let Some(c) = value.chars().find(|&c| !is_xml_char(c)) {
                 return Err(MsgHeadError::Character {
-                    field: field.to_string(),
+                    field,
                     code: u32::from(c),
                 });
             }
@@ -597,7 +598,8 @@ struct Fields {
     msg_type: Option<String>,
     msg_type_text: String,
     msg_id: Option<String>,
-    generated: Option<(String, u32)>,
+    /// The text and where it is.
+    generated: Option<(String, u64)>,
     sender: PartyFields,
     receiver: PartyFields,
     documents: usize,
@@ -672,11 +674,11 @@ impl Fields {
         Ok(())
     }
 
-    fn end(&mut self, path: &[String], text: &str, line: u32) {
+    fn end(&mut self, path: &[String], text: &str, at: u64) {
         let path: Vec<&str> = path.iter().map(String::as_str).collect();
         match path.as_slice() {
             ["MsgHead", "MsgInfo", "MsgId"] => self.msg_id = Some(text.to_string()),
-            ["MsgHead", "MsgInfo", "GenDate"] => self.generated = Some((text.to_string(), line)),
+            ["MsgHead", "MsgInfo", "GenDate"] => self.generated = Some((text.to_string(), at)),
             [
                 "MsgHead",
                 "MsgInfo",
@@ -717,7 +719,7 @@ impl Fields {
         }
     }
 
-    fn finish(self) -> Result<(Envelope, Vec<u8>), MsgHeadError> {
+    fn finish(self, xml: &str) -> Result<(Envelope, Vec<u8>), MsgHeadError> {
         let missing = |what: &str| MsgHeadError::Missing(what.to_string());
         if self.patient_report {
             return Err(MsgHeadError::PatientReport);
@@ -733,10 +735,10 @@ impl Fields {
             .msg_id
             .filter(|id| !id.is_empty())
             .ok_or_else(|| missing("MsgInfo/MsgId"))?;
-        let (value, line) = self.generated.ok_or_else(|| missing("MsgInfo/GenDate"))?;
+        let (value, at) = self.generated.ok_or_else(|| missing("MsgInfo/GenDate"))?;
         let generated = parse_gen_date(&value).ok_or_else(|| MsgHeadError::GenDate {
             value: shown_value(&value),
-            line,
+            line: line_at(xml, at),
         })?;
         let sender = self.sender.finish("Sender")?;
         let receiver = self.receiver.finish("Receiver")?;

@@ -5,9 +5,9 @@
 //! every Debian machine. The FFI is small and written here by hand: the few functions used,
 //! each pointer owned by one Rust value that frees it.
 //!
-//! - **Input.** A document first passes [`guard`](super::guard) (UTF-8, no DOCTYPE); libxml2
-//!   then reads it without network access, entity substitution, DTD loading or its HUGE mode,
-//!   and schema imports go through libxml2's no-network entity loader.
+//! - **Input.** A document first passes the guard (UTF-8, no DOCTYPE); libxml2 then reads it
+//!   without network access, entity substitution, DTD loading or its HUGE mode, and schema
+//!   imports go through libxml2's no-network entity loader.
 //! - **Files.** The built-in XSDs are compiled in. At load they are written to a private
 //!   temporary directory, so that their imports resolve by relative path, compiled, and the
 //!   directory is removed again: a compiled schema keeps nothing on disk.
@@ -409,11 +409,11 @@ impl Root {
 fn root_of(text: &str) -> Result<Root, Invalid> {
     let mut reader = NsReader::from_str(text);
     loop {
-        let at = reader.buffer_position();
-        let line = guard::line_at(text.as_bytes(), usize::try_from(at).unwrap_or(usize::MAX));
+        let at = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
+        let line = || guard::line_at(text.as_bytes(), at);
         let not_xml = |reason: String| Invalid::NotXml {
             problems: vec![Problem {
-                line,
+                line: line(),
                 message: hide_identity_numbers(&reason),
             }],
         };
@@ -436,7 +436,7 @@ fn root_of(text: &str) -> Result<Root, Invalid> {
                 return Ok(Root {
                     namespace,
                     local,
-                    line,
+                    line: line(),
                 });
             }
             Event::Eof => return Err(not_xml("the document has no element".to_string())),
