@@ -120,11 +120,12 @@ pub fn parse(xml: &[u8]) -> Result<AppRec, AppRecError> {
         return Err(AppRecError::TooLarge(xml.len()));
     }
     let mut reader = NsReader::from_reader(xml);
-    reader.config_mut().trim_text(true);
     let mut parsed = Parsed::default();
     let mut path: Vec<String> = Vec::new();
     let mut version = None;
     let mut buf = Vec::new();
+    // An element's text, gathered across the events quick-xml splits it into at `&amp;`.
+    let mut content = String::new();
     loop {
         let position = reader.buffer_position();
         let not_xml = |e: &dyn std::fmt::Display| AppRecError::NotXml {
@@ -152,16 +153,31 @@ pub fn parse(xml: &[u8]) -> Result<AppRec, AppRecError> {
                         _ => NAMESPACE_V1_0.as_bytes(),
                     });
                 path.push(if ours { name } else { String::new() });
+                content.clear();
                 parsed.element(&path, e).map_err(|e| not_xml(&e))?;
                 if matches!(event, Event::Empty(_)) {
                     path.pop();
                 }
             }
             Event::Text(ref text) => {
-                let text = text.decode().map_err(|e| not_xml(&e))?;
-                parsed.text(&path, text.trim());
+                content.push_str(&text.decode().map_err(|e| not_xml(&e))?);
+            }
+            Event::GeneralRef(ref reference) => {
+                match reference.resolve_char_ref().map_err(|e| not_xml(&e))? {
+                    Some(c) => content.push(c),
+                    None => {
+                        let name = reference.decode().map_err(|e| not_xml(&e))?;
+                        let value = quick_xml::escape::resolve_predefined_entity(&name)
+                            .ok_or_else(|| not_xml(&format!("&{name}; is not defined")))?;
+                        content.push_str(value);
+                    }
+                }
             }
             Event::End(_) => {
+                if !content.trim().is_empty() {
+                    parsed.text(&path, content.trim());
+                }
+                content.clear();
                 path.pop();
             }
             Event::Eof if !path.is_empty() => {
