@@ -246,10 +246,12 @@ fn a_receipt_of_kprs_own_shape_is_written_with_its_codes() {
 
 #[test]
 fn text_with_character_references_is_read_whole() {
-    let xml = String::from_utf8(read("v1.0-example-ok.xml")).unwrap().replace(
-        "<Id>a6967e6a-8c0a-4be4-a647-c921d3086423</Id>",
-        "<Id> a6967e6a &amp; &#x41;&lt;b </Id>",
-    );
-    let receipt = parse(xml.as_bytes()).unwrap();
+    let xml = String::from_utf8(read("v1.0-example-ok.xml"))
+        .unwrap()
+        .replace(
+            "<Id>a6967e6a-8c0a-4be4-a647-c921d3086423</Id>",
+            "<Id> a6967e6a &amp; &#x41;&lt;b </Id>",
+        );
+    let receipt = apprec::parse(xml.as_bytes()).unwrap();
     assert_eq!(receipt.original_msg_id, "a6967e6a & A<b");
 }
