@@ -248,3 +248,55 @@ fn a_packed_message_decrypts_and_verifies_with_the_openssl_tool() {
         assert!(text.contains("171479"), "KPR Validering's HER-id in {text}");
     });
 }
+
+#[test]
+fn a_payload_that_does_not_validate_never_enters_the_outbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let queues = amqp::queues("invalid");
+    let config = municipality_config(dir.path(), &amqp::broker_url(), &queues);
+    let bad = dir.path().join("bad.xml");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(repo(PAYLOAD))
+            .unwrap()
+            .replace("<Year>2025</Year>", "<Year>twenty</Year>"),
+    )
+    .unwrap();
+    support::block_on(|| async move {
+        let shipping = Shipping::open(config).await.unwrap();
+        let error = shipping
+            .enqueue_file(&bad, "KPR_IPL", Target::Validation)
+            .await
+            .unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("bad.xml") && text.contains("T02"), "{text}");
+        assert_eq!(error.exit_code(), 2);
+        let unknown = shipping
+            .enqueue_file(&repo(PAYLOAD), "KPR_XYZ", Target::Validation)
+            .await
+            .unwrap_err();
+        assert!(unknown.to_string().contains("T10"), "{unknown}");
+        assert!(shipping.store.entries().await.unwrap().is_empty());
+    });
+}
+
+#[test]
+fn a_message_to_a_missing_queue_stays_queued_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut queues = amqp::queues("missing");
+    queues.kpr = format!("{}_never_declared", queues.kpr);
+    let config = municipality_config(dir.path(), &amqp::broker_url(), &queues);
+    support::block_on(|| async move {
+        let shipping = Shipping::open(config).await.unwrap();
+        let msg_id = shipping
+            .enqueue_file(&repo(PAYLOAD), "KPR_IPL", Target::Validation)
+            .await
+            .unwrap();
+        let error = shipping.flush().await.unwrap_err();
+        assert_eq!(error.exit_code(), 1);
+        assert!(error.to_string().contains(&queues.kpr), "{error}");
+        let entry = &shipping.store.entries().await.unwrap()[0];
+        assert_eq!((entry.msg_id.as_str(), entry.state), (msg_id.as_str(), State::Queued));
+        assert!(entry.last_problem.as_deref().unwrap().contains("Adresseregister"));
+    });
+}
