@@ -296,7 +296,16 @@ fn a_message_to_a_missing_queue_stays_queued_and_says_why() {
         assert_eq!(error.exit_code(), 1);
         assert!(error.to_string().contains(&queues.kpr), "{error}");
         let entry = &shipping.store.entries().await.unwrap()[0];
-        assert_eq!((entry.msg_id.as_str(), entry.state), (msg_id.as_str(), State::Queued));
-        assert!(entry.last_problem.as_deref().unwrap().contains("Adresseregister"));
+        assert_eq!(
+            (entry.msg_id.as_str(), entry.state),
+            (msg_id.as_str(), State::Queued)
+        );
+        assert!(
+            entry
+                .last_problem
+                .as_deref()
+                .unwrap()
+                .contains("Adresseregister")
+        );
     });
 }
