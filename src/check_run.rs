@@ -4,10 +4,10 @@
 //! broken export never hides what is wrong elsewhere.
 
 use crate::checks::{CheckOptions, CheckReport, SourceRecords, TestUsers, check};
+use crate::config::url;
 use crate::config::{Config, Mode, SourceConfig, SourceKind};
 use crate::mapping::Mapping;
 use crate::model::assessment::AssessmentVariables;
-use crate::source::database::redacted_url;
 use crate::source::{Problem, ReadSummary, RecordKind, Snapshot, read_database, read_extract};
 
 /// One source, as read.
@@ -95,7 +95,7 @@ pub fn run(config: &Config, year: i32) -> CheckRun {
 fn read_source(source: &SourceConfig) -> (SourceRun, Option<(Snapshot, Mapping)>) {
     let origin = match &source.kind {
         SourceKind::Extract { path } => format!("extract {}", path.display()),
-        SourceKind::Database { url, .. } => format!("database {}", redacted_url(url)),
+        SourceKind::Database { url, .. } => format!("database {}", url::redacted(url)),
     };
     let mut run = SourceRun {
         name: source.name.clone(),

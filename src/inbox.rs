@@ -6,7 +6,6 @@
 //! receipt that fails verification is not believed, but kept for an operator to look at.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::Utc;
 use lapin::BasicProperties;
@@ -20,6 +19,7 @@ use crate::store::outbox::{Moved, State};
 use crate::store::receipts::{Anomaly, ErrorReport};
 use crate::store::{Store, StoreError};
 use crate::transport::amqp::{self, Amqp};
+use crate::transport::backoff::Backoff;
 use crate::transport::properties::{ErrorProperties, header};
 
 /// A packed receipt is a few KiB; anything much larger is not one, and is not decrypted.
@@ -288,7 +288,7 @@ pub async fn run(
     queues: Queues,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut backoff = Duration::from_secs(1);
+    let mut backoff = Backoff::default();
     while !*shutdown.borrow() {
         let failure = match Amqp::connect(&broker, "kpr-bridge receipts").await {
             Ok(amqp) => {
@@ -299,12 +299,7 @@ pub async fn run(
             Err(e) => Some(CollectError::from(e)),
         };
         if let Some(failure) = failure {
-            tracing::warn!("{failure}; trying again in {} s", backoff.as_secs());
-            tokio::select! {
-                _ = tokio::time::sleep(backoff) => {}
-                _ = shutdown.changed() => {}
-            }
-            backoff = (backoff * 2).min(Duration::from_secs(60));
+            backoff.after(&failure, &mut shutdown).await;
         }
     }
 }
@@ -314,7 +309,7 @@ async fn consume(
     amqp: &Amqp,
     queues: &Queues,
     shutdown: &mut watch::Receiver<bool>,
-    backoff: &mut Duration,
+    backoff: &mut Backoff,
 ) -> Option<CollectError> {
     use futures_util::StreamExt;
     use lapin::options::BasicConsumeOptions;
@@ -365,7 +360,7 @@ async fn consume(
                 )
                 .await
                 {
-                    Ok(_) => *backoff = Duration::from_secs(1),
+                    Ok(_) => backoff.reset(),
                     Err(e) => return Some(e),
                 }
             }

@@ -11,7 +11,6 @@
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use chrono::Utc;
 use futures_util::StreamExt;
@@ -26,6 +25,7 @@ use crate::message::apprec::{self, AppRec, PartyId, ReceiptError, Status, Versio
 use crate::message::msghead;
 use crate::message::schema::Schemas;
 use crate::transport::amqp::{self, Amqp, Published, Publisher, TransportError};
+use crate::transport::backoff::Backoff;
 use crate::transport::properties::{ErrorProperties, Properties};
 
 /// Counts of what the receiver has seen, for logs and tests.
@@ -88,7 +88,7 @@ enum Answer {
 impl Receiver {
     /// Consumes the configured queue until `shutdown` turns true, reconnecting after failures.
     pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
-        let mut backoff = Duration::from_secs(1);
+        let mut backoff = Backoff::default();
         while !*shutdown.borrow() {
             let failure = match Amqp::connect(&self.config.broker, "kpr-bridge receiver").await {
                 Ok(amqp) => {
@@ -99,15 +99,9 @@ impl Receiver {
                 Err(e) => Some(e),
             };
             if let Some(failure) = failure {
-                tracing::warn!(
-                    "receiver: {failure}; trying again in {} s",
-                    backoff.as_secs()
-                );
-                tokio::select! {
-                    _ = tokio::time::sleep(backoff) => {}
-                    _ = shutdown.changed() => {}
-                }
-                backoff = (backoff * 2).min(Duration::from_secs(60));
+                backoff
+                    .after(&format!("receiver: {failure}"), &mut shutdown)
+                    .await;
             }
         }
     }
@@ -116,7 +110,7 @@ impl Receiver {
         &self,
         amqp: &Amqp,
         shutdown: &mut watch::Receiver<bool>,
-        backoff: &mut Duration,
+        backoff: &mut Backoff,
     ) -> Option<TransportError> {
         let queue = &self.config.queue;
         if let Err(e) = amqp.declare_queue(queue).await {
@@ -162,7 +156,7 @@ impl Receiver {
                     if let Err(e) = amqp::ack(&delivery.acker).await {
                         return Some(amqp.broken(e));
                     }
-                    *backoff = Duration::from_secs(1);
+                    backoff.reset();
                 }
                 Err(e) => {
                     let _ = amqp::requeue(&delivery.acker).await;

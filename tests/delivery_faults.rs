@@ -185,12 +185,7 @@ fn hostile_and_broken_input_on_the_receipt_queue_ends_as_anomalies() {
         publish_to_receipts(&queues, &unknown, "r-unknown").await;
         // 2. A receipt signed by a certificate from a CA we do not trust.
         let stranger_dir = tempfile::tempdir().unwrap();
-        let status = std::process::Command::new(setup::repo("ops/make-test-certs.sh"))
-            .arg(stranger_dir.path())
-            .stdout(std::process::Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success());
+        amqp::make_certs(stranger_dir.path());
         let forged = kpr_keys(stranger_dir.path())
             .pack(&apprec::write(&receipt_for("x")))
             .unwrap();

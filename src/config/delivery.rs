@@ -188,7 +188,7 @@ pub(super) fn broker(raw: &RawAmqp, base: &Path, problems: &mut Vec<String>) -> 
     if !(url.is_empty() || url.starts_with("amqp://") || url.starts_with("amqps://")) {
         problems.push(format!(
             "amqp.url: '{}' is neither an amqp:// nor an amqps:// URL",
-            crate::source::database::redacted_url(&url)
+            super::url::redacted(&url)
         ));
     }
     if raw.client_identity.is_some() && !url.starts_with("amqps://") {
@@ -282,26 +282,8 @@ pub(super) fn delivery(
 
 /// The URL with the password from the environment when the file leaves it out.
 pub fn url_with_password(url: &str) -> String {
-    let Ok(password) = std::env::var(AMQP_PASSWORD_ENV) else {
-        return url.to_string();
-    };
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) if !rest[..at].contains(':') => {
-            let encoded: String = password
-                .bytes()
-                .map(|b| match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                        char::from(b).to_string()
-                    }
-                    _ => format!("%{b:02X}"),
-                })
-                .collect();
-            format!("{scheme}://{}:{encoded}{}", &rest[..at], &rest[at..])
-        }
-        _ => url.to_string(),
+    match std::env::var(AMQP_PASSWORD_ENV) {
+        Ok(password) => super::url::with_password(url, &password),
+        Err(_) => url.to_string(),
     }
 }

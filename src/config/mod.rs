@@ -7,6 +7,7 @@
 
 pub mod delivery;
 pub mod receiver;
+pub mod url;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -419,7 +420,7 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
     {
         problems.push(format!(
             "state.url: '{}' is not a postgres:// URL; leave it out to keep the state in SQLite in data_dir",
-            crate::source::database::redacted_url(url)
+            url::redacted(url)
         ));
     }
     let delivery = if raw.delivery.is_some() || raw.amqp.is_some() || raw.certificates.is_some() {

@@ -40,7 +40,7 @@ pub fn read_database(
     queries: &Queries,
     sink: &mut impl RecordSink,
 ) -> Result<ReadSummary, Problem> {
-    let shown_url = redacted_url(url);
+    let shown_url = crate::config::url::redacted(url);
     let backend = match url.split_once(':').map(|(scheme, _)| scheme) {
         Some("postgres" | "postgresql") => Backend::Postgres,
         Some("mysql" | "mariadb") => Backend::MySql,
@@ -663,41 +663,4 @@ fn result_columns<DB: Dialect>(
         result.positions.push(position);
     }
     Ok(result)
-}
-
-/// The URL as messages may show it: without a password.
-pub fn redacted_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => {
-            let user = rest[..at].split(':').next().unwrap_or("");
-            format!("{scheme}://{user}@{}", &rest[at + 1..])
-        }
-        None => url.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_are_shown_without_their_password() {
-        assert_eq!(
-            redacted_url("postgres://reader:s3cret@db.kommune.local:5432/epj"),
-            "postgres://reader@db.kommune.local:5432/epj"
-        );
-        assert_eq!(
-            redacted_url("mysql://root@127.0.0.1/epj"),
-            "mysql://root@127.0.0.1/epj"
-        );
-        assert_eq!(redacted_url("sqlite:/var/epj.db"), "sqlite:/var/epj.db");
-        assert_eq!(
-            redacted_url("postgres://u:p@ss@host/db"),
-            "postgres://u@host/db"
-        );
-    }
 }

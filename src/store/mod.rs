@@ -20,7 +20,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use thiserror::Error;
 
-use crate::source::database::redacted_url;
+use crate::config::url;
 
 /// The state file's name inside the data directory.
 pub const SQLITE_FILE: &str = "state.sqlite";
@@ -124,7 +124,7 @@ impl Store {
     }
 
     pub async fn open_postgres(url: &str) -> Result<Store, StoreError> {
-        let place = redacted_url(url);
+        let place = url::redacted(url);
         let open = |source| StoreError::Open {
             place: place.clone(),
             source,

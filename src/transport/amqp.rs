@@ -19,7 +19,6 @@ use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
 use thiserror::Error;
 
 use crate::config::delivery::{Broker, url_with_password};
-use crate::source::database::redacted_url;
 
 /// How long a connection attempt may take before it counts as failed.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -68,7 +67,7 @@ pub struct Amqp {
 impl Amqp {
     /// Connects; `name` shows in the broker's connection list (`rabbitmqctl list_connections`).
     pub async fn connect(broker: &Broker, name: &str) -> Result<Amqp, TransportError> {
-        let shown = redacted_url(&broker.url);
+        let shown = crate::config::url::redacted(&broker.url);
         let tls = tls_config(broker)?;
         let properties = ConnectionProperties::default().with_connection_name(name.into());
         let url = url_with_password(&broker.url);

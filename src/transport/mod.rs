@@ -1,11 +1,13 @@
 //! Transport: how packed messages leave and receipts arrive.
 //!
 //! - [`amqp`]: AMQP 0-9-1 with lapin (NHN's Tjenestebuss, or a local RabbitMQ).
+//! - [`backoff`]: the growing pause between reconnection attempts.
 //! - [`properties`]: the message and application properties NHN expects.
 //! - [`sender`]: drains the outbox over AMQP, reconnecting and resending what was not confirmed.
 //! - [`spool`]: writes packed messages to a directory instead.
 
 pub mod amqp;
+pub mod backoff;
 pub mod properties;
 pub mod sender;
 pub mod spool;

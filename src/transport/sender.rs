@@ -13,6 +13,7 @@ use chrono::Utc;
 use tokio::sync::{Notify, watch};
 
 use super::amqp::{Amqp, Published, Publisher, TransportError, outcome};
+use super::backoff::Backoff;
 use super::properties::Properties;
 use crate::config::delivery::{Broker, Queues};
 use crate::store::outbox::State;
@@ -23,9 +24,6 @@ const WINDOW: i64 = 64;
 
 /// How long a confirm may take before the connection is taken for dead.
 const CONFIRM_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// The longest wait between two connection attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 /// Who we are on the wire.
 #[derive(Clone, Debug)]
@@ -148,7 +146,7 @@ pub async fn run(
     poll: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut backoff = Duration::from_secs(1);
+    let mut backoff = Backoff::default();
     while !*shutdown.borrow() {
         let failure = match Amqp::connect(&broker, "kpr-bridge sender").await {
             Ok(amqp) => {
@@ -169,12 +167,7 @@ pub async fn run(
             Err(e) => Some(SendError::from(e)),
         };
         if let Some(failure) = failure {
-            tracing::warn!("{failure}; trying again in {} s", backoff.as_secs());
-            tokio::select! {
-                _ = tokio::time::sleep(backoff) => {}
-                _ = shutdown.changed() => {}
-            }
-            backoff = (backoff * 2).min(MAX_BACKOFF);
+            backoff.after(&failure, &mut shutdown).await;
         }
     }
 }
@@ -189,7 +182,7 @@ async fn keep_drained(
     wake: &Notify,
     poll: Duration,
     shutdown: &mut watch::Receiver<bool>,
-    backoff: &mut Duration,
+    backoff: &mut Backoff,
 ) -> Option<SendError> {
     let publisher = match amqp.publisher(&broker.exchange).await {
         Ok(publisher) => publisher,
@@ -201,7 +194,7 @@ async fn keep_drained(
                 if count > 0 {
                     tracing::info!(confirmed = count, "sent to {}", origin.queues.kpr);
                 }
-                *backoff = Duration::from_secs(1);
+                backoff.reset();
             }
             Err(e) => return Some(e),
         }

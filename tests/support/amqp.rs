@@ -68,18 +68,23 @@ pub async fn delete(queues: &Queues) {
     }
 }
 
-/// Test certificates made once per test binary by `ops/make-test-certs.sh`.
+/// Makes a set of test certificates (its own CA) in `dir` with `ops/make-test-certs.sh`.
+pub fn make_certs(dir: &Path) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("ops/make-test-certs.sh");
+    let status = std::process::Command::new(script)
+        .arg(dir)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "ops/make-test-certs.sh failed");
+}
+
+/// Test certificates made once per test binary.
 pub fn certs() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("ops/make-test-certs.sh");
-        let status = std::process::Command::new(script)
-            .arg(dir.path())
-            .stdout(std::process::Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success(), "ops/make-test-certs.sh failed");
+        make_certs(dir.path());
         dir
     })
     .path()
