@@ -32,6 +32,7 @@ pub mod checks;
 pub mod commands;
 pub mod config;
 pub mod crypto;
+pub mod daily;
 pub mod generate;
 pub mod inbox;
 pub mod inspect;

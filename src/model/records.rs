@@ -87,7 +87,7 @@ impl FromStr for Gender {
 }
 
 /// Who the person lives with, as IPLOS asks it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Household {
     Alone,
@@ -241,7 +241,7 @@ pub struct Assessment {
     pub score: u8,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum DiagnosisSystem {
     #[serde(rename = "ICPC2")]
     Icpc2,
