@@ -92,7 +92,7 @@ pub fn run(config: &Config, year: i32) -> CheckRun {
     }
 }
 
-fn read_source(source: &SourceConfig) -> (SourceRun, Option<(Snapshot, Mapping)>) {
+pub fn read_source(source: &SourceConfig) -> (SourceRun, Option<(Snapshot, Mapping)>) {
     let origin = match &source.kind {
         SourceKind::Extract { path } => format!("extract {}", path.display()),
         SourceKind::Database { url, .. } => format!("database {}", url::redacted(url)),

@@ -33,6 +33,8 @@ pub mod commands;
 pub mod config;
 pub mod crypto;
 pub mod daily;
+pub mod delta;
+pub mod failpoint;
 pub mod generate;
 pub mod inbox;
 pub mod inspect;

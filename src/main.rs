@@ -4,11 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use chrono::Datelike;
+use chrono::{Datelike, NaiveDate};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use kpr_bridge::check_run;
-use kpr_bridge::commands::delivery;
+use kpr_bridge::commands::{daily, delivery};
 use kpr_bridge::config::{Config, Mode};
 use kpr_bridge::generate::{self, OutputEncoding};
 use kpr_bridge::inspect;
@@ -67,6 +67,24 @@ enum Command {
         /// How many reading problems to list per source (all are counted).
         #[arg(long, default_value_t = 20)]
         max_problems: usize,
+    },
+    /// Capture the day's changes, ship them as the daily fagmelding and identity message, send.
+    Daily {
+        /// The configuration file (see ops/examples/kpr-bridge.toml).
+        #[arg(long)]
+        config: PathBuf,
+        /// The reporting date, YYYY-MM-DD (default: yesterday in Europe/Oslo).
+        #[arg(long)]
+        date: Option<NaiveDate>,
+        /// The first run: record the baseline as of --date and report only what is active then.
+        #[arg(long)]
+        initial: bool,
+        /// Write the messages to --out and commit nothing.
+        #[arg(long, requires = "out")]
+        dry_run: bool,
+        /// The directory for a dry run's messages.
+        #[arg(long, requires = "dry_run")]
+        out: Option<PathBuf>,
     },
     /// Put a ready payload in the outbox (schema-checked, enveloped, signed, encrypted) and send it.
     Send {
@@ -151,6 +169,18 @@ fn main() -> ExitCode {
                 TargetArg::Production => Target::Production,
             }),
         )),
+        Command::Daily {
+            config,
+            date,
+            initial,
+            dry_run: _,
+            out,
+        } => run_async(daily::daily(daily::DailyArgs {
+            config: &config,
+            date,
+            initial,
+            dry_run: out.as_deref(),
+        })),
         Command::Receipts { config, offline } => run_async(delivery::receipts(&config, offline)),
         Command::Receiver { config } => run_async(delivery::receiver(&config)),
         Command::Generate {

@@ -84,6 +84,9 @@ pub struct CheckReport {
     pub services: u64,
     /// `(source, person_id)` of the test users, to leave out downstream.
     pub test_users: HashSet<(String, String)>,
+    /// `(source, record, local_id)` of every record with a finding of severity error: the
+    /// daily flow holds their changes back until they are fixed.
+    pub errors: HashSet<(String, &'static str, String)>,
     /// Granted services and their persons per national code and month of the year.
     pub months: Vec<CodeMonths>,
     /// Each local type of each source: how many services, and what it maps to.
@@ -140,9 +143,12 @@ impl CheckReport {
     }
 }
 
-/// Counts per rule, keeping the first examples.
+/// Counts per rule, keeping the first examples, and every record found in error.
 #[derive(Default)]
-struct Findings(BTreeMap<&'static str, (u64, Vec<Example>)>);
+struct Findings {
+    rules: BTreeMap<&'static str, (u64, Vec<Example>)>,
+    errors: HashSet<(String, &'static str, String)>,
+}
 
 impl Findings {
     fn add(
@@ -153,8 +159,13 @@ impl Findings {
         local_id: &str,
         detail: impl Into<String>,
     ) {
-        debug_assert!(rules::find(rule).is_some(), "unknown rule {rule}");
-        let (count, examples) = self.0.entry(rule).or_default();
+        let severity = rules::find(rule).map(|r| r.severity);
+        debug_assert!(severity.is_some(), "unknown rule {rule}");
+        if severity == Some(Severity::Error) {
+            self.errors
+                .insert((source.to_string(), record, local_id.to_string()));
+        }
+        let (count, examples) = self.rules.entry(rule).or_default();
         *count += 1;
         if examples.len() < MAX_EXAMPLES {
             examples.push(Example {
@@ -420,15 +431,19 @@ pub fn check(sources: &[SourceRecords], options: &CheckOptions) -> CheckReport {
         );
     }
     report.persons = persons.len() as u64;
+    report.errors = std::mem::take(&mut findings.errors);
     report.findings = RULES
         .iter()
         .filter_map(|rule| {
-            findings.0.remove(rule.id).map(|(count, examples)| Finding {
-                rule: rule.id,
-                severity: rule.severity,
-                count,
-                examples,
-            })
+            findings
+                .rules
+                .remove(rule.id)
+                .map(|(count, examples)| Finding {
+                    rule: rule.id,
+                    severity: rule.severity,
+                    count,
+                    examples,
+                })
         })
         .collect();
     report

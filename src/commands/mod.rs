@@ -1,4 +1,5 @@
-//! Commands that run on a runtime and print for an operator: the bodies of `kpr-bridge send`,
-//! `receipts` and `receiver`, kept out of `main.rs` so that it stays a thin parser.
+//! Commands that run on a runtime and print for an operator: the bodies of `kpr-bridge daily`,
+//! `send`, `receipts` and `receiver`, kept out of `main.rs` so that it stays a thin parser.
 
+pub mod daily;
 pub mod delivery;

@@ -61,6 +61,9 @@ pub struct SourceConfig {
     /// The days this source is the municipality's EPJ (an EPJ change mid-year).
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    /// The EPJ's product name and version, as the daily and annual headers name them.
+    pub product: Option<String>,
+    pub version: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -165,6 +168,8 @@ struct RawSource {
     mapping: Option<PathBuf>,
     from: Option<String>,
     to: Option<String>,
+    product: Option<String>,
+    version: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -410,6 +415,8 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
             mapping: base.join(mapping),
             from,
             to,
+            product: source.product.clone(),
+            version: source.version.clone(),
         });
     }
 

@@ -10,17 +10,31 @@ use sqlx::migrate::{MigrateError, Migration, MigrationSource, MigrationType, Mig
 
 type Files = &'static [(i64, &'static str, &'static str)];
 
-const SQLITE: Files = &[(
-    1,
-    "delivery",
-    include_str!("../../migrations/sqlite/0001_delivery.sql"),
-)];
+const SQLITE: Files = &[
+    (
+        1,
+        "delivery",
+        include_str!("../../migrations/sqlite/0001_delivery.sql"),
+    ),
+    (
+        2,
+        "daily",
+        include_str!("../../migrations/sqlite/0002_daily.sql"),
+    ),
+];
 
-const POSTGRES: Files = &[(
-    1,
-    "delivery",
-    include_str!("../../migrations/postgres/0001_delivery.sql"),
-)];
+const POSTGRES: Files = &[
+    (
+        1,
+        "delivery",
+        include_str!("../../migrations/postgres/0001_delivery.sql"),
+    ),
+    (
+        2,
+        "daily",
+        include_str!("../../migrations/postgres/0002_daily.sql"),
+    ),
+];
 
 #[derive(Debug)]
 struct Embedded(Files);

@@ -194,6 +194,36 @@ macro_rules! move_state {
 }
 pub(crate) use move_state;
 
+/// A packed message written as `queued`, with its first transition, inside a caller's
+/// transaction: `enqueue` alone, or a daily ship together with the events it marks shipped.
+macro_rules! insert_queued {
+    ($tx:ident, $message:expr, $now:expr) => {{
+        let (message, now): (&$crate::store::outbox::NewMessage, chrono::DateTime<chrono::Utc>) =
+            ($message, $now);
+        sqlx::query(
+            "INSERT INTO outbox (msg_id, msg_type, target, to_her_id, state, body, created_at, state_at)
+             VALUES ($1, $2, $3, $6, 'queued', $4, $5, $5)",
+        )
+        .bind(&message.msg_id)
+        .bind(&message.msg_type)
+        .bind(&message.target)
+        .bind(&message.body)
+        .bind(now)
+        .bind(&message.to_her_id)
+        .execute(&mut *$tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO outbox_transitions (msg_id, from_state, to_state, at)
+             VALUES ($1, NULL, 'queued', $2)",
+        )
+        .bind(&message.msg_id)
+        .bind(now)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+pub(crate) use insert_queued;
+
 impl Store {
     /// Puts a packed message in the outbox as `queued`.
     pub async fn enqueue(
@@ -201,28 +231,7 @@ impl Store {
         message: &NewMessage,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        in_transaction!(self, |tx, _lock| {
-            sqlx::query(
-                "INSERT INTO outbox (msg_id, msg_type, target, to_her_id, state, body, created_at, state_at)
-                 VALUES ($1, $2, $3, $6, 'queued', $4, $5, $5)",
-            )
-            .bind(&message.msg_id)
-            .bind(&message.msg_type)
-            .bind(&message.target)
-            .bind(&message.body)
-            .bind(now)
-            .bind(&message.to_her_id)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO outbox_transitions (msg_id, from_state, to_state, at)
-                 VALUES ($1, NULL, 'queued', $2)",
-            )
-            .bind(&message.msg_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        });
+        in_transaction!(self, |tx, _lock| insert_queued!(tx, message, now));
         Ok(())
     }
 

@@ -6,6 +6,7 @@
 
 pub mod amqp;
 pub mod checks;
+pub mod daily;
 pub mod delivery;
 
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -1,0 +1,193 @@
+//! `kpr-bridge daily`: capture and ship one reporting date, then send.
+
+use std::path::Path;
+
+use chrono::{Days, NaiveDate, Utc};
+use chrono_tz::Europe::Oslo;
+
+use crate::checks::Severity;
+use crate::config::Config;
+use crate::daily::day::{self, DayOptions, DayOutcome, Destination};
+use crate::message::schema::Schemas;
+use crate::shipping::Shipping;
+use crate::store::Store;
+
+pub struct DailyArgs<'a> {
+    pub config: &'a Path,
+    pub date: Option<NaiveDate>,
+    pub initial: bool,
+    /// `Some(dir)` for a dry run.
+    pub dry_run: Option<&'a Path>,
+}
+
+/// Today in Europe/Oslo (invariant 7: civil dates are Oslo's).
+pub fn today() -> NaiveDate {
+    Utc::now().with_timezone(&Oslo).date_naive()
+}
+
+pub async fn daily(args: DailyArgs<'_>) -> u8 {
+    let config = match Config::load(args.config) {
+        Ok(config) => config,
+        Err(e) => return fail(&e, 2),
+    };
+    let today = today();
+    // The daily run goes after midnight: by default it reports the day that just ended.
+    let date = args
+        .date
+        .unwrap_or_else(|| today.checked_sub_days(Days::new(1)).unwrap_or(today));
+    if date > today {
+        eprintln!(
+            "error: --date {date} is in the future (today is {today} in Europe/Oslo); a day is reported once it has begun"
+        );
+        return 2;
+    }
+    let options = DayOptions {
+        date,
+        initial: args.initial,
+        now: Utc::now(),
+    };
+    let outcome = match args.dry_run {
+        Some(out) => {
+            let schemas = match Schemas::load(&config.payload_schemas) {
+                Ok(schemas) => schemas,
+                Err(e) => return fail(&e, 2),
+            };
+            let store = match Store::open(config.state_url.as_deref(), &config.data_dir).await {
+                Ok(store) => store,
+                Err(e) => return fail(&e, 2),
+            };
+            let destination = Destination::DryRun {
+                schemas: &schemas,
+                out,
+            };
+            let outcome = day::run(&config, &store, destination, options).await;
+            store.close().await;
+            outcome.map(|o| (o, None))
+        }
+        None => {
+            let shipping = match Shipping::open(config.clone()).await {
+                Ok(shipping) => shipping,
+                Err(e) => return fail(&e, e.exit_code()),
+            };
+            for warning in &shipping.warnings {
+                tracing::warn!("{warning}");
+            }
+            let outcome = day::run(
+                &config,
+                &shipping.store,
+                Destination::Outbox(&shipping),
+                options,
+            )
+            .await;
+            outcome.map(|o| (o, Some(shipping)))
+        }
+    };
+    let (outcome, shipping) = match outcome {
+        Ok(outcome) => outcome,
+        Err(e) => return fail(&e, e.exit_code()),
+    };
+    let mut code = show(&outcome, date);
+    if let Some(shipping) = shipping {
+        if outcome
+            .shipped
+            .as_ref()
+            .is_some_and(|s| s.messages.is_some())
+        {
+            match shipping.flush().await {
+                Ok(sent) => println!("{sent} message(s) handed to the transport"),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    eprintln!("the messages stay queued in the outbox and go with the next run");
+                    code = code.max(1);
+                }
+            }
+        }
+        shipping.store.close().await;
+    }
+    code
+}
+
+/// Prints what the run did; returns 1 when something was held back or left unread.
+fn show(outcome: &DayOutcome, date: NaiveDate) -> u8 {
+    let mut code = 0;
+    for source in &outcome.sources {
+        if let Some(why) = &source.unusable {
+            eprintln!("source '{}' ({}): {why}", source.name, source.origin);
+            code = 1;
+        } else if source.problems() > 0 {
+            eprintln!(
+                "source '{}' ({}): {} row(s) could not be read; run `kpr-bridge check` for each one",
+                source.name,
+                source.origin,
+                source.problems()
+            );
+            code = 1;
+        }
+    }
+    let c = &outcome.capture;
+    println!(
+        "{date}: {} event(s) — {} new, {} changed, {} annulled, {} continued from an earlier EPJ, {} ended at an EPJ change, {} person(s) changed; {} recorded as history",
+        c.events,
+        c.new_services,
+        c.changed_services,
+        c.annulled_services,
+        c.continued_services,
+        c.ended_at_switch,
+        c.changed_persons,
+        c.history
+    );
+    if c.held_services + c.held_persons > 0 {
+        code = 1;
+        println!(
+            "held back until fixed: {} service(s) and {} person(s) with errors:",
+            c.held_services, c.held_persons
+        );
+        for finding in outcome
+            .report
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+        {
+            println!(
+                "  {:<22} {:>7}  {}",
+                finding.rule,
+                finding.count,
+                finding.info().fix
+            );
+        }
+    }
+    for left in &c.left_as_they_are {
+        code = 1;
+        println!(
+            "source '{}': {} service(s) left as they are: {}",
+            left.source, left.services, left.why
+        );
+    }
+    if let Some(shipped) = &outcome.shipped {
+        match &shipped.messages {
+            Some((fagmelding, identmelding)) => println!(
+                "shipment {}: {} event(s) in fagmelding {fagmelding} and identity message {identmelding}",
+                shipped.shipment, shipped.events
+            ),
+            None => println!("no changes to ship for {date}; nothing sent (recorded)"),
+        }
+    }
+    for file in &outcome.written {
+        println!("dry run: wrote {}", file.display());
+    }
+    if outcome.shipped.is_none() {
+        if outcome.written.is_empty() {
+            println!("dry run: no changes to ship; nothing was committed");
+        } else {
+            println!(
+                "dry run: nothing was committed; the identity message holds identity numbers — keep it inside the secure zone"
+            );
+        }
+    }
+    code
+}
+
+fn fail(error: &dyn std::fmt::Display, code: u8) -> u8 {
+    eprintln!("error: {error}");
+    code
+}

@@ -1,0 +1,248 @@
+//! What the EPJ says today, in the shape the baseline keeps: the records of every source
+//! that speaks for the reporting date, test users left out, services mapped to their
+//! national codes, persons merged across sources under their pseudonymous key, and what a
+//! check marks as an error set aside (held) so that its baseline stays as it was.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{Datelike, NaiveDate};
+use openssl::hash::MessageDigest;
+use openssl::pkey::PKey;
+use openssl::sign::Signer;
+
+use super::state::{
+    AssessmentState, AttributeSpan, PersonKey, PersonState, Residence, ServiceState,
+};
+use crate::checks::{CheckOptions, CheckReport, SourceRecords, check};
+use crate::mapping::{Mapping, Resolution, reporting_day};
+use crate::model::Ident;
+use crate::source::Snapshot;
+
+/// One configured source as read for the daily capture.
+pub struct SourceInput<'a> {
+    pub name: &'a str,
+    /// `None` when the source was not read: not in use on the date, or unreadable.
+    pub records: Option<&'a Snapshot>,
+    /// Present whenever `records` is.
+    pub mapping: Option<&'a Mapping>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// Every row could be read: only then does a missing record mean it left the EPJ.
+    pub complete: bool,
+}
+
+impl SourceInput<'_> {
+    /// Whether the source is the municipality's EPJ on `day`.
+    pub fn speaks_for(&self, day: NaiveDate) -> bool {
+        self.from.is_none_or(|from| from <= day) && self.to.is_none_or(|to| day <= to)
+    }
+}
+
+/// Today's states, and what is held back.
+#[derive(Default)]
+pub struct Current {
+    /// Per source, per local id.
+    pub services: HashMap<String, HashMap<String, ServiceState>>,
+    pub persons: HashMap<PersonKey, PersonState>,
+    /// The identity behind each key, for the identity message only.
+    pub idents: HashMap<PersonKey, Ident>,
+    /// `(source, local id)` of services in the EPJ whose changes are held back by an error.
+    pub held_services: HashSet<(String, String)>,
+    pub held_persons: HashSet<PersonKey>,
+    /// The checks' findings, for the operator.
+    pub report: CheckReport,
+}
+
+/// Derives person keys: HMAC-SHA256 with the municipality's secret, so the key is stable
+/// across days and EPJs but cannot be computed from an identity number by anyone else.
+pub struct Pseudonyms {
+    key: PKey<openssl::pkey::Private>,
+}
+
+impl Pseudonyms {
+    pub fn new(secret: &str) -> Pseudonyms {
+        Pseudonyms {
+            key: PKey::hmac(secret.as_bytes()).expect("an HMAC key takes any bytes"),
+        }
+    }
+
+    pub fn key(&self, text: &str) -> PersonKey {
+        let mut signer =
+            Signer::new(MessageDigest::sha256(), &self.key).expect("HMAC-SHA256 is available");
+        let mac = signer
+            .sign_oneshot_to_vec(text.as_bytes())
+            .expect("HMAC over memory does not fail");
+        PersonKey(mac[..16].try_into().expect("SHA-256 gives 32 bytes"))
+    }
+}
+
+/// Reads the sources that speak for `date` into today's states.
+pub fn build(
+    sources: &[SourceInput],
+    date: NaiveDate,
+    options: &CheckOptions,
+    pseudonyms: &Pseudonyms,
+) -> Current {
+    let active: Vec<(&SourceInput, &Snapshot, &Mapping)> = sources
+        .iter()
+        .filter(|s| s.speaks_for(date))
+        .filter_map(|s| Some((s, s.records?, s.mapping?)))
+        .collect();
+    let records: Vec<SourceRecords> = active
+        .iter()
+        .map(|(s, records, mapping)| SourceRecords {
+            name: s.name,
+            records,
+            mapping,
+            from: s.from,
+            to: s.to,
+        })
+        .collect();
+    let report = check(&records, options);
+    let mut current = Current::default();
+    let year = date.year();
+    for (source, records, mapping) in &active {
+        let name = source.name;
+        let error = |record: &'static str, id: &str| {
+            report
+                .errors
+                .contains(&(name.to_string(), record, id.to_string()))
+        };
+        let mut keys: HashMap<&str, PersonKey> = HashMap::new();
+        for person in &records.persons {
+            if report
+                .test_users
+                .contains(&(name.to_string(), person.person_id.clone()))
+            {
+                continue;
+            }
+            let key = match &person.ident {
+                Some(ident) => pseudonyms.key(ident.expose()),
+                None => pseudonyms.key(&format!("local:{name}:{}", person.person_id)),
+            };
+            keys.insert(&person.person_id, key);
+            if ["person", "assessment", "diagnosis"]
+                .iter()
+                .any(|record| error(record, &person.person_id))
+            {
+                current.held_persons.insert(key);
+                continue;
+            }
+            if let Some(ident) = &person.ident {
+                current.idents.entry(key).or_insert_with(|| ident.clone());
+            }
+            // The first source that knows the person tells where they live.
+            current.persons.entry(key).or_insert_with(|| PersonState {
+                residence: Residence {
+                    municipality: person.municipality.clone(),
+                    district: person.district.clone(),
+                    household: person.household,
+                },
+                ..PersonState::default()
+            });
+        }
+        let services = current.services.entry(name.to_string()).or_default();
+        for service in &records.services {
+            let Some(&key) = keys.get(service.person_id.as_str()) else {
+                continue;
+            };
+            if current.held_persons.contains(&key) || error("service", &service.service_id) {
+                current
+                    .held_services
+                    .insert((name.to_string(), service.service_id.clone()));
+                continue;
+            }
+            let day = reporting_day(service, year);
+            match mapping.resolve(&service.local_type, day) {
+                Resolution::Service(code) => {
+                    let mut pauses = service.pauses.clone();
+                    pauses.sort();
+                    pauses.dedup_by_key(|p| p.from);
+                    services.insert(
+                        service.service_id.clone(),
+                        ServiceState {
+                            person: key,
+                            code,
+                            decision: service.decision,
+                            decided_on: service.decided_on,
+                            start: service.start,
+                            end: service.end,
+                            hours: service.hours_per_week,
+                            orgnr: service.provider_orgnr.clone(),
+                            pauses,
+                        },
+                    );
+                }
+                Resolution::Attribute(kind) => {
+                    if let Some(person) = current.persons.get_mut(&key) {
+                        person.attributes.push(AttributeSpan {
+                            kind,
+                            from: service.start,
+                            to: service.end,
+                        });
+                    }
+                }
+                Resolution::Ignored(_) | Resolution::Unmapped => {}
+            }
+        }
+        let mut assessments: HashMap<PersonKey, AssessmentState> = HashMap::new();
+        for assessment in &records.assessments {
+            let Some(key) = keys.get(assessment.person_id.as_str()) else {
+                continue;
+            };
+            let latest = assessments.entry(*key).or_insert_with(|| AssessmentState {
+                assessed_on: assessment.assessed_on,
+                scores: Vec::new(),
+            });
+            if assessment.assessed_on > latest.assessed_on {
+                *latest = AssessmentState {
+                    assessed_on: assessment.assessed_on,
+                    scores: Vec::new(),
+                };
+            }
+            if assessment.assessed_on == latest.assessed_on {
+                latest
+                    .scores
+                    .push((assessment.variable.clone(), assessment.score));
+            }
+        }
+        for (key, mut assessment) in assessments {
+            let Some(person) = current.persons.get_mut(&key) else {
+                continue;
+            };
+            assessment.scores.sort();
+            assessment.scores.dedup_by(|a, b| a.0 == b.0);
+            if person.assessment.is_none() {
+                person.assessment = Some(assessment);
+            }
+        }
+        for diagnosis in &records.diagnoses {
+            if let Some(person) = keys
+                .get(diagnosis.person_id.as_str())
+                .and_then(|key| current.persons.get_mut(key))
+            {
+                person
+                    .diagnoses
+                    .insert((diagnosis.system, diagnosis.code.trim().to_string()));
+            }
+        }
+        for attribute in &records.attributes {
+            if let Some(person) = keys
+                .get(attribute.person_id.as_str())
+                .and_then(|key| current.persons.get_mut(key))
+            {
+                person.attributes.push(AttributeSpan {
+                    kind: attribute.kind,
+                    from: attribute.from,
+                    to: attribute.to,
+                });
+            }
+        }
+    }
+    for person in current.persons.values_mut() {
+        person.attributes.sort();
+        person.attributes.dedup_by_key(|a| (a.kind, a.from));
+    }
+    current.report = report;
+    current
+}

@@ -1,0 +1,234 @@
+//! One daily run: read the sources that speak for the date, capture, ship — each step one
+//! state-store transaction. A dry run does the same work in one transaction that it rolls
+//! back, and writes the two messages to a directory instead of the outbox.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use thiserror::Error;
+
+use super::capture::{self, CaptureError, CaptureOptions, CaptureSummary};
+use super::current::SourceInput;
+use super::ship::{self, Sender, Shipped};
+use crate::check_run::{SourceRun, read_source};
+use crate::checks::{CheckOptions, CheckReport, TestUsers};
+use crate::config::{Config, Mode};
+use crate::mapping::Mapping;
+use crate::message::ktt::{FAGMELDING, IDENTMELDING};
+use crate::message::msghead::Target;
+use crate::message::schema::Schemas;
+use crate::model::assessment::AssessmentVariables;
+use crate::shipping::{Shipping, ShippingError};
+use crate::source::Snapshot;
+use crate::store::{Store, StoreError};
+
+/// Where the day's messages go.
+pub enum Destination<'a> {
+    /// Packed into the outbox.
+    Outbox(&'a Shipping),
+    /// Validated and written to a directory; nothing is committed.
+    DryRun { schemas: &'a Schemas, out: &'a Path },
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct DayOptions {
+    pub date: NaiveDate,
+    pub initial: bool,
+    pub now: DateTime<Utc>,
+}
+
+#[derive(Debug, Error)]
+pub enum DayError {
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Shipping(#[from] ShippingError),
+    #[error("{file}: cannot be written: {source}")]
+    Write {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "the daily {what} does not validate against its schema ({invalid}); this is a fault in kpr-bridge or in a [schemas] override — nothing was sent"
+    )]
+    Invalid { what: &'static str, invalid: String },
+}
+
+impl DayError {
+    /// 2 for what the operator must fix before anything can run; 1 for failures that a
+    /// later run overcomes.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            DayError::Capture(CaptureError::Store(_)) | DayError::Store(_) => 1,
+            DayError::Shipping(e) => e.exit_code(),
+            _ => 2,
+        }
+    }
+}
+
+/// What a day's run did.
+pub struct DayOutcome {
+    pub sources: Vec<SourceRun>,
+    pub report: CheckReport,
+    pub capture: CaptureSummary,
+    /// `None` for a dry run.
+    pub shipped: Option<Shipped>,
+    /// A dry run's files: the fagmelding and the identity message.
+    pub written: Vec<PathBuf>,
+}
+
+/// Reads, captures and ships one reporting date.
+pub async fn run(
+    config: &Config,
+    store: &Store,
+    destination: Destination<'_>,
+    options: DayOptions,
+) -> Result<DayOutcome, DayError> {
+    // Only the sources that speak for the date are read: a retired EPJ may be gone.
+    let read: Vec<Option<(SourceRun, Option<(Snapshot, Mapping)>)>> = config
+        .sources
+        .iter()
+        .map(|source| {
+            let in_use = source.from.is_none_or(|from| from <= options.date)
+                && source.to.is_none_or(|to| options.date <= to);
+            in_use.then(|| read_source(source))
+        })
+        .collect();
+    let inputs: Vec<SourceInput> = config
+        .sources
+        .iter()
+        .zip(&read)
+        .map(|(source, read)| {
+            let data = read.as_ref().and_then(|(_, data)| data.as_ref());
+            SourceInput {
+                name: &source.name,
+                records: data.map(|(snapshot, _)| snapshot),
+                mapping: data.map(|(_, mapping)| mapping),
+                from: source.from,
+                to: source.to,
+                complete: read
+                    .as_ref()
+                    .is_some_and(|(run, _)| !run.is_unusable() && run.problems() == 0),
+            }
+        })
+        .collect();
+    let test_users = TestUsers::new(&config.test_user_names);
+    let variables = AssessmentVariables::extended(config.extra_variables.iter().cloned());
+    let checks = CheckOptions {
+        year: options.date.year(),
+        production: config.mode == Mode::Production,
+        test_users: &test_users,
+        variables: &variables,
+    };
+    let sender = Sender {
+        municipality: config.municipality.clone(),
+        municipality_name: config.municipality_name.clone(),
+        epj: config
+            .sources
+            .iter()
+            .zip(&inputs)
+            .filter(|(_, input)| input.speaks_for(options.date))
+            .map(|(source, _)| {
+                (
+                    source
+                        .product
+                        .clone()
+                        .unwrap_or_else(|| source.name.clone()),
+                    source.version.clone().unwrap_or_default(),
+                )
+            })
+            .collect(),
+    };
+
+    let mut tx = store.begin_daily().await?;
+    let captured = capture::capture(
+        &mut tx,
+        &inputs,
+        &checks,
+        CaptureOptions {
+            date: options.date,
+            initial: options.initial,
+            now: options.now,
+        },
+    )
+    .await?;
+    let mut written = Vec::new();
+    let shipped = match destination {
+        Destination::DryRun { schemas, out } => {
+            let built = ship::build(&mut tx, &sender, options.date, options.now).await?;
+            tx.rollback().await?;
+            if let Some(built) = built {
+                for (what, msg_type, xml) in [
+                    ("fagmelding", FAGMELDING, &built.fagmelding),
+                    ("identity message", IDENTMELDING, &built.identmelding),
+                ] {
+                    schemas.validate_payload(msg_type, xml).map_err(|invalid| {
+                        DayError::Invalid {
+                            what,
+                            invalid: invalid.to_string(),
+                        }
+                    })?;
+                    let file = out.join(format!("{msg_type}-{}.xml", options.date));
+                    std::fs::create_dir_all(out)
+                        .and_then(|()| std::fs::write(&file, xml))
+                        .map_err(|source| DayError::Write {
+                            file: file.clone(),
+                            source,
+                        })?;
+                    written.push(file);
+                }
+            }
+            None
+        }
+        Destination::Outbox(shipping) => {
+            // Captured events commit first: a fault in building or packing the messages
+            // must not lose them (they ship with the next run).
+            let built = ship::build(&mut tx, &sender, options.date, options.now).await?;
+            let packed = match &built {
+                None => None,
+                Some(built) => {
+                    let target = match config.mode {
+                        Mode::Test => Target::Validation,
+                        Mode::Production => Target::Production,
+                    };
+                    let packed = shipping
+                        .pack(
+                            &built.fagmelding,
+                            FAGMELDING,
+                            target,
+                            "the daily fagmelding",
+                        )
+                        .and_then(|f| {
+                            let i = shipping.pack(
+                                &built.identmelding,
+                                IDENTMELDING,
+                                target,
+                                "the daily identity message",
+                            )?;
+                            Ok((f, i))
+                        });
+                    match packed {
+                        Ok(packed) => Some(packed),
+                        Err(e) => {
+                            tx.commit().await?;
+                            return Err(e.into());
+                        }
+                    }
+                }
+            };
+            let shipped =
+                ship::record(&mut tx, options.date, options.now, built.as_ref(), packed).await?;
+            tx.commit().await?;
+            Some(shipped)
+        }
+    };
+    Ok(DayOutcome {
+        sources: read.into_iter().flatten().map(|(run, _)| run).collect(),
+        report: captured.current.report,
+        capture: captured.summary,
+        shipped,
+        written,
+    })
+}

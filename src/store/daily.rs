@@ -1,0 +1,583 @@
+//! The daily flow's tables: baselines (what was last reported per service and per person),
+//! events, the identities the next identity message needs, and the record of each capture
+//! and each ship.
+//!
+//! Everything goes through [`DailyTx`], one transaction: a capture writes its events and the
+//! new baseline together, a ship writes its two messages to the outbox and marks its events
+//! together (invariant 1). Captures and ships never overlap: SQLite's `BEGIN IMMEDIATE`
+//! holds the write lock, PostgreSQL takes a transaction-scoped advisory lock.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::TryStreamExt;
+use sqlx::Row;
+
+use super::outbox::NewMessage;
+use super::{Store, StoreError};
+use crate::daily::event::Event;
+use crate::daily::state::PersonKey;
+
+/// Rows per multi-row statement: well under SQLite's limit on parameters.
+const BATCH: usize = 500;
+
+/// One open transaction on the daily tables.
+pub enum DailyTx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Runs the same statements on whichever database the transaction is on.
+macro_rules! on_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match $tx {
+            DailyTx::Sqlite($c) => $body,
+            DailyTx::Postgres($c) => $body,
+        }
+    };
+}
+
+/// The daily flow's settings, made by the first (`--initial`) capture.
+#[derive(Clone, Debug)]
+pub struct DailyState {
+    pub pseudonym_secret: String,
+    pub initial_date: NaiveDate,
+}
+
+/// A service's baseline row.
+#[derive(Clone, Debug)]
+pub struct BaselineService {
+    pub source: String,
+    pub local_id: String,
+    pub service_ref: String,
+    pub last_event: Option<String>,
+    pub hash: i64,
+    pub state: String,
+}
+
+/// A person's baseline row.
+#[derive(Clone, Debug)]
+pub struct BaselinePerson {
+    pub key: PersonKey,
+    pub last_event: Option<String>,
+    pub hash: i64,
+    pub state: String,
+}
+
+/// Hashes of every service's baseline, per source and local id.
+pub type ServiceHashes = HashMap<String, HashMap<Box<str>, i64>>;
+
+/// What one capture did, as kept in `daily_captures`.
+#[derive(Clone, Debug)]
+pub struct CaptureRecord {
+    pub reporting_date: NaiveDate,
+    pub at: DateTime<Utc>,
+    pub events: i64,
+    pub held: i64,
+    /// JSON: the counts an operator is shown.
+    pub summary: String,
+}
+
+/// One ship, as kept in `daily_shipments`.
+#[derive(Clone, Debug)]
+pub struct ShipmentRecord {
+    pub shipment: String,
+    pub reporting_date: NaiveDate,
+    pub at: DateTime<Utc>,
+    pub events: i64,
+    pub fagmelding: Option<String>,
+    pub identmelding: Option<String>,
+}
+
+impl Store {
+    /// Begins a daily transaction, waiting for any other capture or ship to finish.
+    pub async fn begin_daily(&self) -> Result<DailyTx, StoreError> {
+        Ok(match self {
+            Store::Sqlite(pool) => DailyTx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Store::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtext('kpr-bridge daily'))")
+                    .execute(&mut *tx)
+                    .await?;
+                DailyTx::Postgres(tx)
+            }
+        })
+    }
+
+    /// The shipments made for a reporting date, oldest first.
+    pub async fn shipments(&self, date: NaiveDate) -> Result<Vec<ShipmentRecord>, StoreError> {
+        let mut tx = self.begin_daily().await?;
+        let shipments = tx.shipments(date).await?;
+        tx.rollback().await?;
+        Ok(shipments)
+    }
+}
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} '{value}'"))
+}
+
+fn person_key(text: &str) -> Result<PersonKey, StoreError> {
+    text.parse().map_err(|()| corrupt("person key", text))
+}
+
+/// `$first, $first+1, …` for `count` parameters.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `($1, …, $width), ($width+1, …)` for `rows` rows.
+fn value_rows(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|row| format!("({})", placeholders(row * width + 1, width)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl DailyTx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        on_tx!(self, tx => tx.commit().await?);
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        on_tx!(self, tx => tx.rollback().await?);
+        Ok(())
+    }
+
+    pub async fn state(&mut self) -> Result<Option<DailyState>, StoreError> {
+        let row: Option<(String, NaiveDate)> = on_tx!(self, tx => {
+            sqlx::query_as("SELECT pseudonym_secret, initial_date FROM daily_state WHERE id = 1")
+                .fetch_optional(&mut **tx)
+                .await?
+        });
+        Ok(row.map(|(pseudonym_secret, initial_date)| DailyState {
+            pseudonym_secret,
+            initial_date,
+        }))
+    }
+
+    pub async fn create_state(
+        &mut self,
+        state: &DailyState,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on_tx!(self, tx => {
+            sqlx::query(
+                "INSERT INTO daily_state (id, pseudonym_secret, initial_date, created_at)
+                 VALUES (1, $1, $2, $3)",
+            )
+            .bind(&state.pseudonym_secret)
+            .bind(state.initial_date)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Every service's baseline hash, read as a stream into one map per source.
+    pub async fn service_hashes(&mut self) -> Result<ServiceHashes, StoreError> {
+        let mut hashes: ServiceHashes = HashMap::new();
+        on_tx!(self, tx => {
+            let mut rows = sqlx::query(
+                "SELECT source, local_id, hash FROM baseline_services ORDER BY source",
+            )
+            .fetch(&mut **tx);
+            let mut current: Option<(String, HashMap<Box<str>, i64>)> = None;
+            while let Some(row) = rows.try_next().await? {
+                let source: &str = row.try_get(0)?;
+                if current.as_ref().is_none_or(|(name, _)| name != source) {
+                    if let Some((name, map)) = current.take() {
+                        hashes.insert(name, map);
+                    }
+                    current = Some((source.to_string(), HashMap::new()));
+                }
+                let (_, map) = current.as_mut().expect("set just above");
+                map.insert(row.try_get::<&str, _>(1)?.into(), row.try_get(2)?);
+            }
+            if let Some((name, map)) = current {
+                hashes.insert(name, map);
+            }
+        });
+        Ok(hashes)
+    }
+
+    /// The baseline rows of these services of one source.
+    pub async fn services(
+        &mut self,
+        source: &str,
+        local_ids: &[&str],
+    ) -> Result<Vec<BaselineService>, StoreError> {
+        let mut found = Vec::with_capacity(local_ids.len());
+        for chunk in local_ids.chunks(BATCH) {
+            let sql = format!(
+                "SELECT source, local_id, service_ref, last_event, hash, state FROM baseline_services
+                 WHERE source = $1 AND local_id IN ({})",
+                placeholders(2, chunk.len())
+            );
+            on_tx!(self, tx => {
+                let mut query = sqlx::query(&sql).bind(source);
+                for id in chunk {
+                    query = query.bind(*id);
+                }
+                for row in query.fetch_all(&mut **tx).await? {
+                    found.push(service_row(&row)?);
+                }
+            });
+        }
+        Ok(found)
+    }
+
+    /// Every baseline row of one source.
+    pub async fn services_of(&mut self, source: &str) -> Result<Vec<BaselineService>, StoreError> {
+        on_tx!(self, tx => {
+            sqlx::query(
+                "SELECT source, local_id, service_ref, last_event, hash, state FROM baseline_services
+                 WHERE source = $1 ORDER BY local_id",
+            )
+            .bind(source)
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(service_row)
+            .collect()
+        })
+    }
+
+    pub async fn upsert_services(&mut self, rows: &[BaselineService]) -> Result<(), StoreError> {
+        for chunk in rows.chunks(BATCH) {
+            let sql = format!(
+                "INSERT INTO baseline_services (source, local_id, service_ref, last_event, hash, state)
+                 VALUES {}
+                 ON CONFLICT (source, local_id) DO UPDATE SET service_ref = excluded.service_ref,
+                 last_event = excluded.last_event, hash = excluded.hash, state = excluded.state",
+                value_rows(chunk.len(), 6)
+            );
+            on_tx!(self, tx => {
+                let mut query = sqlx::query(&sql);
+                for row in chunk {
+                    query = query
+                        .bind(&row.source)
+                        .bind(&row.local_id)
+                        .bind(&row.service_ref)
+                        .bind(&row.last_event)
+                        .bind(row.hash)
+                        .bind(&row.state);
+                }
+                query.execute(&mut **tx).await?;
+            });
+        }
+        Ok(())
+    }
+
+    pub async fn delete_service(&mut self, source: &str, local_id: &str) -> Result<(), StoreError> {
+        on_tx!(self, tx => {
+            sqlx::query("DELETE FROM baseline_services WHERE source = $1 AND local_id = $2")
+                .bind(source)
+                .bind(local_id)
+                .execute(&mut **tx)
+                .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn person_hashes(&mut self) -> Result<HashMap<PersonKey, i64>, StoreError> {
+        let mut hashes = HashMap::new();
+        on_tx!(self, tx => {
+            let mut rows = sqlx::query("SELECT person_key, hash FROM baseline_persons").fetch(&mut **tx);
+            while let Some(row) = rows.try_next().await? {
+                hashes.insert(person_key(row.try_get(0)?)?, row.try_get(1)?);
+            }
+        });
+        Ok(hashes)
+    }
+
+    pub async fn persons(&mut self, keys: &[PersonKey]) -> Result<Vec<BaselinePerson>, StoreError> {
+        let mut found = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(BATCH) {
+            let sql = format!(
+                "SELECT person_key, last_event, hash, state FROM baseline_persons
+                 WHERE person_key IN ({})",
+                placeholders(1, chunk.len())
+            );
+            on_tx!(self, tx => {
+                let mut query = sqlx::query(&sql);
+                for key in chunk {
+                    query = query.bind(key.to_string());
+                }
+                for row in query.fetch_all(&mut **tx).await? {
+                    found.push(BaselinePerson {
+                        key: person_key(row.try_get(0)?)?,
+                        last_event: row.try_get(1)?,
+                        hash: row.try_get(2)?,
+                        state: row.try_get(3)?,
+                    });
+                }
+            });
+        }
+        Ok(found)
+    }
+
+    pub async fn upsert_persons(&mut self, rows: &[BaselinePerson]) -> Result<(), StoreError> {
+        for chunk in rows.chunks(BATCH) {
+            let sql = format!(
+                "INSERT INTO baseline_persons (person_key, last_event, hash, state) VALUES {}
+                 ON CONFLICT (person_key) DO UPDATE SET last_event = excluded.last_event,
+                 hash = excluded.hash, state = excluded.state",
+                value_rows(chunk.len(), 4)
+            );
+            on_tx!(self, tx => {
+                let mut query = sqlx::query(&sql);
+                for row in chunk {
+                    query = query
+                        .bind(row.key.to_string())
+                        .bind(&row.last_event)
+                        .bind(row.hash)
+                        .bind(&row.state);
+                }
+                query.execute(&mut **tx).await?;
+            });
+        }
+        Ok(())
+    }
+
+    pub async fn delete_person(&mut self, key: PersonKey) -> Result<(), StoreError> {
+        on_tx!(self, tx => {
+            sqlx::query("DELETE FROM baseline_persons WHERE person_key = $1")
+                .bind(key.to_string())
+                .execute(&mut **tx)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Appends events captured for `date`, in order.
+    pub async fn insert_events(
+        &mut self,
+        date: NaiveDate,
+        events: &[Event],
+    ) -> Result<(), StoreError> {
+        for chunk in events.chunks(BATCH) {
+            let sql = format!(
+                "INSERT INTO daily_events (event_id, reporting_date, person_key, kind, status,
+                 effective_on, registered_at, body) VALUES {}",
+                value_rows(chunk.len(), 8)
+            );
+            on_tx!(self, tx => {
+                let mut query = sqlx::query(&sql);
+                for event in chunk {
+                    let body = serde_json::to_string(event).expect("events serialize to JSON");
+                    query = query
+                        .bind(event.id.to_string())
+                        .bind(date)
+                        .bind(event.person.to_string())
+                        .bind(event.kind.as_str())
+                        .bind(event.status.code())
+                        .bind(event.effective_on)
+                        .bind(event.registered_at)
+                        .bind(body);
+                }
+                query.execute(&mut **tx).await?;
+            });
+        }
+        Ok(())
+    }
+
+    /// Events not yet shipped whose reporting date is `date` or earlier, in capture order.
+    pub async fn unshipped_events(&mut self, date: NaiveDate) -> Result<Vec<Event>, StoreError> {
+        let bodies: Vec<String> = on_tx!(self, tx => {
+            sqlx::query_scalar(
+                "SELECT body FROM daily_events WHERE shipment IS NULL AND reporting_date <= $1
+                 ORDER BY seq",
+            )
+            .bind(date)
+            .fetch_all(&mut **tx)
+            .await?
+        });
+        bodies
+            .iter()
+            .map(|body| {
+                serde_json::from_str(body)
+                    .map_err(|e| StoreError::Corrupt(format!("daily event: {e}")))
+            })
+            .collect()
+    }
+
+    /// How many events are waiting to be shipped, of any date.
+    pub async fn unshipped_count(&mut self) -> Result<i64, StoreError> {
+        Ok(on_tx!(self, tx => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM daily_events WHERE shipment IS NULL")
+                .fetch_one(&mut **tx)
+                .await?
+        }))
+    }
+
+    pub async fn mark_shipped(
+        &mut self,
+        date: NaiveDate,
+        shipment: &str,
+    ) -> Result<(), StoreError> {
+        on_tx!(self, tx => {
+            sqlx::query(
+                "UPDATE daily_events SET shipment = $2 WHERE shipment IS NULL AND reporting_date <= $1",
+            )
+            .bind(date)
+            .bind(shipment)
+            .execute(&mut **tx)
+            .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn upsert_identities(
+        &mut self,
+        rows: &[(PersonKey, &str)],
+    ) -> Result<(), StoreError> {
+        for chunk in rows.chunks(BATCH) {
+            let sql = format!(
+                "INSERT INTO daily_identities (person_key, ident) VALUES {}
+                 ON CONFLICT (person_key) DO UPDATE SET ident = excluded.ident",
+                value_rows(chunk.len(), 2)
+            );
+            on_tx!(self, tx => {
+                let mut query = sqlx::query(&sql);
+                for (key, ident) in chunk {
+                    query = query.bind(key.to_string()).bind(*ident);
+                }
+                query.execute(&mut **tx).await?;
+            });
+        }
+        Ok(())
+    }
+
+    /// The identity numbers of these persons (those that have one stored).
+    pub async fn identities(
+        &mut self,
+        keys: &[PersonKey],
+    ) -> Result<Vec<(PersonKey, String)>, StoreError> {
+        let mut found = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(BATCH) {
+            let sql = format!(
+                "SELECT person_key, ident FROM daily_identities WHERE person_key IN ({})",
+                placeholders(1, chunk.len())
+            );
+            on_tx!(self, tx => {
+                let mut query = sqlx::query(&sql);
+                for key in chunk {
+                    query = query.bind(key.to_string());
+                }
+                for row in query.fetch_all(&mut **tx).await? {
+                    found.push((person_key(row.try_get(0)?)?, row.try_get(1)?));
+                }
+            });
+        }
+        Ok(found)
+    }
+
+    /// Forgets the identity numbers no unshipped event needs any more.
+    pub async fn forget_shipped_identities(&mut self) -> Result<(), StoreError> {
+        on_tx!(self, tx => {
+            sqlx::query(
+                "DELETE FROM daily_identities WHERE person_key NOT IN
+                 (SELECT person_key FROM daily_events WHERE shipment IS NULL)",
+            )
+            .execute(&mut **tx)
+            .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn record_capture(&mut self, record: &CaptureRecord) -> Result<(), StoreError> {
+        on_tx!(self, tx => {
+            sqlx::query(
+                "INSERT INTO daily_captures (reporting_date, at, events, held, summary)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(record.reporting_date)
+            .bind(record.at)
+            .bind(record.events)
+            .bind(record.held)
+            .bind(&record.summary)
+            .execute(&mut **tx)
+            .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn record_shipment(&mut self, record: &ShipmentRecord) -> Result<(), StoreError> {
+        on_tx!(self, tx => {
+            sqlx::query(
+                "INSERT INTO daily_shipments (shipment, reporting_date, at, events,
+                 fagmelding_msg_id, identmelding_msg_id) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&record.shipment)
+            .bind(record.reporting_date)
+            .bind(record.at)
+            .bind(record.events)
+            .bind(&record.fagmelding)
+            .bind(&record.identmelding)
+            .execute(&mut **tx)
+            .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn shipments(&mut self, date: NaiveDate) -> Result<Vec<ShipmentRecord>, StoreError> {
+        let rows = on_tx!(self, tx => {
+            sqlx::query(
+                "SELECT shipment, reporting_date, at, events, fagmelding_msg_id, identmelding_msg_id
+                 FROM daily_shipments WHERE reporting_date = $1 ORDER BY at",
+            )
+            .bind(date)
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|row| -> Result<ShipmentRecord, sqlx::Error> {
+                Ok(ShipmentRecord {
+                    shipment: row.try_get(0)?,
+                    reporting_date: row.try_get(1)?,
+                    at: row.try_get(2)?,
+                    events: row.try_get(3)?,
+                    fagmelding: row.try_get(4)?,
+                    identmelding: row.try_get(5)?,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?
+        });
+        Ok(rows)
+    }
+
+    /// Puts a packed message in the outbox, inside this transaction.
+    pub async fn enqueue(
+        &mut self,
+        message: &NewMessage,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on_tx!(self, tx => {
+            let tx = &mut **tx;
+            super::outbox::insert_queued!(tx, message, now)
+        });
+        Ok(())
+    }
+}
+
+fn service_row<R: Row>(row: &R) -> Result<BaselineService, StoreError>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(BaselineService {
+        source: row.try_get(0)?,
+        local_id: row.try_get(1)?,
+        service_ref: row.try_get(2)?,
+        last_event: row.try_get(3)?,
+        hash: row.try_get(4)?,
+        state: row.try_get(5)?,
+    })
+}
