@@ -238,6 +238,8 @@ pub fn type_text(msg_type: &str) -> &str {
     match msg_type {
         "KPR_IPL" => "IPLOS-fagmelding til KPR",
         "KPR_IDE" => "IPLOS-identmelding til KPR",
+        "KPR_KTT" => "KPR daglig fagmelding",
+        "KPR_KTT_IDE" => "KPR daglig identmelding",
         other => other,
     }
 }

@@ -5,8 +5,15 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use chrono::{NaiveDate, TimeZone, Utc};
+use kpr_bridge::daily::event::{About, Event, EventKind, PersonFact, Status};
+use kpr_bridge::daily::state::{PersonKey, Residence};
+use kpr_bridge::message::ktt::{self, Header};
 use kpr_bridge::message::msghead::{self, Envelope, Party, Target, Unit};
 use kpr_bridge::message::schema::{Invalid, SchemaError, Schemas};
+use kpr_bridge::model::{Household, Ident};
+use kpr_bridge::shipping::type_text;
+use uuid::Uuid;
 
 const IDENT: &str = "01010112345";
 
@@ -27,6 +34,10 @@ fn report() -> String {
 }
 
 fn message(payload: &str) -> Vec<u8> {
+    message_as("KPR_TEST", "Testmelding", payload.as_bytes())
+}
+
+fn message_as(msg_type: &str, msg_type_text: &str, payload: &[u8]) -> Vec<u8> {
     let sender = Party {
         name: "Bergen kommune".into(),
         her_id: "8094733".into(),
@@ -37,12 +48,12 @@ fn message(payload: &str) -> Vec<u8> {
         }),
     };
     let envelope = Envelope::new(
-        "KPR_TEST",
-        "Testmelding",
+        msg_type,
+        msg_type_text,
         sender,
         Party::kpr(Target::Validation),
     );
-    msghead::wrap(&envelope, payload.as_bytes()).unwrap()
+    msghead::wrap(&envelope, payload).unwrap()
 }
 
 /// The line of `xml` that holds `needle`.
@@ -55,7 +66,7 @@ fn line_of(xml: &[u8], needle: &str) -> u32 {
 #[test]
 fn the_kith_receipt_samples_validate() {
     let schemas = Schemas::load(&[]).unwrap();
-    assert!(schemas.payload_types().is_empty());
+    assert_eq!(schemas.payload_types(), ["KPR_KTT", "KPR_KTT_IDE"]);
     for name in [
         "v1.0-all-data.xml",
         "v1.0-example-avvist.xml",
@@ -94,7 +105,10 @@ fn a_receipt_that_breaks_its_schema_or_is_no_receipt_fails() {
 #[test]
 fn a_wrapped_payload_validates_alone_and_in_its_envelope() {
     let schemas = schemas();
-    assert_eq!(schemas.payload_types(), ["KPR_TEST"]);
+    assert_eq!(
+        schemas.payload_types(),
+        ["KPR_KTT", "KPR_KTT_IDE", "KPR_TEST"]
+    );
     schemas
         .validate_payload("KPR_TEST", report().as_bytes())
         .unwrap();
@@ -102,6 +116,97 @@ fn a_wrapped_payload_validates_alone_and_in_its_envelope() {
     if let Err(invalid) = schemas.validate_message("KPR_TEST", &xml) {
         panic!("{invalid}\n{}", String::from_utf8_lossy(&xml));
     }
+}
+
+fn daily_header() -> Header {
+    Header {
+        shipment: Uuid::new_v4(),
+        municipality: "4601".into(),
+        municipality_name: "Bergen".into(),
+        reporting_date: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+        generated: Utc.with_ymd_and_hms(2026, 3, 3, 1, 0, 0).unwrap(),
+        epj: vec![("Gerica".into(), "6.2".into())],
+    }
+}
+
+fn daily_event() -> Event {
+    Event {
+        id: Uuid::new_v4(),
+        previous: None,
+        kind: EventKind::ResidenceChanged,
+        status: Status::Original,
+        effective_on: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+        registered_at: Utc.with_ymd_and_hms(2026, 3, 2, 14, 5, 0).unwrap(),
+        person: PersonKey([0xab; 16]),
+        about: About::Person(PersonFact::Residence(Residence {
+            municipality: Some("4601".into()),
+            district: Some("460101".into()),
+            household: Some(Household::Alone),
+        })),
+    }
+}
+
+#[test]
+fn the_daily_messages_validate_in_their_envelope_with_the_built_in_schemas() {
+    let schemas = Schemas::load(&[]).unwrap();
+    let header = daily_header();
+    let fagmelding = ktt::fagmelding(&header, &[daily_event()]);
+    let identmelding = ktt::identmelding(
+        &header,
+        &[(PersonKey([0xab; 16]), Ident::new(IDENT.to_string()))],
+    );
+    for (msg_type, payload) in [
+        (ktt::FAGMELDING, fagmelding),
+        (ktt::IDENTMELDING, identmelding),
+    ] {
+        schemas.validate_payload(msg_type, &payload).unwrap();
+        let xml = message_as(msg_type, type_text(msg_type), &payload);
+        if let Err(invalid) = schemas.validate_message(msg_type, &xml) {
+            panic!("{invalid}\n{}", String::from_utf8_lossy(&xml));
+        }
+        // Each validates as itself only: the other's schema refuses it.
+        let other = if msg_type == ktt::FAGMELDING {
+            ktt::IDENTMELDING
+        } else {
+            ktt::FAGMELDING
+        };
+        let invalid = schemas.validate_message(other, &xml).unwrap_err();
+        assert_eq!(invalid.apprec_code(), "T02", "{invalid}");
+    }
+}
+
+#[test]
+fn a_configured_schema_replaces_a_built_in_one() {
+    let schemas = Schemas::load(&[(
+        ktt::FAGMELDING.to_string(),
+        data("payload/test-payload.xsd"),
+    )])
+    .unwrap();
+    assert_eq!(schemas.payload_types(), ["KPR_KTT", "KPR_KTT_IDE"]);
+    schemas
+        .validate_payload(ktt::FAGMELDING, report().as_bytes())
+        .unwrap();
+    let xml = message_as(ktt::FAGMELDING, "Testmelding", report().as_bytes());
+    schemas.validate_message(ktt::FAGMELDING, &xml).unwrap();
+    // The built-in fagmelding schema is gone; the identity message's is still there.
+    let daily = ktt::fagmelding(&daily_header(), &[daily_event()]);
+    let invalid = schemas
+        .validate_payload(ktt::FAGMELDING, &daily)
+        .unwrap_err();
+    assert_eq!(invalid.apprec_code(), "T02", "{invalid}");
+    schemas
+        .validate_payload(ktt::IDENTMELDING, &ktt::identmelding(&daily_header(), &[]))
+        .unwrap();
+    // Given twice, a built-in type is still a configuration fault.
+    let twice = Schemas::load(&[
+        (ktt::FAGMELDING.into(), data("payload/test-payload.xsd")),
+        (ktt::FAGMELDING.into(), data("payload/test-payload.xsd")),
+    ])
+    .unwrap_err();
+    assert!(
+        matches!(twice, SchemaError::DuplicateType(ref t) if t == "KPR_KTT"),
+        "{twice}"
+    );
 }
 
 #[test]
@@ -239,8 +344,8 @@ fn an_unknown_type_is_t10() {
     assert_eq!(invalid.apprec_code(), "T10");
     assert_eq!(
         invalid.to_string(),
-        "message type 'KPR_NONE' has no payload schema (known: KPR_TEST) — add its XSD to the \
-         configuration"
+        "message type 'KPR_NONE' has no payload schema (known: KPR_KTT, KPR_KTT_IDE, KPR_TEST) — \
+         add its XSD to the configuration"
     );
     assert!(matches!(
         schemas().validate_payload("KPR_NONE", b"<a/>"),

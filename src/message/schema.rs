@@ -1,5 +1,6 @@
-//! XSD validation with libxml2: the KITH envelope and receipt schemas built in, each payload
-//! type's schema from the configuration.
+//! XSD validation with libxml2: the KITH envelope and receipt schemas built in, and a schema
+//! per payload type: the project's own ones built in ([`BUILT_IN_PAYLOADS`]), others from the
+//! configuration, which may also replace a built-in one.
 //!
 //! No Rust crate validates XSD 1.0 with imports and strict wildcards; libxml2 does and is on
 //! every Debian machine. The FFI is small and written here by hand: the few functions used,
@@ -28,7 +29,7 @@ use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use thiserror::Error;
 
-use super::{apprec, guard, msghead};
+use super::{apprec, guard, ktt, msghead};
 use crate::source::problem::{hide_identity_numbers, shown_value};
 
 const XSD_NAMESPACE: &str = "http://www.w3.org/2001/XMLSchema";
@@ -58,6 +59,21 @@ const BUILT_IN: [(&str, &[u8]); 6] = [
     ("kith.xsd", include_bytes!("../../schemas/kith.xsd")),
 ];
 
+/// The payload schemas the project writes itself, by message type: file name and content.
+/// A configured schema for the same type replaces one.
+pub const BUILT_IN_PAYLOADS: [(&str, &str, &[u8]); 2] = [
+    (
+        ktt::FAGMELDING,
+        "kpr-ktt-v0.1.xsd",
+        include_bytes!("../../schemas/kpr-ktt-v0.1.xsd"),
+    ),
+    (
+        ktt::IDENTMELDING,
+        "kpr-ktt-ide-v0.1.xsd",
+        include_bytes!("../../schemas/kpr-ktt-ide-v0.1.xsd"),
+    ),
+];
+
 /// Problems kept per document; a broken document can have one per line.
 const KEEP: usize = 100;
 /// Problems shown by `Display`.
@@ -68,6 +84,14 @@ pub struct Schemas {
     apprec_v1_0: Compiled,
     apprec_v1_1: Compiled,
     payloads: Vec<Payload>,
+}
+
+/// Where a payload type's schema comes from.
+enum Source<'a> {
+    /// A file of [`BUILT_IN_PAYLOADS`], by name.
+    BuiltIn(&'static str),
+    /// A file the configuration names.
+    Configured(&'a Path),
 }
 
 struct Payload {
@@ -197,8 +221,9 @@ pub enum SchemaError {
 }
 
 impl Schemas {
-    /// KITH MsgHead + AppRec 1.0/1.1 built in; `payloads` maps a message type (e.g.
-    /// "KPR_IPL") to the XSD file of its payload.
+    /// KITH MsgHead + AppRec 1.0/1.1 and [`BUILT_IN_PAYLOADS`] built in; `payloads` maps a
+    /// message type (e.g. "KPR_IPL") to the XSD file of its payload, and replaces the built-in
+    /// schema of a type it names. Built-in types come first in [`Schemas::payload_types`].
     pub fn load(payloads: &[(String, PathBuf)]) -> Result<Schemas, SchemaError> {
         init();
         // xmlSchemaParse shares state between calls; one compilation at a time.
@@ -208,7 +233,8 @@ impl Schemas {
             .prefix("kpr-bridge-xsd-")
             .tempdir()
             .map_err(|e| SchemaError::TempDir(e.to_string()))?;
-        for (name, bytes) in BUILT_IN {
+        let payload_files = BUILT_IN_PAYLOADS.map(|(_, name, bytes)| (name, bytes));
+        for (name, bytes) in BUILT_IN.iter().chain(&payload_files) {
             std::fs::write(dir.path().join(name), bytes)
                 .map_err(|e| SchemaError::TempDir(e.to_string()))?;
         }
@@ -219,22 +245,42 @@ impl Schemas {
         };
         let apprec_v1_0 = built_in("apprec-v1.0.xsd")?;
         let apprec_v1_1 = built_in("apprec-v1.1.xsd")?;
-        let mut compiled = Vec::new();
+        // Each type with its schema: the built-in ones unless configured, then the configured.
+        let mut sources: Vec<(&str, Source)> = BUILT_IN_PAYLOADS
+            .iter()
+            .map(|(msg_type, name, _)| (*msg_type, Source::BuiltIn(name)))
+            .collect();
         for (i, (msg_type, file)) in payloads.iter().enumerate() {
             if payloads[..i].iter().any(|(earlier, _)| earlier == msg_type) {
                 return Err(SchemaError::DuplicateType(msg_type.clone()));
             }
-            let unreadable = |reason: String| SchemaError::Unreadable {
-                msg_type: msg_type.clone(),
-                file: file.clone(),
+            let source = (msg_type.as_str(), Source::Configured(file));
+            match sources.iter_mut().find(|(known, _)| known == msg_type) {
+                Some(built_in) => *built_in = source,
+                None => sources.push(source),
+            }
+        }
+        let mut compiled = Vec::new();
+        for (i, (msg_type, source)) in sources.into_iter().enumerate() {
+            let unreadable = |file: &Path, reason: String| SchemaError::Unreadable {
+                msg_type: msg_type.to_string(),
+                file: file.to_path_buf(),
                 reason,
             };
-            let absolute = std::fs::canonicalize(file).map_err(|e| unreadable(e.to_string()))?;
+            let (absolute, what) = match source {
+                Source::BuiltIn(name) => (
+                    dir.path().join(name),
+                    format!("built-in payload schema {name} of {msg_type}"),
+                ),
+                Source::Configured(file) => (
+                    std::fs::canonicalize(file).map_err(|e| unreadable(file, e.to_string()))?,
+                    format!("payload schema {} of {msg_type}", file.display()),
+                ),
+            };
             let namespace = target_namespace(&absolute)?;
-            let what = format!("payload schema {} of {msg_type}", file.display());
             let alone = compile(&absolute, dir.path(), || what.clone())?;
             let location = file_uri(&absolute)
-                .ok_or_else(|| unreadable("its path is not UTF-8".to_string()))?;
+                .ok_or_else(|| unreadable(&absolute, "its path is not UTF-8".to_string()))?;
             let wrapper = dir.path().join(format!("message-{i}.xsd"));
             std::fs::write(&wrapper, wrapper_xsd(namespace.as_deref(), &location))
                 .map_err(|e| SchemaError::TempDir(e.to_string()))?;
@@ -242,7 +288,7 @@ impl Schemas {
                 format!("{what}, together with MsgHead 1.2,")
             })?;
             compiled.push(Payload {
-                msg_type: msg_type.clone(),
+                msg_type: msg_type.to_string(),
                 alone,
                 message,
             });
