@@ -92,7 +92,11 @@ pub fn run(config: &Config, year: i32) -> CheckRun {
     }
 }
 
-pub fn read_source(source: &SourceConfig) -> (SourceRun, Option<(Snapshot, Mapping)>) {
+/// A source as read: how it went, and its records with its mapping when it could be read.
+pub type ReadSource = (SourceRun, Option<(Snapshot, Mapping)>);
+
+/// Reads one source and loads its mapping.
+pub fn read_source(source: &SourceConfig) -> ReadSource {
     let origin = match &source.kind {
         SourceKind::Extract { path } => format!("extract {}", path.display()),
         SourceKind::Database { url, .. } => format!("database {}", url::redacted(url)),

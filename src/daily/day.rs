@@ -10,16 +10,14 @@ use thiserror::Error;
 use super::capture::{self, CaptureError, CaptureOptions, CaptureSummary};
 use super::current::SourceInput;
 use super::ship::{self, Sender, Shipped};
-use crate::check_run::{SourceRun, read_source};
+use crate::check_run::{ReadSource, SourceRun, read_source};
 use crate::checks::{CheckOptions, CheckReport, TestUsers};
 use crate::config::{Config, Mode};
-use crate::mapping::Mapping;
 use crate::message::ktt::{FAGMELDING, IDENTMELDING};
 use crate::message::msghead::Target;
 use crate::message::schema::Schemas;
 use crate::model::assessment::AssessmentVariables;
 use crate::shipping::{Shipping, ShippingError};
-use crate::source::Snapshot;
 use crate::store::{Store, StoreError};
 
 /// Where the day's messages go.
@@ -87,7 +85,7 @@ pub async fn run(
     options: DayOptions,
 ) -> Result<DayOutcome, DayError> {
     // Only the sources that speak for the date are read: a retired EPJ may be gone.
-    let read: Vec<Option<(SourceRun, Option<(Snapshot, Mapping)>)>> = config
+    let read: Vec<Option<ReadSource>> = config
         .sources
         .iter()
         .map(|source| {
