@@ -15,7 +15,7 @@ use super::state::{
 };
 use crate::checks::{CheckOptions, CheckReport, SourceRecords, check};
 use crate::mapping::{Mapping, Resolution, reporting_day};
-use crate::model::Ident;
+use crate::model::{Ident, diagnosis_codes};
 use crate::source::Snapshot;
 
 /// One configured source as read for the daily capture.
@@ -217,6 +217,11 @@ pub fn build(
             }
         }
         for diagnosis in &records.diagnoses {
+            // A malformed code is a warning in the checks; it is not reported until fixed,
+            // or it would make the whole day's message invalid.
+            if !diagnosis_codes::is_well_formed(diagnosis.system, &diagnosis.code) {
+                continue;
+            }
             if let Some(person) = keys
                 .get(diagnosis.person_id.as_str())
                 .and_then(|key| current.persons.get_mut(key))
