@@ -14,28 +14,10 @@ use kpr_bridge::store::Store;
 use support::daily::{
     ORGNR, OTHER_ORGNR, Source, baseline, capture_on, day, only, person, service,
 };
-use support::{Server, TestDatabase};
+use support::on_both;
 
 use EventKind::*;
 use Status::*;
-
-/// Runs `scenario` on a fresh SQLite store and a fresh PostgreSQL store.
-fn on_both<F, Fut>(scenario: F)
-where
-    F: Fn(Store) -> Fut + Send + Sync,
-    Fut: std::future::Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().unwrap();
-    let data_dir = dir.path().to_path_buf();
-    support::block_on(|| async { scenario(Store::open(None, &data_dir).await.unwrap()).await });
-    let database = TestDatabase::create(Server::Postgres);
-    let url = database.url.clone();
-    support::block_on(|| async {
-        let store = Store::open(Some(&url), &data_dir).await.unwrap();
-        scenario(store.clone()).await;
-        store.close().await;
-    });
-}
 
 /// Runs `scenario` on a fresh SQLite store.
 fn on_sqlite<F, Fut>(scenario: F)

@@ -8,25 +8,7 @@ use kpr_bridge::message::apprec::{AppRec, ReceiptError, Status, Version};
 use kpr_bridge::store::Store;
 use kpr_bridge::store::outbox::{Moved, NewMessage, State};
 use kpr_bridge::store::receipts::{Anomaly, ErrorReport};
-use support::{Server, TestDatabase};
-
-/// Runs `scenario` on a fresh SQLite store and a fresh PostgreSQL store.
-fn on_both<F, Fut>(scenario: F)
-where
-    F: Fn(Store) -> Fut + Send + Sync,
-    Fut: std::future::Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().unwrap();
-    let data_dir = dir.path().to_path_buf();
-    support::block_on(|| async { scenario(Store::open(None, &data_dir).await.unwrap()).await });
-    let database = TestDatabase::create(Server::Postgres);
-    let url = database.url.clone();
-    support::block_on(|| async {
-        let store = Store::open(Some(&url), &data_dir).await.unwrap();
-        scenario(store.clone()).await;
-        store.close().await;
-    });
-}
+use support::on_both;
 
 fn at(hour: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 5, hour, 0, 0).unwrap()

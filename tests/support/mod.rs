@@ -243,3 +243,22 @@ pub fn insert_script(records: &Snapshot) -> String {
     }
     sql + "COMMIT;\n"
 }
+
+/// Runs `scenario` on a fresh SQLite state store and a fresh PostgreSQL one.
+pub fn on_both<F, Fut>(scenario: F)
+where
+    F: Fn(kpr_bridge::store::Store) -> Fut + Send + Sync,
+    Fut: std::future::Future<Output = ()>,
+{
+    use kpr_bridge::store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_path_buf();
+    block_on(|| async { scenario(Store::open(None, &data_dir).await.unwrap()).await });
+    let database = TestDatabase::create(Server::Postgres);
+    let url = database.url.clone();
+    block_on(|| async {
+        let store = Store::open(Some(&url), &data_dir).await.unwrap();
+        scenario(store.clone()).await;
+        store.close().await;
+    });
+}
