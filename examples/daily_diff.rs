@@ -62,16 +62,32 @@ async fn main() -> ExitCode {
     }];
     if std::env::var_os("DAILY_DIFF_PARTS").is_some() {
         let t = Instant::now();
-        let report = kpr_bridge::checks::check(&[kpr_bridge::checks::SourceRecords { name: "epj", records: &epj, mapping: &mapping, from: None, to: None }], &checks);
+        let report = kpr_bridge::checks::check(
+            &[kpr_bridge::checks::SourceRecords {
+                name: "epj",
+                records: &epj,
+                mapping: &mapping,
+                from: None,
+                to: None,
+            }],
+            &checks,
+        );
         eprintln!("checks {:.2}", t.elapsed().as_secs_f64());
         drop(report);
         let t = Instant::now();
-        let current = kpr_bridge::daily::current::build(&inputs, "2026-03-02".parse().unwrap(), &checks, &kpr_bridge::daily::current::Pseudonyms::new("x"));
+        let current = kpr_bridge::daily::current::build(
+            &inputs,
+            "2026-03-02".parse().unwrap(),
+            &checks,
+            &kpr_bridge::daily::current::Pseudonyms::new("x"),
+        );
         eprintln!("build (incl checks) {:.2}", t.elapsed().as_secs_f64());
         let t = Instant::now();
         use kpr_bridge::daily::state::Stored;
         let mut x = 0i64;
-        for s in current.services.values().flat_map(|m| m.values()) { x ^= kpr_bridge::daily::state::content_hash(&s.to_text()); }
+        for s in current.services.values().flat_map(|m| m.values()) {
+            x ^= kpr_bridge::daily::state::content_hash(&s.to_text());
+        }
         eprintln!("hash {:.2} {x}", t.elapsed().as_secs_f64());
         let t = Instant::now();
         let mut tx = store.begin_daily().await.unwrap();
@@ -79,7 +95,11 @@ async fn main() -> ExitCode {
         eprintln!("load hashes {:.2} {}", t.elapsed().as_secs_f64(), h.len());
         let t = Instant::now();
         let h = tx.person_hashes().await.unwrap();
-        eprintln!("load person hashes {:.2} {}", t.elapsed().as_secs_f64(), h.len());
+        eprintln!(
+            "load person hashes {:.2} {}",
+            t.elapsed().as_secs_f64(),
+            h.len()
+        );
         tx.rollback().await.unwrap();
     }
     let started = Instant::now();

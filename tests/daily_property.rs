@@ -19,7 +19,13 @@ use support::daily::{ORGNR, OTHER_ORGNR, baseline, capture_on, day, only, person
 
 const PERSONS: usize = 4;
 const SERVICES: usize = 8;
-const DAYS: [&str; 5] = ["2025-11-01", "2026-01-10", "2026-02-01", "2026-02-20", "2026-03-15"];
+const DAYS: [&str; 5] = [
+    "2025-11-01",
+    "2026-01-10",
+    "2026-02-01",
+    "2026-02-20",
+    "2026-03-15",
+];
 
 /// One service as the generator describes it; `None` fields are absent.
 #[derive(Clone, Debug)]
@@ -69,13 +75,15 @@ fn person_spec() -> impl Strategy<Value = PersonSpec> {
         prop::option::of((0..DAYS.len(), prop::option::of(0..2usize))),
         prop::option::of((0..2usize, 1..=5u8)),
     )
-        .prop_map(|(oslo, household, diagnoses, attribute, assessment)| PersonSpec {
-            oslo,
-            household,
-            diagnoses,
-            attribute,
-            assessment,
-        })
+        .prop_map(
+            |(oslo, household, diagnoses, attribute, assessment)| PersonSpec {
+                oslo,
+                household,
+                diagnoses,
+                attribute,
+                assessment,
+            },
+        )
 }
 
 type Spec = (Vec<PersonSpec>, Vec<Option<ServiceSpec>>);
@@ -95,7 +103,13 @@ fn snapshot((persons, services): &Spec) -> Snapshot {
     for (n, spec) in persons.iter().enumerate() {
         let id = format!("p{n}");
         let mut p = person(&id, n as u32 + 1, if spec.oslo { "0301" } else { "4601" });
-        p.household = spec.household.map(|alone| if alone { Household::Alone } else { Household::WithOthers });
+        p.household = spec.household.map(|alone| {
+            if alone {
+                Household::Alone
+            } else {
+                Household::WithOthers
+            }
+        });
         epj.persons.push(p);
         for &d in &spec.diagnoses {
             epj.diagnoses.push(Diagnosis {
@@ -128,9 +142,16 @@ fn snapshot((persons, services): &Spec) -> Snapshot {
         let Some(spec) = spec else { continue };
         // Service i belongs to person i % PERSONS with code by i / PERSONS: never a duplicate.
         let local_type = ["MATOMBR", "TRYGGH"][i / PERSONS];
-        let mut s = service(&format!("s{i}"), &format!("p{}", i % PERSONS), local_type, DAYS[spec.start]);
+        let mut s = service(
+            &format!("s{i}"),
+            &format!("p{}", i % PERSONS),
+            local_type,
+            DAYS[spec.start],
+        );
         s.hours_per_week = spec.hours.map(HoursPerWeek::from_hundredths);
-        s.provider_orgnr = spec.orgnr.map(|first| if first { ORGNR } else { OTHER_ORGNR }.to_string());
+        s.provider_orgnr = spec
+            .orgnr
+            .map(|first| if first { ORGNR } else { OTHER_ORGNR }.to_string());
         if spec.refused {
             s.decision = Decision::Refused;
             s.decided_on = Some(at(spec.start));
@@ -140,7 +161,10 @@ fn snapshot((persons, services): &Spec) -> Snapshot {
             s.end = end.map(at);
             for &(from, to) in &spec.pauses {
                 if from >= spec.start && end.is_none_or(|e| from <= e) {
-                    s.pauses.push(Pause { from: at(from), to: to.map(|t| at(from + t)) });
+                    s.pauses.push(Pause {
+                        from: at(from),
+                        to: to.map(|t| at(from + t)),
+                    });
                 }
             }
             s.pauses.sort();
@@ -165,7 +189,11 @@ struct Known {
 fn apply(known: &mut Known, events: &[Event]) {
     for event in events {
         match &event.about {
-            About::Service { service, facts, pause } => {
+            About::Service {
+                service,
+                facts,
+                pause,
+            } => {
                 let key = service.to_string();
                 let base = matches!(event.kind, EventKind::Start | EventKind::Refused);
                 if base && event.status == Status::Annuls {
@@ -173,20 +201,26 @@ fn apply(known: &mut Known, events: &[Event]) {
                     continue;
                 }
                 if base && event.status == Status::Original {
-                    known.services.insert(key.clone(), ServiceState {
-                        person: event.person,
-                        code: facts.code,
-                        decision: facts.decision,
-                        decided_on: facts.decided_on,
-                        start: facts.start,
-                        end: None,
-                        hours: facts.hours,
-                        orgnr: facts.orgnr.clone(),
-                        pauses: vec![],
-                    });
+                    known.services.insert(
+                        key.clone(),
+                        ServiceState {
+                            person: event.person,
+                            code: facts.code,
+                            decision: facts.decision,
+                            decided_on: facts.decided_on,
+                            start: facts.start,
+                            end: None,
+                            hours: facts.hours,
+                            orgnr: facts.orgnr.clone(),
+                            pauses: vec![],
+                        },
+                    );
                     continue;
                 }
-                let s = known.services.get_mut(&key).expect("a correction of a known service");
+                let s = known
+                    .services
+                    .get_mut(&key)
+                    .expect("a correction of a known service");
                 let pause_at = |s: &mut ServiceState| {
                     let from = pause.expect("pause events name their pause").from;
                     s.pauses.iter().position(|p| p.from == from)
@@ -209,7 +243,10 @@ fn apply(known: &mut Known, events: &[Event]) {
                         s.pauses.remove(i);
                     }
                     (EventKind::PauseFrom, _) => {
-                        s.pauses.push(Pause { from: event.effective_on, to: None });
+                        s.pauses.push(Pause {
+                            from: event.effective_on,
+                            to: None,
+                        });
                         s.pauses.sort();
                     }
                     (EventKind::PauseUntil, status) => {
@@ -222,8 +259,12 @@ fn apply(known: &mut Known, events: &[Event]) {
             About::Person(fact) => {
                 let p = known.persons.entry(event.person).or_default();
                 match (event.kind, event.status, fact) {
-                    (EventKind::ResidenceChanged, _, PersonFact::Residence(r)) => p.residence = r.clone(),
-                    (EventKind::AssessmentChanged, _, PersonFact::Assessment(a)) => p.assessment = a.clone(),
+                    (EventKind::ResidenceChanged, _, PersonFact::Residence(r)) => {
+                        p.residence = r.clone()
+                    }
+                    (EventKind::AssessmentChanged, _, PersonFact::Assessment(a)) => {
+                        p.assessment = a.clone()
+                    }
                     (EventKind::DiagnosisAdded, _, PersonFact::Diagnosis { system, code }) => {
                         p.diagnoses.insert((*system, code.clone()));
                     }
@@ -231,14 +272,19 @@ fn apply(known: &mut Known, events: &[Event]) {
                         p.diagnoses.remove(&(*system, code.clone()));
                     }
                     (EventKind::AttributeStarted, Status::Annuls, PersonFact::Attribute(a)) => {
-                        p.attributes.retain(|x| (x.kind, x.from) != (a.kind, a.from));
+                        p.attributes
+                            .retain(|x| (x.kind, x.from) != (a.kind, a.from));
                     }
                     (EventKind::AttributeStarted, _, PersonFact::Attribute(a)) => {
                         p.attributes.push(AttributeSpan { to: None, ..*a });
                         p.attributes.sort();
                     }
                     (EventKind::AttributeEnded, status, PersonFact::Attribute(a)) => {
-                        let x = p.attributes.iter_mut().find(|x| (x.kind, x.from) == (a.kind, a.from)).expect("a known attribute");
+                        let x = p
+                            .attributes
+                            .iter_mut()
+                            .find(|x| (x.kind, x.from) == (a.kind, a.from))
+                            .expect("a known attribute");
                         x.to = (status != Status::Annuls).then_some(event.effective_on);
                     }
                     other => panic!("{other:?} about a person"),
@@ -250,7 +296,10 @@ fn apply(known: &mut Known, events: &[Event]) {
 
 async fn known(store: &Store) -> Known {
     let b = baseline(store).await;
-    Known { services: b.services, persons: b.persons }
+    Known {
+        services: b.services,
+        persons: b.persons,
+    }
 }
 
 proptest! {
