@@ -132,11 +132,20 @@ async fn main() -> ExitCode {
 fn synthetic(n: usize, changed: bool) -> Snapshot {
     let mut epj = Snapshot::default();
     let first = NaiveDate::from_ymd_opt(1930, 1, 1).expect("a date");
-    let mut individual = 0u32;
+    // Identity numbers must be unique, or the checks hold back the duplicates' services:
+    // one counter of individual numbers per birth date (about 415 of the 500 are valid).
+    const BIRTH_DATES: usize = 25_000;
+    let mut next_individual = vec![0u32; BIRTH_DATES];
     for p in 0..n.div_ceil(2) {
-        let birth = first + chrono::Days::new((p % 25_000) as u64);
+        let slot = p % BIRTH_DATES;
+        let birth = first + chrono::Days::new(slot as u64);
         let number = loop {
-            individual = (individual + 1) % 500;
+            let individual = next_individual[slot];
+            assert!(
+                individual < 500,
+                "more persons than synthetic identity numbers"
+            );
+            next_individual[slot] += 1;
             if let Some(number) = ident::synthetic(birth, individual) {
                 break number;
             }
