@@ -124,6 +124,13 @@ fn the_same_day_twice_gives_no_new_events() {
     });
 }
 
+/// A change to make to the EPJ, named, and the events it must give.
+type Step = (
+    &'static str,
+    Box<dyn Fn(&mut Snapshot)>,
+    Vec<(EventKind, Status)>,
+);
+
 /// Each step changes the one service and names the events it must give.
 #[test]
 fn each_service_event_and_correction_status() {
@@ -133,7 +140,7 @@ fn each_service_event_and_correction_status() {
             .await
             .unwrap();
         let mut all: Vec<Event> = Vec::new();
-        let steps: Vec<(&str, Box<dyn Fn(&mut Snapshot)>, Vec<(EventKind, Status)>)> = vec![
+        let steps: Vec<Step> = vec![
             (
                 "a pause begins",
                 Box::new(|e| {

@@ -79,6 +79,9 @@ pub struct DayOutcome {
     pub written: Vec<PathBuf>,
 }
 
+/// A source as read: what happened, and its records and mapping when it could be read.
+type ReadSource = (SourceRun, Option<(Snapshot, Mapping)>);
+
 /// Reads, captures and ships one reporting date.
 pub async fn run(
     config: &Config,
@@ -87,7 +90,7 @@ pub async fn run(
     options: DayOptions,
 ) -> Result<DayOutcome, DayError> {
     // Only the sources that speak for the date are read: a retired EPJ may be gone.
-    let read: Vec<Option<(SourceRun, Option<(Snapshot, Mapping)>)>> = config
+    let read: Vec<Option<ReadSource>> = config
         .sources
         .iter()
         .map(|source| {
