@@ -85,7 +85,7 @@ async fn main() -> ExitCode {
         let t = Instant::now();
         use kpr_bridge::daily::state::Stored;
         let mut x = 0i64;
-        for s in current.services.values().flat_map(|m| m.values()) {
+        for s in current.services.values().flatten().map(|(_, s)| s) {
             x ^= kpr_bridge::daily::state::content_hash(&s.to_text());
         }
         eprintln!("hash {:.2} {x}", t.elapsed().as_secs_f64());

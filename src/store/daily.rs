@@ -64,8 +64,139 @@ pub struct BaselinePerson {
     pub state: String,
 }
 
-/// Hashes of every service's baseline, per source and local id.
-pub type ServiceHashes = HashMap<String, HashMap<Box<str>, i64>>;
+/// Hashes of every service's baseline, per source.
+pub type ServiceHashes = HashMap<String, SourceHashes>;
+
+/// One source's baseline hashes, sorted by local id in byte order. The ids live in one
+/// text, so that a million of them are one allocation rather than a million.
+#[derive(Clone, Debug, Default)]
+pub struct SourceHashes {
+    text: String,
+    /// Where each id is in `text` (start, length), and its hash.
+    entries: Vec<(u32, u32, i64)>,
+}
+
+impl SourceHashes {
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// `(local id, hash)` in byte order of the ids.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, i64)> {
+        self.entries
+            .iter()
+            .map(|&(start, len, hash)| (self.slice(start, len), hash))
+    }
+
+    fn slice(&self, start: u32, len: u32) -> &str {
+        let start = start as usize;
+        &self.text[start..start + len as usize]
+    }
+
+    fn push(&mut self, id: &str, hash: i64) {
+        let start = offset(self.text.len());
+        self.text.push_str(id);
+        self.entries.push((start, offset(id.len()), hash));
+    }
+
+    /// Reads `id TAB hash` lines; `None` unless there are exactly `count` of them, which
+    /// is how an id with a line break in it shows (a tab in an id is harmless: the hash
+    /// is what follows the last one).
+    fn parse(text: String, count: usize) -> Option<SourceHashes> {
+        let mut entries = Vec::with_capacity(count);
+        let mut start = 0;
+        for line in text.split('\n') {
+            let (id, hash) = line.rsplit_once('\t')?;
+            entries.push((
+                u32::try_from(start).ok()?,
+                u32::try_from(id.len()).ok()?,
+                hash.parse().ok()?,
+            ));
+            start += line.len() + 1;
+        }
+        if entries.len() != count {
+            return None;
+        }
+        let mut hashes = SourceHashes { text, entries };
+        hashes.sort();
+        Some(hashes)
+    }
+
+    /// Sorts by id, unless the database already gave them in that order.
+    fn sort(&mut self) {
+        let id = |&(start, len, _): &(u32, u32, i64)| self.slice(start, len);
+        if self.entries.is_sorted_by(|a, b| id(a) <= id(b)) {
+            return;
+        }
+        let mut entries = std::mem::take(&mut self.entries);
+        entries.sort_unstable_by(|a, b| self.slice(a.0, a.1).cmp(self.slice(b.0, b.1)));
+        self.entries = entries;
+    }
+}
+
+/// An offset into a source's text of local ids, which would have to reach 4 GB first.
+fn offset(at: usize) -> u32 {
+    u32::try_from(at).expect("a source's local ids fit in 4 GB")
+}
+
+/// Hashes of every person's baseline, sorted by key.
+#[derive(Clone, Debug, Default)]
+pub struct PersonHashes(Vec<(PersonKey, i64)>);
+
+impl PersonHashes {
+    pub fn get(&self, key: &PersonKey) -> Option<i64> {
+        let at = self.0.binary_search_by_key(key, |(k, _)| *k).ok()?;
+        Some(self.0[at].1)
+    }
+
+    pub fn contains_key(&self, key: &PersonKey) -> bool {
+        self.get(key).is_some()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Reads `key TAB hash` lines; `None` unless there are exactly `count` of them.
+    fn parse(text: &str, count: usize) -> Option<PersonHashes> {
+        let mut hashes = Vec::with_capacity(count);
+        for line in text.split('\n') {
+            let (key, hash) = line.split_once('\t')?;
+            hashes.push((key.parse().ok()?, hash.parse().ok()?));
+        }
+        (hashes.len() == count).then(|| PersonHashes::sorted(hashes))
+    }
+
+    fn sorted(mut hashes: Vec<(PersonKey, i64)>) -> PersonHashes {
+        hashes.sort_unstable_by_key(|(key, _)| *key);
+        PersonHashes(hashes)
+    }
+}
+
+/// The baseline hashes, each source's in one text of `local id TAB hash` lines (in id order
+/// where the database gives that cheaply), with the count of rows it should hold: one row
+/// per source, where reading a million rows one by one was what took the time. A text is
+/// bounded by the database's largest value (1 GB): some 30 million services per source.
+mod aggregate {
+    pub const SERVICES_SQLITE: &str = "SELECT source, COUNT(*),
+        group_concat(local_id || char(9) || hash, char(10))
+        FROM baseline_services GROUP BY source";
+    pub const SERVICES_POSTGRES: &str = r#"SELECT source, COUNT(*),
+        string_agg(local_id || E'\t' || hash, E'\n' ORDER BY local_id COLLATE "C")
+        FROM baseline_services GROUP BY source"#;
+    pub const PERSONS_SQLITE: &str = "SELECT COUNT(*),
+        group_concat(person_key || char(9) || hash, char(10)) FROM baseline_persons";
+    pub const PERSONS_POSTGRES: &str = r#"SELECT COUNT(*),
+        string_agg(person_key || E'\t' || hash, E'\n') FROM baseline_persons"#;
+}
 
 /// What one capture did, as kept in `daily_captures`.
 #[derive(Clone, Debug)]
@@ -201,30 +332,48 @@ impl DailyTx {
         Ok(())
     }
 
-    /// Every service's baseline hash, read as a stream into one map per source.
+    /// Every service's baseline hash, per source: one aggregated text per source (see
+    /// [`aggregate`]), or row by row for a source whose text does not read back.
     pub async fn service_hashes(&mut self) -> Result<ServiceHashes, StoreError> {
-        let mut hashes: ServiceHashes = HashMap::new();
-        on_tx!(self, tx => {
-            let mut rows = sqlx::query(
-                "SELECT source, local_id, hash FROM baseline_services ORDER BY source",
-            )
-            .fetch(&mut **tx);
-            let mut current: Option<(String, HashMap<Box<str>, i64>)> = None;
-            while let Some(row) = rows.try_next().await? {
-                let source: &str = row.try_get(0)?;
-                if current.as_ref().is_none_or(|(name, _)| name != source) {
-                    if let Some((name, map)) = current.take() {
-                        hashes.insert(name, map);
-                    }
-                    current = Some((source.to_string(), HashMap::new()));
-                }
-                let (_, map) = current.as_mut().expect("set just above");
-                map.insert(row.try_get::<&str, _>(1)?.into(), row.try_get(2)?);
+        let texts: Vec<(String, i64, Option<String>)> = match self {
+            DailyTx::Sqlite(tx) => {
+                sqlx::query_as(aggregate::SERVICES_SQLITE)
+                    .fetch_all(&mut **tx)
+                    .await?
             }
-            if let Some((name, map)) = current {
-                hashes.insert(name, map);
+            DailyTx::Postgres(tx) => {
+                sqlx::query_as(aggregate::SERVICES_POSTGRES)
+                    .fetch_all(&mut **tx)
+                    .await?
+            }
+        };
+        let mut hashes = ServiceHashes::new();
+        for (source, count, text) in texts {
+            let parsed = usize::try_from(count)
+                .ok()
+                .zip(text)
+                .and_then(|(count, text)| SourceHashes::parse(text, count));
+            let source_hashes = match parsed {
+                Some(parsed) => parsed,
+                None => self.service_hashes_of(&source).await?,
+            };
+            hashes.insert(source, source_hashes);
+        }
+        Ok(hashes)
+    }
+
+    /// One source's baseline hashes, row by row.
+    async fn service_hashes_of(&mut self, source: &str) -> Result<SourceHashes, StoreError> {
+        let mut hashes = SourceHashes::default();
+        on_tx!(self, tx => {
+            let mut rows = sqlx::query("SELECT local_id, hash FROM baseline_services WHERE source = $1")
+                .bind(source)
+                .fetch(&mut **tx);
+            while let Some(row) = rows.try_next().await? {
+                hashes.push(row.try_get(0)?, row.try_get(1)?);
             }
         });
+        hashes.sort();
         Ok(hashes)
     }
 
@@ -310,15 +459,37 @@ impl DailyTx {
         Ok(())
     }
 
-    pub async fn person_hashes(&mut self) -> Result<HashMap<PersonKey, i64>, StoreError> {
-        let mut hashes = HashMap::new();
+    /// Every person's baseline hash: one aggregated text (see [`aggregate`]), or row by row
+    /// if that does not read back.
+    pub async fn person_hashes(&mut self) -> Result<PersonHashes, StoreError> {
+        let (count, text): (i64, Option<String>) = match self {
+            DailyTx::Sqlite(tx) => {
+                sqlx::query_as(aggregate::PERSONS_SQLITE)
+                    .fetch_one(&mut **tx)
+                    .await?
+            }
+            DailyTx::Postgres(tx) => {
+                sqlx::query_as(aggregate::PERSONS_POSTGRES)
+                    .fetch_one(&mut **tx)
+                    .await?
+            }
+        };
+        let parsed = match (usize::try_from(count), text) {
+            (Ok(0), _) => Some(PersonHashes::default()),
+            (Ok(count), Some(text)) => PersonHashes::parse(&text, count),
+            _ => None,
+        };
+        if let Some(parsed) = parsed {
+            return Ok(parsed);
+        }
+        let mut hashes = Vec::new();
         on_tx!(self, tx => {
             let mut rows = sqlx::query("SELECT person_key, hash FROM baseline_persons").fetch(&mut **tx);
             while let Some(row) = rows.try_next().await? {
-                hashes.insert(person_key(row.try_get(0)?)?, row.try_get(1)?);
+                hashes.push((person_key(row.try_get(0)?)?, row.try_get(1)?));
             }
         });
-        Ok(hashes)
+        Ok(PersonHashes::sorted(hashes))
     }
 
     pub async fn persons(&mut self, keys: &[PersonKey]) -> Result<Vec<BaselinePerson>, StoreError> {
@@ -615,6 +786,59 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn entries(hashes: &SourceHashes) -> Vec<(&str, i64)> {
+        hashes.iter().collect()
+    }
+
+    #[test]
+    fn an_aggregated_text_reads_back_sorted_by_id_in_byte_order() {
+        let text = "s2\t-5\ns10\t7\ntab\there\t3\nZ\t0\næ\t9223372036854775807".to_string();
+        let hashes = SourceHashes::parse(text, 5).unwrap();
+        assert_eq!(
+            entries(&hashes),
+            [
+                ("Z", 0),
+                ("s10", 7),
+                ("s2", -5),
+                ("tab\there", 3),
+                ("æ", i64::MAX)
+            ]
+        );
+    }
+
+    #[test]
+    fn an_id_with_a_line_break_or_a_bad_line_is_not_taken_for_two() {
+        // "s TAB 1 LF 2" with hash 5 reads as two good lines: only the count tells.
+        assert!(SourceHashes::parse("s\t1\n2\t5".to_string(), 1).is_none());
+        assert!(SourceHashes::parse("line\nbreak\t1\nx\t2".to_string(), 2).is_none());
+        assert!(SourceHashes::parse("x\t2\n".to_string(), 1).is_none());
+        assert!(SourceHashes::parse("x\tnot a number".to_string(), 1).is_none());
+        assert!(SourceHashes::parse("x 2".to_string(), 1).is_none());
+    }
+
+    #[test]
+    fn ids_added_one_by_one_are_sorted_too() {
+        let mut hashes = SourceHashes::default();
+        for (id, hash) in [("b", 2), ("a", 1), ("c", 3)] {
+            hashes.push(id, hash);
+        }
+        hashes.sort();
+        assert_eq!(entries(&hashes), [("a", 1), ("b", 2), ("c", 3)]);
+        assert_eq!(hashes.len(), 3);
+    }
+
+    #[test]
+    fn person_hashes_read_back_and_are_found_by_key() {
+        let a = PersonKey([0xaa; 16]);
+        let b = PersonKey([0x01; 16]);
+        let text = format!("{a}\t-1\n{b}\t2");
+        let hashes = PersonHashes::parse(&text, 2).unwrap();
+        assert_eq!((hashes.get(&a), hashes.get(&b)), (Some(-1), Some(2)));
+        assert!(!hashes.contains_key(&PersonKey([0; 16])));
+        assert!(PersonHashes::parse(&text, 3).is_none());
+        assert!(PersonHashes::parse("not a key\t1", 1).is_none());
+    }
 
     #[test]
     fn many_row_statements_mark_parameters_for_their_database() {
