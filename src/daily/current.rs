@@ -7,7 +7,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
-use openssl::sha::{Sha256, sha256};
+use openssl::sha::Sha256;
 
 use super::state::{
     AssessmentState, AttributeSpan, PersonKey, PersonState, Residence, ServiceState,
@@ -81,7 +81,9 @@ impl Pseudonyms {
     pub fn new(secret: &str) -> Pseudonyms {
         let mut key = [0u8; BLOCK];
         if secret.len() > BLOCK {
-            key[..32].copy_from_slice(&sha256(secret.as_bytes()));
+            let mut sha = Sha256::new();
+            sha.update(secret.as_bytes());
+            key[..32].copy_from_slice(&sha.finish());
         } else {
             key[..secret.len()].copy_from_slice(secret.as_bytes());
         }

@@ -7,7 +7,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::NaiveDate;
-use openssl::sha::sha256;
+use openssl::sha::Sha256;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
@@ -157,9 +157,12 @@ pub fn content_hash(text: &str) -> i64 {
 }
 
 fn content_bytes_hash(bytes: &[u8]) -> i64 {
-    // The plain SHA-256 function, not the EVP interface: the same digest without looking the
-    // algorithm up for every one of a million states.
-    let digest = sha256(bytes);
+    // SHA-256's own context, not the EVP interface or the one-shot SHA256() (which OpenSSL 3
+    // runs through EVP): the same digest without fetching the algorithm, under a lock,
+    // for every one of a million states.
+    let mut sha = Sha256::new();
+    sha.update(bytes);
+    let digest = sha.finish();
     i64::from_be_bytes(
         digest[..8]
             .try_into()
