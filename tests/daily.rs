@@ -647,3 +647,37 @@ fn awkward_local_ids_and_many_services_give_exactly_the_changes() {
         );
     });
 }
+
+/// The identity numbers the identity message needs: written, updated and read back by key,
+/// on each store's way of sending many rows at once.
+#[test]
+fn identities_are_written_and_read_back_by_key() {
+    on_both(|store| async move {
+        use kpr_bridge::daily::state::PersonKey;
+        let keys: Vec<PersonKey> = (0..1_200u16)
+            .map(|i| {
+                let mut key = [0u8; 16];
+                key[..2].copy_from_slice(&i.to_be_bytes());
+                PersonKey(key)
+            })
+            .collect();
+        let numbers: Vec<String> = (0..keys.len()).map(|i| format!("n{i}")).collect();
+        let rows: Vec<(PersonKey, &str)> = keys
+            .iter()
+            .zip(&numbers)
+            .map(|(key, n)| (*key, n.as_str()))
+            .collect();
+        let mut tx = store.begin_daily().await.unwrap();
+        tx.upsert_identities(&rows).await.unwrap();
+        tx.upsert_identities(&[(keys[7], "changed")]).await.unwrap();
+        let mut wanted = vec![keys[7], keys[1_199], PersonKey([0xff; 16])];
+        wanted.extend(&keys[100..700]);
+        let mut found = tx.identities(&wanted).await.unwrap();
+        found.sort();
+        tx.rollback().await.unwrap();
+        assert_eq!(found.len(), 602);
+        assert!(found.contains(&(keys[7], "changed".to_string())));
+        assert!(found.contains(&(keys[1_199], "n1199".to_string())));
+        assert!(found.contains(&(keys[650], "n650".to_string())));
+    });
+}

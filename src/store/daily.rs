@@ -18,8 +18,11 @@ use super::{Store, StoreError};
 use crate::daily::event::Event;
 use crate::daily::state::PersonKey;
 
-/// Rows per multi-row statement: well under SQLite's limit on parameters.
+/// Rows per statement. SQLite binds each value, and 500 rows stay well under its limit on
+/// parameters; PostgreSQL binds each column as one array (`UNNEST`, `= ANY`), with one
+/// statement to parse and plan for thousands of rows instead of one per 500.
 const BATCH: usize = 500;
+const ARRAY_BATCH: usize = 10_000;
 
 /// One open transaction on the daily tables.
 pub enum DailyTx {
@@ -181,16 +184,18 @@ impl PersonHashes {
     }
 }
 
-/// The baseline hashes, each source's in one text of `local id TAB hash` lines (in id order
-/// where the database gives that cheaply), with the count of rows it should hold: one row
-/// per source, where reading a million rows one by one was what took the time. A text is
-/// bounded by the database's largest value (1 GB): some 30 million services per source.
+/// The baseline hashes, each source's in one text of `local id TAB hash` lines, with the
+/// count of rows it should hold: one row per source, where reading a million rows one by one
+/// was what took the time. A text is bounded by the database's largest value (1 GB): some 30
+/// million services per source. SQLite reads them in the primary key's order, which is
+/// already the order the diff needs; PostgreSQL is not asked to sort (an ordered aggregate
+/// sorted a million rows on disk, twice as slow as sorting them here).
 mod aggregate {
     pub const SERVICES_SQLITE: &str = "SELECT source, COUNT(*),
         group_concat(local_id || char(9) || hash, char(10))
         FROM baseline_services GROUP BY source";
     pub const SERVICES_POSTGRES: &str = r#"SELECT source, COUNT(*),
-        string_agg(local_id || E'\t' || hash, E'\n' ORDER BY local_id COLLATE "C")
+        string_agg(local_id || E'\t' || hash, E'\n')
         FROM baseline_services GROUP BY source"#;
     pub const PERSONS_SQLITE: &str = "SELECT COUNT(*),
         group_concat(person_key || char(9) || hash, char(10)) FROM baseline_persons";
@@ -252,45 +257,25 @@ fn person_key(text: &str) -> Result<PersonKey, StoreError> {
     text.parse().map_err(|()| corrupt("person key", text))
 }
 
-/// How a statement built for many rows marks its parameters.
-#[derive(Clone, Copy)]
-enum Marks {
-    /// `$1, $2, …`: PostgreSQL.
-    Numbered,
-    /// `?, ?, …`: SQLite. It takes `$1` too, but binding looks each numbered parameter's
-    /// name up in a list as long as the statement's, and at 500 rows of 8 columns that took
-    /// three quarters of an initial capture. sqlx numbers a `?` after the `?`s before it,
-    /// not after a `$1`, so a statement uses one kind of mark throughout.
-    Anonymous,
+/// `?, ?, …` for `count` parameters. SQLite takes `$1` too, but binding looks each numbered
+/// parameter's name up in a list as long as the statement's: at 500 rows of 8 columns that
+/// took three quarters of an initial capture. (sqlx numbers a `?` after the `?`s before it,
+/// not after a `$1`, so a statement uses one kind of mark throughout.)
+fn marks(count: usize) -> String {
+    vec!["?"; count].join(", ")
 }
 
-/// `$first, $first+1, …` (or as many `?`) for `count` parameters.
-fn placeholders(marks: Marks, first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|i| match marks {
-            Marks::Numbered => format!("${i}"),
-            Marks::Anonymous => "?".to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+/// `(?, …, ?), (?, …)`: `rows` rows of `width` parameters.
+fn value_rows(rows: usize, width: usize) -> String {
+    vec![format!("({})", marks(width)); rows].join(", ")
 }
 
-/// `($1, …, $width), ($width+1, …)` for `rows` rows.
-fn value_rows(marks: Marks, rows: usize, width: usize) -> String {
-    (0..rows)
-        .map(|row| format!("({})", placeholders(marks, row * width + 1, width)))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Each column's values as one PostgreSQL array.
+fn column<'r, R, T>(rows: &'r [R], value: impl Fn(&'r R) -> T) -> Vec<T> {
+    rows.iter().map(value).collect()
 }
 
 impl DailyTx {
-    fn marks(&self) -> Marks {
-        match self {
-            DailyTx::Sqlite(_) => Marks::Anonymous,
-            DailyTx::Postgres(_) => Marks::Numbered,
-        }
-    }
-
     pub async fn commit(self) -> Result<(), StoreError> {
         on_tx!(self, tx => tx.commit().await?);
         Ok(())
@@ -383,24 +368,35 @@ impl DailyTx {
         source: &str,
         local_ids: &[&str],
     ) -> Result<Vec<BaselineService>, StoreError> {
+        const SELECT: &str = "SELECT source, local_id, service_ref, last_event, hash, state
+            FROM baseline_services WHERE source = ";
         let mut found = Vec::with_capacity(local_ids.len());
-        let marks = self.marks();
-        for chunk in local_ids.chunks(BATCH) {
-            let sql = format!(
-                "SELECT source, local_id, service_ref, last_event, hash, state FROM baseline_services
-                 WHERE source = {} AND local_id IN ({})",
-                placeholders(marks, 1, 1),
-                placeholders(marks, 2, chunk.len())
-            );
-            on_tx!(self, tx => {
-                let mut query = sqlx::query(&sql).bind(source);
-                for id in chunk {
-                    query = query.bind(*id);
+        match self {
+            DailyTx::Sqlite(tx) => {
+                for chunk in local_ids.chunks(BATCH) {
+                    let sql = format!("{SELECT} ? AND local_id IN ({})", marks(chunk.len()));
+                    let mut query = sqlx::query(&sql).bind(source);
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    for row in query.fetch_all(&mut **tx).await? {
+                        found.push(service_row(&row)?);
+                    }
                 }
-                for row in query.fetch_all(&mut **tx).await? {
-                    found.push(service_row(&row)?);
+            }
+            DailyTx::Postgres(tx) => {
+                let sql = format!("{SELECT} $1 AND local_id = ANY($2)");
+                for chunk in local_ids.chunks(ARRAY_BATCH) {
+                    let rows = sqlx::query(&sql)
+                        .bind(source)
+                        .bind(chunk)
+                        .fetch_all(&mut **tx)
+                        .await?;
+                    for row in rows {
+                        found.push(service_row(&row)?);
+                    }
                 }
-            });
+            }
         }
         Ok(found)
     }
@@ -422,28 +418,44 @@ impl DailyTx {
     }
 
     pub async fn upsert_services(&mut self, rows: &[BaselineService]) -> Result<(), StoreError> {
-        let marks = self.marks();
-        for chunk in rows.chunks(BATCH) {
-            let sql = format!(
-                "INSERT INTO baseline_services (source, local_id, service_ref, last_event, hash, state)
-                 VALUES {}
-                 ON CONFLICT (source, local_id) DO UPDATE SET service_ref = excluded.service_ref,
-                 last_event = excluded.last_event, hash = excluded.hash, state = excluded.state",
-                value_rows(marks, chunk.len(), 6)
-            );
-            on_tx!(self, tx => {
-                let mut query = sqlx::query(&sql);
-                for row in chunk {
-                    query = query
-                        .bind(&row.source)
-                        .bind(&row.local_id)
-                        .bind(&row.service_ref)
-                        .bind(&row.last_event)
-                        .bind(row.hash)
-                        .bind(&row.state);
+        const INSERT: &str = "INSERT INTO baseline_services (source, local_id, service_ref, last_event, hash, state)";
+        const CONFLICT: &str = "ON CONFLICT (source, local_id) DO UPDATE SET
+            service_ref = excluded.service_ref, last_event = excluded.last_event,
+            hash = excluded.hash, state = excluded.state";
+        match self {
+            DailyTx::Sqlite(tx) => {
+                for chunk in rows.chunks(BATCH) {
+                    let sql = format!("{INSERT} VALUES {} {CONFLICT}", value_rows(chunk.len(), 6));
+                    let mut query = sqlx::query(&sql);
+                    for row in chunk {
+                        query = query
+                            .bind(&row.source)
+                            .bind(&row.local_id)
+                            .bind(&row.service_ref)
+                            .bind(&row.last_event)
+                            .bind(row.hash)
+                            .bind(&row.state);
+                    }
+                    query.execute(&mut **tx).await?;
                 }
-                query.execute(&mut **tx).await?;
-            });
+            }
+            DailyTx::Postgres(tx) => {
+                let sql = format!(
+                    "{INSERT} SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[],
+                     $5::int8[], $6::text[]) {CONFLICT}"
+                );
+                for chunk in rows.chunks(ARRAY_BATCH) {
+                    sqlx::query(&sql)
+                        .bind(column(chunk, |r| r.source.as_str()))
+                        .bind(column(chunk, |r| r.local_id.as_str()))
+                        .bind(column(chunk, |r| r.service_ref.as_str()))
+                        .bind(column(chunk, |r| r.last_event.as_deref()))
+                        .bind(column(chunk, |r| r.hash))
+                        .bind(column(chunk, |r| r.state.as_str()))
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
         }
         Ok(())
     }
@@ -493,52 +505,69 @@ impl DailyTx {
     }
 
     pub async fn persons(&mut self, keys: &[PersonKey]) -> Result<Vec<BaselinePerson>, StoreError> {
-        let mut found = Vec::with_capacity(keys.len());
-        let marks = self.marks();
-        for chunk in keys.chunks(BATCH) {
-            let sql = format!(
-                "SELECT person_key, last_event, hash, state FROM baseline_persons
-                 WHERE person_key IN ({})",
-                placeholders(marks, 1, chunk.len())
-            );
-            on_tx!(self, tx => {
-                let mut query = sqlx::query(&sql);
-                for key in chunk {
-                    query = query.bind(key.to_string());
+        const SELECT: &str =
+            "SELECT person_key, last_event, hash, state FROM baseline_persons WHERE person_key";
+        let mut rows = Vec::new();
+        match self {
+            DailyTx::Sqlite(tx) => {
+                for chunk in keys.chunks(BATCH) {
+                    let sql = format!("{SELECT} IN ({})", marks(chunk.len()));
+                    let mut query = sqlx::query(&sql);
+                    for key in chunk {
+                        query = query.bind(key.to_string());
+                    }
+                    for row in query.fetch_all(&mut **tx).await? {
+                        rows.push(person_row(&row)?);
+                    }
                 }
-                for row in query.fetch_all(&mut **tx).await? {
-                    found.push(BaselinePerson {
-                        key: person_key(row.try_get(0)?)?,
-                        last_event: row.try_get(1)?,
-                        hash: row.try_get(2)?,
-                        state: row.try_get(3)?,
-                    });
+            }
+            DailyTx::Postgres(tx) => {
+                let sql = format!("{SELECT} = ANY($1)");
+                for chunk in keys.chunks(ARRAY_BATCH) {
+                    let query = sqlx::query(&sql).bind(column(chunk, PersonKey::to_string));
+                    for row in query.fetch_all(&mut **tx).await? {
+                        rows.push(person_row(&row)?);
+                    }
                 }
-            });
+            }
         }
-        Ok(found)
+        Ok(rows)
     }
 
     pub async fn upsert_persons(&mut self, rows: &[BaselinePerson]) -> Result<(), StoreError> {
-        let marks = self.marks();
-        for chunk in rows.chunks(BATCH) {
-            let sql = format!(
-                "INSERT INTO baseline_persons (person_key, last_event, hash, state) VALUES {}
-                 ON CONFLICT (person_key) DO UPDATE SET last_event = excluded.last_event,
-                 hash = excluded.hash, state = excluded.state",
-                value_rows(marks, chunk.len(), 4)
-            );
-            on_tx!(self, tx => {
-                let mut query = sqlx::query(&sql);
-                for row in chunk {
-                    query = query
-                        .bind(row.key.to_string())
-                        .bind(&row.last_event)
-                        .bind(row.hash)
-                        .bind(&row.state);
+        const INSERT: &str = "INSERT INTO baseline_persons (person_key, last_event, hash, state)";
+        const CONFLICT: &str = "ON CONFLICT (person_key) DO UPDATE SET
+            last_event = excluded.last_event, hash = excluded.hash, state = excluded.state";
+        match self {
+            DailyTx::Sqlite(tx) => {
+                for chunk in rows.chunks(BATCH) {
+                    let sql = format!("{INSERT} VALUES {} {CONFLICT}", value_rows(chunk.len(), 4));
+                    let mut query = sqlx::query(&sql);
+                    for row in chunk {
+                        query = query
+                            .bind(row.key.to_string())
+                            .bind(&row.last_event)
+                            .bind(row.hash)
+                            .bind(&row.state);
+                    }
+                    query.execute(&mut **tx).await?;
                 }
-                query.execute(&mut **tx).await?;
-            });
+            }
+            DailyTx::Postgres(tx) => {
+                let sql = format!(
+                    "{INSERT} SELECT * FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::text[])
+                     {CONFLICT}"
+                );
+                for chunk in rows.chunks(ARRAY_BATCH) {
+                    sqlx::query(&sql)
+                        .bind(column(chunk, |r| r.key.to_string()))
+                        .bind(column(chunk, |r| r.last_event.as_deref()))
+                        .bind(column(chunk, |r| r.hash))
+                        .bind(column(chunk, |r| r.state.as_str()))
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
         }
         Ok(())
     }
@@ -559,29 +588,51 @@ impl DailyTx {
         date: NaiveDate,
         events: &[Event],
     ) -> Result<(), StoreError> {
-        let marks = self.marks();
-        for chunk in events.chunks(BATCH) {
-            let sql = format!(
-                "INSERT INTO daily_events (event_id, reporting_date, person_key, kind, status,
-                 effective_on, registered_at, body) VALUES {}",
-                value_rows(marks, chunk.len(), 8)
-            );
-            on_tx!(self, tx => {
-                let mut query = sqlx::query(&sql);
-                for event in chunk {
-                    let body = serde_json::to_string(event).expect("events serialize to JSON");
-                    query = query
-                        .bind(event.id.to_string())
-                        .bind(date)
-                        .bind(event.person.to_string())
-                        .bind(event.kind.as_str())
-                        .bind(event.status.code())
-                        .bind(event.effective_on)
-                        .bind(event.registered_at)
-                        .bind(body);
+        const INSERT: &str = "INSERT INTO daily_events (event_id, reporting_date, person_key, kind,
+            status, effective_on, registered_at, body)";
+        let body = |event: &Event| serde_json::to_string(event).expect("events serialize to JSON");
+        match self {
+            DailyTx::Sqlite(tx) => {
+                for chunk in events.chunks(BATCH) {
+                    let sql = format!("{INSERT} VALUES {}", value_rows(chunk.len(), 8));
+                    let mut query = sqlx::query(&sql);
+                    for event in chunk {
+                        query = query
+                            .bind(event.id.to_string())
+                            .bind(date)
+                            .bind(event.person.to_string())
+                            .bind(event.kind.as_str())
+                            .bind(event.status.code())
+                            .bind(event.effective_on)
+                            .bind(event.registered_at)
+                            .bind(body(event));
+                    }
+                    query.execute(&mut **tx).await?;
                 }
-                query.execute(&mut **tx).await?;
-            });
+            }
+            DailyTx::Postgres(tx) => {
+                // In the arrays' order, which is the order of `seq`.
+                let sql = format!(
+                    "{INSERT} SELECT id, $2, person, kind, status, effective_on, registered_at, body
+                     FROM UNNEST($1::text[], $3::text[], $4::text[], $5::text[], $6::date[],
+                     $7::timestamptz[], $8::text[]) WITH ORDINALITY
+                     AS e (id, person, kind, status, effective_on, registered_at, body, n)
+                     ORDER BY n"
+                );
+                for chunk in events.chunks(ARRAY_BATCH) {
+                    sqlx::query(&sql)
+                        .bind(column(chunk, |e| e.id.to_string()))
+                        .bind(date)
+                        .bind(column(chunk, |e| e.person.to_string()))
+                        .bind(column(chunk, |e| e.kind.as_str()))
+                        .bind(column(chunk, |e| e.status.code()))
+                        .bind(column(chunk, |e| e.effective_on))
+                        .bind(column(chunk, |e| e.registered_at))
+                        .bind(column(chunk, body))
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
         }
         Ok(())
     }
@@ -636,20 +687,30 @@ impl DailyTx {
         &mut self,
         rows: &[(PersonKey, &str)],
     ) -> Result<(), StoreError> {
-        let marks = self.marks();
-        for chunk in rows.chunks(BATCH) {
-            let sql = format!(
-                "INSERT INTO daily_identities (person_key, ident) VALUES {}
-                 ON CONFLICT (person_key) DO UPDATE SET ident = excluded.ident",
-                value_rows(marks, chunk.len(), 2)
-            );
-            on_tx!(self, tx => {
-                let mut query = sqlx::query(&sql);
-                for (key, ident) in chunk {
-                    query = query.bind(key.to_string()).bind(*ident);
+        const INSERT: &str = "INSERT INTO daily_identities (person_key, ident)";
+        const CONFLICT: &str = "ON CONFLICT (person_key) DO UPDATE SET ident = excluded.ident";
+        match self {
+            DailyTx::Sqlite(tx) => {
+                for chunk in rows.chunks(BATCH) {
+                    let sql = format!("{INSERT} VALUES {} {CONFLICT}", value_rows(chunk.len(), 2));
+                    let mut query = sqlx::query(&sql);
+                    for (key, ident) in chunk {
+                        query = query.bind(key.to_string()).bind(*ident);
+                    }
+                    query.execute(&mut **tx).await?;
                 }
-                query.execute(&mut **tx).await?;
-            });
+            }
+            DailyTx::Postgres(tx) => {
+                let sql =
+                    format!("{INSERT} SELECT * FROM UNNEST($1::text[], $2::text[]) {CONFLICT}");
+                for chunk in rows.chunks(ARRAY_BATCH) {
+                    sqlx::query(&sql)
+                        .bind(column(chunk, |(key, _)| key.to_string()))
+                        .bind(column(chunk, |(_, ident)| *ident))
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
         }
         Ok(())
     }
@@ -659,24 +720,30 @@ impl DailyTx {
         &mut self,
         keys: &[PersonKey],
     ) -> Result<Vec<(PersonKey, String)>, StoreError> {
-        let mut found = Vec::with_capacity(keys.len());
-        let marks = self.marks();
-        for chunk in keys.chunks(BATCH) {
-            let sql = format!(
-                "SELECT person_key, ident FROM daily_identities WHERE person_key IN ({})",
-                placeholders(marks, 1, chunk.len())
-            );
-            on_tx!(self, tx => {
-                let mut query = sqlx::query(&sql);
-                for key in chunk {
-                    query = query.bind(key.to_string());
+        const SELECT: &str = "SELECT person_key, ident FROM daily_identities WHERE person_key";
+        let mut rows: Vec<(String, String)> = Vec::with_capacity(keys.len());
+        match self {
+            DailyTx::Sqlite(tx) => {
+                for chunk in keys.chunks(BATCH) {
+                    let sql = format!("{SELECT} IN ({})", marks(chunk.len()));
+                    let mut query = sqlx::query_as(&sql);
+                    for key in chunk {
+                        query = query.bind(key.to_string());
+                    }
+                    rows.extend(query.fetch_all(&mut **tx).await?);
                 }
-                for row in query.fetch_all(&mut **tx).await? {
-                    found.push((person_key(row.try_get(0)?)?, row.try_get(1)?));
+            }
+            DailyTx::Postgres(tx) => {
+                let sql = format!("{SELECT} = ANY($1)");
+                for chunk in keys.chunks(ARRAY_BATCH) {
+                    let query = sqlx::query_as(&sql).bind(column(chunk, PersonKey::to_string));
+                    rows.extend(query.fetch_all(&mut **tx).await?);
                 }
-            });
+            }
         }
-        Ok(found)
+        rows.into_iter()
+            .map(|(key, ident)| Ok((person_key(&key)?, ident)))
+            .collect()
     }
 
     /// Forgets the identity numbers no unshipped event needs any more.
@@ -766,6 +833,22 @@ impl DailyTx {
     }
 }
 
+fn person_row<R: Row>(row: &R) -> Result<BaselinePerson, StoreError>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> &'r str: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(BaselinePerson {
+        key: person_key(row.try_get(0)?)?,
+        last_event: row.try_get(1)?,
+        hash: row.try_get(2)?,
+        state: row.try_get(3)?,
+    })
+}
+
 fn service_row<R: Row>(row: &R) -> Result<BaselineService, StoreError>
 where
     usize: sqlx::ColumnIndex<R>,
@@ -841,12 +924,8 @@ mod tests {
     }
 
     #[test]
-    fn many_row_statements_mark_parameters_for_their_database() {
-        assert_eq!(
-            value_rows(Marks::Numbered, 2, 3),
-            "($1, $2, $3), ($4, $5, $6)"
-        );
-        assert_eq!(value_rows(Marks::Anonymous, 2, 2), "(?, ?), (?, ?)");
-        assert_eq!(placeholders(Marks::Numbered, 2, 2), "$2, $3");
+    fn many_row_statements_for_sqlite_mark_parameters_with_question_marks() {
+        assert_eq!(value_rows(2, 3), "(?, ?, ?), (?, ?, ?)");
+        assert_eq!(marks(1), "?");
     }
 }
