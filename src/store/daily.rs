@@ -108,23 +108,23 @@ impl SourceHashes {
 
     /// Reads `id TAB hash` lines; `None` unless there are exactly `count` of them, which
     /// is how an id with a line break in it shows (a tab in an id is harmless: the hash
-    /// is what follows the last one).
-    fn parse(text: String, count: usize) -> Option<SourceHashes> {
-        let mut entries = Vec::with_capacity(count);
-        let mut start = 0;
+    /// is what follows the last one). Keeps the ids alone, a third of the text.
+    fn parse(text: &str, count: usize) -> Option<SourceHashes> {
+        let mut hashes = SourceHashes {
+            text: String::new(),
+            entries: Vec::with_capacity(count),
+        };
         for line in text.split('\n') {
             let (id, hash) = line.rsplit_once('\t')?;
-            entries.push((
-                u32::try_from(start).ok()?,
-                u32::try_from(id.len()).ok()?,
-                hash.parse().ok()?,
-            ));
-            start += line.len() + 1;
+            if u32::try_from(hashes.text.len() + id.len()).is_err() {
+                return None;
+            }
+            hashes.push(id, hash.parse().ok()?);
         }
-        if entries.len() != count {
+        if hashes.entries.len() != count {
             return None;
         }
-        let mut hashes = SourceHashes { text, entries };
+        hashes.text.shrink_to_fit();
         hashes.sort();
         Some(hashes)
     }
@@ -320,28 +320,37 @@ impl DailyTx {
     /// Every service's baseline hash, per source: one aggregated text per source (see
     /// [`aggregate`]), or row by row for a source whose text does not read back.
     pub async fn service_hashes(&mut self) -> Result<ServiceHashes, StoreError> {
-        let texts: Vec<(String, i64, Option<String>)> = match self {
-            DailyTx::Sqlite(tx) => {
-                sqlx::query_as(aggregate::SERVICES_SQLITE)
-                    .fetch_all(&mut **tx)
-                    .await?
-            }
-            DailyTx::Postgres(tx) => {
-                sqlx::query_as(aggregate::SERVICES_POSTGRES)
-                    .fetch_all(&mut **tx)
-                    .await?
-            }
-        };
         let mut hashes = ServiceHashes::new();
-        for (source, count, text) in texts {
+        let mut unread = Vec::new();
+        // Each text is parsed from the row as it comes, not copied out of it first.
+        let mut take = |source: String, count: i64, text: Option<&str>| {
             let parsed = usize::try_from(count)
                 .ok()
                 .zip(text)
                 .and_then(|(count, text)| SourceHashes::parse(text, count));
-            let source_hashes = match parsed {
-                Some(parsed) => parsed,
-                None => self.service_hashes_of(&source).await?,
-            };
+            match parsed {
+                Some(parsed) => {
+                    hashes.insert(source, parsed);
+                }
+                None => unread.push(source),
+            }
+        };
+        match self {
+            DailyTx::Sqlite(tx) => {
+                let mut rows = sqlx::query(aggregate::SERVICES_SQLITE).fetch(&mut **tx);
+                while let Some(row) = rows.try_next().await? {
+                    take(row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+                }
+            }
+            DailyTx::Postgres(tx) => {
+                let mut rows = sqlx::query(aggregate::SERVICES_POSTGRES).fetch(&mut **tx);
+                while let Some(row) = rows.try_next().await? {
+                    take(row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+                }
+            }
+        }
+        for source in unread {
+            let source_hashes = self.service_hashes_of(&source).await?;
             hashes.insert(source, source_hashes);
         }
         Ok(hashes)
@@ -474,22 +483,24 @@ impl DailyTx {
     /// Every person's baseline hash: one aggregated text (see [`aggregate`]), or row by row
     /// if that does not read back.
     pub async fn person_hashes(&mut self) -> Result<PersonHashes, StoreError> {
-        let (count, text): (i64, Option<String>) = match self {
+        let parse = |count: i64, text: Option<&str>| match (usize::try_from(count), text) {
+            (Ok(0), _) => Some(PersonHashes::default()),
+            (Ok(count), Some(text)) => PersonHashes::parse(text, count),
+            _ => None,
+        };
+        let parsed = match self {
             DailyTx::Sqlite(tx) => {
-                sqlx::query_as(aggregate::PERSONS_SQLITE)
+                let row = sqlx::query(aggregate::PERSONS_SQLITE)
                     .fetch_one(&mut **tx)
-                    .await?
+                    .await?;
+                parse(row.try_get(0)?, row.try_get(1)?)
             }
             DailyTx::Postgres(tx) => {
-                sqlx::query_as(aggregate::PERSONS_POSTGRES)
+                let row = sqlx::query(aggregate::PERSONS_POSTGRES)
                     .fetch_one(&mut **tx)
-                    .await?
+                    .await?;
+                parse(row.try_get(0)?, row.try_get(1)?)
             }
-        };
-        let parsed = match (usize::try_from(count), text) {
-            (Ok(0), _) => Some(PersonHashes::default()),
-            (Ok(count), Some(text)) => PersonHashes::parse(&text, count),
-            _ => None,
         };
         if let Some(parsed) = parsed {
             return Ok(parsed);
@@ -876,7 +887,7 @@ mod tests {
 
     #[test]
     fn an_aggregated_text_reads_back_sorted_by_id_in_byte_order() {
-        let text = "s2\t-5\ns10\t7\ntab\there\t3\nZ\t0\næ\t9223372036854775807".to_string();
+        let text = "s2\t-5\ns10\t7\ntab\there\t3\nZ\t0\næ\t9223372036854775807";
         let hashes = SourceHashes::parse(text, 5).unwrap();
         assert_eq!(
             entries(&hashes),
@@ -893,11 +904,11 @@ mod tests {
     #[test]
     fn an_id_with_a_line_break_or_a_bad_line_is_not_taken_for_two() {
         // "s TAB 1 LF 2" with hash 5 reads as two good lines: only the count tells.
-        assert!(SourceHashes::parse("s\t1\n2\t5".to_string(), 1).is_none());
-        assert!(SourceHashes::parse("line\nbreak\t1\nx\t2".to_string(), 2).is_none());
-        assert!(SourceHashes::parse("x\t2\n".to_string(), 1).is_none());
-        assert!(SourceHashes::parse("x\tnot a number".to_string(), 1).is_none());
-        assert!(SourceHashes::parse("x 2".to_string(), 1).is_none());
+        assert!(SourceHashes::parse("s\t1\n2\t5", 1).is_none());
+        assert!(SourceHashes::parse("line\nbreak\t1\nx\t2", 2).is_none());
+        assert!(SourceHashes::parse("x\t2\n", 1).is_none());
+        assert!(SourceHashes::parse("x\tnot a number", 1).is_none());
+        assert!(SourceHashes::parse("x 2", 1).is_none());
     }
 
     #[test]
