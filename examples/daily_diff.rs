@@ -112,6 +112,9 @@ async fn main() -> ExitCode {
         diff.peak_kib / 1024,
         states.rss_kib / 1024,
     );
+    // Closing checkpoints SQLite's write-ahead log into the database file, as the daily
+    // command's exit does, so that the next step starts from the file alone.
+    store.close().await;
     ExitCode::SUCCESS
 }
 
