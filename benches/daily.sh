@@ -26,7 +26,7 @@ work=$(mktemp -d)
 base_db=kpr_bench_daily_$$_base
 run_db=kpr_bench_daily_$$_run
 server=${admin%/*}
-sql() { psql "$admin" -v ON_ERROR_STOP=1 -qAt -c "$1"; }
+sql() { PGOPTIONS='-c client_min_messages=warning' psql "$admin" -v ON_ERROR_STOP=1 -qAt -c "$1"; }
 cleanup() {
   rm -rf "$work"
   sql "DROP DATABASE IF EXISTS $run_db" 2>/dev/null || true
