@@ -1,21 +1,26 @@
 //! Measures the daily capture at national scale: a baseline of N services (two per person)
 //! is recorded once (`setup`), then a second process builds the same EPJ with 1 % of the
-//! services changed and captures it (`measure`): checks, diff and commit, timed, with the
-//! process's peak memory. `benches/daily.sh` runs both on SQLite and PostgreSQL.
+//! services changed and captures it (`measure`). Timed apart: today's states (checks,
+//! mapping, person keys: `current::build`) and the diff + commit (`capture::diff_and_commit`
+//! and the transaction's commit), each with the process's peak memory while it ran; and
+//! the memory the EPJ records take before either starts. `benches/daily.sh` runs both on
+//! SQLite and PostgreSQL.
 //!
 //! ```sh
 //! cargo run --release --example daily_diff -- setup|measure N STORE
 //! ```
-//! STORE is a directory (SQLite) or a `postgres://` URL.
+//! STORE is a directory (SQLite) or a `postgres://` URL. With `DAILY_DIFF_PARTS=1` the
+//! measure step first times the diff's parts on their own (and rolls them back).
 
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use chrono::{NaiveDate, Utc};
-use kpr_bridge::checks::{CheckOptions, TestUsers};
+use kpr_bridge::checks::{self, CheckOptions, SourceRecords, TestUsers};
 use kpr_bridge::daily::capture::{self, CaptureOptions};
-use kpr_bridge::daily::current::SourceInput;
+use kpr_bridge::daily::current::{self, Current, Pseudonyms, SourceInput};
+use kpr_bridge::daily::state::{Stored, content_hash};
 use kpr_bridge::mapping::Mapping;
 use kpr_bridge::model::assessment::AssessmentVariables;
 use kpr_bridge::model::{Decision, Gender, HoursPerWeek, Ident, Person, Service, ident};
@@ -35,16 +40,25 @@ async fn main() -> ExitCode {
         eprintln!("daily_diff: N must be a whole number, not '{n}'");
         return ExitCode::from(2);
     };
-    let changed = step == "measure";
+    let changed = match step.as_str() {
+        "setup" => false,
+        "measure" => true,
+        _ => {
+            eprintln!("daily_diff: the step is setup or measure, not '{step}'");
+            return ExitCode::from(2);
+        }
+    };
     let store = if store.starts_with("postgres") {
         Store::open(Some(store), Path::new(".")).await
     } else {
         Store::open(None, Path::new(store)).await
     }
     .expect("the store opens");
+    let started = Instant::now();
     let epj = synthetic(n, changed);
+    let made = started.elapsed().as_secs_f64();
     let mapping = Mapping::parse(MAPPING, Path::new("bench-mapping.toml")).expect("mapping");
-    let before = peak_kib();
+    let epj_kib = Memory::now().rss_kib;
     let test_users = TestUsers::default();
     let checks = CheckOptions {
         year: 2026,
@@ -60,83 +74,121 @@ async fn main() -> ExitCode {
         to: None,
         complete: true,
     }];
-    if std::env::var_os("DAILY_DIFF_PARTS").is_some() {
-        let t = Instant::now();
-        let report = kpr_bridge::checks::check(
-            &[kpr_bridge::checks::SourceRecords {
-                name: "epj",
-                records: &epj,
-                mapping: &mapping,
-                from: None,
-                to: None,
-            }],
-            &checks,
-        );
-        eprintln!("checks {:.2}", t.elapsed().as_secs_f64());
-        drop(report);
-        let t = Instant::now();
-        let current = kpr_bridge::daily::current::build(
-            &inputs,
-            "2026-03-02".parse().unwrap(),
-            &checks,
-            &kpr_bridge::daily::current::Pseudonyms::new("x"),
-        );
-        eprintln!("build (incl checks) {:.2}", t.elapsed().as_secs_f64());
-        let t = Instant::now();
-        use kpr_bridge::daily::state::Stored;
-        let mut x = 0i64;
-        for s in current.services.values().flat_map(|m| m.values()) {
-            x ^= kpr_bridge::daily::state::content_hash(&s.to_text());
-        }
-        eprintln!("hash {:.2} {x}", t.elapsed().as_secs_f64());
-        let t = Instant::now();
-        let mut tx = store.begin_daily().await.unwrap();
-        let h = tx.service_hashes().await.unwrap();
-        eprintln!("load hashes {:.2} {}", t.elapsed().as_secs_f64(), h.len());
-        let t = Instant::now();
-        let h = tx.person_hashes().await.unwrap();
-        eprintln!(
-            "load person hashes {:.2} {}",
-            t.elapsed().as_secs_f64(),
-            h.len()
-        );
-        tx.rollback().await.unwrap();
-    }
-    let started = Instant::now();
-    let mut tx = store.begin_daily().await.expect("begin");
     let date = if changed { "2026-03-02" } else { "2026-03-01" };
-    let captured = capture::capture(
-        &mut tx,
-        &inputs,
-        &checks,
-        CaptureOptions {
-            date: date.parse().expect("a date"),
-            initial: !changed,
-            now: Utc::now(),
-        },
-    )
-    .await
-    .expect("the capture runs");
+    let options = CaptureOptions {
+        date: date.parse().expect("a date"),
+        initial: !changed,
+        now: Utc::now(),
+    };
+    if changed && std::env::var_os("DAILY_DIFF_PARTS").is_some() {
+        parts(&store, &epj, &mapping, &inputs, &checks, options).await;
+    }
+
+    let mut tx = store.begin_daily().await.expect("begin");
+    Memory::reset_peak();
+    let started = Instant::now();
+    let pseudonyms = capture::open(&mut tx, options)
+        .await
+        .expect("the state opens");
+    let current = current::build(&inputs, options.date, &checks, &pseudonyms);
+    let states_seconds = started.elapsed().as_secs_f64();
+    let states = Memory::now();
+
+    Memory::reset_peak();
+    let started = Instant::now();
+    let captured = capture::diff_and_commit(&mut tx, &inputs, current, options)
+        .await
+        .expect("the capture runs");
     tx.commit().await.expect("commit");
-    let seconds = started.elapsed().as_secs_f64();
+    let diff_seconds = started.elapsed().as_secs_f64();
+    let diff = Memory::now();
     println!(
-        "{step}: {n} services, {} events, capture (checks + diff + commit) {seconds:.2} s, peak memory {} MiB (EPJ records alone {} MiB)",
+        "{step}: {n} services, {} events; EPJ records made in {made:.2} s, {} MiB; \
+         today's states (checks, mapping, keys) {states_seconds:.2} s, peak {} MiB; \
+         diff + commit {diff_seconds:.2} s, peak {} MiB (at its start {} MiB)",
         captured.events.len(),
-        peak_kib() / 1024,
-        before / 1024,
+        epj_kib / 1024,
+        states.peak_kib / 1024,
+        diff.peak_kib / 1024,
+        states.rss_kib / 1024,
     );
+    // Closing checkpoints SQLite's write-ahead log into the database file, as the daily
+    // command's exit does, so that the next step starts from the file alone.
+    store.close().await;
     ExitCode::SUCCESS
+}
+
+/// The diff's parts, each on its own, in a transaction rolled back afterwards.
+async fn parts(
+    store: &Store,
+    epj: &Snapshot,
+    mapping: &Mapping,
+    inputs: &[SourceInput<'_>],
+    checks: &CheckOptions<'_>,
+    options: CaptureOptions,
+) {
+    let records = [SourceRecords {
+        name: "epj",
+        records: epj,
+        mapping,
+        from: None,
+        to: None,
+    }];
+    let t = Instant::now();
+    drop(checks::check(&records, checks));
+    eprintln!("parts: checks {:.2} s", t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    let current: Current = current::build(inputs, options.date, checks, &Pseudonyms::new("x"));
+    eprintln!(
+        "parts: today's states, checks included {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    let mut sum = 0i64;
+    for (_, state) in current.services.values().flatten() {
+        sum ^= content_hash(&state.to_text());
+    }
+    eprintln!(
+        "parts: service states hashed on one thread {:.2} s ({sum:x})",
+        t.elapsed().as_secs_f64()
+    );
+    let mut tx = store.begin_daily().await.expect("begin");
+    let t = Instant::now();
+    let hashes = tx.service_hashes().await.expect("service hashes");
+    eprintln!(
+        "parts: baseline service hashes read {:.2} s ({} sources, {} services)",
+        t.elapsed().as_secs_f64(),
+        hashes.len(),
+        hashes.values().map(|h| h.len()).sum::<usize>()
+    );
+    let t = Instant::now();
+    let hashes = tx.person_hashes().await.expect("person hashes");
+    eprintln!(
+        "parts: baseline person hashes read {:.2} s ({} persons)",
+        t.elapsed().as_secs_f64(),
+        hashes.len()
+    );
+    tx.rollback().await.expect("rollback");
 }
 
 /// `n` services of `n / 2` persons; with `changed`, every hundredth service has new hours.
 fn synthetic(n: usize, changed: bool) -> Snapshot {
     let mut epj = Snapshot::default();
     let first = NaiveDate::from_ymd_opt(1930, 1, 1).expect("a date");
-    let mut individual = 0u32;
+    // Identity numbers must be unique, or the checks hold back the duplicates' services:
+    // one counter of individual numbers per birth date (about 415 of the 500 are valid).
+    const BIRTH_DATES: usize = 25_000;
+    let mut next_individual = vec![0u32; BIRTH_DATES];
     for p in 0..n.div_ceil(2) {
-        let birth = first + chrono::Days::new((p % 25_000) as u64);
+        let slot = p % BIRTH_DATES;
+        let birth = first + chrono::Days::new(slot as u64);
         let number = loop {
-            individual = (individual + 1) % 500;
+            let individual = next_individual[slot];
+            assert!(
+                individual < 500,
+                "more persons than synthetic identity numbers"
+            );
+            next_individual[slot] += 1;
             if let Some(number) = ident::synthetic(birth, individual) {
                 break number;
             }
@@ -170,15 +222,33 @@ fn synthetic(n: usize, changed: bool) -> Snapshot {
     epj
 }
 
-/// The process's peak resident memory so far (VmHWM), in KiB.
-fn peak_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
+/// The process's resident memory now (VmRSS) and at its highest (VmHWM), in KiB.
+struct Memory {
+    rss_kib: u64,
+    peak_kib: u64,
+}
+
+impl Memory {
+    fn now() -> Memory {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let field = |name: &str| -> u64 {
             status
                 .lines()
-                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .find_map(|line| line.strip_prefix(name))
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
+                .unwrap_or(0)
+        };
+        Memory {
+            rss_kib: field("VmRSS:"),
+            peak_kib: field("VmHWM:"),
+        }
+    }
+
+    /// Starts the peak afresh from the memory in use now (Linux: `clear_refs` 5), so that
+    /// the next peak is one step's.
+    fn reset_peak() {
+        if let Err(e) = std::fs::write("/proc/self/clear_refs", "5") {
+            eprintln!("daily_diff: cannot reset the peak memory ({e}); peaks are the process's");
+        }
+    }
 }

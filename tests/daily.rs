@@ -7,7 +7,8 @@ mod support;
 use kpr_bridge::daily::capture::CaptureError;
 use kpr_bridge::daily::event::{About, Event, EventKind, PersonFact, Status};
 use kpr_bridge::model::{
-    Assessment, AttributeKind, Diagnosis, DiagnosisSystem, HoursPerWeek, Pause, PersonAttribute,
+    Assessment, AttributeKind, Diagnosis, DiagnosisSystem, HoursPerWeek, Ident, Pause, Person,
+    PersonAttribute, ident,
 };
 use kpr_bridge::source::Snapshot;
 use kpr_bridge::store::Store;
@@ -545,5 +546,120 @@ fn a_retired_epj_without_a_successor_is_left_as_it_is() {
                 .why
                 .contains("no configured source takes over")
         );
+    });
+}
+
+/// Local ids as an EPJ may have them (a tab, a line break, capitals, letters outside ASCII)
+/// and enough services that today's states are hashed on more than one thread: the
+/// baseline reads back whichever way it has to be read, and only what changed gives events.
+/// "s TAB 1 LF 2" reads as two good lines of the aggregated hashes; only their count
+/// shows that they are one id.
+#[test]
+fn awkward_local_ids_and_many_services_give_exactly_the_changes() {
+    on_both(|store| async move {
+        let first_birth = day("1930-01-01");
+        let unique_person = |id: String, n: u64| {
+            let birth = first_birth + chrono::Days::new(n);
+            let number = (0..500)
+                .find_map(|individual| ident::synthetic(birth, individual))
+                .unwrap();
+            Person {
+                ident: Some(Ident::new(number)),
+                ..person(&id, 0, "4601")
+            }
+        };
+        let mut epj = Snapshot::default();
+        for p in 0..5_250u64 {
+            epj.persons.push(unique_person(format!("p{p}"), p));
+            let (a, b) = (format!("r{p}a"), format!("r{p}b"));
+            epj.services
+                .push(service(&a, &format!("p{p}"), "MATOMBR", "2026-01-05"));
+            epj.services
+                .push(service(&b, &format!("p{p}"), "TRYGGH", "2026-01-05"));
+        }
+        let awkward = ["tab\there", "Zed", "apple", "Ærlig", "ærlig", "s\t1\n2"];
+        for (i, id) in awkward.iter().enumerate() {
+            let person_id = format!("q{i}");
+            epj.persons
+                .push(unique_person(person_id.clone(), 10_000 + i as u64));
+            epj.services
+                .push(service(id, &person_id, "MATOMBR", "2026-01-05"));
+        }
+        let first = capture_on(&store, &only(&epj), "2026-03-01", true)
+            .await
+            .unwrap();
+        assert_eq!(first.summary.new_services, 10_500 + awkward.len());
+        assert_eq!(first.summary.held_services, 0);
+
+        let hours = Some(HoursPerWeek::from_hundredths(450));
+        let index = |epj: &Snapshot, id: &str| {
+            epj.services
+                .iter()
+                .position(|s| s.service_id == id)
+                .unwrap()
+        };
+        let (line_break, regular) = (index(&epj, "s\t1\n2"), index(&epj, "r17b"));
+        epj.services[line_break].hours_per_week = hours;
+        epj.services[regular].hours_per_week = hours;
+        let tab = index(&epj, "tab\there");
+        epj.services.remove(tab);
+        epj.services
+            .push(service("new\tone", "q3", "TRYGGH", "2026-03-01"));
+        let second = capture_on(&store, &only(&epj), "2026-03-02", false)
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                second.summary.changed_services,
+                second.summary.annulled_services,
+                second.summary.new_services
+            ),
+            (2, 1, 1)
+        );
+        assert_eq!(second.events.len(), 4, "{:?}", kinds(&second.events));
+
+        let third = capture_on(&store, &only(&epj), "2026-03-03", false)
+            .await
+            .unwrap();
+        assert!(third.events.is_empty(), "{:?}", kinds(&third.events));
+        assert_eq!(third.summary.changed_services, 0);
+        assert_eq!(
+            baseline(&store).await.services.len(),
+            10_500 + awkward.len()
+        );
+    });
+}
+
+/// The identity numbers the identity message needs: written, updated and read back by key,
+/// on each store's way of sending many rows at once.
+#[test]
+fn identities_are_written_and_read_back_by_key() {
+    on_both(|store| async move {
+        use kpr_bridge::daily::state::PersonKey;
+        let keys: Vec<PersonKey> = (0..1_200u16)
+            .map(|i| {
+                let mut key = [0u8; 16];
+                key[..2].copy_from_slice(&i.to_be_bytes());
+                PersonKey(key)
+            })
+            .collect();
+        let numbers: Vec<String> = (0..keys.len()).map(|i| format!("n{i}")).collect();
+        let rows: Vec<(PersonKey, &str)> = keys
+            .iter()
+            .zip(&numbers)
+            .map(|(key, n)| (*key, n.as_str()))
+            .collect();
+        let mut tx = store.begin_daily().await.unwrap();
+        tx.upsert_identities(&rows).await.unwrap();
+        tx.upsert_identities(&[(keys[7], "changed")]).await.unwrap();
+        let mut wanted = vec![keys[7], keys[1_199], PersonKey([0xff; 16])];
+        wanted.extend(&keys[100..700]);
+        let mut found = tx.identities(&wanted).await.unwrap();
+        found.sort();
+        tx.rollback().await.unwrap();
+        assert_eq!(found.len(), 602);
+        assert!(found.contains(&(keys[7], "changed".to_string())));
+        assert!(found.contains(&(keys[1_199], "n1199".to_string())));
+        assert!(found.contains(&(keys[650], "n650".to_string())));
     });
 }

@@ -3,12 +3,11 @@
 //! national codes, persons merged across sources under their pseudonymous key, and what a
 //! check marks as an error set aside (held) so that its baseline stays as it was.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
-use openssl::hash::MessageDigest;
-use openssl::pkey::PKey;
-use openssl::sign::Signer;
+use openssl::sha::Sha256;
 
 use super::state::{
     AssessmentState, AttributeSpan, PersonKey, PersonState, Residence, ServiceState,
@@ -41,9 +40,12 @@ impl SourceInput<'_> {
 /// Today's states, and what is held back.
 #[derive(Default)]
 pub struct Current {
-    /// Per source, per local id.
-    pub services: HashMap<String, HashMap<String, ServiceState>>,
-    pub persons: HashMap<PersonKey, PersonState>,
+    /// Per source, its services sorted by local id (byte order), one per id: the last the
+    /// source lists. Sorted lists rather than maps: the diff walks them beside the baseline
+    /// in the same order, and at a million services a map costs twice the memory.
+    pub services: HashMap<String, Vec<(String, ServiceState)>>,
+    /// Sorted by key.
+    pub persons: Vec<(PersonKey, PersonState)>,
     /// The identity behind each key, for the identity message only.
     pub idents: HashMap<PersonKey, Ident>,
     /// `(source, local id)` of services in the EPJ whose changes are held back by an error.
@@ -53,25 +55,55 @@ pub struct Current {
     pub report: CheckReport,
 }
 
+impl Current {
+    /// One source's services, sorted by local id.
+    pub fn services_of(&self, source: &str) -> &[(String, ServiceState)] {
+        self.services.get(source).map_or(&[], Vec::as_slice)
+    }
+}
+
 /// Derives person keys: HMAC-SHA256 with the municipality's secret, so the key is stable
 /// across days and EPJs but cannot be computed from an identity number by anyone else.
+///
+/// HMAC (RFC 2104) is SHA-256 over the padded key and the text, then over the padded key
+/// and that digest. Both padded keys are absorbed once here; each key then costs two
+/// clones of a hash state and three compression rounds, where openssl's HMAC interface
+/// would set up a new context for every person.
 pub struct Pseudonyms {
-    key: PKey<openssl::pkey::Private>,
+    inner: Sha256,
+    outer: Sha256,
 }
+
+/// SHA-256's block size, to which HMAC pads its key.
+const BLOCK: usize = 64;
 
 impl Pseudonyms {
     pub fn new(secret: &str) -> Pseudonyms {
+        let mut key = [0u8; BLOCK];
+        if secret.len() > BLOCK {
+            let mut sha = Sha256::new();
+            sha.update(secret.as_bytes());
+            key[..32].copy_from_slice(&sha.finish());
+        } else {
+            key[..secret.len()].copy_from_slice(secret.as_bytes());
+        }
+        let padded = |pad: u8| {
+            let mut state = Sha256::new();
+            state.update(&key.map(|byte| byte ^ pad));
+            state
+        };
         Pseudonyms {
-            key: PKey::hmac(secret.as_bytes()).expect("an HMAC key takes any bytes"),
+            inner: padded(0x36),
+            outer: padded(0x5c),
         }
     }
 
     pub fn key(&self, text: &str) -> PersonKey {
-        let mut signer =
-            Signer::new(MessageDigest::sha256(), &self.key).expect("HMAC-SHA256 is available");
-        let mac = signer
-            .sign_oneshot_to_vec(text.as_bytes())
-            .expect("HMAC over memory does not fail");
+        let mut inner = self.inner.clone();
+        inner.update(text.as_bytes());
+        let mut outer = self.outer.clone();
+        outer.update(&inner.finish());
+        let mac = outer.finish();
         PersonKey(mac[..16].try_into().expect("SHA-256 gives 32 bytes"))
     }
 }
@@ -100,20 +132,27 @@ pub fn build(
         .collect();
     let report = check(&records, options);
     let mut current = Current::default();
+    let mut persons = Persons::default();
     let year = date.year();
     for (source, records, mapping) in &active {
         let name = source.name;
-        let error = |record: &'static str, id: &str| {
-            report
-                .errors
-                .contains(&(name.to_string(), record, id.to_string()))
-        };
-        let mut keys: HashMap<&str, PersonKey> = HashMap::new();
+        // This source's errors and test users, to look up without building a key each time.
+        let errors: HashSet<(&str, &str)> = report
+            .errors
+            .iter()
+            .filter(|(source, _, _)| source == name)
+            .map(|(_, record, id)| (*record, id.as_str()))
+            .collect();
+        let error = |record: &'static str, id: &str| errors.contains(&(record, id));
+        let test_users: HashSet<&str> = report
+            .test_users
+            .iter()
+            .filter(|(source, _)| source == name)
+            .map(|(_, id)| id.as_str())
+            .collect();
+        let mut keys: HashMap<&str, PersonKey> = HashMap::with_capacity(records.persons.len());
         for person in &records.persons {
-            if report
-                .test_users
-                .contains(&(name.to_string(), person.person_id.clone()))
-            {
+            if test_users.contains(person.person_id.as_str()) {
                 continue;
             }
             let key = match &person.ident {
@@ -132,7 +171,7 @@ pub fn build(
                 current.idents.entry(key).or_insert_with(|| ident.clone());
             }
             // The first source that knows the person tells where they live.
-            current.persons.entry(key).or_insert_with(|| PersonState {
+            persons.first(key, || PersonState {
                 residence: Residence {
                     municipality: person.municipality.clone(),
                     district: person.district.clone(),
@@ -142,6 +181,7 @@ pub fn build(
             });
         }
         let services = current.services.entry(name.to_string()).or_default();
+        services.reserve(records.services.len());
         for service in &records.services {
             let Some(&key) = keys.get(service.person_id.as_str()) else {
                 continue;
@@ -158,7 +198,7 @@ pub fn build(
                     let mut pauses = service.pauses.clone();
                     pauses.sort();
                     pauses.dedup_by_key(|p| p.from);
-                    services.insert(
+                    services.push((
                         service.service_id.clone(),
                         ServiceState {
                             person: key,
@@ -171,10 +211,10 @@ pub fn build(
                             orgnr: service.provider_orgnr.clone(),
                             pauses,
                         },
-                    );
+                    ));
                 }
                 Resolution::Attribute(kind) => {
-                    if let Some(person) = current.persons.get_mut(&key) {
+                    if let Some(person) = persons.get_mut(&key) {
                         person.attributes.push(AttributeSpan {
                             kind,
                             from: service.start,
@@ -207,7 +247,7 @@ pub fn build(
             }
         }
         for (key, mut assessment) in assessments {
-            let Some(person) = current.persons.get_mut(&key) else {
+            let Some(person) = persons.get_mut(&key) else {
                 continue;
             };
             assessment.scores.sort();
@@ -224,7 +264,7 @@ pub fn build(
             }
             if let Some(person) = keys
                 .get(diagnosis.person_id.as_str())
-                .and_then(|key| current.persons.get_mut(key))
+                .and_then(|key| persons.get_mut(key))
             {
                 person
                     .diagnoses
@@ -234,7 +274,7 @@ pub fn build(
         for attribute in &records.attributes {
             if let Some(person) = keys
                 .get(attribute.person_id.as_str())
-                .and_then(|key| current.persons.get_mut(key))
+                .and_then(|key| persons.get_mut(key))
             {
                 person.attributes.push(AttributeSpan {
                     kind: attribute.kind,
@@ -244,10 +284,148 @@ pub fn build(
             }
         }
     }
-    for person in current.persons.values_mut() {
+    for services in current.services.values_mut() {
+        sort_keeping_last(services);
+    }
+    current.persons = persons.into_sorted();
+    for (_, person) in &mut current.persons {
         person.attributes.sort();
         person.attributes.dedup_by_key(|a| (a.kind, a.from));
     }
     current.report = report;
     current
+}
+
+/// Today's persons in the order they were first seen, and where each is.
+#[derive(Default)]
+struct Persons {
+    list: Vec<(PersonKey, PersonState)>,
+    index: HashMap<PersonKey, usize>,
+}
+
+impl Persons {
+    /// Adds the person unless already there.
+    fn first(&mut self, key: PersonKey, state: impl FnOnce() -> PersonState) {
+        if let Entry::Vacant(entry) = self.index.entry(key) {
+            entry.insert(self.list.len());
+            self.list.push((key, state()));
+        }
+    }
+
+    fn get_mut(&mut self, key: &PersonKey) -> Option<&mut PersonState> {
+        let at = *self.index.get(key)?;
+        Some(&mut self.list[at].1)
+    }
+
+    fn into_sorted(self) -> Vec<(PersonKey, PersonState)> {
+        drop(self.index);
+        let mut list = self.list;
+        // Each key is there once, so the order of equals does not arise.
+        list.sort_unstable_by_key(|(key, _)| *key);
+        list
+    }
+}
+
+/// Sorts by id in byte order and keeps, of several with the same id, the last one listed
+/// (as inserting them into a map one after the other would). Sorts positions rather than
+/// the items themselves and then moves each item once, so that a million large items need
+/// no second buffer.
+fn sort_keeping_last<T>(items: &mut Vec<(String, T)>) {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_unstable_by(|&a, &b| items[a].0.cmp(&items[b].0).then(a.cmp(&b)));
+    // Position `i` takes the item at `order[i]`: follow each cycle of the permutation,
+    // marking a position done by pointing it at itself.
+    for start in 0..order.len() {
+        let mut at = start;
+        while order[at] != start {
+            let from = order[at];
+            items.swap(at, from);
+            order[at] = at;
+            at = from;
+        }
+        order[at] = at;
+    }
+    // Equal ids are now together, in the order they were listed: keep each run's last.
+    let mut kept = 0;
+    for at in 0..items.len() {
+        if at + 1 < items.len() && items[at].0 == items[at + 1].0 {
+            continue;
+        }
+        items.swap(kept, at);
+        kept += 1;
+    }
+    items.truncate(kept);
+}
+
+#[cfg(test)]
+mod tests {
+    use openssl::hash::MessageDigest;
+    use openssl::pkey::PKey;
+    use openssl::sign::Signer;
+
+    use super::*;
+
+    /// HMAC-SHA256 as openssl computes it.
+    fn openssl_hmac(secret: &[u8], text: &[u8]) -> Vec<u8> {
+        let key = PKey::hmac(secret).unwrap();
+        let mut signer = Signer::new(MessageDigest::sha256(), &key).unwrap();
+        signer.sign_oneshot_to_vec(text).unwrap()
+    }
+
+    #[test]
+    fn person_keys_are_openssls_hmac_sha256() {
+        let long = "k".repeat(200);
+        let block = "b".repeat(64);
+        for secret in ["x", "0123456789abcdef0123456789abcdef", &block, &long] {
+            let pseudonyms = Pseudonyms::new(secret);
+            for text in ["", "01810112332", "local:epj:p1", &"t".repeat(1000)] {
+                let mac = openssl_hmac(secret.as_bytes(), text.as_bytes());
+                assert_eq!(
+                    pseudonyms.key(text).0[..],
+                    mac[..16],
+                    "secret of {} bytes, text of {} bytes",
+                    secret.len(),
+                    text.len()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn sorting_keeps_the_last_of_equal_ids() {
+        let mut items: Vec<(String, u32)> = ["c", "a", "b", "a", "d", "c", "a", "e", "b"]
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.to_string(), i as u32))
+            .collect();
+        sort_keeping_last(&mut items);
+        let expected: Vec<(String, u32)> = [("a", 6), ("b", 8), ("c", 5), ("d", 4), ("e", 7)]
+            .iter()
+            .map(|(id, i)| (id.to_string(), *i))
+            .collect();
+        assert_eq!(items, expected);
+
+        // Many permutations: the same as a map that each item is inserted into in turn.
+        let mut seed = 7u64;
+        for len in 0..200 {
+            let mut items: Vec<(String, usize)> = (0..len)
+                .map(|i| {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    (format!("s{}", (seed >> 33) % (len as u64 / 2 + 1)), i)
+                })
+                .collect();
+            let map: std::collections::BTreeMap<String, usize> = items.iter().cloned().collect();
+            sort_keeping_last(&mut items);
+            assert_eq!(items, map.into_iter().collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn person_keys_match_rfc_4231_test_case_2() {
+        // Key "Jefe", data "what do ya want for nothing?".
+        let key = Pseudonyms::new("Jefe").key("what do ya want for nothing?");
+        assert_eq!(key.to_string(), "5bdcc146bf60754e6a042426089575c7");
+    }
 }

@@ -7,7 +7,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::NaiveDate;
-use openssl::hash::{MessageDigest, hash};
+use openssl::sha::Sha256;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
@@ -20,13 +20,24 @@ use crate::model::{
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PersonKey(pub [u8; 16]);
 
+impl PersonKey {
+    /// 32 lower-case hex digits, without formatting machinery: a capture writes a million.
+    fn hex(&self) -> [u8; 32] {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut text = [0u8; 32];
+        for (i, byte) in self.0.iter().enumerate() {
+            text[2 * i] = DIGITS[usize::from(byte >> 4)];
+            text[2 * i + 1] = DIGITS[usize::from(byte & 0x0f)];
+        }
+        text
+    }
+}
+
 impl fmt::Display for PersonKey {
     /// 32 lower-case hex digits.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for byte in self.0 {
-            write!(f, "{byte:02x}")?;
-        }
-        Ok(())
+        let hex = self.hex();
+        f.write_str(std::str::from_utf8(&hex).expect("hex digits are ASCII"))
     }
 }
 
@@ -53,7 +64,8 @@ impl FromStr for PersonKey {
 
 impl Serialize for PersonKey {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        let hex = self.hex();
+        s.serialize_str(std::str::from_utf8(&hex).expect("hex digits are ASCII"))
     }
 }
 
@@ -125,6 +137,14 @@ pub trait Stored: Serialize + for<'de> Deserialize<'de> {
     fn from_text(text: &str) -> Option<Self> {
         serde_json::from_str(text).ok()
     }
+
+    /// `content_hash(&self.to_text())`, writing the text into `buffer` (cleared first) instead
+    /// of a new string: the same bytes, so the same hash.
+    fn hash_with(&self, buffer: &mut Vec<u8>) -> i64 {
+        buffer.clear();
+        serde_json::to_writer(&mut *buffer, self).expect("states serialize to JSON");
+        content_bytes_hash(buffer)
+    }
 }
 
 impl Stored for ServiceState {}
@@ -133,7 +153,16 @@ impl Stored for PersonState {}
 /// The first eight bytes of the text's SHA-256: stable across processes, versions and
 /// machines (unlike Rust's own hashers), which a stored hash needs.
 pub fn content_hash(text: &str) -> i64 {
-    let digest = hash(MessageDigest::sha256(), text.as_bytes()).expect("SHA-256 is available");
+    content_bytes_hash(text.as_bytes())
+}
+
+fn content_bytes_hash(bytes: &[u8]) -> i64 {
+    // SHA-256's own context, not the EVP interface or the one-shot SHA256() (which OpenSSL 3
+    // runs through EVP): the same digest without fetching the algorithm, under a lock,
+    // for every one of a million states.
+    let mut sha = Sha256::new();
+    sha.update(bytes);
+    let digest = sha.finish();
     i64::from_be_bytes(
         digest[..8]
             .try_into()
@@ -168,8 +197,27 @@ mod tests {
             pauses: vec![],
         };
         let text = state.to_text();
-        assert_eq!(ServiceState::from_text(&text), Some(state));
+        assert_eq!(ServiceState::from_text(&text), Some(state.clone()));
         assert_eq!(content_hash(&text), content_hash(&text.clone()));
         assert_ne!(content_hash(&text), content_hash("{}"));
+        let mut buffer = b"left over".to_vec();
+        assert_eq!(state.hash_with(&mut buffer), content_hash(&text));
+    }
+
+    #[test]
+    fn the_content_hash_is_the_first_eight_bytes_of_sha256_big_endian() {
+        // SHA-256("abc") = ba7816bf 8f01cfea ... (FIPS 180-2, appendix B.1).
+        assert_eq!(content_hash("abc"), 0xba78_16bf_8f01_cfea_u64 as i64);
+    }
+
+    #[test]
+    fn a_person_key_serializes_as_its_hex_text() {
+        let key = PersonKey([
+            0x00, 0x01, 0x0a, 0x10, 0x7f, 0x80, 0xab, 0xcd, 0xef, 0xff, 0x12, 0x34, 0x56, 0x78,
+            0x9a, 0xbc,
+        ]);
+        let hex = "00010a107f80abcdefff123456789abc";
+        assert_eq!(key.to_string(), hex);
+        assert_eq!(serde_json::to_string(&key).unwrap(), format!("\"{hex}\""));
     }
 }
