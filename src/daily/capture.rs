@@ -249,9 +249,9 @@ impl Run {
         last_event: Option<String>,
         state: &ServiceState,
         changes: Vec<Change>,
-    ) -> Option<String> {
-        let service = Uuid::parse_str(service_ref).unwrap_or_else(|_| Uuid::nil());
-        let mut previous = last_event.as_deref().and_then(|e| Uuid::parse_str(e).ok());
+    ) -> Result<Option<String>, StoreError> {
+        let service = guid(service_ref)?;
+        let mut previous = last_event.as_deref().map(guid).transpose()?;
         if !changes.is_empty() {
             self.reported_persons.insert(state.person);
         }
@@ -277,7 +277,7 @@ impl Run {
             });
             previous = Some(id);
         }
-        previous.map(|id| id.to_string()).or(last_event)
+        Ok(previous.map(|id| id.to_string()).or(last_event))
     }
 
     /// Diffs every service.
@@ -379,7 +379,7 @@ impl Run {
                 let old: ServiceState = parse(&row.state, name)?;
                 let changes = delta::diff_service(Some(&old), Some(state), self.compare(false));
                 let last =
-                    self.service_events(&row.service_ref, row.last_event.clone(), state, changes);
+                    self.service_events(&row.service_ref, row.last_event.clone(), state, changes)?;
                 self.summary.changed_services += 1;
                 self.services_out.push(BaselineService {
                     last_event: last,
@@ -392,7 +392,7 @@ impl Run {
                 let row = &rows[id];
                 let old: ServiceState = parse(&row.state, name)?;
                 let changes = delta::diff_service(Some(&old), None, self.compare(false));
-                self.service_events(&row.service_ref, row.last_event.clone(), &old, changes);
+                self.service_events(&row.service_ref, row.last_event.clone(), &old, changes)?;
                 self.summary.annulled_services += 1;
                 tx.delete_service(name, id).await?;
             }
@@ -420,7 +420,7 @@ impl Run {
                 taken.insert((row.source.clone(), row.local_id.clone()));
                 let changes = delta::diff_service(Some(old), Some(state), self.compare(true));
                 let last =
-                    self.service_events(&row.service_ref, row.last_event.clone(), state, changes);
+                    self.service_events(&row.service_ref, row.last_event.clone(), state, changes)?;
                 tx.delete_service(&row.source, &row.local_id).await?;
                 self.summary.continued_services += 1;
                 self.services_out.push(BaselineService {
@@ -444,7 +444,7 @@ impl Run {
             } else {
                 self.summary.new_services += 1;
                 let changes = delta::diff_service(None, Some(state), self.compare(false));
-                self.service_events(&service_ref, None, state, changes)
+                self.service_events(&service_ref, None, state, changes)?
             };
             self.services_out.push(BaselineService {
                 source: name.to_string(),
@@ -476,7 +476,7 @@ impl Run {
                     ..old.clone()
                 };
                 let changes = delta::diff_service(Some(old), Some(&ended), self.compare(false));
-                self.service_events(&row.service_ref, row.last_event.clone(), &ended, changes);
+                self.service_events(&row.service_ref, row.last_event.clone(), &ended, changes)?;
                 self.summary.ended_at_switch += 1;
             }
             tx.delete_service(&row.source, &row.local_id).await?;
@@ -544,7 +544,7 @@ impl Run {
             if !changes.is_empty() {
                 self.summary.changed_persons += 1;
             }
-            let last = self.person_events(key, row.and_then(|r| r.last_event.clone()), changes);
+            let last = self.person_events(key, row.and_then(|r| r.last_event.clone()), changes)?;
             self.persons_out.push(BaselinePerson {
                 key,
                 last_event: last,
@@ -560,8 +560,8 @@ impl Run {
         person: PersonKey,
         last_event: Option<String>,
         changes: Vec<Change>,
-    ) -> Option<String> {
-        let mut previous = last_event.as_deref().and_then(|e| Uuid::parse_str(e).ok());
+    ) -> Result<Option<String>, StoreError> {
+        let mut previous = last_event.as_deref().map(guid).transpose()?;
         for change in changes {
             let Said::Person(fact) = change.said else {
                 continue;
@@ -579,8 +579,13 @@ impl Run {
             });
             previous = Some(id);
         }
-        previous.map(|id| id.to_string()).or(last_event)
+        Ok(previous.map(|id| id.to_string()).or(last_event))
     }
+}
+
+/// A GUID as stored in the baseline; anything else means the store was changed by hand.
+fn guid(text: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(text).map_err(|_| StoreError::Corrupt(format!("GUID '{text}' in the baseline")))
 }
 
 fn facts(state: &ServiceState) -> ServiceFacts {

@@ -239,14 +239,6 @@ impl Store {
             }
         })
     }
-
-    /// The shipments made for a reporting date, oldest first.
-    pub async fn shipments(&self, date: NaiveDate) -> Result<Vec<ShipmentRecord>, StoreError> {
-        let mut tx = self.begin_daily().await?;
-        let shipments = tx.shipments(date).await?;
-        tx.rollback().await?;
-        Ok(shipments)
-    }
 }
 
 fn corrupt(what: &str, value: &str) -> StoreError {
@@ -583,16 +575,6 @@ impl DailyTx {
         Ok(())
     }
 
-    pub async fn delete_person(&mut self, key: PersonKey) -> Result<(), StoreError> {
-        on_tx!(self, tx => {
-            sqlx::query("DELETE FROM baseline_persons WHERE person_key = $1")
-                .bind(key.to_string())
-                .execute(&mut **tx)
-                .await?;
-        });
-        Ok(())
-    }
-
     /// Appends events captured for `date`, in order.
     pub async fn insert_events(
         &mut self,
@@ -666,15 +648,6 @@ impl DailyTx {
                     .map_err(|e| StoreError::Corrupt(format!("daily event: {e}")))
             })
             .collect()
-    }
-
-    /// How many events are waiting to be shipped, of any date.
-    pub async fn unshipped_count(&mut self) -> Result<i64, StoreError> {
-        Ok(on_tx!(self, tx => {
-            sqlx::query_scalar("SELECT COUNT(*) FROM daily_events WHERE shipment IS NULL")
-                .fetch_one(&mut **tx)
-                .await?
-        }))
     }
 
     pub async fn mark_shipped(
@@ -803,31 +776,6 @@ impl DailyTx {
             .await?;
         });
         Ok(())
-    }
-
-    pub async fn shipments(&mut self, date: NaiveDate) -> Result<Vec<ShipmentRecord>, StoreError> {
-        let rows = on_tx!(self, tx => {
-            sqlx::query(
-                "SELECT shipment, reporting_date, at, events, fagmelding_msg_id, identmelding_msg_id
-                 FROM daily_shipments WHERE reporting_date = $1 ORDER BY at",
-            )
-            .bind(date)
-            .fetch_all(&mut **tx)
-            .await?
-            .iter()
-            .map(|row| -> Result<ShipmentRecord, sqlx::Error> {
-                Ok(ShipmentRecord {
-                    shipment: row.try_get(0)?,
-                    reporting_date: row.try_get(1)?,
-                    at: row.try_get(2)?,
-                    events: row.try_get(3)?,
-                    fagmelding: row.try_get(4)?,
-                    identmelding: row.try_get(5)?,
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?
-        });
-        Ok(rows)
     }
 
     /// Puts a packed message in the outbox, inside this transaction.
