@@ -59,11 +59,22 @@ impl CheckRun {
 
 /// Reads every source of `config` and checks the year.
 pub fn run(config: &Config, year: i32) -> CheckRun {
-    let read: Vec<_> = config.sources.iter().map(read_source).collect();
-    let records: Vec<SourceRecords> = config
+    let read: Vec<ReadSource> = config.sources.iter().map(read_source).collect();
+    let report = check_read(config, year, &read);
+    let sources = read.into_iter().map(|(run, _)| run).collect();
+    CheckRun {
+        year,
+        sources,
+        report,
+    }
+}
+
+/// The sources that could be read, beside their configuration, as the checks take them.
+pub fn records<'a>(config: &'a Config, read: &'a [ReadSource]) -> Vec<SourceRecords<'a>> {
+    config
         .sources
         .iter()
-        .zip(&read)
+        .zip(read)
         .filter_map(|(source, (_, data))| {
             let (snapshot, mapping) = data.as_ref()?;
             Some(SourceRecords {
@@ -74,7 +85,11 @@ pub fn run(config: &Config, year: i32) -> CheckRun {
                 to: source.to,
             })
         })
-        .collect();
+        .collect()
+}
+
+/// Checks the year over sources already read (one [`ReadSource`] per configured source).
+pub fn check_read(config: &Config, year: i32, read: &[ReadSource]) -> CheckReport {
     let test_users = TestUsers::new(&config.test_user_names);
     let variables = AssessmentVariables::extended(config.extra_variables.iter().cloned());
     let options = CheckOptions {
@@ -83,13 +98,7 @@ pub fn run(config: &Config, year: i32) -> CheckRun {
         test_users: &test_users,
         variables: &variables,
     };
-    let report = check(&records, &options);
-    let sources = read.into_iter().map(|(run, _)| run).collect();
-    CheckRun {
-        year,
-        sources,
-        report,
-    }
+    check(&records(config, read), &options)
 }
 
 /// A source as read: how it went, and its records with its mapping when it could be read.

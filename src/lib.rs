@@ -27,6 +27,7 @@
 //! - [`inspect`]: read + map an extract and count what it holds (`kpr-bridge inspect`).
 //! - [`generate`]: realistic synthetic extracts for tests, demos and benchmarks.
 
+pub mod annual;
 pub mod check_run;
 pub mod checks;
 pub mod commands;

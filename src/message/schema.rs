@@ -29,7 +29,7 @@ use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use thiserror::Error;
 
-use super::{apprec, guard, ktt, msghead};
+use super::{apprec, guard, iplos37, ktt, msghead};
 use crate::source::problem::{hide_identity_numbers, shown_value};
 
 const XSD_NAMESPACE: &str = "http://www.w3.org/2001/XMLSchema";
@@ -61,7 +61,7 @@ const BUILT_IN: [(&str, &[u8]); 6] = [
 
 /// The payload schemas the project writes itself, by message type: file name and content.
 /// A configured schema for the same type replaces one.
-pub const BUILT_IN_PAYLOADS: [(&str, &str, &[u8]); 2] = [
+pub const BUILT_IN_PAYLOADS: [(&str, &str, &[u8]); 4] = [
     (
         ktt::FAGMELDING,
         "kpr-ktt-v0.1.xsd",
@@ -71,6 +71,16 @@ pub const BUILT_IN_PAYLOADS: [(&str, &str, &[u8]); 2] = [
         ktt::IDENTMELDING,
         "kpr-ktt-ide-v0.1.xsd",
         include_bytes!("../../schemas/kpr-ktt-ide-v0.1.xsd"),
+    ),
+    (
+        iplos37::FAGMELDING,
+        "iplos37-ipl.xsd",
+        include_bytes!("../../schemas/iplos37-ipl.xsd"),
+    ),
+    (
+        iplos37::IDENTMELDING,
+        "iplos37-ide.xsd",
+        include_bytes!("../../schemas/iplos37-ide.xsd"),
     ),
 ];
 

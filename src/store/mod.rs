@@ -8,6 +8,7 @@
 //! `BEGIN IMMEDIATE` (or two writers deadlock into "database is locked"), PostgreSQL locks
 //! the row it reads with `FOR UPDATE`.
 
+pub mod annual;
 pub mod daily;
 mod migrations;
 pub mod outbox;

@@ -1,0 +1,40 @@
+//! One person of the annual message, as assembled from the year and clipped to it.
+//!
+//! The identity number is not here: it goes to the identity message beside the serial number
+//! and nowhere else, so that nothing written from this type can carry it (invariant 4).
+
+use chrono::NaiveDate;
+
+use crate::daily::state::{AssessmentState, AttributeSpan};
+use crate::model::{Decision, DiagnosisSystem, Gender, HoursPerWeek, Household, ServiceCode};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AnnualPerson {
+    /// 1, 2, 3, … in the order persons are written; local to one shipment.
+    pub serial: u32,
+    pub birth_year: Option<u16>,
+    pub gender: Option<Gender>,
+    pub municipality: Option<String>,
+    pub district: Option<String>,
+    pub household: Option<Household>,
+    /// The latest assessment dated in the year.
+    pub assessment: Option<AssessmentState>,
+    /// Clipped to the year, sorted.
+    pub attributes: Vec<AttributeSpan>,
+    /// Sorted, each once.
+    pub diagnoses: Vec<(DiagnosisSystem, String)>,
+    /// Granted services and refusals, clipped to the year, sorted.
+    pub services: Vec<AnnualService>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AnnualService {
+    pub code: ServiceCode,
+    pub decision: Decision,
+    pub start: Option<NaiveDate>,
+    /// The last day; open while the service runs past the year.
+    pub end: Option<NaiveDate>,
+    pub decided_on: Option<NaiveDate>,
+    pub hours: Option<HoursPerWeek>,
+    pub orgnr: Option<String>,
+}
