@@ -42,6 +42,7 @@ pub mod inspect;
 pub mod mapping;
 pub mod message;
 pub mod model;
+pub mod progress;
 pub mod receiver;
 pub mod report;
 pub mod shipping;

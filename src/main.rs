@@ -8,7 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use kpr_bridge::check_run;
-use kpr_bridge::commands::{daily, delivery};
+use kpr_bridge::commands::{annual, daily, delivery};
 use kpr_bridge::config::{Config, Mode};
 use kpr_bridge::generate::{self, OutputEncoding};
 use kpr_bridge::inspect;
@@ -86,6 +86,39 @@ enum Command {
         #[arg(long, requires = "dry_run")]
         out: Option<PathBuf>,
     },
+    /// Send the final annual message of a year (IPLOS 3.7: KPR_IDE, then KPR_IPL) after checks.
+    Annual {
+        /// The configuration file (see ops/examples/kpr-bridge.toml).
+        #[arg(long)]
+        config: PathBuf,
+        /// The reporting year; the register takes annual messages up to 2025.
+        #[arg(long)]
+        year: i32,
+        /// KPR's unit to send to: validation first, then production.
+        #[arg(long, value_enum)]
+        target: TargetArg,
+        /// Write and validate the two messages in --out; send nothing.
+        #[arg(long, requires = "out")]
+        dry_run: bool,
+        /// The directory for a dry run's messages.
+        #[arg(long, requires = "dry_run")]
+        out: Option<PathBuf>,
+        /// Send without asking for confirmation.
+        #[arg(long)]
+        yes: bool,
+        /// Send although an earlier message of the year and target awaits its receipt.
+        #[arg(long)]
+        force: bool,
+        /// Send although the checks found errors; what has errors is left out.
+        #[arg(long)]
+        allow_errors: bool,
+        /// Validate KPR_IPL against this XSD (the official one) instead of the built-in one.
+        #[arg(long)]
+        schema_ipl: Option<PathBuf>,
+        /// Validate KPR_IDE against this XSD instead of the built-in one.
+        #[arg(long)]
+        schema_ide: Option<PathBuf>,
+    },
     /// Put a ready payload in the outbox (schema-checked, enveloped, signed, encrypted) and send it.
     Send {
         /// The payload: an XML document of the given type.
@@ -137,6 +170,15 @@ enum TargetArg {
     Production,
 }
 
+impl From<TargetArg> for Target {
+    fn from(target: TargetArg) -> Target {
+        match target {
+            TargetArg::Validation => Target::Validation,
+            TargetArg::Production => Target::Production,
+        }
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Encoding {
     #[value(name = "utf-8")]
@@ -164,10 +206,7 @@ fn main() -> ExitCode {
             &config,
             &file,
             &msg_type,
-            target.map(|t| match t {
-                TargetArg::Validation => Target::Validation,
-                TargetArg::Production => Target::Production,
-            }),
+            target.map(Target::from),
         )),
         Command::Daily {
             config,
@@ -180,6 +219,28 @@ fn main() -> ExitCode {
             date,
             initial,
             dry_run: out.as_deref(),
+        })),
+        Command::Annual {
+            config,
+            year,
+            target,
+            dry_run: _,
+            out,
+            yes,
+            force,
+            allow_errors,
+            schema_ipl,
+            schema_ide,
+        } => run_async(annual::annual(annual::AnnualArgs {
+            config: &config,
+            year,
+            target: target.into(),
+            dry_run: out.as_deref(),
+            yes,
+            force,
+            allow_errors,
+            schema_ipl,
+            schema_ide,
         })),
         Command::Receipts { config, offline } => run_async(delivery::receipts(&config, offline)),
         Command::Receiver { config } => run_async(delivery::receiver(&config)),

@@ -6,3 +6,5 @@
 
 pub mod assemble;
 pub mod person;
+pub mod ship;
+pub mod year;

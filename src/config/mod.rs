@@ -51,6 +51,17 @@ pub struct Config {
     pub delivery: Option<delivery::Delivery>,
     /// Payload XSDs by message type, such as the official IPLOS XSD when a user has it.
     pub payload_schemas: Vec<(String, PathBuf)>,
+    /// The municipality's IPLOS contact, named in the annual message's header.
+    pub contact: Option<Contact>,
+}
+
+/// Whom the register asks about the municipality's data. Not a patient: a name here may be
+/// written into messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contact {
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -138,6 +149,14 @@ struct Raw {
     amqp: Option<delivery::RawAmqp>,
     certificates: Option<delivery::RawCertificates>,
     schemas: Option<BTreeMap<String, PathBuf>>,
+    contact: Option<RawContact>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawContact {
+    name: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -448,6 +467,20 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
         .into_iter()
         .map(|(msg_type, path)| (msg_type, base.join(path)))
         .collect();
+    let contact = raw.contact.and_then(|contact| {
+        let text = |value: Option<String>| value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        match text(contact.name) {
+            Some(name) => Some(Contact {
+                name,
+                phone: text(contact.phone),
+                email: text(contact.email),
+            }),
+            None => {
+                problems.push("missing required key 'contact.name' (the IPLOS contact person), or remove [contact]".into());
+                None
+            }
+        }
+    });
     let test_user_names = raw
         .test_users
         .and_then(|t| t.names)
@@ -470,6 +503,7 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
         state_url,
         delivery,
         payload_schemas,
+        contact,
     }
 }
 

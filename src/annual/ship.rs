@@ -1,0 +1,246 @@
+//! The assembled year written as KPR_IPL and KPR_IDE, and shipped: each message validated,
+//! enveloped, signed and encrypted on its own, both put in the outbox in one transaction (the
+//! identity message first), or, in a dry run, validated and left in a directory.
+//!
+//! Everything streams through files, so that memory does not grow with the number of
+//! persons. The unencrypted files live only in the data directory's `staging/` (a dry run's
+//! in the directory the operator names) and are removed once packed.
+
+use std::fs::File;
+use std::io::{self, BufWriter};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use thiserror::Error;
+use uuid::Uuid;
+
+use super::year::Year;
+use crate::message::iplos37::{FAGMELDING, Header, IDENTMELDING, IdeWriter, IplWriter};
+use crate::message::msghead::Target;
+use crate::message::schema::{Invalid, Schemas};
+use crate::progress::Progress;
+use crate::shipping::{Shipping, ShippingError};
+use crate::store::StoreError;
+use crate::store::annual::{AnnualRecord, AnnualSent};
+
+/// Where the year's two messages go.
+pub enum Destination<'a> {
+    Outbox {
+        shipping: &'a Shipping,
+        target: Target,
+        /// What `--force` overrides, in words; `None` without it.
+        forced: Option<&'a str>,
+    },
+    DryRun {
+        schemas: &'a Schemas,
+        out: &'a Path,
+    },
+}
+
+#[derive(Debug)]
+pub enum Shipped {
+    /// Both messages are in the outbox.
+    Queued {
+        shipment: Uuid,
+        identmelding: String,
+        fagmelding: String,
+    },
+    /// Earlier messages of the same year and target await their receipts; nothing was queued.
+    Refused(Vec<AnnualSent>),
+    /// A dry run's files, both valid.
+    Written {
+        fagmelding: PathBuf,
+        identmelding: PathBuf,
+    },
+}
+
+#[derive(Debug, Error)]
+pub enum ShipError {
+    #[error("{}: cannot be written: {source} — check free space and permissions", file.display())]
+    Write { file: PathBuf, source: io::Error },
+    #[error(
+        "{} does not validate ({invalid}); this is a fault in kpr-bridge or in the schema given for {msg_type} — nothing was sent",
+        file.display()
+    )]
+    Invalid {
+        msg_type: &'static str,
+        file: PathBuf,
+        invalid: Invalid,
+    },
+    #[error(transparent)]
+    Shipping(#[from] ShippingError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ShipError {
+    /// 1 for a state store or transport that may work on the next try, 2 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ShipError::Store(_) => 1,
+            ShipError::Shipping(e) => e.exit_code(),
+            _ => 2,
+        }
+    }
+}
+
+/// The header both messages carry.
+pub fn header(
+    config: &crate::config::Config,
+    year: &Year,
+    now: DateTime<Utc>,
+) -> Header {
+    Header {
+        shipment: Uuid::new_v4(),
+        municipality: config.municipality.clone(),
+        municipality_name: config.municipality_name.clone(),
+        year: year.year,
+        generated: now,
+        epj: year.epj.clone(),
+        contact: config
+            .contact
+            .as_ref()
+            .map(|c| crate::message::iplos37::Contact {
+                name: c.name.clone(),
+                phone: c.phone.clone(),
+                email: c.email.clone(),
+            }),
+    }
+}
+
+/// Writes, checks and ships (or, in a dry run, writes and checks) the year's two messages.
+pub async fn ship(
+    year: &Year,
+    header: &Header,
+    destination: Destination<'_>,
+    now: DateTime<Utc>,
+) -> Result<Shipped, ShipError> {
+    match destination {
+        Destination::DryRun { schemas, out } => {
+            let name = |msg_type: &str| {
+                out.join(format!("{msg_type}-{}-{}.xml", header.year, header.shipment))
+            };
+            let (fagmelding, identmelding) = (name(FAGMELDING), name(IDENTMELDING));
+            std::fs::create_dir_all(out).map_err(|source| ShipError::Write {
+                file: out.to_path_buf(),
+                source,
+            })?;
+            write(year, header, &fagmelding, &identmelding)?;
+            for (msg_type, file) in [(FAGMELDING, &fagmelding), (IDENTMELDING, &identmelding)] {
+                let progress = Progress::step(&format!("validating {msg_type}"));
+                schemas
+                    .validate_payload_file(msg_type, file)
+                    .map_err(|invalid| ShipError::Invalid {
+                        msg_type,
+                        file: file.clone(),
+                        invalid,
+                    })?;
+                progress.finish();
+            }
+            Ok(Shipped::Written {
+                fagmelding,
+                identmelding,
+            })
+        }
+        Destination::Outbox {
+            shipping,
+            target,
+            forced,
+        } => {
+            let staging = shipping.config.data_dir.join("staging");
+            std::fs::create_dir_all(&staging).map_err(|source| ShipError::Write {
+                file: staging.clone(),
+                source,
+            })?;
+            let temporary = |msg_type: &str| {
+                tempfile::Builder::new()
+                    .prefix(&format!("{msg_type}-"))
+                    .suffix(".xml")
+                    .tempfile_in(&staging)
+                    .map_err(|source| ShipError::Write {
+                        file: staging.clone(),
+                        source,
+                    })
+            };
+            // Removed when dropped, on every path.
+            let (fagmelding, identmelding) = (temporary(FAGMELDING)?, temporary(IDENTMELDING)?);
+            write(year, header, fagmelding.path(), identmelding.path())?;
+            let mut messages = Vec::new();
+            for (msg_type, file, what) in [
+                (IDENTMELDING, &identmelding, "the identity message KPR_IDE"),
+                (FAGMELDING, &fagmelding, "the fagmelding KPR_IPL"),
+            ] {
+                let progress = Progress::step(&format!("checking and packing {msg_type}"));
+                messages.push(shipping.pack_file(file.path(), msg_type, target, what)?);
+                progress.finish();
+            }
+            drop((fagmelding, identmelding));
+            let shipment = header.shipment.to_string();
+            let record = AnnualRecord {
+                shipment: &shipment,
+                year: year.year,
+                target: target.as_str(),
+                persons: year.assembled.persons.len() as u64,
+                forced,
+            };
+            let waiting = shipping
+                .store
+                .enqueue_annual(&record, &messages, now)
+                .await;
+            let waiting = match waiting {
+                Ok(waiting) => waiting,
+                Err(e) => {
+                    discard(&messages);
+                    return Err(e.into());
+                }
+            };
+            if !waiting.is_empty() {
+                discard(&messages);
+                return Ok(Shipped::Refused(waiting));
+            }
+            Ok(Shipped::Queued {
+                shipment: header.shipment,
+                identmelding: messages[0].msg_id.clone(),
+                fagmelding: messages[1].msg_id.clone(),
+            })
+        }
+    }
+}
+
+/// Removes the packed files of messages that did not enter the outbox.
+fn discard(messages: &[crate::store::outbox::NewMessage]) {
+    for file in messages.iter().filter_map(|m| m.body_file.as_ref()) {
+        let _ = std::fs::remove_file(file);
+    }
+}
+
+/// Writes both messages in one pass over the persons.
+fn write(year: &Year, header: &Header, fagmelding: &Path, identmelding: &Path) -> Result<(), ShipError> {
+    let failed = |file: &Path| {
+        let file = file.to_path_buf();
+        move |source| ShipError::Write { file, source }
+    };
+    let create = |file: &Path| {
+        File::create(file)
+            .map(|f| BufWriter::with_capacity(1 << 16, f))
+            .map_err(failed(file))
+    };
+    let mut ipl = IplWriter::start(create(fagmelding)?, header).map_err(failed(fagmelding))?;
+    let mut ide = IdeWriter::start(create(identmelding)?, header).map_err(failed(identmelding))?;
+    let persons = &year.assembled.persons;
+    let mut progress = Progress::counted("writing KPR_IPL and KPR_IDE", persons.len() as u64);
+    for (ident, person) in persons {
+        ipl.person(person).map_err(failed(fagmelding))?;
+        ide.person(person.serial, ident).map_err(failed(identmelding))?;
+        progress.inc(1);
+    }
+    progress.finish();
+    let close = |writer: io::Result<BufWriter<File>>, file: &Path| {
+        writer
+            .and_then(|w| w.into_inner().map_err(io::IntoInnerError::into_error))
+            .and_then(|f| f.sync_all())
+            .map_err(failed(file))
+    };
+    close(ipl.finish(), fagmelding)?;
+    close(ide.finish(), identmelding)
+}

@@ -1,0 +1,352 @@
+//! The annual message assembled from sources built by hand, written as KPR_IPL and KPR_IDE,
+//! read back and validated against the built-in schemas: who is in it, what each person
+//! carries, and that identity goes only where it belongs.
+
+mod support;
+
+use chrono::{TimeZone, Utc};
+use kpr_bridge::annual::assemble::{Assembled, assemble};
+use kpr_bridge::checks::{CheckOptions, CheckReport, SourceRecords, TestUsers, check};
+use kpr_bridge::mapping::Mapping;
+use kpr_bridge::message::iplos37::{
+    self, FAGMELDING, Fagmelding, Header, IDENTMELDING, IdeWriter, IplWriter,
+};
+use kpr_bridge::message::schema::Schemas;
+use kpr_bridge::model::assessment::AssessmentVariables;
+use kpr_bridge::model::{
+    AttributeKind, Decision, Diagnosis, DiagnosisSystem, PersonAttribute, PersonName, Snapshot,
+};
+use quick_xml::events::Event;
+use support::daily::{ORGNR, day, ident_number, mapping, person, service};
+use uuid::Uuid;
+
+/// One source: name, records, and the days it speaks for.
+struct Source {
+    name: &'static str,
+    records: Snapshot,
+    from: Option<&'static str>,
+    to: Option<&'static str>,
+}
+
+fn source(records: Snapshot) -> Source {
+    Source {
+        name: "epj",
+        records,
+        from: None,
+        to: None,
+    }
+}
+
+/// The two messages as written, with the check report and what was assembled.
+struct Written {
+    report: CheckReport,
+    assembled: Assembled,
+    ipl: Vec<u8>,
+    ide: Vec<u8>,
+}
+
+impl Written {
+    fn fagmelding(&self) -> Fagmelding {
+        iplos37::read_ipl(&self.ipl).unwrap()
+    }
+
+    fn identities(&self) -> Vec<(u32, String)> {
+        iplos37::read_ide(&self.ide).unwrap().1
+    }
+
+    /// The person in KPR_IPL whose identity KPR_IDE gives as `ident`.
+    fn person_of(&self, ident: &str) -> Option<kpr_bridge::annual::person::AnnualPerson> {
+        let (serial, _) = self.identities().into_iter().find(|(_, i)| i == ident)?;
+        self.fagmelding()
+            .persons
+            .into_iter()
+            .find(|p| p.serial == serial)
+    }
+}
+
+fn write(sources: &[Source]) -> Written {
+    let mapping: Mapping = mapping();
+    let records: Vec<SourceRecords> = sources
+        .iter()
+        .map(|s| SourceRecords {
+            name: s.name,
+            records: &s.records,
+            mapping: &mapping,
+            from: s.from.map(day),
+            to: s.to.map(day),
+        })
+        .collect();
+    let test_users = TestUsers::default();
+    let options = CheckOptions {
+        year: 2025,
+        production: false,
+        test_users: &test_users,
+        variables: AssessmentVariables::builtin(),
+    };
+    let report = check(&records, &options);
+    let assembled = assemble(&records, 2025, &report, &mut rand::rng());
+    let header = Header {
+        shipment: Uuid::new_v4(),
+        municipality: "4601".into(),
+        municipality_name: "Bergen".into(),
+        year: 2025,
+        generated: Utc.with_ymd_and_hms(2026, 1, 10, 8, 0, 0).unwrap(),
+        epj: vec![("Test-EPJ".into(), "1.0".into())],
+        contact: None,
+    };
+    let mut ipl = IplWriter::start(Vec::new(), &header).unwrap();
+    let mut ide = IdeWriter::start(Vec::new(), &header).unwrap();
+    for (ident, person) in &assembled.persons {
+        ipl.person(person).unwrap();
+        ide.person(person.serial, ident).unwrap();
+    }
+    Written {
+        report,
+        assembled,
+        ipl: ipl.finish().unwrap(),
+        ide: ide.finish().unwrap(),
+    }
+}
+
+/// Three persons with services, one of them known by name only to be a test user.
+fn municipality() -> Snapshot {
+    let mut records = Snapshot::default();
+    records.persons = vec![
+        person("p1", 1, "4601"),
+        person("p2", 2, "4601"),
+        person("p3", 3, "4601"),
+    ];
+    records.persons[1].name = Some(PersonName::new("Kari Nordmann"));
+    records.services = vec![
+        service("s1", "p1", "MATOMBR", "2025-02-01"),
+        service("s2", "p2", "PRAKT", "2024-05-01"),
+        service("s3", "p3", "TRYGGH", "2025-11-01"),
+    ];
+    records.services[1].provider_orgnr = Some(ORGNR.into());
+    records.services[1].hours_per_week = Some("7.5".parse().unwrap());
+    records
+}
+
+/// Every run of digits in `bytes` that is eleven or more long.
+fn long_digit_runs(bytes: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(bytes);
+    text.split(|c: char| !c.is_ascii_digit())
+        .filter(|run| run.len() >= 11)
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_fagmelding_carries_no_identity_number_and_no_name() {
+    let written = write(&[source(municipality())]);
+    assert_eq!(written.fagmelding().persons.len(), 3);
+    assert_eq!(long_digit_runs(&written.ipl), Vec::<String>::new());
+    for n in 1..=3 {
+        let ident = ident_number(n);
+        assert!(!String::from_utf8_lossy(&written.ipl).contains(&ident));
+        // The identity message is where it goes.
+        assert!(String::from_utf8_lossy(&written.ide).contains(&ident));
+    }
+    assert!(!String::from_utf8_lossy(&written.ipl).contains("Nordmann"));
+    assert!(!String::from_utf8_lossy(&written.ide).contains("Nordmann"));
+}
+
+#[test]
+fn the_identity_message_has_one_entry_per_person_and_nothing_more() {
+    let written = write(&[source(municipality())]);
+    let mut serials: Vec<u32> = written.fagmelding().persons.iter().map(|p| p.serial).collect();
+    serials.sort();
+    assert_eq!(serials, [1, 2, 3], "serial numbers are 1..n, each once");
+    let mut identified: Vec<u32> = written.identities().iter().map(|(s, _)| *s).collect();
+    identified.sort();
+    assert_eq!(identified, serials);
+    let mut idents: Vec<String> = written.identities().into_iter().map(|(_, i)| i).collect();
+    idents.sort();
+    idents.dedup();
+    assert_eq!(idents.len(), 3);
+
+    // Each entry says the serial number and the identity number, nothing else.
+    let mut reader = quick_xml::Reader::from_reader(&written.ide[..]);
+    let mut buffer = Vec::new();
+    let mut entries = 0;
+    loop {
+        match reader.read_event_into(&mut buffer).unwrap() {
+            Event::Empty(e) if e.local_name().as_ref() == b"Person" => {
+                let names: Vec<Vec<u8>> = e
+                    .attributes()
+                    .map(|a| a.unwrap().key.as_ref().to_vec())
+                    .collect();
+                assert_eq!(names, [b"serial".to_vec(), b"ident".to_vec()]);
+                entries += 1;
+            }
+            Event::Start(e) if e.local_name().as_ref() == b"Person" => {
+                panic!("a Person with content in KPR_IDE")
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buffer.clear();
+    }
+    assert_eq!(entries, 3);
+}
+
+#[test]
+fn both_messages_validate_against_the_built_in_schemas() {
+    let mut records = municipality();
+    records.assessments = vec![kpr_bridge::model::Assessment {
+        person_id: "p1".into(),
+        assessed_on: Some(day("2025-03-01")),
+        variable: "hukommelse".into(),
+        score: 3,
+    }];
+    records.diagnoses = vec![Diagnosis {
+        person_id: "p1".into(),
+        system: DiagnosisSystem::Icpc2,
+        code: "K86".into(),
+        registered_on: Some(day("2020-01-01")),
+    }];
+    let written = write(&[source(records)]);
+    let schemas = Schemas::load(&[]).unwrap();
+    schemas.validate_payload(FAGMELDING, &written.ipl).unwrap();
+    schemas.validate_payload(IDENTMELDING, &written.ide).unwrap();
+    let p1 = written.person_of(&ident_number(1)).unwrap();
+    assert_eq!(p1.assessment.unwrap().scores, [("hukommelse".to_string(), 3)]);
+    assert_eq!(p1.diagnoses, [(DiagnosisSystem::Icpc2, "K86".to_string())]);
+
+    // And the schema is not a formality: a fagmelding with an identity number does not pass.
+    let with_ident = String::from_utf8(written.ipl.clone())
+        .unwrap()
+        .replacen("<Person ", &format!("<Person ident=\"{}\" ", ident_number(1)), 1);
+    assert!(schemas.validate_payload(FAGMELDING, with_ident.as_bytes()).is_err());
+}
+
+#[test]
+fn test_users_are_absent_from_both_messages() {
+    let mut records = municipality();
+    records.persons[2].name = Some(PersonName::new("Donald Duck"));
+    let written = write(&[source(records)]);
+    assert!(!written.report.test_users.is_empty(), "the check saw the test user");
+    assert_eq!(written.fagmelding().persons.len(), 2);
+    assert!(written.person_of(&ident_number(3)).is_none());
+    assert!(!String::from_utf8_lossy(&written.ide).contains(&ident_number(3)));
+    assert_eq!(written.assembled.left_out.test_users, 1);
+}
+
+#[test]
+fn a_person_with_services_from_two_epjs_appears_once() {
+    // The municipality changed EPJ on 1 June; both know person 1, under their own ids.
+    let mut old = Snapshot::default();
+    old.persons = vec![person("gammel-1", 1, "4601")];
+    old.services = vec![service("g1", "gammel-1", "MATOMBR", "2024-01-01")];
+    let mut new = Snapshot::default();
+    new.persons = vec![person("ny-77", 1, "4601"), person("ny-78", 2, "4601")];
+    new.persons[0].district = Some("460101".into());
+    new.services = vec![
+        service("n1", "ny-77", "MATOMBR", "2025-06-01"),
+        service("n2", "ny-77", "TRYGGH", "2025-08-01"),
+        service("n3", "ny-78", "TRYGGH", "2025-08-01"),
+    ];
+    let written = write(&[
+        Source {
+            name: "old",
+            records: old,
+            from: None,
+            to: Some("2025-05-31"),
+        },
+        Source {
+            name: "new",
+            records: new,
+            from: Some("2025-06-01"),
+            to: None,
+        },
+    ]);
+    assert_eq!(written.fagmelding().persons.len(), 2);
+    let one = written.person_of(&ident_number(1)).unwrap();
+    let periods: Vec<_> = one
+        .services
+        .iter()
+        .map(|s| (s.code.to_string(), s.start, s.end))
+        .collect();
+    assert_eq!(
+        periods,
+        [
+            ("5".to_string(), Some(day("2025-01-01")), Some(day("2025-05-31"))),
+            ("5".to_string(), Some(day("2025-06-01")), None),
+            ("6".to_string(), Some(day("2025-08-01")), None),
+        ]
+    );
+    // The newer EPJ, later in the configuration, tells where the person lives.
+    assert_eq!(one.district.as_deref(), Some("460101"));
+}
+
+#[test]
+fn services_are_clipped_to_the_year_and_refusals_stay_refusals() {
+    let mut records = Snapshot::default();
+    records.persons = vec![
+        person("p1", 1, "4601"),
+        person("p2", 2, "4601"),
+        person("p3", 3, "4601"),
+        person("p4", 4, "4601"),
+    ];
+    let mut across = service("s1", "p1", "PRAKT", "2024-10-01");
+    across.end = Some(day("2025-02-28"));
+    across.provider_orgnr = Some(ORGNR.into());
+    across.hours_per_week = Some("4".parse().unwrap());
+    let mut refused = service("s2", "p2", "MATOMBR", "2025-05-01");
+    refused.decision = Decision::Refused;
+    refused.decided_on = Some(day("2025-05-01"));
+    refused.start = None;
+    let mut last_year = service("s3", "p3", "MATOMBR", "2024-01-01");
+    last_year.end = Some(day("2024-12-31"));
+    records.services = vec![across, refused, last_year];
+    // Person 4 has no service, only an individual plan that runs through the year.
+    records.attributes = vec![PersonAttribute {
+        person_id: "p4".into(),
+        kind: AttributeKind::IndividualPlan,
+        from: Some(day("2023-03-01")),
+        to: None,
+    }];
+    let written = write(&[source(records)]);
+    let schemas = Schemas::load(&[]).unwrap();
+    schemas.validate_payload(FAGMELDING, &written.ipl).unwrap();
+
+    let p1 = written.person_of(&ident_number(1)).unwrap();
+    assert_eq!(p1.services.len(), 1);
+    assert_eq!(p1.services[0].start, Some(day("2025-01-01")));
+    assert_eq!(p1.services[0].end, Some(day("2025-02-28")));
+    assert_eq!(p1.services[0].decision, Decision::Granted);
+
+    let p2 = written.person_of(&ident_number(2)).unwrap();
+    assert_eq!(p2.services.len(), 1);
+    assert_eq!(p2.services[0].decision, Decision::Refused);
+    assert_eq!(p2.services[0].decided_on, Some(day("2025-05-01")));
+    assert!(String::from_utf8_lossy(&written.ipl).contains("<Refusal code=\"5\""));
+
+    assert!(
+        written.person_of(&ident_number(3)).is_none(),
+        "a service that ended in 2024 is not in 2025"
+    );
+    let p4 = written.person_of(&ident_number(4)).unwrap();
+    assert!(p4.services.is_empty());
+    assert_eq!(p4.attributes.len(), 1);
+    assert_eq!(p4.attributes[0].from, Some(day("2025-01-01")));
+}
+
+#[test]
+fn what_a_check_marks_as_an_error_is_left_out() {
+    let mut records = municipality();
+    // Home help (1) needs the provider's organisation number; s1 lacks it.
+    records.services.push(service("s4", "p1", "PRAKT", "2025-03-01"));
+    // An invalid identity number is an error in the person.
+    records.persons[2].ident = Some(kpr_bridge::model::Ident::new("12345678901"));
+    let written = write(&[source(records)]);
+    assert!(written.report.has_errors());
+    let p1 = written.person_of(&ident_number(1)).unwrap();
+    assert_eq!(p1.services.len(), 1, "the service without orgnr is left out");
+    assert_eq!(written.fagmelding().persons.len(), 2);
+    assert_eq!(written.assembled.left_out.persons_with_errors, 1);
+    assert_eq!(written.assembled.left_out.services_with_errors, 1);
+    let schemas = Schemas::load(&[]).unwrap();
+    schemas.validate_payload(FAGMELDING, &written.ipl).unwrap();
+    schemas.validate_payload(IDENTMELDING, &written.ide).unwrap();
+}
