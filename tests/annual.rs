@@ -14,8 +14,9 @@ use kpr_bridge::message::iplos37::{
 use kpr_bridge::message::schema::Schemas;
 use kpr_bridge::model::assessment::AssessmentVariables;
 use kpr_bridge::model::{
-    AttributeKind, Decision, Diagnosis, DiagnosisSystem, PersonAttribute, PersonName, Snapshot,
+    AttributeKind, Decision, Diagnosis, DiagnosisSystem, PersonAttribute, PersonName,
 };
+use kpr_bridge::source::Snapshot;
 use quick_xml::events::Event;
 use support::daily::{ORGNR, day, ident_number, mapping, person, service};
 use uuid::Uuid;
@@ -154,7 +155,12 @@ fn the_fagmelding_carries_no_identity_number_and_no_name() {
 #[test]
 fn the_identity_message_has_one_entry_per_person_and_nothing_more() {
     let written = write(&[source(municipality())]);
-    let mut serials: Vec<u32> = written.fagmelding().persons.iter().map(|p| p.serial).collect();
+    let mut serials: Vec<u32> = written
+        .fagmelding()
+        .persons
+        .iter()
+        .map(|p| p.serial)
+        .collect();
     serials.sort();
     assert_eq!(serials, [1, 2, 3], "serial numbers are 1..n, each once");
     let mut identified: Vec<u32> = written.identities().iter().map(|(s, _)| *s).collect();
@@ -208,16 +214,27 @@ fn both_messages_validate_against_the_built_in_schemas() {
     let written = write(&[source(records)]);
     let schemas = Schemas::load(&[]).unwrap();
     schemas.validate_payload(FAGMELDING, &written.ipl).unwrap();
-    schemas.validate_payload(IDENTMELDING, &written.ide).unwrap();
+    schemas
+        .validate_payload(IDENTMELDING, &written.ide)
+        .unwrap();
     let p1 = written.person_of(&ident_number(1)).unwrap();
-    assert_eq!(p1.assessment.unwrap().scores, [("hukommelse".to_string(), 3)]);
+    assert_eq!(
+        p1.assessment.unwrap().scores,
+        [("hukommelse".to_string(), 3)]
+    );
     assert_eq!(p1.diagnoses, [(DiagnosisSystem::Icpc2, "K86".to_string())]);
 
     // And the schema is not a formality: a fagmelding with an identity number does not pass.
-    let with_ident = String::from_utf8(written.ipl.clone())
-        .unwrap()
-        .replacen("<Person ", &format!("<Person ident=\"{}\" ", ident_number(1)), 1);
-    assert!(schemas.validate_payload(FAGMELDING, with_ident.as_bytes()).is_err());
+    let with_ident = String::from_utf8(written.ipl.clone()).unwrap().replacen(
+        "<Person ",
+        &format!("<Person ident=\"{}\" ", ident_number(1)),
+        1,
+    );
+    assert!(
+        schemas
+            .validate_payload(FAGMELDING, with_ident.as_bytes())
+            .is_err()
+    );
 }
 
 #[test]
@@ -225,7 +242,10 @@ fn test_users_are_absent_from_both_messages() {
     let mut records = municipality();
     records.persons[2].name = Some(PersonName::new("Donald Duck"));
     let written = write(&[source(records)]);
-    assert!(!written.report.test_users.is_empty(), "the check saw the test user");
+    assert!(
+        !written.report.test_users.is_empty(),
+        "the check saw the test user"
+    );
     assert_eq!(written.fagmelding().persons.len(), 2);
     assert!(written.person_of(&ident_number(3)).is_none());
     assert!(!String::from_utf8_lossy(&written.ide).contains(&ident_number(3)));
@@ -270,7 +290,11 @@ fn a_person_with_services_from_two_epjs_appears_once() {
     assert_eq!(
         periods,
         [
-            ("5".to_string(), Some(day("2025-01-01")), Some(day("2025-05-31"))),
+            (
+                "5".to_string(),
+                Some(day("2025-01-01")),
+                Some(day("2025-05-31"))
+            ),
             ("5".to_string(), Some(day("2025-06-01")), None),
             ("6".to_string(), Some(day("2025-08-01")), None),
         ]
@@ -336,17 +360,25 @@ fn services_are_clipped_to_the_year_and_refusals_stay_refusals() {
 fn what_a_check_marks_as_an_error_is_left_out() {
     let mut records = municipality();
     // Home help (1) needs the provider's organisation number; s1 lacks it.
-    records.services.push(service("s4", "p1", "PRAKT", "2025-03-01"));
+    records
+        .services
+        .push(service("s4", "p1", "PRAKT", "2025-03-01"));
     // An invalid identity number is an error in the person.
     records.persons[2].ident = Some(kpr_bridge::model::Ident::new("12345678901"));
     let written = write(&[source(records)]);
     assert!(written.report.has_errors());
     let p1 = written.person_of(&ident_number(1)).unwrap();
-    assert_eq!(p1.services.len(), 1, "the service without orgnr is left out");
+    assert_eq!(
+        p1.services.len(),
+        1,
+        "the service without orgnr is left out"
+    );
     assert_eq!(written.fagmelding().persons.len(), 2);
     assert_eq!(written.assembled.left_out.persons_with_errors, 1);
     assert_eq!(written.assembled.left_out.services_with_errors, 1);
     let schemas = Schemas::load(&[]).unwrap();
     schemas.validate_payload(FAGMELDING, &written.ipl).unwrap();
-    schemas.validate_payload(IDENTMELDING, &written.ide).unwrap();
+    schemas
+        .validate_payload(IDENTMELDING, &written.ide)
+        .unwrap();
 }

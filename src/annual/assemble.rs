@@ -77,7 +77,10 @@ pub fn assemble(
         let mut here: HashMap<&str, usize> = HashMap::with_capacity(records.persons.len());
         for person in &records.persons {
             let id = person.person_id.as_str();
-            if report.test_users.contains(&(name.to_string(), id.to_string())) {
+            if report
+                .test_users
+                .contains(&(name.to_string(), id.to_string()))
+            {
                 left_out.test_users += 1;
                 continue;
             }

@@ -85,11 +85,7 @@ impl ShipError {
 }
 
 /// The header both messages carry.
-pub fn header(
-    config: &crate::config::Config,
-    year: &Year,
-    now: DateTime<Utc>,
-) -> Header {
+pub fn header(config: &crate::config::Config, year: &Year, now: DateTime<Utc>) -> Header {
     Header {
         shipment: Uuid::new_v4(),
         municipality: config.municipality.clone(),
@@ -118,7 +114,10 @@ pub async fn ship(
     match destination {
         Destination::DryRun { schemas, out } => {
             let name = |msg_type: &str| {
-                out.join(format!("{msg_type}-{}-{}.xml", header.year, header.shipment))
+                out.join(format!(
+                    "{msg_type}-{}-{}.xml",
+                    header.year, header.shipment
+                ))
             };
             let (fagmelding, identmelding) = (name(FAGMELDING), name(IDENTMELDING));
             std::fs::create_dir_all(out).map_err(|source| ShipError::Write {
@@ -183,10 +182,7 @@ pub async fn ship(
                 persons: year.assembled.persons.len() as u64,
                 forced,
             };
-            let waiting = shipping
-                .store
-                .enqueue_annual(&record, &messages, now)
-                .await;
+            let waiting = shipping.store.enqueue_annual(&record, &messages, now).await;
             let waiting = match waiting {
                 Ok(waiting) => waiting,
                 Err(e) => {
@@ -215,7 +211,12 @@ fn discard(messages: &[crate::store::outbox::NewMessage]) {
 }
 
 /// Writes both messages in one pass over the persons.
-fn write(year: &Year, header: &Header, fagmelding: &Path, identmelding: &Path) -> Result<(), ShipError> {
+fn write(
+    year: &Year,
+    header: &Header,
+    fagmelding: &Path,
+    identmelding: &Path,
+) -> Result<(), ShipError> {
     let failed = |file: &Path| {
         let file = file.to_path_buf();
         move |source| ShipError::Write { file, source }
@@ -231,7 +232,8 @@ fn write(year: &Year, header: &Header, fagmelding: &Path, identmelding: &Path) -
     let mut progress = Progress::counted("writing KPR_IPL and KPR_IDE", persons.len() as u64);
     for (ident, person) in persons {
         ipl.person(person).map_err(failed(fagmelding))?;
-        ide.person(person.serial, ident).map_err(failed(identmelding))?;
+        ide.person(person.serial, ident)
+            .map_err(failed(identmelding))?;
         progress.inc(1);
     }
     progress.finish();

@@ -42,10 +42,15 @@ pub async fn annual(args: AnnualArgs<'_>) -> u8 {
         Ok(config) => config,
         Err(e) => return fail(&e, 2),
     };
-    for (msg_type, file) in [(FAGMELDING, &args.schema_ipl), (IDENTMELDING, &args.schema_ide)] {
+    for (msg_type, file) in [
+        (FAGMELDING, &args.schema_ipl),
+        (IDENTMELDING, &args.schema_ide),
+    ] {
         if let Some(file) = file {
             config.payload_schemas.retain(|(t, _)| t != msg_type);
-            config.payload_schemas.push((msg_type.to_string(), file.clone()));
+            config
+                .payload_schemas
+                .push((msg_type.to_string(), file.clone()));
         }
     }
     if let Some(code) = refuse_arguments(&config, &args) {
@@ -198,7 +203,9 @@ fn refuse_arguments(config: &Config, args: &AnnualArgs) -> Option<u8> {
     let year = args.year;
     if !(2000..=2100).contains(&year) {
         return Some(fail(
-            &format!("--year {year} is not a reporting year; give the year to report, such as {LAST_ANNUAL_YEAR}"),
+            &format!(
+                "--year {year} is not a reporting year; give the year to report, such as {LAST_ANNUAL_YEAR}"
+            ),
             2,
         ));
     }
@@ -289,7 +296,11 @@ fn show_summary(data: &Year, target: Target, dry_run: bool) {
         println!("  service code            granted   refused");
         for (code, (granted, refused)) in &summary.services {
             let name = code.info().map_or("", |t| t.name);
-            println!("  {:<6} {:<16.16} {granted:>9} {refused:>9}", code.to_string(), name);
+            println!(
+                "  {:<6} {:<16.16} {granted:>9} {refused:>9}",
+                code.to_string(),
+                name
+            );
         }
     }
     for (kind, count) in &summary.attributes {
@@ -298,7 +309,10 @@ fn show_summary(data: &Year, target: Target, dry_run: bool) {
     let left = data.assembled.left_out;
     println!(
         "  left out: {} test user(s), {} person(s) and {} service(s) with errors, {} person(s) without identity number",
-        left.test_users, left.persons_with_errors, left.services_with_errors, left.persons_without_ident
+        left.test_users,
+        left.persons_with_errors,
+        left.services_with_errors,
+        left.persons_without_ident
     );
     let warnings: u64 = data
         .report

@@ -259,7 +259,10 @@ pub enum IplosError {
     #[error("is not well-formed XML at line {line}: {reason}")]
     NotXml { line: u32, reason: String },
     #[error("is not a {expected}: its root is {found}")]
-    NotOurs { expected: &'static str, found: String },
+    NotOurs {
+        expected: &'static str,
+        found: String,
+    },
     #[error("line {line}: {element} has no usable {attribute} ('{value}')")]
     Value {
         line: u32,
@@ -344,7 +347,10 @@ pub fn read_ipl(xml: &[u8]) -> Result<Fagmelding, IplosError> {
             "Diagnosis" => {
                 let system = e.coded(
                     "system",
-                    &[("ICPC2", DiagnosisSystem::Icpc2), ("ICD10", DiagnosisSystem::Icd10)],
+                    &[
+                        ("ICPC2", DiagnosisSystem::Icpc2),
+                        ("ICD10", DiagnosisSystem::Icd10),
+                    ],
                 )?;
                 let system = system.ok_or_else(|| e.bad("system", ""))?;
                 let diagnosis = (system, e.required("code")?);
@@ -445,7 +451,11 @@ impl Element<'_> {
             .map_err(|_| self.bad(name, &text))
     }
 
-    fn coded<T: Copy>(&self, name: &'static str, codes: &[(&str, T)]) -> Result<Option<T>, IplosError> {
+    fn coded<T: Copy>(
+        &self,
+        name: &'static str,
+        codes: &[(&str, T)],
+    ) -> Result<Option<T>, IplosError> {
         self.value(name)
             .map(|v| {
                 codes
@@ -539,7 +549,8 @@ fn attributes_of(element: &BytesStart) -> Result<Vec<(String, String)>, String> 
             Ok((name.to_string(), value.into_owned()))
         })
         .filter(|a: &Result<(String, String), String>| {
-            a.as_ref().map_or(true, |(name, _)| !name.starts_with("xmlns"))
+            a.as_ref()
+                .map_or(true, |(name, _)| !name.starts_with("xmlns"))
         })
         .collect()
 }
@@ -560,7 +571,10 @@ mod tests {
             generated: DateTime::parse_from_rfc3339("2026-01-10T08:00:00Z")
                 .unwrap()
                 .with_timezone(&Utc),
-            epj: vec![("Gerica".into(), "5.1".into()), ("Profil".into(), String::new())],
+            epj: vec![
+                ("Gerica".into(), "5.1".into()),
+                ("Profil".into(), String::new()),
+            ],
             contact: Some(Contact {
                 name: "Kari \"IPLOS\" Kontakt".into(),
                 phone: Some("55 00 00 00".into()),

@@ -96,7 +96,7 @@ impl Store {
             }
             let waiting: Vec<AnnualSent> = annual_sent!(&mut *tx, record.year, record.target)
                 .filter(|sent| sent.as_ref().map_or(true, AnnualSent::awaits_receipt))
-            .collect::<Result<_, _>>()?;
+                .collect::<Result<_, _>>()?;
             if waiting.is_empty() || record.forced.is_some() {
                 // A millisecond apart: the outbox sends in order of creation.
                 for (i, message) in messages.iter().enumerate() {
