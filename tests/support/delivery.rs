@@ -66,7 +66,8 @@ trust = ["{certs}/ca.crt"]
     Config::parse(&text, &dir.join("kpr-bridge.toml")).unwrap()
 }
 
-/// The test receiver on `queues.kpr`, with the given schema and rules.
+/// The test receiver on `queues.kpr`, with the given schema for KPR_IPL (`""`: the built-in
+/// ones only) and rules.
 pub fn receiver(dir: &Path, queues: &Queues, xsd: &str, rules: &str) -> Receiver {
     let text = format!(
         r#"
@@ -80,14 +81,17 @@ encryption_certificate = "{certs}/kpr-enc.crt"
 encryption_key = "{certs}/kpr-enc.key"
 municipality_encryption_certificate = "{certs}/kommune-enc.crt"
 trust = ["{certs}/ca.crt"]
-[schemas]
-KPR_IPL = "{xsd}"
+{schemas}
 {rules}
 "#,
         url = amqp::broker_url(),
         kpr = queues.kpr,
         certs = amqp::certs().display(),
-        xsd = repo(xsd).display(),
+        schemas = if xsd.is_empty() {
+            String::new()
+        } else {
+            format!("[schemas]\nKPR_IPL = \"{}\"", repo(xsd).display())
+        },
     );
     let config = ReceiverConfig::parse(&text, &dir.join("receiver.toml")).unwrap();
     let keys = Keys::load(&config.certificates).unwrap().keys;
