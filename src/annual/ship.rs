@@ -6,6 +6,7 @@
 //! persons. The unencrypted files live only in the data directory's `staging/` (a dry run's
 //! in the directory the operator names) and are removed once packed.
 
+use std::borrow::Borrow;
 use std::fs::File;
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
@@ -14,10 +15,12 @@ use chrono::{DateTime, Utc};
 use thiserror::Error;
 use uuid::Uuid;
 
+use super::person::AnnualPerson;
 use super::year::Year;
 use crate::message::iplos37::{FAGMELDING, Header, IDENTMELDING, IdeWriter, IplWriter};
 use crate::message::msghead::Target;
 use crate::message::schema::{Invalid, Schemas};
+use crate::model::Ident;
 use crate::progress::Progress;
 use crate::shipping::{Shipping, ShippingError};
 use crate::store::StoreError;
@@ -203,6 +206,22 @@ pub async fn ship(
     }
 }
 
+fn write(
+    year: &Year,
+    header: &Header,
+    fagmelding: &Path,
+    identmelding: &Path,
+) -> Result<(), ShipError> {
+    let persons = &year.assembled.persons;
+    write_messages(
+        persons.iter(),
+        persons.len() as u64,
+        header,
+        fagmelding,
+        identmelding,
+    )
+}
+
 /// Removes the packed files of messages that did not enter the outbox.
 fn discard(messages: &[crate::store::outbox::NewMessage]) {
     for file in messages.iter().filter_map(|m| m.body_file.as_ref()) {
@@ -210,9 +229,11 @@ fn discard(messages: &[crate::store::outbox::NewMessage]) {
     }
 }
 
-/// Writes both messages in one pass over the persons.
-fn write(
-    year: &Year,
+/// Writes both messages in one pass over `count` persons, each with the identity for the
+/// identity message. Streams: a person is written and dropped, nothing is kept.
+pub fn write_messages<P: Borrow<(Ident, AnnualPerson)>>(
+    persons: impl Iterator<Item = P>,
+    count: u64,
     header: &Header,
     fagmelding: &Path,
     identmelding: &Path,
@@ -228,9 +249,9 @@ fn write(
     };
     let mut ipl = IplWriter::start(create(fagmelding)?, header).map_err(failed(fagmelding))?;
     let mut ide = IdeWriter::start(create(identmelding)?, header).map_err(failed(identmelding))?;
-    let persons = &year.assembled.persons;
-    let mut progress = Progress::counted("writing KPR_IPL and KPR_IDE", persons.len() as u64);
-    for (ident, person) in persons {
+    let mut progress = Progress::counted("writing KPR_IPL and KPR_IDE", count);
+    for entry in persons {
+        let (ident, person) = entry.borrow();
         ipl.person(person).map_err(failed(fagmelding))?;
         ide.person(person.serial, ident)
             .map_err(failed(identmelding))?;
