@@ -20,8 +20,7 @@ use kpr_bridge::message::iplos37::{FAGMELDING, Header, IDENTMELDING};
 use kpr_bridge::message::msghead::Target;
 use kpr_bridge::model::assessment::AssessmentVariables;
 use kpr_bridge::model::{
-    AttributeKind, Decision, DiagnosisSystem, Gender, HoursPerWeek, Household, Ident,
-    ServiceCode,
+    AttributeKind, Decision, DiagnosisSystem, Gender, HoursPerWeek, Household, Ident, ServiceCode,
 };
 use kpr_bridge::shipping::Shipping;
 use rand::{RngExt, SeedableRng};
@@ -181,7 +180,7 @@ fn person(serial: u32, rng: &mut ChaCha8Rng) -> (Ident, AnnualPerson) {
         assessment,
         attributes: rng
             .random_bool(0.3)
-            .then(|| AttributeSpan {
+            .then_some(AttributeSpan {
                 kind: AttributeKind::IndividualPlan,
                 from: Some(first),
                 to: None,
@@ -192,7 +191,10 @@ fn person(serial: u32, rng: &mut ChaCha8Rng) -> (Ident, AnnualPerson) {
         services,
     };
     // Eleven digits, different for each person; the bench needs no valid check digits.
-    (Ident::new(format!("{:011}", 10_000_000_000u64 + u64::from(serial))), person)
+    (
+        Ident::new(format!("{:011}", 10_000_000_000u64 + u64::from(serial))),
+        person,
+    )
 }
 
 fn usage() -> ExitCode {

@@ -82,9 +82,8 @@ impl Progress {
     /// Ends the step, saying how long it took.
     pub fn finish(self) {
         let took = self.started.elapsed();
-        match &self.bar {
-            Some(bar) => bar.finish_and_clear(),
-            None => {}
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
         }
         let count = match self.total {
             Some(total) => format!(" ({total})"),

@@ -111,12 +111,14 @@ fn write(sources: &[Source]) -> Written {
 
 /// Three persons with services, one of them known by name only to be a test user.
 fn municipality() -> Snapshot {
-    let mut records = Snapshot::default();
-    records.persons = vec![
-        person("p1", 1, "4601"),
-        person("p2", 2, "4601"),
-        person("p3", 3, "4601"),
-    ];
+    let mut records = Snapshot {
+        persons: vec![
+            person("p1", 1, "4601"),
+            person("p2", 2, "4601"),
+            person("p3", 3, "4601"),
+        ],
+        ..Snapshot::default()
+    };
     records.persons[1].name = Some(PersonName::new("Kari Nordmann"));
     records.services = vec![
         service("s1", "p1", "MATOMBR", "2025-02-01"),
@@ -255,17 +257,21 @@ fn test_users_are_absent_from_both_messages() {
 #[test]
 fn a_person_with_services_from_two_epjs_appears_once() {
     // The municipality changed EPJ on 1 June; both know person 1, under their own ids.
-    let mut old = Snapshot::default();
-    old.persons = vec![person("gammel-1", 1, "4601")];
-    old.services = vec![service("g1", "gammel-1", "MATOMBR", "2024-01-01")];
-    let mut new = Snapshot::default();
-    new.persons = vec![person("ny-77", 1, "4601"), person("ny-78", 2, "4601")];
+    let old = Snapshot {
+        persons: vec![person("gammel-1", 1, "4601")],
+        services: vec![service("g1", "gammel-1", "MATOMBR", "2024-01-01")],
+        ..Snapshot::default()
+    };
+    let mut new = Snapshot {
+        persons: vec![person("ny-77", 1, "4601"), person("ny-78", 2, "4601")],
+        services: vec![
+            service("n1", "ny-77", "MATOMBR", "2025-06-01"),
+            service("n2", "ny-77", "TRYGGH", "2025-08-01"),
+            service("n3", "ny-78", "TRYGGH", "2025-08-01"),
+        ],
+        ..Snapshot::default()
+    };
     new.persons[0].district = Some("460101".into());
-    new.services = vec![
-        service("n1", "ny-77", "MATOMBR", "2025-06-01"),
-        service("n2", "ny-77", "TRYGGH", "2025-08-01"),
-        service("n3", "ny-78", "TRYGGH", "2025-08-01"),
-    ];
     let written = write(&[
         Source {
             name: "old",
@@ -305,13 +311,6 @@ fn a_person_with_services_from_two_epjs_appears_once() {
 
 #[test]
 fn services_are_clipped_to_the_year_and_refusals_stay_refusals() {
-    let mut records = Snapshot::default();
-    records.persons = vec![
-        person("p1", 1, "4601"),
-        person("p2", 2, "4601"),
-        person("p3", 3, "4601"),
-        person("p4", 4, "4601"),
-    ];
     let mut across = service("s1", "p1", "PRAKT", "2024-10-01");
     across.end = Some(day("2025-02-28"));
     across.provider_orgnr = Some(ORGNR.into());
@@ -322,14 +321,23 @@ fn services_are_clipped_to_the_year_and_refusals_stay_refusals() {
     refused.start = None;
     let mut last_year = service("s3", "p3", "MATOMBR", "2024-01-01");
     last_year.end = Some(day("2024-12-31"));
-    records.services = vec![across, refused, last_year];
-    // Person 4 has no service, only an individual plan that runs through the year.
-    records.attributes = vec![PersonAttribute {
-        person_id: "p4".into(),
-        kind: AttributeKind::IndividualPlan,
-        from: Some(day("2023-03-01")),
-        to: None,
-    }];
+    let records = Snapshot {
+        persons: vec![
+            person("p1", 1, "4601"),
+            person("p2", 2, "4601"),
+            person("p3", 3, "4601"),
+            person("p4", 4, "4601"),
+        ],
+        services: vec![across, refused, last_year],
+        // Person 4 has no service, only an individual plan that runs through the year.
+        attributes: vec![PersonAttribute {
+            person_id: "p4".into(),
+            kind: AttributeKind::IndividualPlan,
+            from: Some(day("2023-03-01")),
+            to: None,
+        }],
+        ..Snapshot::default()
+    };
     let written = write(&[source(records)]);
     let schemas = Schemas::load(&[]).unwrap();
     schemas.validate_payload(FAGMELDING, &written.ipl).unwrap();
