@@ -1,6 +1,7 @@
 //! The `kpr-bridge` command: parses arguments and calls the library. Exit codes: 0 ok,
 //! 1 findings or failures, 2 unusable input or arguments.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -195,6 +196,8 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never in a log file or the journal.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     ExitCode::from(match cli.command {
         Command::Send {
