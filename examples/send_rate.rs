@@ -58,7 +58,6 @@ async fn main() -> ExitCode {
             target: "validation".into(),
             to_her_id: "171479".into(),
             body: body.clone(),
-            body_file: None,
         };
         store.enqueue(&message, Utc::now()).await.expect("enqueue");
     }

@@ -154,23 +154,7 @@ impl Shipping {
             target: target.as_str().to_string(),
             to_her_id: target.her_id().to_string(),
             body: self.keys.pack(&document)?,
-            body_file: None,
         })
-    }
-
-    /// TEMPORARY SHIM.
-    pub fn pack_file(
-        &self,
-        payload: &Path,
-        msg_type: &str,
-        target: Target,
-        what: &str,
-    ) -> Result<NewMessage, ShippingError> {
-        let payload = std::fs::read(payload).map_err(|source| ShippingError::Payload {
-            file: payload.display().to_string(),
-            source,
-        })?;
-        self.pack(&payload, msg_type, target, what)
     }
 
     /// Reads a payload file and puts it in the outbox; returns its MsgId.

@@ -21,7 +21,6 @@ fn message(n: u32) -> NewMessage {
         target: "validation".into(),
         to_her_id: "171479".into(),
         body: vec![n as u8; 100],
-        body_file: None,
     }
 }
 
@@ -212,7 +211,6 @@ fn a_msg_id_enters_the_outbox_once_and_nothing_is_overwritten() {
         store.enqueue(&m, at(1)).await.unwrap();
         let again = NewMessage {
             body: vec![9; 5],
-            body_file: None,
             ..m.clone()
         };
         assert!(store.enqueue(&again, at(2)).await.is_err());

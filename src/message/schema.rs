@@ -321,12 +321,6 @@ impl Schemas {
         validate(&payload.alone, &doc)
     }
 
-    /// TEMPORARY SHIM.
-    pub fn validate_payload_file(&self, msg_type: &str, file: &Path) -> Result<(), Invalid> {
-        let xml = std::fs::read(file).unwrap();
-        self.validate_payload(msg_type, &xml)
-    }
-
     /// A whole MsgHead document, together with the schema of the payload type named in
     /// MsgInfo/Type (passed in, read by the caller).
     pub fn validate_message(&self, msg_type: &str, xml: &[u8]) -> Result<(), Invalid> {

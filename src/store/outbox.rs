@@ -99,7 +99,6 @@ pub struct NewMessage {
     pub to_her_id: String,
     /// The signed and encrypted bytes, exactly as they go on the wire.
     pub body: Vec<u8>,
-    pub body_file: Option<std::path::PathBuf>,
 }
 
 /// A message waiting for its broker confirm.
