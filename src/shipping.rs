@@ -154,6 +154,7 @@ impl Shipping {
             target: target.as_str().to_string(),
             to_her_id: target.her_id().to_string(),
             body: self.keys.pack(&document)?,
+            body_file: None,
         })
     }
 

@@ -21,6 +21,11 @@ const SQLITE: Files = &[
         "daily",
         include_str!("../../migrations/sqlite/0002_daily.sql"),
     ),
+    (
+        3,
+        "outbox files",
+        include_str!("../../migrations/sqlite/0003_outbox_files.sql"),
+    ),
 ];
 
 const POSTGRES: Files = &[
@@ -33,6 +38,11 @@ const POSTGRES: Files = &[
         2,
         "daily",
         include_str!("../../migrations/postgres/0002_daily.sql"),
+    ),
+    (
+        3,
+        "outbox files",
+        include_str!("../../migrations/postgres/0003_outbox_files.sql"),
     ),
 ];
 
