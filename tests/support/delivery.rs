@@ -21,6 +21,39 @@ pub fn repo(path: &str) -> PathBuf {
 
 /// The municipality's configuration, sending to `queues` through `url`.
 pub fn municipality_config(dir: &Path, url: &str, queues: &Queues) -> Config {
+    municipality_with(
+        dir,
+        &format!(
+            r#"
+[delivery]
+transport = "amqp"
+[amqp]
+url = "{url}"
+exchange = ""
+kpr_queue = "{kpr}"
+receipt_queue = "{receipts}"
+error_queue = "{errors}"
+"#,
+            kpr = queues.kpr,
+            receipts = queues.receipts,
+            errors = queues.errors,
+        ),
+    )
+}
+
+/// The municipality's configuration, writing its messages to `dir/spool`.
+pub fn municipality_spool_config(dir: &Path) -> Config {
+    municipality_with(
+        dir,
+        &format!(
+            "[delivery]\ntransport = \"spool\"\nspool_dir = \"{}\"\n",
+            dir.join("spool").display()
+        ),
+    )
+}
+
+/// The municipality's configuration with `transport`: its `[delivery]` and what that needs.
+fn municipality_with(dir: &Path, transport: &str) -> Config {
     let text = format!(
         r#"
 mode = "test"
@@ -39,14 +72,7 @@ kind = "extract"
 path = "{data}/extract"
 [schemas]
 KPR_IPL = "{xsd}"
-[delivery]
-transport = "amqp"
-[amqp]
-url = "{url}"
-exchange = ""
-kpr_queue = "{kpr}"
-receipt_queue = "{receipts}"
-error_queue = "{errors}"
+{transport}
 [certificates]
 signing_certificate = "{certs}/kommune-sign.crt"
 signing_key = "{certs}/kommune-sign.key"
@@ -59,9 +85,6 @@ trust = ["{certs}/ca.crt"]
         mapping = repo("mappings/sample-epj.toml").display(),
         xsd = repo("tests/data/payload/test-payload.xsd").display(),
         certs = amqp::certs().display(),
-        kpr = queues.kpr,
-        receipts = queues.receipts,
-        errors = queues.errors,
     );
     Config::parse(&text, &dir.join("kpr-bridge.toml")).unwrap()
 }
