@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use kpr_bridge::config::Config;
-use kpr_bridge::config::delivery::Queues;
+use kpr_bridge::config::delivery::{Queues, Transport};
 use kpr_bridge::config::receiver::ReceiverConfig;
 use kpr_bridge::crypto::Keys;
 use kpr_bridge::message::schema::Schemas;
@@ -21,39 +21,6 @@ pub fn repo(path: &str) -> PathBuf {
 
 /// The municipality's configuration, sending to `queues` through `url`.
 pub fn municipality_config(dir: &Path, url: &str, queues: &Queues) -> Config {
-    municipality_with(
-        dir,
-        &format!(
-            r#"
-[delivery]
-transport = "amqp"
-[amqp]
-url = "{url}"
-exchange = ""
-kpr_queue = "{kpr}"
-receipt_queue = "{receipts}"
-error_queue = "{errors}"
-"#,
-            kpr = queues.kpr,
-            receipts = queues.receipts,
-            errors = queues.errors,
-        ),
-    )
-}
-
-/// The municipality's configuration, writing its messages to `dir/spool`.
-pub fn municipality_spool_config(dir: &Path) -> Config {
-    municipality_with(
-        dir,
-        &format!(
-            "[delivery]\ntransport = \"spool\"\nspool_dir = \"{}\"\n",
-            dir.join("spool").display()
-        ),
-    )
-}
-
-/// The municipality's configuration with `transport`: its `[delivery]` and what that needs.
-fn municipality_with(dir: &Path, transport: &str) -> Config {
     let text = format!(
         r#"
 mode = "test"
@@ -72,7 +39,14 @@ kind = "extract"
 path = "{data}/extract"
 [schemas]
 KPR_IPL = "{xsd}"
-{transport}
+[delivery]
+transport = "amqp"
+[amqp]
+url = "{url}"
+exchange = ""
+kpr_queue = "{kpr}"
+receipt_queue = "{receipts}"
+error_queue = "{errors}"
 [certificates]
 signing_certificate = "{certs}/kommune-sign.crt"
 signing_key = "{certs}/kommune-sign.key"
@@ -85,6 +59,9 @@ trust = ["{certs}/ca.crt"]
         mapping = repo("mappings/sample-epj.toml").display(),
         xsd = repo("tests/data/payload/test-payload.xsd").display(),
         certs = amqp::certs().display(),
+        kpr = queues.kpr,
+        receipts = queues.receipts,
+        errors = queues.errors,
     );
     Config::parse(&text, &dir.join("kpr-bridge.toml")).unwrap()
 }
@@ -121,4 +98,16 @@ KPR_IPL = "{xsd}"
         schemas: Arc::new(schemas),
         stats: Arc::new(Stats::default()),
     }
+}
+
+/// The municipality's configuration of [`municipality_config`], writing its messages to
+/// `dir/spool` instead of to a broker.
+pub fn municipality_spool_config(dir: &Path) -> Config {
+    let queues = amqp::queues("spool");
+    let mut config = municipality_config(dir, &amqp::broker_url(), &queues);
+    let delivery = config.delivery.as_mut().expect("delivery is configured");
+    delivery.transport = Transport::Spool {
+        dir: dir.join("spool"),
+    };
+    config
 }
