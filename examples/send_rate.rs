@@ -58,6 +58,7 @@ async fn main() -> ExitCode {
             target: "validation".into(),
             to_her_id: "171479".into(),
             body: body.clone(),
+            body_file: None,
         };
         store.enqueue(&message, Utc::now()).await.expect("enqueue");
     }

@@ -4,8 +4,14 @@
 //! ─► outbox (`queued`) ─► transport (AMQP or spool) ─► `sent`. Nothing enters the outbox
 //! that did not validate (invariant 6), and the outbox row is written before anything goes
 //! on the wire, so a crash in between loses nothing.
+//!
+//! [`Shipping::pack`] holds the message in memory at each step; [`Shipping::pack_file`] goes
+//! from file to file, for messages too large to hold (the annual message), and the outbox row
+//! then names the packed file in `outbox/` of the data directory.
 
-use std::path::Path;
+use std::io::{BufWriter, Write};
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -46,6 +52,16 @@ pub enum ShippingError {
     },
     #[error("cannot put the payload into an envelope: {0}")]
     Envelope(#[from] msghead::MsgHeadError),
+    #[error(
+        "cannot {action} {}: {reason} — check that kpr-bridge may write in its data directory \
+         and that the disk has room",
+        file.display()
+    )]
+    DataDir {
+        file: PathBuf,
+        action: &'static str,
+        reason: String,
+    },
     #[error(transparent)]
     Pack(#[from] PackError),
     #[error(transparent)]
@@ -154,7 +170,105 @@ impl Shipping {
             target: target.as_str().to_string(),
             to_her_id: target.her_id().to_string(),
             body: self.keys.pack(&document)?,
+            body_file: None,
         })
+    }
+
+    /// [`Shipping::pack`] for a payload in a file, streamed at every step so that memory does
+    /// not grow with its size. The envelope is written, unencrypted, to a private temporary
+    /// file in `staging/` of the data directory; the packed message to
+    /// `outbox/<MsgId>.p7m`, under a temporary name until it is complete and synced, so that
+    /// a crash never leaves half a message under that name. The message is not stored yet;
+    /// it names its file, and its `body` is empty.
+    pub fn pack_file(
+        &self,
+        payload: &Path,
+        msg_type: &str,
+        target: Target,
+        what: &str,
+    ) -> Result<NewMessage, ShippingError> {
+        self.schemas
+            .validate_payload_file(msg_type, payload)
+            .map_err(|invalid| ShippingError::Invalid {
+                what: what.to_string(),
+                code: invalid.apprec_code(),
+                invalid,
+            })?;
+        let envelope = Envelope::new(
+            msg_type,
+            type_text(msg_type),
+            self.sender(),
+            Party::kpr(target),
+        );
+        let staging = self.private_dir("staging")?;
+        // Mode 0600, removed when dropped.
+        let document = tempfile::Builder::new()
+            .prefix(".msghead-")
+            .suffix(".xml")
+            .tempfile_in(&staging)
+            .map_err(|e| data_dir(&staging, "write in", e))?;
+        let mut out = BufWriter::new(document.as_file());
+        msghead::wrap_file(&envelope, payload, &mut out).map_err(|e| match e {
+            msghead::MsgHeadError::Output(reason) => ShippingError::DataDir {
+                file: document.path().to_path_buf(),
+                action: "write",
+                reason,
+            },
+            e => ShippingError::Envelope(e),
+        })?;
+        out.flush()
+            .map_err(|e| data_dir(document.path(), "write", e))?;
+        drop(out);
+        self.schemas
+            .validate_message_file(msg_type, document.path())
+            .map_err(|invalid| ShippingError::Invalid {
+                what: format!("the envelope around {what}"),
+                code: invalid.apprec_code(),
+                invalid,
+            })?;
+
+        let outbox = self.private_dir("outbox")?;
+        let partial = tempfile::Builder::new()
+            .prefix(&format!(".{}-", envelope.msg_id))
+            .suffix(".partial")
+            .tempfile_in(&outbox)
+            .map_err(|e| data_dir(&outbox, "write in", e))?;
+        self.keys.pack_file(document.path(), partial.path())?;
+        let staged = document.path().to_path_buf();
+        document
+            .close()
+            .map_err(|e| data_dir(&staged, "remove", e))?;
+        partial
+            .as_file()
+            .sync_all()
+            .map_err(|e| data_dir(partial.path(), "write", e))?;
+        let file = outbox.join(format!("{}.p7m", envelope.msg_id));
+        partial
+            .persist(&file)
+            .map_err(|e| data_dir(&file, "write", e.error))?;
+        std::fs::File::open(&outbox)
+            .and_then(|dir| dir.sync_all())
+            .map_err(|e| data_dir(&outbox, "write in", e))?;
+        Ok(NewMessage {
+            msg_id: envelope.msg_id,
+            msg_type: msg_type.to_string(),
+            target: target.as_str().to_string(),
+            to_her_id: target.her_id().to_string(),
+            body: Vec::new(),
+            body_file: Some(file),
+        })
+    }
+
+    /// `name` in the data directory, made if missing (readable by kpr-bridge's user only);
+    /// absolute, since outbox rows keep the paths of files in it.
+    fn private_dir(&self, name: &str) -> Result<PathBuf, ShippingError> {
+        let dir = self.config.data_dir.join(name);
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|e| data_dir(&dir, "create", e))?;
+        std::path::absolute(&dir).map_err(|e| data_dir(&dir, "find", e))
     }
 
     /// Reads a payload file and puts it in the outbox; returns its MsgId.
@@ -231,6 +345,14 @@ pub struct Collected {
     pub taken: Vec<Taken>,
     /// MsgIds that expired now.
     pub expired: Vec<String>,
+}
+
+fn data_dir(file: &Path, action: &'static str, e: std::io::Error) -> ShippingError {
+    ShippingError::DataDir {
+        file: file.to_path_buf(),
+        action,
+        reason: e.to_string(),
+    }
 }
 
 /// MsgInfo/Type's words (DN) for a message type.

@@ -11,7 +11,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 use chrono::{Duration, Utc};
-use kpr_bridge::crypto::{CertificateFiles, Keys, UnpackError};
+use kpr_bridge::crypto::{CertificateFiles, Keys, PackError, UnpackError};
 use proptest::prelude::*;
 
 const DOCUMENT: &[u8] =
@@ -334,6 +334,132 @@ fn we_unpack_what_the_openssl_tool_packs_by_serial_by_key_id_and_streamed() {
         assert_eq!(opened.content, DOCUMENT, "{sign_extra:?}");
         assert!(opened.signer_subject.contains("BERGEN KOMMUNE"));
     }
+}
+
+/// `document` packed with `pack_file` by the municipality of set A for KPR of set A, in a
+/// directory of its own: the packed bytes, and the names of what the directory holds after.
+fn packed_from_file(document: &[u8]) -> (Vec<u8>, Vec<String>) {
+    let a = shared("a");
+    let dir = tempfile::tempdir().unwrap();
+    let (input, output) = (
+        dir.path().join("document.xml"),
+        dir.path().join("packed.p7m"),
+    );
+    std::fs::write(&input, document).unwrap();
+    let size = load(&municipality(a, a.join("kpr-enc.crt")))
+        .pack_file(&input, &output)
+        .unwrap();
+    let packed = std::fs::read(&output).unwrap();
+    assert_eq!(size, packed.len() as u64);
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    (packed, names)
+}
+
+#[test]
+fn what_pack_file_packs_kpr_unpacks_to_the_same_bytes_small_and_20_mb() {
+    let keys = load(&kpr(shared("a")));
+    // Every byte value, line ends of both kinds: binary, never canonicalised.
+    let mut large: Vec<u8> = DOCUMENT.to_vec();
+    while large.len() < 20 << 20 {
+        large.extend((0..=255u8).chain(*b"\r\n\n<Dok>\r\n"));
+    }
+    for document in [DOCUMENT, &large[..]] {
+        let (packed, left) = packed_from_file(document);
+        assert_eq!(
+            left,
+            ["document.xml", "packed.p7m"],
+            "the signed file is removed"
+        );
+        // Streamed: BER, the outer SEQUENCE of indefinite length.
+        assert_eq!(packed[..2], [0x30, 0x80]);
+        let opened = keys.unpack(&packed).unwrap();
+        assert!(
+            opened.content == document,
+            "{} bytes differ",
+            document.len()
+        );
+        assert!(
+            opened
+                .signer_subject
+                .contains("CN=BERGEN KOMMUNE - TEST sign"),
+            "{}",
+            opened.signer_subject
+        );
+    }
+}
+
+#[test]
+fn the_openssl_tool_decrypts_and_verifies_what_pack_file_packs() {
+    let a = shared("a");
+    let (packed, _) = packed_from_file(DOCUMENT);
+    let signed = openssl_with_input(
+        &[
+            "cms",
+            "-decrypt",
+            "-inform",
+            "DER",
+            "-recip",
+            "kpr-enc.crt",
+            "-inkey",
+            "kpr-enc.key",
+        ],
+        a,
+        &packed,
+    );
+    let content = openssl_with_input(
+        &[
+            "cms", "-verify", "-inform", "DER", "-CAfile", "ca.crt", "-purpose", "any",
+        ],
+        a,
+        &signed,
+    );
+    assert_eq!(content, DOCUMENT);
+    let structure = openssl_with_input(&["cms", "-cmsout", "-print", "-inform", "DER"], a, &packed);
+    let structure = String::from_utf8_lossy(&structure);
+    assert!(structure.contains("aes-256-cbc"), "{structure}");
+    assert!(structure.contains("issuerAndSerialNumber"), "{structure}");
+}
+
+#[test]
+fn pack_file_names_the_file_it_cannot_read_or_write_and_leaves_nothing() {
+    let a = shared("a");
+    let keys = load(&municipality(a, a.join("kpr-enc.crt")));
+    let dir = tempfile::tempdir().unwrap();
+    let (missing, output) = (
+        dir.path().join("missing.xml"),
+        dir.path().join("packed.p7m"),
+    );
+    let error = keys.pack_file(&missing, &output).unwrap_err();
+    let shown = error.to_string();
+    assert!(matches!(error, PackError::File { .. }), "{shown}");
+    assert!(
+        shown.starts_with(&format!("cannot read {}: No such file", missing.display())),
+        "{shown}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+    let document = dir.path().join("document.xml");
+    std::fs::write(&document, DOCUMENT).unwrap();
+    let nowhere = dir.path().join("no such directory").join("packed.p7m");
+    let shown = keys.pack_file(&document, &nowhere).unwrap_err().to_string();
+    assert!(
+        shown.starts_with(&format!(
+            "cannot write in {}:",
+            dir.path().join("no such directory").display()
+        )),
+        "{shown}"
+    );
+    // A directory is no document: reading it fails part of the way, not as an empty one.
+    let shown = keys.pack_file(dir.path(), &output).unwrap_err().to_string();
+    assert!(
+        shown.contains(&format!("cannot read {}", dir.path().display())),
+        "{shown}"
+    );
+    assert!(!output.exists());
 }
 
 #[test]

@@ -15,7 +15,7 @@ use kpr_bridge::shipping::Shipping;
 use kpr_bridge::store::outbox::State;
 use kpr_bridge::transport::amqp::Amqp;
 use support::amqp::{self, cert};
-use support::delivery::{PAYLOAD, municipality_config, receiver, repo};
+use support::delivery::{PAYLOAD, municipality_config, municipality_spool_config, receiver, repo};
 use tokio::sync::watch;
 
 /// Runs `scenario` with fresh queues and a running receiver; cleans up after.
@@ -307,5 +307,132 @@ fn a_message_to_a_missing_queue_stays_queued_and_says_why() {
                 .unwrap()
                 .contains("Adresseregister")
         );
+    });
+}
+
+/// The names of the files in `dir`, sorted; none if it is not there.
+fn files_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_payload_packed_from_its_file_is_delivered_and_leaves_no_temporary_file() {
+    use std::os::unix::fs::PermissionsExt;
+    with_receiver(
+        "file",
+        "tests/data/payload/test-payload.xsd",
+        "",
+        |shipping, _, _| async move {
+            let message = shipping
+                .pack_file(&repo(PAYLOAD), "KPR_IPL", Target::Validation, "report.xml")
+                .unwrap();
+            let data = std::path::absolute(&shipping.config.data_dir).unwrap();
+            let file = data.join("outbox").join(format!("{}.p7m", message.msg_id));
+            assert_eq!(message.body_file.as_deref(), Some(file.as_path()));
+            assert!(message.body.is_empty());
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "the packed file is the bridge's own");
+            assert_eq!(
+                files_in(&data.join("outbox")),
+                [format!("{}.p7m", message.msg_id)]
+            );
+            assert!(files_in(&data.join("staging")).is_empty());
+
+            shipping.store.enqueue(&message, Utc::now()).await.unwrap();
+            assert_eq!(shipping.flush().await.unwrap(), 1);
+            assert_eq!(
+                wait_for_answer(&shipping, &message.msg_id).await,
+                State::Delivered
+            );
+        },
+    );
+}
+
+#[test]
+fn a_message_kept_in_a_file_goes_to_the_spool_as_its_exact_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = municipality_spool_config(dir.path());
+    let spool = dir.path().join("spool");
+    let bad = dir.path().join("bad.xml");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(repo(PAYLOAD))
+            .unwrap()
+            .replace("<Year>2025</Year>", "<Year>twenty</Year>"),
+    )
+    .unwrap();
+    support::block_on(|| async move {
+        let shipping = Shipping::open(config).await.unwrap();
+        let message = shipping
+            .pack_file(&repo(PAYLOAD), "KPR_IPL", Target::Validation, "report.xml")
+            .unwrap();
+        let file = message.body_file.clone().unwrap();
+        let packed = std::fs::read(&file).unwrap();
+        shipping.store.enqueue(&message, Utc::now()).await.unwrap();
+        let entry = &shipping.store.entries().await.unwrap()[0];
+        assert_eq!(entry.size, packed.len() as i64);
+        assert_eq!(shipping.flush().await.unwrap(), 1);
+        let spooled = std::fs::read(spool.join(format!("{}.p7m", message.msg_id))).unwrap();
+        assert!(spooled == packed, "the spooled message is the packed file");
+        assert_eq!(
+            shipping.store.state(&message.msg_id).await.unwrap(),
+            Some(State::Sent)
+        );
+
+        // KPR opens it to the whole message, the payload inside.
+        let kpr = kpr_bridge::crypto::Keys::load(&kpr_bridge::crypto::CertificateFiles {
+            signing_certificate: cert("kpr-sign.crt"),
+            signing_key: cert("kpr-sign.key"),
+            encryption_certificate: cert("kpr-enc.crt"),
+            encryption_key: cert("kpr-enc.key"),
+            previous_encryption: None,
+            peer_encryption_certificate: cert("kommune-enc.crt"),
+            trust: vec![cert("ca.crt")],
+        })
+        .unwrap()
+        .keys;
+        let opened = kpr.unpack(&spooled).unwrap();
+        let (envelope, payload) = kpr_bridge::message::msghead::read(&opened.content).unwrap();
+        assert_eq!(envelope.msg_id, message.msg_id);
+        assert_eq!(payload, std::fs::read(repo(PAYLOAD)).unwrap());
+
+        // A payload that does not validate, or one that validates but cannot be copied into
+        // its envelope unchanged, leaves nothing behind.
+        let error = shipping
+            .pack_file(&bad, "KPR_IPL", Target::Validation, "bad.xml")
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("bad.xml") && error.to_string().contains("T02"),
+            "{error}"
+        );
+        let prefixed = bad.with_file_name("prefixed.xml");
+        std::fs::write(
+            &prefixed,
+            "<p:Report xmlns:p=\"urn:kpr-bridge:test-payload\">\n\
+             <p:Municipality>4601</p:Municipality><p:Year>2025</p:Year></p:Report>\n",
+        )
+        .unwrap();
+        let error = shipping
+            .pack_file(&prefixed, "KPR_IPL", Target::Validation, "prefixed.xml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("without a default namespace declaration"),
+            "{error}"
+        );
+        let data = &shipping.config.data_dir;
+        assert_eq!(
+            files_in(&data.join("outbox")),
+            [format!("{}.p7m", message.msg_id)]
+        );
+        assert!(files_in(&data.join("staging")).is_empty());
     });
 }

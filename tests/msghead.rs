@@ -299,3 +299,115 @@ fn a_large_payload_is_wrapped_and_read_in_linear_time() {
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
     assert!(String::from_utf8(back).unwrap().ends_with(&payload));
 }
+
+/// `wrap_file` on `payload` written to a file.
+fn wrap_from_file(envelope: &Envelope, payload: &[u8]) -> Result<Vec<u8>, MsgHeadError> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("payload.xml");
+    std::fs::write(&file, payload).unwrap();
+    let mut out = Vec::new();
+    msghead::wrap_file(envelope, &file, &mut out).map(|()| out)
+}
+
+#[test]
+fn wrap_file_writes_what_wrap_writes_to_the_byte() {
+    let envelope = envelope();
+    let report = String::from_utf8(report()).unwrap();
+    let body = report.split_once("?>\n").unwrap().1;
+    let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+    with_bom.extend_from_slice(report.as_bytes());
+    let daily = kpr_bridge::message::ktt::fagmelding(
+        &kpr_bridge::message::ktt::Header {
+            shipment: uuid::Uuid::nil(),
+            municipality: "4601".into(),
+            municipality_name: "Bergen".into(),
+            reporting_date: chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+            generated: envelope.generated,
+            epj: vec![("Gerica".into(), "6.2".into())],
+        },
+        &[],
+    );
+    let payloads: Vec<(&str, Vec<u8>)> = vec![
+        ("the sample", report.clone().into_bytes()),
+        ("a daily message", daily),
+        ("with a byte order mark", with_bom),
+        ("without a declaration", body.as_bytes().to_vec()),
+        ("with CRLF", report.replace('\n', "\r\n").into_bytes()),
+        (
+            "with a comment and white space around",
+            format!("<!-- made by a test -->\n\n{body}\n\n   \n").into_bytes(),
+        ),
+        ("an empty root", b"<Report xmlns=\"urn:x\" />\n".to_vec()),
+        (
+            "an end tag with space",
+            b"<r:Report xmlns=\"urn:x\" xmlns:r=\"urn:x\"></r:Report >".to_vec(),
+        ),
+    ];
+    for (name, payload) in payloads {
+        let wrapped = msghead::wrap(&envelope, &payload).unwrap();
+        let streamed =
+            wrap_from_file(&envelope, &payload).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            String::from_utf8(streamed).unwrap(),
+            String::from_utf8(wrapped).unwrap(),
+            "{name}"
+        );
+    }
+    // And it validates.
+    let dir = tempfile::tempdir().unwrap();
+    let (payload, message) = (
+        dir.path().join("payload.xml"),
+        dir.path().join("message.xml"),
+    );
+    std::fs::write(&payload, &report).unwrap();
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&message).unwrap());
+    msghead::wrap_file(&envelope, &payload, &mut out).unwrap();
+    drop(out);
+    schemas()
+        .validate_message_file("KPR_TEST", &message)
+        .unwrap();
+}
+
+#[test]
+fn wrap_file_refuses_what_it_cannot_copy_unchanged_naming_the_file() {
+    let envelope = envelope();
+    let cases: [(&[u8], &str); 7] = [
+        (
+            b"<Report><Year>2025</Year></Report>",
+            "root element Report without a default namespace declaration",
+        ),
+        (
+            b"<p:Report xmlns:p=\"urn:x\"/>",
+            "root element p:Report without a default namespace declaration",
+        ),
+        (
+            b"<Report xmlns=\"urn:x\"></Report>\n<!-- after -->\n",
+            "does not end with the end of its root element Report",
+        ),
+        (
+            b"<Report xmlns=\"urn:x\"><Year/>",
+            "does not end with the end of its root element Report",
+        ),
+        (b"text<Report xmlns=\"urn:x\"/>", "something other than"),
+        (b"", "has no element"),
+        (
+            b"<Report xmlns=\"urn:x\"",
+            "not well-formed XML before its root element",
+        ),
+    ];
+    for (payload, expected) in cases {
+        let error = wrap_from_file(&envelope, payload).unwrap_err();
+        let shown = error.to_string();
+        assert!(matches!(error, MsgHeadError::PayloadFile { .. }), "{shown}");
+        assert!(shown.contains(expected), "{shown}");
+        assert!(shown.contains("payload.xml"), "{shown}");
+    }
+    let missing = std::path::Path::new("/nonexistent/payload.xml");
+    let shown = msghead::wrap_file(&envelope, missing, &mut Vec::new())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        shown.starts_with("the payload file /nonexistent/payload.xml cannot be read:"),
+        "{shown}"
+    );
+}

@@ -21,6 +21,7 @@ fn message(n: u32) -> NewMessage {
         target: "validation".into(),
         to_her_id: "171479".into(),
         body: vec![n as u8; 100],
+        body_file: None,
     }
 }
 
@@ -279,4 +280,68 @@ fn reopening_applies_no_migration_twice() {
         assert_eq!(again.entries().await.unwrap().len(), 1);
     });
     assert!(dir.path().join("state.sqlite").exists());
+}
+
+#[test]
+fn a_message_kept_in_a_file_is_pending_with_the_files_bytes_and_listed_with_its_size() {
+    on_both(|store| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("packed.p7m");
+        let packed: Vec<u8> = (0..1000u32).map(|n| n as u8).collect();
+        std::fs::write(&file, &packed).unwrap();
+        let in_file = NewMessage {
+            body: Vec::new(),
+            body_file: Some(file.clone()),
+            ..message(2)
+        };
+        store.enqueue(&message(1), at(1)).await.unwrap();
+        store.enqueue(&in_file, at(2)).await.unwrap();
+
+        let pending = store.pending(10).await.unwrap();
+        assert_eq!(pending.len(), 2);
+        assert_eq!(pending[0].body, message(1).body);
+        assert_eq!(pending[1].msg_id, in_file.msg_id);
+        assert_eq!(pending[1].body, packed);
+
+        let sizes = |entries: Vec<kpr_bridge::store::outbox::Entry>| {
+            let mut sizes: Vec<(String, i64)> =
+                entries.into_iter().map(|e| (e.msg_id, e.size)).collect();
+            sizes.sort();
+            sizes
+        };
+        let expected = vec![(message(1).msg_id, 100), (in_file.msg_id.clone(), 1000)];
+        assert_eq!(sizes(store.entries().await.unwrap()), expected);
+        // A row from before the size was kept: its size is its body's length.
+        on_pool(
+            &store,
+            "UPDATE outbox SET body_size = NULL WHERE body_file IS NULL",
+        )
+        .await;
+        assert_eq!(sizes(store.entries().await.unwrap()), expected);
+
+        // The file gone: sending cannot go on, and the error says which file and why.
+        std::fs::remove_file(&file).unwrap();
+        let error = store.pending(10).await.unwrap_err().to_string();
+        assert!(
+            error.starts_with(&format!("the packed message file {}", file.display())),
+            "{error}"
+        );
+        assert!(error.contains("missing from the data directory"), "{error}");
+        // And a message whose file is not there never enters the outbox.
+        let without = NewMessage {
+            msg_id: message(3).msg_id,
+            ..in_file.clone()
+        };
+        assert!(store.enqueue(&without, at(3)).await.is_err());
+        assert_eq!(store.state(&without.msg_id).await.unwrap(), None);
+    });
+}
+
+/// Runs `sql` on the store's database, as an older kpr-bridge or an operator might.
+async fn on_pool(store: &Store, sql: &str) {
+    match store {
+        Store::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+        Store::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+    }
+    .unwrap();
 }

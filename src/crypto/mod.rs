@@ -5,7 +5,9 @@
 //! MIME canonicalisation that would change the XML's bytes) with our enterprise signing
 //! certificate, then that DER is encrypted (CMS EnvelopedData, AES-256-CBC, RSA PKCS#1 v1.5
 //! key transport, the recipient named by issuer and serial) to the other side's encryption
-//! certificate. The DER is the AMQP body.
+//! certificate. The DER is the AMQP body. A message too large to hold is packed from file to
+//! file the same way, streamed: BER with indefinite lengths instead of DER, which openssl and
+//! `unpack` read alike.
 //!
 //! In: decrypted with our encryption key — or, while certificates are being replaced, with
 //! the previous one — then verified against the configured CA certificates. The signer must
@@ -13,6 +15,7 @@
 //!
 //! - `load.rs`: the files as configured, read and checked at start-up (all problems at once).
 //! - `pack.rs`, `unpack.rs`: the two directions.
+//! - `stream.rs`: openssl's streaming CMS, file to file, for `Keys::pack_file`.
 //! - `der.rs`: reads who a message is for and who signed it, for errors that say so.
 //! - `describe.rs`: subjects, dates and key usages in words.
 
@@ -20,6 +23,7 @@ mod der;
 mod describe;
 mod load;
 mod pack;
+mod stream;
 mod unpack;
 
 use std::fmt;

@@ -252,7 +252,7 @@ impl Keys {
 }
 
 /// openssl's reasons, without its file and line noise: `bad decrypt`.
-fn reasons(errors: &ErrorStack) -> String {
+pub(super) fn reasons(errors: &ErrorStack) -> String {
     let mut said: Vec<String> = Vec::new();
     for error in errors.errors() {
         let text = match (error.reason(), error.data()) {

@@ -9,7 +9,13 @@
 //! - **Input.** A document first passes the guard (UTF-8, no DOCTYPE); libxml2 then reads it
 //!   without network access, entity substitution, DTD loading or its HUGE mode, and schema
 //!   imports go through libxml2's no-network entity loader.
-//! - **Files.** The built-in XSDs are compiled in. At load they are written to a private
+//! - **Files.** A document in memory is parsed into a tree and validated; one in a file (the
+//!   `_file` functions: the annual message runs to hundreds of MB) is validated as libxml2's
+//!   SAX parser reads it, so memory does not grow with its size. The guard reads such a file
+//!   piece by piece before libxml2 does. Both give the same problems on the same lines, but
+//!   for one: an element's missing children or wrong content is reported in a stream on the
+//!   line of its end tag, in a tree on the line of its start tag.
+//! - **Schema files.** The built-in XSDs are compiled in. At load they are written to a private
 //!   temporary directory, so that their imports resolve by relative path, compiled, and the
 //!   directory is removed again: a compiled schema keeps nothing on disk.
 //! - **Threads.** libxml2 is initialised once (`xmlSchemaParse` initialises its type tables
@@ -20,6 +26,9 @@
 
 use std::ffi::{CStr, CString, c_char, c_int, c_void};
 use std::fmt;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::ptr::{self, NonNull};
 use std::sync::{Mutex, Once, PoisonError};
@@ -88,6 +97,8 @@ pub const BUILT_IN_PAYLOADS: [(&str, &str, &[u8]); 4] = [
 const KEEP: usize = 100;
 /// Problems shown by `Display`.
 const SHOWN: usize = 5;
+/// How much of a file the guard reads at a time.
+const PIECE: usize = 64 * 1024;
 
 /// The compiled schemas: the built-in KITH ones and one per payload type.
 pub struct Schemas {
@@ -326,17 +337,36 @@ impl Schemas {
     pub fn validate_message(&self, msg_type: &str, xml: &[u8]) -> Result<(), Invalid> {
         let payload = self.payload(msg_type)?;
         let (doc, text) = read(xml)?;
-        let root = root_of(text)?;
-        if root.namespace.as_deref() != Some(msghead::NAMESPACE) || root.local != "MsgHead" {
-            return Err(root.unexpected(&format!("MsgHead in {}", msghead::NAMESPACE)));
-        }
+        root_of(text.as_bytes(), |at| guard::line_at(text.as_bytes(), at))?.must_be_msghead()?;
         validate(&payload.message, &doc)
+    }
+
+    /// [`Schemas::validate_payload`] for a payload in a file, read as a stream.
+    pub fn validate_payload_file(&self, msg_type: &str, file: &Path) -> Result<(), Invalid> {
+        let payload = self.payload(msg_type)?;
+        guard_file(file)?;
+        validate_file(&payload.alone, file)
+    }
+
+    /// [`Schemas::validate_message`] for a message in a file, read as a stream. The root is
+    /// looked at after libxml2 has read the file, so that a document that is both not
+    /// well-formed and not a MsgHead fails as it does in memory: as not XML.
+    pub fn validate_message_file(&self, msg_type: &str, file: &Path) -> Result<(), Invalid> {
+        let payload = self.payload(msg_type)?;
+        guard_file(file)?;
+        let validated = validate_file(&payload.message, file);
+        if let Err(Invalid::NotXml { .. }) = validated {
+            return validated;
+        }
+        let input = File::open(file).map_err(|e| unreadable(file, &e))?;
+        root_of(BufReader::new(input), |at| line_in_file(file, at))?.must_be_msghead()?;
+        validated
     }
 
     /// An application receipt: 1.0 or 1.1 by its namespace.
     pub fn validate_apprec(&self, xml: &[u8]) -> Result<(), Invalid> {
         let (doc, text) = read(xml)?;
-        let root = root_of(text)?;
+        let root = root_of(text.as_bytes(), |at| guard::line_at(text.as_bytes(), at))?;
         let schema = match (root.namespace.as_deref(), root.local.as_str()) {
             (Some(apprec::NAMESPACE_V1_0), "AppRec") => &self.apprec_v1_0,
             (Some(apprec::NAMESPACE_V1_1), "AppRec") => &self.apprec_v1_1,
@@ -362,13 +392,31 @@ impl Schemas {
     }
 }
 
+fn not_xml(line: u32, message: String) -> Invalid {
+    Invalid::NotXml {
+        problems: vec![Problem { line, message }],
+    }
+}
+
+fn refused(refused: guard::Refused) -> Invalid {
+    not_xml(refused.line(), format!("the document {refused}"))
+}
+
+/// A file that cannot be read is a document that cannot be: T01, as KPR would answer.
+fn unreadable(file: &Path, reason: &dyn fmt::Display) -> Invalid {
+    not_xml(
+        0,
+        format!(
+            "the file {} cannot be read: {reason} — check that it exists and that kpr-bridge may \
+             read it",
+            file.display()
+        ),
+    )
+}
+
 /// The guard, then libxml2's parser; the document and its text without byte order mark.
 fn read(xml: &[u8]) -> Result<(Doc, &str), Invalid> {
-    let not_xml = |line, message| Invalid::NotXml {
-        problems: vec![Problem { line, message }],
-    };
-    let text = guard::checked(xml)
-        .map_err(|refused| not_xml(refused.line(), format!("the document {refused}")))?;
+    let text = guard::checked(xml).map_err(refused)?;
     let size = c_int::try_from(text.len()).map_err(|_| {
         not_xml(
             0,
@@ -405,6 +453,54 @@ fn read(xml: &[u8]) -> Result<(Doc, &str), Invalid> {
     }
 }
 
+/// The guard over a file, read piece by piece.
+fn guard_file(file: &Path) -> Result<(), Invalid> {
+    let mut input = File::open(file).map_err(|e| unreadable(file, &e))?;
+    let mut scanner = guard::Scanner::default();
+    let mut piece = vec![0; PIECE];
+    loop {
+        match input.read(&mut piece) {
+            Ok(0) => return scanner.finish().map_err(refused),
+            Ok(n) => scanner.feed(&piece[..n]).map_err(refused)?,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(unreadable(file, &e)),
+        }
+    }
+}
+
+/// Validates the document in `file` against `schema` as libxml2's SAX parser reads it, with a
+/// validation context of its own. The parser's problems make it not XML, as a failed
+/// [`read`] does; only when there are none do the validator's count.
+fn validate_file(schema: &Compiled, file: &Path) -> Result<(), Invalid> {
+    let location = CString::new(file.as_os_str().as_bytes())
+        .map_err(|_| unreadable(file, &"its path holds a NUL byte"))?;
+    init();
+    let schema = schema.0.lock().unwrap_or_else(PoisonError::into_inner);
+    let (code, reported) = collecting(|data| {
+        // SAFETY: the schema pointer is alive (owned by `schema`, locked), `location` outlives
+        // the call, the context is freed before returning, and `data` is the collector
+        // `collect` expects, alive until `collecting` returns. The parser libxml2 makes for the
+        // file reports to the thread's handler, which `collecting` has set.
+        unsafe {
+            let context = ffi::xmlSchemaNewValidCtxt(schema.0.as_ptr());
+            if context.is_null() {
+                return -1;
+            }
+            ffi::xmlSchemaSetValidStructuredErrors(context, Some(collect), data);
+            let code = ffi::xmlSchemaValidateFile(context, location.as_ptr(), 0);
+            ffi::xmlSchemaFreeValidCtxt(context);
+            code
+        }
+    });
+    let (reading, validity) = reported.split();
+    if !reading.is_empty() {
+        return Err(Invalid::NotXml {
+            problems: reading.problems("libxml2 could not read the document"),
+        });
+    }
+    outcome(code, validity)
+}
+
 /// Validates `doc` against `schema` with a validation context of its own.
 fn validate(schema: &Compiled, doc: &Doc) -> Result<(), Invalid> {
     let schema = schema.0.lock().unwrap_or_else(PoisonError::into_inner);
@@ -423,6 +519,11 @@ fn validate(schema: &Compiled, doc: &Doc) -> Result<(), Invalid> {
             code
         }
     });
+    outcome(code, reported)
+}
+
+/// What libxml2's validation `code` and its problems mean.
+fn outcome(code: c_int, reported: Collector) -> Result<(), Invalid> {
     match code {
         0 => Ok(()),
         code if code > 0 => Err(Invalid::DoesNotValidate {
@@ -438,6 +539,7 @@ fn validate(schema: &Compiled, doc: &Doc) -> Result<(), Invalid> {
 }
 
 /// The document's root element, as quick-xml reads it (libxml2 has read it already).
+#[derive(Debug)]
 struct Root {
     namespace: Option<String>,
     local: String,
@@ -445,6 +547,13 @@ struct Root {
 }
 
 impl Root {
+    fn must_be_msghead(&self) -> Result<(), Invalid> {
+        if self.namespace.as_deref() != Some(msghead::NAMESPACE) || self.local != "MsgHead" {
+            return Err(self.unexpected(&format!("MsgHead in {}", msghead::NAMESPACE)));
+        }
+        Ok(())
+    }
+
     fn unexpected(&self, expected: &str) -> Invalid {
         let namespace = match &self.namespace {
             Some(namespace) => format!("in {namespace}"),
@@ -462,19 +571,17 @@ impl Root {
     }
 }
 
-fn root_of(text: &str) -> Result<Root, Invalid> {
-    let mut reader = NsReader::from_str(text);
+/// Reads `input` up to its first start tag; `line_at` tells the line of a byte position.
+fn root_of(input: impl BufRead, line_at: impl Fn(usize) -> u32) -> Result<Root, Invalid> {
+    let mut reader = NsReader::from_reader(input);
+    let mut buf = Vec::new();
     loop {
         let at = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
-        let line = || guard::line_at(text.as_bytes(), at);
-        let not_xml = |reason: String| Invalid::NotXml {
-            problems: vec![Problem {
-                line: line(),
-                message: hide_identity_numbers(&reason),
-            }],
-        };
+        let line = || line_at(at);
+        let not_xml = |reason: String| not_xml(line(), hide_identity_numbers(&reason));
+        buf.clear();
         let (namespace, event) = reader
-            .read_resolved_event()
+            .read_resolved_event_into(&mut buf)
             .map_err(|e| not_xml(e.to_string()))?;
         match event {
             Event::Start(e) | Event::Empty(e) => {
@@ -499,6 +606,27 @@ fn root_of(text: &str) -> Result<Root, Invalid> {
             _ => {}
         }
     }
+}
+
+/// The line of byte `at` of `file`, counted by reading up to it: only ever for a position in
+/// the prolog, before the root's start tag. 0 if the file cannot be read again.
+fn line_in_file(file: &Path, at: usize) -> u32 {
+    let Ok(input) = File::open(file) else {
+        return 0;
+    };
+    let mut newlines = 0usize;
+    let mut input = BufReader::new(input.take(u64::try_from(at).unwrap_or(u64::MAX)));
+    loop {
+        let consumed = match input.fill_buf() {
+            Ok([]) | Err(_) => break,
+            Ok(bytes) => {
+                newlines += bytes.iter().filter(|&&b| b == b'\n').count();
+                bytes.len()
+            }
+        };
+        input.consume(consumed);
+    }
+    u32::try_from(newlines + 1).unwrap_or(u32::MAX)
 }
 
 /// The `targetNamespace` of the XSD at `file`, if it has one.
@@ -653,13 +781,17 @@ fn init() {
 #[derive(Default)]
 struct Collector {
     kept: Vec<Reported>,
-    more: usize,
+    /// Problems not kept, reading (true) or validating (false).
+    more: [usize; 2],
 }
 
 struct Reported {
     file: Option<String>,
     line: u32,
     message: String,
+    /// From reading the document (the parser, namespaces, input), not from validating it:
+    /// with both in one call, as in a stream, these make the document not XML.
+    reading: bool,
 }
 
 impl Collector {
@@ -667,8 +799,29 @@ impl Collector {
         self.kept.is_empty()
     }
 
+    /// The problems of reading, and those of validating.
+    fn split(self) -> (Collector, Collector) {
+        let (reading, validating) = self.kept.into_iter().partition(|r| r.reading);
+        let [more_reading, more_validating] = self.more;
+        (
+            Collector {
+                kept: reading,
+                more: [more_reading, 0],
+            },
+            Collector {
+                kept: validating,
+                more: [0, more_validating],
+            },
+        )
+    }
+
+    fn more(&self) -> usize {
+        self.more.iter().sum()
+    }
+
     /// The problems for a document; `otherwise` when libxml2 gave no reason.
     fn problems(self, otherwise: &str) -> Vec<Problem> {
+        let more = self.more();
         let mut problems: Vec<Problem> = self
             .kept
             .into_iter()
@@ -683,10 +836,10 @@ impl Collector {
                 message: otherwise.to_string(),
             });
         }
-        if self.more > 0 {
+        if more > 0 {
             problems.push(Problem {
                 line: 0,
-                message: format!("{} more problems, not kept", self.more),
+                message: format!("{more} more problems, not kept"),
             });
         }
         problems
@@ -694,6 +847,7 @@ impl Collector {
 
     /// The problems for a schema, each with its file: `file:line: message`.
     fn located(self, dir: &Path) -> Vec<String> {
+        let more = self.more();
         let dir = dir.to_string_lossy();
         let mut located: Vec<String> = self
             .kept
@@ -716,8 +870,8 @@ impl Collector {
         if located.is_empty() {
             located.push("libxml2 gave no reason".to_string());
         }
-        if self.more > 0 {
-            located.push(format!("{} more problems, not kept", self.more));
+        if more > 0 {
+            located.push(format!("{more} more problems, not kept"));
         }
         located
     }
@@ -757,8 +911,17 @@ unsafe extern "C" fn collect(data: *mut c_void, error: *const ffi::XmlError) {
     if error.level < ffi::XML_ERR_ERROR {
         return;
     }
-    if collector.kept.len() >= KEEP {
-        collector.more += 1;
+    // Each kind kept on its own: a stream's one fatal parser error still counts after a
+    // hundred validation errors.
+    let reading = error.domain != ffi::XML_FROM_SCHEMASV;
+    if collector
+        .kept
+        .iter()
+        .filter(|r| r.reading == reading)
+        .count()
+        >= KEEP
+    {
+        collector.more[usize::from(!reading)] += 1;
         return;
     }
     // SAFETY: non-null strings in an error record are NUL-terminated C strings.
@@ -771,6 +934,7 @@ unsafe extern "C" fn collect(data: *mut c_void, error: *const ffi::XmlError) {
         file: text(error.file).map(|f| f.to_string_lossy().into_owned()),
         line: u32::try_from(error.line).unwrap_or(0),
         message,
+        reading,
     });
 }
 
@@ -821,6 +985,8 @@ mod ffi {
     }
 
     pub const XML_ERR_ERROR: c_int = 2;
+    /// `XML_FROM_SCHEMASV`: the error domain of the schema validator.
+    pub const XML_FROM_SCHEMASV: c_int = 17;
     pub const XML_PARSE_NONET: c_int = 1 << 11;
     /// Line numbers past 65535 kept for validation errors.
     pub const XML_PARSE_BIG_LINES: c_int = 1 << 22;
@@ -868,6 +1034,12 @@ mod ffi {
             data: *mut c_void,
         );
         pub fn xmlSchemaValidateDoc(context: *mut SchemaValidCtxt, doc: *mut XmlDoc) -> c_int;
+        /// Parses and validates in one stream; `options` is unused by libxml2 2.9.
+        pub fn xmlSchemaValidateFile(
+            context: *mut SchemaValidCtxt,
+            filename: *const c_char,
+            options: c_int,
+        ) -> c_int;
         pub fn xmlSchemaFreeValidCtxt(context: *mut SchemaValidCtxt);
     }
 }

@@ -22,6 +22,11 @@ const SQLITE: Files = &[
         include_str!("../../migrations/sqlite/0002_daily.sql"),
     ),
     (
+        3,
+        "outbox files",
+        include_str!("../../migrations/sqlite/0003_outbox_files.sql"),
+    ),
+    (
         4,
         "annual",
         include_str!("../../migrations/sqlite/0004_annual.sql"),
@@ -38,6 +43,11 @@ const POSTGRES: Files = &[
         2,
         "daily",
         include_str!("../../migrations/postgres/0002_daily.sql"),
+    ),
+    (
+        3,
+        "outbox files",
+        include_str!("../../migrations/postgres/0003_outbox_files.sql"),
     ),
     (
         4,

@@ -14,7 +14,7 @@ mod migrations;
 pub mod outbox;
 pub mod receipts;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -50,6 +50,9 @@ pub enum StoreError {
     Query(#[from] sqlx::Error),
     #[error("the state store holds a value it cannot read: {0}")]
     Corrupt(String),
+    /// The packed message of an outbox row kept as a file (`body_file`).
+    #[error("the packed message file {}: {reason}", file.display())]
+    PackedFile { file: PathBuf, reason: String },
 }
 
 /// Runs the same statements on whichever database the store is.

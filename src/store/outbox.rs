@@ -13,8 +13,12 @@
 //! after expiry; it still tells the truth, so it moves `queued`, `sent`, `error` and `expired`
 //! on. `delivered` and `rejected` are final. Every transition is a row in
 //! `outbox_transitions`, and nothing is deleted.
+//!
+//! The packed bytes are in the row (`body`), or, for a message too large to hold in memory,
+//! in a file of the data directory that the row names (`body_file`).
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
@@ -97,8 +101,41 @@ pub struct NewMessage {
     pub target: String,
     /// The receiving service unit's HER-id (`toHerId`).
     pub to_her_id: String,
-    /// The signed and encrypted bytes, exactly as they go on the wire.
+    /// The signed and encrypted bytes, exactly as they go on the wire; empty when they are in
+    /// `body_file`.
     pub body: Vec<u8>,
+    /// The file holding the packed bytes instead, an absolute path in the data directory:
+    /// for messages too large to hold in memory.
+    pub body_file: Option<PathBuf>,
+}
+
+impl NewMessage {
+    /// The packed size, and the file's path as text for the row.
+    pub(crate) fn stored(&self) -> Result<(i64, Option<&str>), StoreError> {
+        let Some(file) = &self.body_file else {
+            return Ok((i64::try_from(self.body.len()).unwrap_or(i64::MAX), None));
+        };
+        let path = file.to_str().ok_or_else(|| StoreError::PackedFile {
+            file: file.clone(),
+            reason: "its path is not UTF-8 and cannot be stored; use a data directory whose \
+                     path is"
+                .into(),
+        })?;
+        let size = std::fs::metadata(file)
+            .map_err(|e| missing(file, &e))?
+            .len();
+        Ok((i64::try_from(size).unwrap_or(i64::MAX), Some(path)))
+    }
+}
+
+fn missing(file: &Path, e: &std::io::Error) -> StoreError {
+    StoreError::PackedFile {
+        file: file.to_path_buf(),
+        reason: format!(
+            "is missing from the data directory or cannot be read ({e}); the message cannot be \
+             sent without it — restore the file from the data directory's backup"
+        ),
+    }
 }
 
 /// A message waiting for its broker confirm.
@@ -200,9 +237,11 @@ macro_rules! insert_queued {
     ($tx:ident, $message:expr, $now:expr) => {{
         let (message, now): (&$crate::store::outbox::NewMessage, chrono::DateTime<chrono::Utc>) =
             ($message, $now);
+        let (body_size, body_file) = message.stored()?;
         sqlx::query(
-            "INSERT INTO outbox (msg_id, msg_type, target, to_her_id, state, body, created_at, state_at)
-             VALUES ($1, $2, $3, $6, 'queued', $4, $5, $5)",
+            "INSERT INTO outbox (msg_id, msg_type, target, to_her_id, state, body, created_at, state_at,
+                                 body_file, body_size)
+             VALUES ($1, $2, $3, $6, 'queued', $4, $5, $5, $7, $8)",
         )
         .bind(&message.msg_id)
         .bind(&message.msg_type)
@@ -210,6 +249,8 @@ macro_rules! insert_queued {
         .bind(&message.body)
         .bind(now)
         .bind(&message.to_her_id)
+        .bind(body_file)
+        .bind(body_size)
         .execute(&mut *$tx)
         .await?;
         sqlx::query(
@@ -235,24 +276,33 @@ impl Store {
         Ok(())
     }
 
-    /// Messages not yet confirmed by the broker, oldest first.
+    /// Messages not yet confirmed by the broker, oldest first, with their packed bytes (read
+    /// from their file when they are kept in one).
     pub async fn pending(&self, limit: i64) -> Result<Vec<Pending>, StoreError> {
         let rows = on_pool!(self, pool => {
             sqlx::query(
-                "SELECT msg_id, msg_type, target, to_her_id, body, publish_count FROM outbox
-                 WHERE state = 'queued' ORDER BY created_at, msg_id LIMIT $1",
+                "SELECT msg_id, msg_type, target, to_her_id, body, body_file, publish_count
+                 FROM outbox WHERE state = 'queued' ORDER BY created_at, msg_id LIMIT $1",
             )
             .bind(limit)
             .fetch_all(pool)
             .await?
             .into_iter()
-            .map(|row| -> Result<Pending, sqlx::Error> {
+            .map(|row| -> Result<Pending, StoreError> {
+                let body_file: Option<String> = row.try_get("body_file")?;
+                let body = match body_file {
+                    Some(file) => {
+                        let file = PathBuf::from(file);
+                        std::fs::read(&file).map_err(|e| missing(&file, &e))?
+                    }
+                    None => row.try_get("body")?,
+                };
                 Ok(Pending {
                     msg_id: row.try_get("msg_id")?,
                     msg_type: row.try_get("msg_type")?,
                     target: row.try_get("target")?,
                     to_her_id: row.try_get("to_her_id")?,
-                    body: row.try_get("body")?,
+                    body,
                     publish_count: row.try_get("publish_count")?,
                 })
             })
@@ -344,7 +394,8 @@ impl Store {
     pub async fn entries(&self) -> Result<Vec<Entry>, StoreError> {
         let rows = on_pool!(self, pool => {
             sqlx::query(
-                "SELECT msg_id, msg_type, target, state, CAST(length(body) AS BIGINT) AS size, created_at,
+                "SELECT msg_id, msg_type, target, state,
+                        COALESCE(body_size, CAST(length(body) AS BIGINT)) AS size, created_at,
                         state_at, publish_count, last_problem
                  FROM outbox ORDER BY created_at DESC, msg_id",
             )

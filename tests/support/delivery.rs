@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use kpr_bridge::config::Config;
-use kpr_bridge::config::delivery::Queues;
+use kpr_bridge::config::delivery::{Queues, Transport};
 use kpr_bridge::config::receiver::ReceiverConfig;
 use kpr_bridge::crypto::Keys;
 use kpr_bridge::message::schema::Schemas;
@@ -102,4 +102,16 @@ trust = ["{certs}/ca.crt"]
         schemas: Arc::new(schemas),
         stats: Arc::new(Stats::default()),
     }
+}
+
+/// The municipality's configuration of [`municipality_config`], writing its messages to
+/// `dir/spool` instead of to a broker.
+pub fn municipality_spool_config(dir: &Path) -> Config {
+    let queues = amqp::queues("spool");
+    let mut config = municipality_config(dir, &amqp::broker_url(), &queues);
+    let delivery = config.delivery.as_mut().expect("delivery is configured");
+    delivery.transport = Transport::Spool {
+        dir: dir.join("spool"),
+    };
+    config
 }
