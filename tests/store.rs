@@ -345,3 +345,93 @@ async fn on_pool(store: &Store, sql: &str) {
     }
     .unwrap();
 }
+
+#[test]
+fn an_annual_shipment_waits_for_the_receipts_of_the_one_before() {
+    use kpr_bridge::store::annual::AnnualRecord;
+    on_both(|store| async move {
+        let record = |shipment: &'static str, forced: Option<&'static str>| AnnualRecord {
+            shipment,
+            year: 2025,
+            target: "validation",
+            persons: 3,
+            forced,
+        };
+        let first = [message(1), message(2)];
+        let waiting = store
+            .enqueue_annual(&record("a", None), &first, at(8))
+            .await
+            .unwrap();
+        assert!(waiting.is_empty());
+        let sent = store.annual_sent(2025, "validation").await.unwrap();
+        let ids: Vec<&str> = sent.iter().map(|s| s.msg_id.as_str()).collect();
+        assert_eq!(ids, [first[0].msg_id.as_str(), first[1].msg_id.as_str()]);
+        // Another year or target is another matter.
+        assert!(
+            store
+                .annual_sent(2025, "production")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            store
+                .annual_sent(2024, "validation")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // Queued, then sent: both wait, and nothing of the second shipment is stored.
+        let second = [message(3), message(4)];
+        let waiting = store
+            .enqueue_annual(&record("b", None), &second, at(9))
+            .await
+            .unwrap();
+        assert_eq!(waiting.len(), 2);
+        assert_eq!(store.state(&second[0].msg_id).await.unwrap(), None);
+        store
+            .transition(&first[0].msg_id, State::Sent, None, at(9))
+            .await
+            .unwrap();
+        store
+            .transition(&first[0].msg_id, State::Delivered, None, at(10))
+            .await
+            .unwrap();
+        let waiting = store
+            .enqueue_annual(&record("b", None), &second, at(10))
+            .await
+            .unwrap();
+        assert_eq!(waiting.len(), 1, "the fagmelding still waits: {waiting:?}");
+        assert_eq!(waiting[0].msg_id, first[1].msg_id);
+
+        // Forced, it goes, and the store remembers what was overridden.
+        let waiting = store
+            .enqueue_annual(&record("b", Some("1 message waits")), &second, at(11))
+            .await
+            .unwrap();
+        assert!(waiting.is_empty());
+        assert_eq!(
+            store.state(&second[1].msg_id).await.unwrap(),
+            Some(State::Queued)
+        );
+        assert_eq!(
+            store.annual_sent(2025, "validation").await.unwrap().len(),
+            4
+        );
+
+        // A rejected message no longer waits.
+        for message in first[1..].iter().chain(&second) {
+            store
+                .transition(&message.msg_id, State::Rejected, None, at(12))
+                .await
+                .unwrap();
+        }
+        let waiting = store
+            .enqueue_annual(&record("c", None), &[message(5)], at(13))
+            .await
+            .unwrap();
+        assert!(waiting.is_empty());
+        store.close().await;
+    });
+}
