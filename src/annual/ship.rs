@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use super::person::AnnualPerson;
 use super::year::Year;
+use crate::config::Config;
 use crate::message::iplos37::{FAGMELDING, Header, IDENTMELDING, IdeWriter, IplWriter};
 use crate::message::msghead::Target;
 use crate::message::schema::{Invalid, Schemas};
@@ -88,7 +89,7 @@ impl ShipError {
 }
 
 /// The header both messages carry.
-pub fn header(config: &crate::config::Config, year: &Year, now: DateTime<Utc>) -> Header {
+pub fn header(config: &Config, year: &Year, now: DateTime<Utc>) -> Header {
     Header {
         shipment: Uuid::new_v4(),
         municipality: config.municipality.clone(),
@@ -96,14 +97,7 @@ pub fn header(config: &crate::config::Config, year: &Year, now: DateTime<Utc>) -
         year: year.year,
         generated: now,
         epj: year.epj.clone(),
-        contact: config
-            .contact
-            .as_ref()
-            .map(|c| crate::message::iplos37::Contact {
-                name: c.name.clone(),
-                phone: c.phone.clone(),
-                email: c.email.clone(),
-            }),
+        contact: config.contact.clone(),
     }
 }
 

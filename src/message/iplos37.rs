@@ -26,6 +26,7 @@ use uuid::Uuid;
 
 use super::guard;
 use crate::annual::person::{AnnualPerson, AnnualService};
+pub use crate::config::Contact;
 use crate::daily::state::{AssessmentState, AttributeSpan};
 use crate::model::{
     Decision, DiagnosisSystem, Gender, HoursPerWeek, Household, Ident, year_bounds,
@@ -53,14 +54,6 @@ pub struct Header {
     /// Product and version (empty when unknown) of each EPJ the year's data comes from.
     pub epj: Vec<(String, String)>,
     pub contact: Option<Contact>,
-}
-
-/// The municipality's IPLOS contact, whom the register asks about the data.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Contact {
-    pub name: String,
-    pub phone: Option<String>,
-    pub email: Option<String>,
 }
 
 /// Writes a fagmelding person by person.
