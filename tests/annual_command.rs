@@ -322,3 +322,41 @@ fn both_shipments_are_delivered_and_a_second_send_waits_for_their_receipts() {
         amqp::delete(&queues).await;
     });
 }
+
+#[test]
+fn an_official_schema_given_on_the_command_line_replaces_the_built_in_one() {
+    let municipality = Municipality::new("annual-schema", "test");
+    // A stand-in for an official XSD that wants the fagmelding otherwise: here, empty.
+    let xsd = municipality.path("official-ipl.xsd");
+    std::fs::write(
+        &xsd,
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="{}"
+           elementFormDefault="qualified">
+  <xs:element name="Fagmelding"><xs:complexType/></xs:element>
+</xs:schema>"#,
+            iplos37::NAMESPACE
+        ),
+    )
+    .unwrap();
+    let out = municipality.path("out");
+    let output = municipality.annual(&[
+        "--year",
+        "2025",
+        "--target",
+        "validation",
+        "--dry-run",
+        "--out",
+        out.to_str().unwrap(),
+        "--schema-ipl",
+        xsd.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(
+        text(&output).contains("does not validate"),
+        "{}",
+        text(&output)
+    );
+    assert!(text(&output).contains("KPR_IPL"), "{}", text(&output));
+}
