@@ -66,7 +66,10 @@ fn line_of(xml: &[u8], needle: &str) -> u32 {
 #[test]
 fn the_kith_receipt_samples_validate() {
     let schemas = Schemas::load(&[]).unwrap();
-    assert_eq!(schemas.payload_types(), ["KPR_KTT", "KPR_KTT_IDE"]);
+    assert_eq!(
+        schemas.payload_types(),
+        ["KPR_KTT", "KPR_KTT_IDE", "KPR_IPL", "KPR_IDE"]
+    );
     for name in [
         "v1.0-all-data.xml",
         "v1.0-example-avvist.xml",
@@ -107,7 +110,7 @@ fn a_wrapped_payload_validates_alone_and_in_its_envelope() {
     let schemas = schemas();
     assert_eq!(
         schemas.payload_types(),
-        ["KPR_KTT", "KPR_KTT_IDE", "KPR_TEST"]
+        ["KPR_KTT", "KPR_KTT_IDE", "KPR_IPL", "KPR_IDE", "KPR_TEST"]
     );
     schemas
         .validate_payload("KPR_TEST", report().as_bytes())
@@ -182,7 +185,10 @@ fn a_configured_schema_replaces_a_built_in_one() {
         data("payload/test-payload.xsd"),
     )])
     .unwrap();
-    assert_eq!(schemas.payload_types(), ["KPR_KTT", "KPR_KTT_IDE"]);
+    assert_eq!(
+        schemas.payload_types(),
+        ["KPR_KTT", "KPR_KTT_IDE", "KPR_IPL", "KPR_IDE"]
+    );
     schemas
         .validate_payload(ktt::FAGMELDING, report().as_bytes())
         .unwrap();
@@ -344,7 +350,7 @@ fn an_unknown_type_is_t10() {
     assert_eq!(invalid.apprec_code(), "T10");
     assert_eq!(
         invalid.to_string(),
-        "message type 'KPR_NONE' has no payload schema (known: KPR_KTT, KPR_KTT_IDE, KPR_TEST) — \
+        "message type 'KPR_NONE' has no payload schema (known: KPR_KTT, KPR_KTT_IDE, KPR_IPL, KPR_IDE, KPR_TEST) — \
          add its XSD to the configuration"
     );
     assert!(matches!(
