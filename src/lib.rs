@@ -18,11 +18,17 @@
 //! - [`crypto`]: packing a message for KPR (CMS: signed, then encrypted) and unpacking what
 //!   comes back; the certificates and keys, checked at start-up.
 //! - [`store`]: the state store (SQLite or PostgreSQL): outbox, transitions, receipts, anomalies.
-//! - [`shipping`]: a payload to the outbox (schema check, envelope, packing) and out again.
+//! - [`shipping`]: a payload to the outbox (schema check, envelope, packing) and out again;
+//!   from file to file, streaming, for large payloads.
 //! - [`transport`]: AMQP with confirms (NHN's properties, reconnect, resend), and the spool.
 //! - [`inbox`]: receipts and error reports from our queues, matched to the outbox or kept as
 //!   anomalies.
 //! - [`receiver`]: the local KPR test receiver (`kpr-bridge receiver`).
+//! - [`daily`]: the daily flow — today's states, the diff against the baseline, the events
+//!   and their shipment (`kpr-bridge daily`).
+//! - [`annual`]: the final annual message — the year assembled per person, written as
+//!   KPR_IPL and KPR_IDE, shipped as two shipments (`kpr-bridge annual`).
+//! - [`progress`]: a progress bar on a terminal, log lines otherwise, for long steps.
 //! - [`commands`]: the bodies of `send`, `receipts` and `receiver`.
 //! - [`inspect`]: read + map an extract and count what it holds (`kpr-bridge inspect`).
 //! - [`generate`]: realistic synthetic extracts for tests, demos and benchmarks.

@@ -56,117 +56,121 @@ pub async fn annual(args: AnnualArgs<'_>) -> u8 {
     if let Some(code) = refuse_arguments(&config, &args) {
         return code;
     }
-    let year = args.year;
-    let (schemas, shipping) = match args.dry_run {
-        Some(_) => match Schemas::load(&config.payload_schemas) {
-            Ok(schemas) => (Some(schemas), None),
-            Err(e) => return fail(&e, 2),
-        },
-        None => match Shipping::open(config.clone()).await {
-            Ok(shipping) => (None, Some(shipping)),
-            Err(e) => return fail(&e, e.exit_code()),
-        },
-    };
-    if let Some(shipping) = &shipping {
-        for warning in &shipping.warnings {
-            tracing::warn!("{warning}");
+    match args.dry_run {
+        Some(out) => {
+            let schemas = match Schemas::load(&config.payload_schemas) {
+                Ok(schemas) => schemas,
+                Err(e) => return fail(&e, 2),
+            };
+            dry_run(&config, &args, &schemas, out).await
         }
-    }
-    // Asked before the year is read, which takes minutes, and asked again, atomically, when
-    // the messages enter the outbox.
-    let mut forced = None;
-    if let Some(shipping) = &shipping {
-        let waiting = match shipping.store.annual_sent(year, args.target.as_str()).await {
-            Ok(sent) => sent
-                .into_iter()
-                .filter(AnnualSent::awaits_receipt)
-                .collect::<Vec<_>>(),
-            Err(e) => return close(shipping, fail(&e, 1)).await,
-        };
-        if !waiting.is_empty() {
-            if !args.force {
-                refused(year, args.target, &waiting, args.config);
-                return close(shipping, 1).await;
+        None => {
+            let shipping = match Shipping::open(config.clone()).await {
+                Ok(shipping) => shipping,
+                Err(e) => return fail(&e, e.exit_code()),
+            };
+            for warning in &shipping.warnings {
+                tracing::warn!("{warning}");
             }
-            let overridden = overridden(year, args.target, &waiting);
-            println!("--force: {overridden}");
-            forced = Some(overridden);
+            let code = send(&config, &args, &shipping).await;
+            shipping.store.close().await;
+            code
         }
     }
+}
 
+/// Reads, checks and shows the year; `Err(code)` when errors stop the run.
+fn read_year(config: &Config, args: &AnnualArgs) -> Result<Year, u8> {
     let progress = Progress::step("reading and checking the sources");
-    let data = Year::read(&config, year);
+    let data = Year::read(config, args.year);
     progress.finish();
     let code = show_checks(&data);
     if code != 0 && !args.allow_errors {
         println!(
-            "\nNothing was sent: fix the errors above (details: `kpr-bridge check --config {} --year {year} --report report.html`),\nor give --allow-errors to send the rest; what has errors is then left out.",
-            args.config.display()
+            "\nNothing was sent: fix the errors above (details: `kpr-bridge check --config {} --year {} --report report.html`),\nor give --allow-errors to send the rest; what has errors is then left out.",
+            args.config.display(),
+            args.year
         );
-        if let Some(shipping) = &shipping {
-            shipping.store.close().await;
-        }
-        return code;
+        return Err(code);
     }
     show_summary(&data, args.target, args.dry_run.is_some());
+    Ok(data)
+}
 
-    if args.dry_run.is_none() && !args.yes {
-        match confirm(year, args.target) {
+async fn dry_run(config: &Config, args: &AnnualArgs<'_>, schemas: &Schemas, out: &Path) -> u8 {
+    let data = match read_year(config, args) {
+        Ok(data) => data,
+        Err(code) => return code,
+    };
+    let now = Utc::now();
+    let header = ship::header(config, &data, now);
+    match ship::ship(&data, &header, Destination::DryRun { schemas, out }, now).await {
+        Ok(Shipped::Written {
+            fagmelding,
+            identmelding,
+        }) => {
+            println!("dry run: wrote and validated {}", fagmelding.display());
+            println!("dry run: wrote and validated {}", identmelding.display());
+            println!(
+                "dry run: nothing was sent; the identity message holds identity numbers — keep it inside the secure zone"
+            );
+            0
+        }
+        Ok(other) => fail(&format!("unexpected outcome of a dry run: {other:?}"), 1),
+        Err(e) => fail(&e, e.exit_code()),
+    }
+}
+
+async fn send(config: &Config, args: &AnnualArgs<'_>, shipping: &Shipping) -> u8 {
+    let (year, target) = (args.year, args.target);
+    // Asked before the year is read, which takes minutes, and asked again, atomically, when
+    // the messages enter the outbox.
+    let waiting: Vec<AnnualSent> = match shipping.store.annual_sent(year, target.as_str()).await {
+        Ok(sent) => sent
+            .into_iter()
+            .filter(AnnualSent::awaits_receipt)
+            .collect(),
+        Err(e) => return fail(&e, 1),
+    };
+    let mut forced = None;
+    if !waiting.is_empty() {
+        if !args.force {
+            refused(year, target, &waiting, args.config);
+            return 1;
+        }
+        let overridden = overridden(year, target, &waiting);
+        println!("--force: {overridden}");
+        forced = Some(overridden);
+    }
+    let data = match read_year(config, args) {
+        Ok(data) => data,
+        Err(code) => return code,
+    };
+    if !args.yes {
+        match confirm(year, target) {
             Ok(true) => {}
             Ok(false) => {
                 println!("Nothing was sent.");
-                if let Some(shipping) = &shipping {
-                    shipping.store.close().await;
-                }
                 return 1;
             }
-            Err(why) => {
-                if let Some(shipping) = &shipping {
-                    shipping.store.close().await;
-                }
-                return fail(&why, 2);
-            }
+            Err(why) => return fail(&why, 2),
         }
     }
-
     let now = Utc::now();
-    let header = ship::header(&config, &data, now);
-    let destination = match (&schemas, &shipping, args.dry_run) {
-        (Some(schemas), _, Some(out)) => Destination::DryRun { schemas, out },
-        (_, Some(shipping), _) => Destination::Outbox {
-            shipping,
-            target: args.target,
-            forced: forced.as_deref(),
-        },
-        _ => unreachable!("a dry run has schemas, a send has shipping"),
+    let header = ship::header(config, &data, now);
+    let destination = Destination::Outbox {
+        shipping,
+        target,
+        forced: forced.as_deref(),
     };
-    let shipped = ship::ship(&data, &header, destination, now).await;
-    let Some(shipping) = shipping else {
-        return match shipped {
-            Ok(Shipped::Written {
-                fagmelding,
-                identmelding,
-            }) => {
-                println!("dry run: wrote and validated {}", fagmelding.display());
-                println!("dry run: wrote and validated {}", identmelding.display());
-                println!(
-                    "dry run: nothing was sent; the identity message holds identity numbers — keep it inside the secure zone"
-                );
-                0
-            }
-            Ok(other) => fail(&format!("unexpected outcome of a dry run: {other:?}"), 1),
-            Err(e) => fail(&e, e.exit_code()),
-        };
-    };
-    let code = match shipped {
+    match ship::ship(&data, &header, destination, now).await {
         Ok(Shipped::Queued {
             shipment,
             identmelding,
             fagmelding,
         }) => {
             println!(
-                "shipment {shipment}: identity message KPR_IDE {identmelding} and fagmelding KPR_IPL {fagmelding} queued for {}",
-                args.target
+                "shipment {shipment}: identity message KPR_IDE {identmelding} and fagmelding KPR_IPL {fagmelding} queued for {target}"
             );
             let mut code = 0;
             match shipping.flush().await {
@@ -183,19 +187,18 @@ pub async fn annual(args: AnnualArgs<'_>) -> u8 {
                 "KPR answers each with an application receipt; follow them with `kpr-bridge receipts --config {}`",
                 args.config.display()
             );
-            if args.target == Target::Production {
-                advise_validation_first(&shipping, year).await;
+            if target == Target::Production {
+                advise_validation_first(shipping, year).await;
             }
             code
         }
         Ok(Shipped::Refused(waiting)) => {
-            refused(year, args.target, &waiting, args.config);
+            refused(year, target, &waiting, args.config);
             1
         }
         Ok(other) => fail(&format!("unexpected outcome of a send: {other:?}"), 1),
         Err(e) => fail(&e, e.exit_code()),
-    };
-    close(&shipping, code).await
+    }
 }
 
 /// Refuses what no run of this command may do; `None` when the arguments are usable.
@@ -387,11 +390,6 @@ async fn advise_validation_first(shipping: &Shipping, year: i32) {
             "note: nothing for {year} went to KPR Validering first; send with --target validation before production, as the register recommends, next time"
         );
     }
-}
-
-async fn close(shipping: &Shipping, code: u8) -> u8 {
-    shipping.store.close().await;
-    code
 }
 
 fn fail(error: &dyn std::fmt::Display, code: u8) -> u8 {
