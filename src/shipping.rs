@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::Utc;
+use tempfile::NamedTempFile;
 use thiserror::Error;
 
 use crate::config::Config;
@@ -145,33 +146,14 @@ impl Shipping {
     ) -> Result<NewMessage, ShippingError> {
         self.schemas
             .validate_payload(msg_type, payload)
-            .map_err(|invalid| ShippingError::Invalid {
-                what: what.to_string(),
-                code: invalid.apprec_code(),
-                invalid,
-            })?;
-        let envelope = Envelope::new(
-            msg_type,
-            type_text(msg_type),
-            self.sender(),
-            Party::kpr(target),
-        );
+            .map_err(not_fit(what))?;
+        let envelope = self.envelope(msg_type, target);
         let document = msghead::wrap(&envelope, payload)?;
         self.schemas
             .validate_message(msg_type, &document)
-            .map_err(|invalid| ShippingError::Invalid {
-                what: format!("the envelope around {what}"),
-                code: invalid.apprec_code(),
-                invalid,
-            })?;
-        Ok(NewMessage {
-            msg_id: envelope.msg_id,
-            msg_type: msg_type.to_string(),
-            target: target.as_str().to_string(),
-            to_her_id: target.her_id().to_string(),
-            body: self.keys.pack(&document)?,
-            body_file: None,
-        })
+            .map_err(not_fit(&format!("the envelope around {what}")))?;
+        let body = self.keys.pack(&document)?;
+        Ok(message(envelope, target, body, None))
     }
 
     /// [`Shipping::pack`] for a payload in a file, streamed at every step so that memory does
@@ -189,24 +171,9 @@ impl Shipping {
     ) -> Result<NewMessage, ShippingError> {
         self.schemas
             .validate_payload_file(msg_type, payload)
-            .map_err(|invalid| ShippingError::Invalid {
-                what: what.to_string(),
-                code: invalid.apprec_code(),
-                invalid,
-            })?;
-        let envelope = Envelope::new(
-            msg_type,
-            type_text(msg_type),
-            self.sender(),
-            Party::kpr(target),
-        );
-        let staging = self.private_dir("staging")?;
-        // Mode 0600, removed when dropped.
-        let document = tempfile::Builder::new()
-            .prefix(".msghead-")
-            .suffix(".xml")
-            .tempfile_in(&staging)
-            .map_err(|e| data_dir(&staging, "write in", e))?;
+            .map_err(not_fit(what))?;
+        let envelope = self.envelope(msg_type, target);
+        let document = self.staging_file(".msghead-")?;
         let mut out = BufWriter::new(document.as_file());
         msghead::wrap_file(&envelope, payload, &mut out).map_err(|e| match e {
             msghead::MsgHeadError::Output(reason) => ShippingError::DataDir {
@@ -221,11 +188,7 @@ impl Shipping {
         drop(out);
         self.schemas
             .validate_message_file(msg_type, document.path())
-            .map_err(|invalid| ShippingError::Invalid {
-                what: format!("the envelope around {what}"),
-                code: invalid.apprec_code(),
-                invalid,
-            })?;
+            .map_err(not_fit(&format!("the envelope around {what}")))?;
 
         let outbox = self.private_dir("outbox")?;
         let partial = tempfile::Builder::new()
@@ -249,14 +212,28 @@ impl Shipping {
         std::fs::File::open(&outbox)
             .and_then(|dir| dir.sync_all())
             .map_err(|e| data_dir(&outbox, "write in", e))?;
-        Ok(NewMessage {
-            msg_id: envelope.msg_id,
-            msg_type: msg_type.to_string(),
-            target: target.as_str().to_string(),
-            to_her_id: target.her_id().to_string(),
-            body: Vec::new(),
-            body_file: Some(file),
-        })
+        Ok(message(envelope, target, Vec::new(), Some(file)))
+    }
+
+    /// The envelope of a new message from us to KPR's unit for `target`.
+    fn envelope(&self, msg_type: &str, target: Target) -> Envelope {
+        Envelope::new(
+            msg_type,
+            type_text(msg_type),
+            self.sender(),
+            Party::kpr(target),
+        )
+    }
+
+    /// A private temporary file in `staging/` of the data directory (mode 0600, removed when
+    /// dropped): where unencrypted XML waits to be packed, never outside the data directory.
+    pub fn staging_file(&self, prefix: &str) -> Result<NamedTempFile, ShippingError> {
+        let staging = self.private_dir("staging")?;
+        tempfile::Builder::new()
+            .prefix(prefix)
+            .suffix(".xml")
+            .tempfile_in(&staging)
+            .map_err(|e| data_dir(&staging, "write in", e))
     }
 
     /// `name` in the data directory, made if missing (readable by kpr-bridge's user only);
@@ -345,6 +322,33 @@ pub struct Collected {
     pub taken: Vec<Taken>,
     /// MsgIds that expired now.
     pub expired: Vec<String>,
+}
+
+/// The message an envelope starts, with its packed bytes or the file that holds them.
+fn message(
+    envelope: Envelope,
+    target: Target,
+    body: Vec<u8>,
+    body_file: Option<PathBuf>,
+) -> NewMessage {
+    NewMessage {
+        msg_id: envelope.msg_id,
+        msg_type: envelope.msg_type,
+        target: target.as_str().to_string(),
+        to_her_id: target.her_id().to_string(),
+        body,
+        body_file,
+    }
+}
+
+/// A payload or envelope that does not validate, as the error that says which.
+fn not_fit(what: &str) -> impl FnOnce(Invalid) -> ShippingError {
+    let what = what.to_string();
+    move |invalid| ShippingError::Invalid {
+        what,
+        code: invalid.apprec_code(),
+        invalid,
+    }
 }
 
 fn data_dir(file: &Path, action: &'static str, e: std::io::Error) -> ShippingError {

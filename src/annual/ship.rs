@@ -143,23 +143,11 @@ pub async fn ship(
             target,
             forced,
         } => {
-            let staging = shipping.config.data_dir.join("staging");
-            std::fs::create_dir_all(&staging).map_err(|source| ShipError::Write {
-                file: staging.clone(),
-                source,
-            })?;
-            let temporary = |msg_type: &str| {
-                tempfile::Builder::new()
-                    .prefix(&format!("{msg_type}-"))
-                    .suffix(".xml")
-                    .tempfile_in(&staging)
-                    .map_err(|source| ShipError::Write {
-                        file: staging.clone(),
-                        source,
-                    })
-            };
             // Removed when dropped, on every path.
-            let (fagmelding, identmelding) = (temporary(FAGMELDING)?, temporary(IDENTMELDING)?);
+            let (fagmelding, identmelding) = (
+                shipping.staging_file(&format!("{FAGMELDING}-"))?,
+                shipping.staging_file(&format!("{IDENTMELDING}-"))?,
+            );
             write(year, header, fagmelding.path(), identmelding.path())?;
             let mut messages = Vec::new();
             for (msg_type, file, what) in [
@@ -167,7 +155,14 @@ pub async fn ship(
                 (FAGMELDING, &fagmelding, "the fagmelding KPR_IPL"),
             ] {
                 let progress = Progress::step(&format!("checking and packing {msg_type}"));
-                messages.push(shipping.pack_file(file.path(), msg_type, target, what)?);
+                match shipping.pack_file(file.path(), msg_type, target, what) {
+                    Ok(message) => messages.push(message),
+                    Err(e) => {
+                        // The identity message is packed already; it must not outlive this.
+                        discard(&messages);
+                        return Err(e.into());
+                    }
+                }
                 progress.finish();
             }
             drop((fagmelding, identmelding));
