@@ -59,20 +59,13 @@ exchange = ""
 kpr_queue = "{kpr}"
 receipt_queue = "{receipts}"
 error_queue = "{errors}"
-[certificates]
-signing_certificate = "{certs}/kommune-sign.crt"
-signing_key = "{certs}/kommune-sign.key"
-encryption_certificate = "{certs}/kommune-enc.crt"
-encryption_key = "{certs}/kommune-enc.key"
-kpr_encryption_certificate = "{certs}/kpr-enc.crt"
-trust = ["{certs}/ca.crt"]
-"#,
+{certificates}"#,
             root = root.display(),
             url = amqp::broker_url(),
             kpr = queues.kpr,
             receipts = queues.receipts,
             errors = queues.errors,
-            certs = amqp::certs().display(),
+            certificates = amqp::municipality_certificates(),
         );
         std::fs::write(root.join("kpr-bridge.toml"), config).unwrap();
         let municipality = Municipality { dir, queues };

@@ -40,16 +40,9 @@ version = "1.0"
 [delivery]
 transport = "spool"
 spool_dir = "{root}/spool"
-[certificates]
-signing_certificate = "{certs}/kommune-sign.crt"
-signing_key = "{certs}/kommune-sign.key"
-encryption_certificate = "{certs}/kommune-enc.crt"
-encryption_key = "{certs}/kommune-enc.key"
-kpr_encryption_certificate = "{certs}/kpr-enc.crt"
-trust = ["{certs}/ca.crt"]
-"#,
+{certificates}"#,
             root = root.display(),
-            certs = support::amqp::certs().display(),
+            certificates = support::amqp::municipality_certificates(),
         );
         std::fs::write(root.join("kpr-bridge.toml"), config).unwrap();
         Municipality { dir }

@@ -90,6 +90,22 @@ pub fn certs() -> &'static Path {
     .path()
 }
 
+/// The `[certificates]` section of a municipality's configuration, with the test
+/// certificates.
+pub fn municipality_certificates() -> String {
+    format!(
+        r#"[certificates]
+signing_certificate = "{certs}/kommune-sign.crt"
+signing_key = "{certs}/kommune-sign.key"
+encryption_certificate = "{certs}/kommune-enc.crt"
+encryption_key = "{certs}/kommune-enc.key"
+kpr_encryption_certificate = "{certs}/kpr-enc.crt"
+trust = ["{certs}/ca.crt"]
+"#,
+        certs = certs().display()
+    )
+}
+
 pub fn cert(name: &str) -> PathBuf {
     certs().join(name)
 }

@@ -47,18 +47,11 @@ exchange = ""
 kpr_queue = "{kpr}"
 receipt_queue = "{receipts}"
 error_queue = "{errors}"
-[certificates]
-signing_certificate = "{certs}/kommune-sign.crt"
-signing_key = "{certs}/kommune-sign.key"
-encryption_certificate = "{certs}/kommune-enc.crt"
-encryption_key = "{certs}/kommune-enc.key"
-kpr_encryption_certificate = "{certs}/kpr-enc.crt"
-trust = ["{certs}/ca.crt"]
-"#,
+{certificates}"#,
         data = dir.join("state").display(),
         mapping = repo("mappings/sample-epj.toml").display(),
         xsd = repo("tests/data/payload/test-payload.xsd").display(),
-        certs = amqp::certs().display(),
+        certificates = amqp::municipality_certificates(),
         kpr = queues.kpr,
         receipts = queues.receipts,
         errors = queues.errors,
