@@ -28,11 +28,14 @@
 //!   and their shipment (`kpr-bridge daily`).
 //! - [`annual`]: the final annual message — the year assembled per person, written as
 //!   KPR_IPL and KPR_IDE, shipped as two shipments (`kpr-bridge annual`).
+//! - [`agent`]: the unattended agent (`kpr-bridge run`): schedule, watcher, captures, the
+//!   outbox sender and the receipt consumer, HTTP, alerts, graceful shutdown.
 //! - [`progress`]: a progress bar on a terminal, log lines otherwise, for long steps.
 //! - [`commands`]: the bodies of `send`, `receipts` and `receiver`.
 //! - [`inspect`]: read + map an extract and count what it holds (`kpr-bridge inspect`).
 //! - [`generate`]: realistic synthetic extracts for tests, demos and benchmarks.
 
+pub mod agent;
 pub mod annual;
 pub mod check_run;
 pub mod checks;

@@ -5,6 +5,7 @@
 //! value — all naming the file. Municipality numbers and HER-ids are text everywhere: `0301`
 //! must stay `0301`. `ops/examples/kpr-bridge.toml` shows every option with comments.
 
+pub mod agent;
 pub mod delivery;
 pub mod receiver;
 pub mod url;
@@ -53,6 +54,9 @@ pub struct Config {
     pub payload_schemas: Vec<(String, PathBuf)>,
     /// The municipality's IPLOS contact, named in the annual message's header.
     pub contact: Option<Contact>,
+    /// How `kpr-bridge run` paces itself and answers HTTP.
+    pub agent: agent::Agent,
+    pub log_format: agent::LogFormat,
 }
 
 /// Whom the register asks about the municipality's data. Not a patient: a name here may be
@@ -150,6 +154,8 @@ struct Raw {
     certificates: Option<delivery::RawCertificates>,
     schemas: Option<BTreeMap<String, PathBuf>>,
     contact: Option<RawContact>,
+    agent: Option<agent::RawAgent>,
+    log: Option<agent::RawLog>,
 }
 
 #[derive(Deserialize, Default)]
@@ -485,6 +491,8 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
         .test_users
         .and_then(|t| t.names)
         .unwrap_or_else(|| DEFAULT_PATTERNS.map(String::from).to_vec());
+    let agent = agent::agent(raw.agent, problems);
+    let log_format = agent::log_format(raw.log, problems);
     Config {
         file: file.to_path_buf(),
         municipality: number,
@@ -504,6 +512,8 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
         delivery,
         payload_schemas,
         contact,
+        agent,
+        log_format,
     }
 }
 

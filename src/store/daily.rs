@@ -14,7 +14,7 @@ use futures_util::TryStreamExt;
 use sqlx::Row;
 
 use super::outbox::NewMessage;
-use super::{Store, StoreError};
+use super::{Store, StoreError, on_pool};
 use crate::daily::event::Event;
 use crate::daily::state::PersonKey;
 
@@ -226,6 +226,16 @@ pub struct ShipmentRecord {
 }
 
 impl Store {
+    /// The latest reporting date shipped (the initial run's date included); `None` before
+    /// daily reporting began. The agent ships the next date once the schedule closes it.
+    pub async fn last_shipped_date(&self) -> Result<Option<NaiveDate>, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT MAX(reporting_date) FROM daily_shipments")
+                .fetch_one(pool)
+                .await?
+        }))
+    }
+
     /// Begins a daily transaction, waiting for any other capture or ship to finish.
     pub async fn begin_daily(&self) -> Result<DailyTx, StoreError> {
         Ok(match self {
