@@ -20,6 +20,7 @@ use crate::store::receipts::{Anomaly, ErrorReport};
 use crate::store::{Store, StoreError};
 use crate::transport::amqp::{self, Amqp};
 use crate::transport::backoff::Backoff;
+use crate::transport::link::Link;
 use crate::transport::properties::{ErrorProperties, header};
 
 /// A packed receipt is a few KiB; anything much larger is not one, and is not decrypted.
@@ -281,24 +282,28 @@ async fn take(
     }
 }
 
-/// Consumes our two queues until `shutdown` turns true, reconnecting after failures.
+/// Consumes our two queues until `shutdown` turns true, reconnecting after failures; `link`
+/// tells whether the broker is reachable.
 pub async fn run(
     inbox: Inbox,
     broker: Broker,
     queues: Queues,
+    link: Link,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut backoff = Backoff::default();
     while !*shutdown.borrow() {
         let failure = match Amqp::connect(&broker, "kpr-bridge receipts").await {
             Ok(amqp) => {
-                let failure = consume(&inbox, &amqp, &queues, &mut shutdown, &mut backoff).await;
+                let failure =
+                    consume(&inbox, &amqp, &queues, &link, &mut shutdown, &mut backoff).await;
                 amqp.close().await;
                 failure
             }
             Err(e) => Some(CollectError::from(e)),
         };
         if let Some(failure) = failure {
+            link.down(&failure);
             backoff.after(&failure, &mut shutdown).await;
         }
     }
@@ -308,6 +313,7 @@ async fn consume(
     inbox: &Inbox,
     amqp: &Amqp,
     queues: &Queues,
+    link: &Link,
     shutdown: &mut watch::Receiver<bool>,
     backoff: &mut Backoff,
 ) -> Option<CollectError> {
@@ -343,6 +349,7 @@ async fn consume(
         );
     }
     let mut deliveries = futures_util::stream::select_all(streams);
+    link.up();
     loop {
         let next = tokio::select! {
             next = deliveries.next() => next,

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use kpr_bridge::check_run;
 use kpr_bridge::commands::{annual, daily, delivery};
+use kpr_bridge::config::agent::LogFormat;
 use kpr_bridge::config::{Config, Mode};
 use kpr_bridge::generate::{self, OutputEncoding};
 use kpr_bridge::inspect;
@@ -120,6 +121,13 @@ enum Command {
         #[arg(long)]
         schema_ide: Option<PathBuf>,
     },
+    /// Run unattended: watch the extracts, capture, ship each day on the schedule, send, take
+    /// receipts, answer HTTP (/health, /metrics, /status); stop on SIGTERM or SIGINT.
+    Run {
+        /// The configuration file (see ops/examples/kpr-bridge.toml).
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Put a ready payload in the outbox (schema-checked, enveloped, signed, encrypted) and send it.
     Send {
         /// The payload: an XML document of the given type.
@@ -190,15 +198,10 @@ enum Encoding {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        // Colour codes only for a person at a terminal, never in a log file or the journal.
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    // The agent logs as its configuration says, once it has read it.
+    if !matches!(cli.command, Command::Run { .. }) {
+        init_logging(LogFormat::Human);
+    }
     ExitCode::from(match cli.command {
         Command::Send {
             file,
@@ -245,6 +248,16 @@ fn main() -> ExitCode {
             schema_ipl,
             schema_ide,
         })),
+        Command::Run { config } => match Config::load(&config) {
+            Ok(config) => {
+                init_logging(config.log_format);
+                kpr_bridge::commands::run::run(config)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                2
+            }
+        },
         Command::Receipts { config, offline } => run_async(delivery::receipts(&config, offline)),
         Command::Receiver { config } => run_async(delivery::receiver(&config)),
         Command::Generate {
@@ -339,6 +352,20 @@ fn main() -> ExitCode {
             }
         }
     })
+}
+
+/// Logs to stderr at `RUST_LOG`'s level (default info), for a person or a log collector.
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => logs.json().init(),
+        // Colour codes only for a person at a terminal, never in a log file or the journal.
+        LogFormat::Human => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
 }
 
 /// Runs a command's future on a runtime of its own.

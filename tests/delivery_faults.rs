@@ -16,6 +16,7 @@ use kpr_bridge::receiver::{self, Stats};
 use kpr_bridge::shipping::Shipping;
 use kpr_bridge::store::outbox::State;
 use kpr_bridge::transport::amqp::Amqp;
+use kpr_bridge::transport::link::Link;
 use kpr_bridge::transport::properties::Properties;
 use kpr_bridge::transport::sender::{self, Origin};
 use support::amqp::{self, Proxy};
@@ -72,12 +73,14 @@ fn a_dropped_connection_mid_burst_loses_nothing_and_keeps_every_msg_id() {
             origin,
             Arc::new(Notify::new()),
             Duration::from_millis(200),
+            Link::default(),
             shutdown.clone(),
         ));
         let taking = tokio::spawn(inbox::run(
             shipping.inbox(),
             through_proxy,
             queues.clone(),
+            Link::default(),
             shutdown.clone(),
         ));
 

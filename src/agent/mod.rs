@@ -1,6 +1,294 @@
 //! The unattended agent, `kpr-bridge run`: one process that watches the extracts, captures
 //! changes, ships each reporting date once on the schedule, sends and resends the outbox,
-//! takes the receipts, answers HTTP, raises alerts, and stops cleanly on SIGTERM.
+//! takes the receipts, expires what waited too long, answers HTTP, and stops cleanly.
+//!
+//! Each duty is a task of its own that only meets the others in the state store (and a
+//! wake-up or two): a broker outage stops the sender, not the captures; an EPJ outage stops
+//! the captures, not the receipts. Every task ends when the shutdown signal turns true.
 
 pub mod clock;
+pub mod daily_work;
+pub mod health;
+pub mod http;
+pub mod reporting;
 pub mod schedule;
+pub mod watcher;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use crate::config::delivery::Transport;
+use crate::config::{Config, SourceKind};
+use crate::inbox;
+use crate::shipping::{Shipping, ShippingError};
+use crate::store::StoreError;
+use crate::transport::link::Link;
+use crate::transport::{sender, spool};
+use clock::Clock;
+use daily_work::DailyWork;
+use health::Health;
+use reporting::Pace;
+
+/// How often the sender looks at the outbox without being woken (resends, a restart).
+const SEND_POLL: Duration = Duration::from_secs(30);
+
+/// How often receipts that waited too long are marked expired.
+const HOUSEKEEPING: Duration = Duration::from_secs(60);
+
+/// How long a step in progress may take to finish after the signal; then it is dropped,
+/// which rolls its transaction back. Leaves time to close connections within 10 s.
+const GRACE: Duration = Duration::from_secs(7);
+
+/// What the caller learns once the agent is up.
+pub struct Started {
+    /// Where HTTP answers, when it is on.
+    pub http: Option<SocketAddr>,
+}
+
+/// Runs the agent until `shutdown` turns true. `Err` only for what keeps it from starting:
+/// configuration, certificates, schemas, the HTTP address (exit code in the error).
+pub async fn run(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    shutdown: watch::Receiver<bool>,
+    started: impl FnOnce(Started),
+) -> Result<(), (u8, String)> {
+    let Some(shipping) = open(&config, &shutdown).await? else {
+        return Ok(());
+    };
+    let shipping = Arc::new(shipping);
+    for warning in &shipping.warnings {
+        tracing::warn!("{warning}");
+    }
+    if config.agent.schedule.touches_dst_hour() {
+        tracing::warn!(
+            "agent.schedule '{}' may fire between 02:00 and 03:00, which daylight saving skips or repeats; each date still goes once, but 04:00 is safer",
+            config.agent.schedule.text()
+        );
+    }
+    let config = Arc::new(config);
+    let queued = Arc::new(Notify::new());
+    let mut links: Vec<(String, Link)> = Vec::new();
+    let mut tasks: Vec<JoinHandle<()>> = Vec::new();
+
+    match &shipping.delivery.transport {
+        Transport::Amqp { broker, queues } => {
+            let sending = Link::default();
+            let receiving = Link::default();
+            links.push(("broker (sending)".into(), sending.clone()));
+            links.push(("broker (receipts)".into(), receiving.clone()));
+            tasks.push(tokio::spawn(sender::run(
+                shipping.store.clone(),
+                broker.clone(),
+                shipping.origin(),
+                queued.clone(),
+                SEND_POLL,
+                sending,
+                shutdown.clone(),
+            )));
+            tasks.push(tokio::spawn(inbox::run(
+                shipping.inbox(),
+                broker.clone(),
+                queues.clone(),
+                receiving,
+                shutdown.clone(),
+            )));
+        }
+        Transport::Spool { dir } => {
+            let spooling = Link::default();
+            links.push((format!("spool {}", dir.display()), spooling.clone()));
+            tasks.push(tokio::spawn(keep_spooled(
+                shipping.clone(),
+                dir.clone(),
+                queued.clone(),
+                spooling,
+                shutdown.clone(),
+            )));
+        }
+    }
+    tasks.push(tokio::spawn(housekeeping(
+        shipping.clone(),
+        shutdown.clone(),
+    )));
+
+    let sources: HashMap<String, Link> = config
+        .sources
+        .iter()
+        .map(|s| (s.name.clone(), Link::default()))
+        .collect();
+    for source in &config.sources {
+        links.push((
+            format!("source {}", source.name),
+            sources[&source.name].clone(),
+        ));
+    }
+    let health = Arc::new(Health {
+        store: shipping.store.clone(),
+        links,
+    });
+    let http = match config.agent.listen {
+        Some(address) => {
+            let (bound, task) = http::serve(address, http::Http { health }, shutdown.clone())
+                .await
+                .map_err(|e| (2, e))?;
+            tracing::info!("HTTP on http://{bound}: /health, /metrics, /status");
+            tasks.push(task);
+            Some(bound)
+        }
+        None => None,
+    };
+
+    let arrived = Arc::new(Notify::new());
+    let extracts = config
+        .sources
+        .iter()
+        .filter_map(|s| match &s.kind {
+            SourceKind::Extract { path } => Some(path.clone()),
+            SourceKind::Database { .. } => None,
+        })
+        .collect();
+    tasks.push(tokio::spawn(watcher::run(
+        extracts,
+        config.agent.watch,
+        config.agent.scan_every,
+        arrived.clone(),
+        shutdown.clone(),
+    )));
+
+    let mut work = DailyWork {
+        config: config.clone(),
+        shipping: shipping.clone(),
+        sources,
+        queued,
+    };
+    let reporting = {
+        let config = config.clone();
+        let clock = clock.clone();
+        let mut shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let pace = Pace {
+                schedule: &config.agent.schedule,
+                clock: clock.as_ref(),
+                capture_every: config.agent.capture_every,
+                extract_arrived: &arrived,
+            };
+            reporting::keep(&mut work, pace, &mut shutdown).await;
+        })
+    };
+    tracing::info!(
+        schedule = config.agent.schedule.text(),
+        "kpr-bridge runs: captures every {} min, ships each date after the schedule closes it",
+        config.agent.capture_every.as_secs() / 60
+    );
+    started(Started { http });
+
+    let mut signal = shutdown.clone();
+    while !*signal.borrow() {
+        if signal.changed().await.is_err() {
+            break;
+        }
+    }
+    tracing::info!(
+        "stopping: finishing the step in progress (at most {} s)",
+        GRACE.as_secs()
+    );
+    let deadline = tokio::time::Instant::now() + GRACE;
+    let mut reporting = reporting;
+    if tokio::time::timeout_at(deadline, &mut reporting)
+        .await
+        .is_err()
+    {
+        reporting.abort();
+        tracing::warn!(
+            "the step in progress did not finish in time: rolled back; it runs again at the next start"
+        );
+    }
+    for mut task in tasks {
+        if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
+            task.abort();
+        }
+    }
+    shipping.store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Opens keys, schemas and the store; waits for a state store that is down (a PostgreSQL
+/// server restarting), but not for a configuration that cannot work. `None` on shutdown.
+async fn open(
+    config: &Config,
+    shutdown: &watch::Receiver<bool>,
+) -> Result<Option<Shipping>, (u8, String)> {
+    let mut shutdown = shutdown.clone();
+    let mut backoff = crate::transport::backoff::Backoff::default();
+    loop {
+        match Shipping::open(config.clone()).await {
+            Ok(shipping) => return Ok(Some(shipping)),
+            Err(e @ ShippingError::Store(StoreError::Open { .. })) => {
+                backoff.after(&e, &mut shutdown).await;
+                if *shutdown.borrow() {
+                    return Ok(None);
+                }
+            }
+            Err(e) => return Err((e.exit_code().max(2), e.to_string())),
+        }
+    }
+}
+
+/// The spool transport's sender: writes what is queued, when woken and on an interval.
+async fn keep_spooled(
+    shipping: Arc<Shipping>,
+    dir: std::path::PathBuf,
+    queued: Arc<Notify>,
+    link: Link,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    while !*shutdown.borrow() {
+        match spool::drain(&shipping.store, &dir, &shipping.origin()).await {
+            Ok(written) => {
+                link.up();
+                if written > 0 {
+                    tracing::info!(written, "written to the spool {}", dir.display());
+                }
+            }
+            Err(e) => {
+                tracing::warn!("{e}; trying again in {} s", SEND_POLL.as_secs());
+                link.down(&e);
+            }
+        }
+        tokio::select! {
+            _ = queued.notified() => {}
+            _ = tokio::time::sleep(SEND_POLL) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+/// Marks sent messages expired once they waited longer than the receipt timeout.
+async fn housekeeping(shipping: Arc<Shipping>, mut shutdown: watch::Receiver<bool>) {
+    let timeout = chrono::Duration::hours(i64::from(shipping.delivery.receipt_timeout_hours));
+    while !*shutdown.borrow() {
+        match shipping.store.expire(timeout, Utc::now()).await {
+            Ok(expired) => {
+                for msg_id in expired {
+                    tracing::error!(
+                        %msg_id,
+                        "no receipt within {} h: marked expired; see docs/runbook.md (an expired receipt)",
+                        timeout.num_hours()
+                    );
+                }
+            }
+            Err(e) => tracing::warn!("cannot mark expired receipts: {e}"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(HOUSEKEEPING) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}

@@ -50,10 +50,13 @@ impl Schedule {
 
     /// The first scheduled instant after `now`.
     pub fn next_after(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        // Inside the repeated autumn hour the cron crate can answer with the first of the
+        // two 02:30s although `now` is past it: only a later instant counts.
         self.cron
             .after(&now.with_timezone(&Oslo))
-            .next()
+            .take(4)
             .map(|at| at.with_timezone(&Utc))
+            .find(|at| *at > now)
     }
 
     /// The latest reporting date that is closed at `now`: the day before the Oslo date of
@@ -131,6 +134,21 @@ mod tests {
             schedule.next_after(oslo(2026, 10, 24, 12, 0)),
             Some(Utc.with_ymd_and_hms(2026, 10, 25, 3, 0, 0).unwrap())
         );
+    }
+
+    #[test]
+    fn inside_the_repeated_autumn_hour_the_next_run_is_later() {
+        let schedule = Schedule::parse("0 30 2 * * *").unwrap();
+        // 25 October 2026, 00:00 to 02:59 UTC: 02:00 CEST to 03:59 CET, 02:xx twice.
+        let start = Utc.with_ymd_and_hms(2026, 10, 25, 0, 0, 0).unwrap();
+        for minutes in (0..180).step_by(5) {
+            let now = start + chrono::Duration::minutes(minutes);
+            let next = schedule.next_after(now).unwrap();
+            assert!(
+                next > now && next - now <= chrono::Duration::hours(25),
+                "{now} → {next}"
+            );
+        }
     }
 
     #[test]

@@ -26,6 +26,36 @@ pub enum Destination<'a> {
     Outbox(&'a Shipping),
     /// Validated and written to a directory; nothing is committed.
     DryRun { schemas: &'a Schemas, out: &'a Path },
+    /// Nowhere yet: the capture commits, and its events wait for the date's run (the
+    /// agent's captures between runs).
+    CaptureOnly,
+}
+
+/// The sources that speak for a date, as read; `None` for one not in use on the date.
+pub struct DayRead {
+    read: Vec<Option<ReadSource>>,
+}
+
+impl DayRead {
+    /// Reads every source in use on `date`. Blocking: the agent calls it off the runtime.
+    pub fn read(config: &Config, date: NaiveDate) -> DayRead {
+        // Only the sources that speak for the date are read: a retired EPJ may be gone.
+        let read = config
+            .sources
+            .iter()
+            .map(|source| {
+                let in_use = source.from.is_none_or(|from| from <= date)
+                    && source.to.is_none_or(|to| date <= to);
+                in_use.then(|| read_source(source))
+            })
+            .collect();
+        DayRead { read }
+    }
+
+    /// The sources that were read (those in use on the date).
+    pub fn sources(&self) -> impl Iterator<Item = &SourceRun> {
+        self.read.iter().flatten().map(|(run, _)| run)
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -84,16 +114,25 @@ pub async fn run(
     destination: Destination<'_>,
     options: DayOptions,
 ) -> Result<DayOutcome, DayError> {
-    // Only the sources that speak for the date are read: a retired EPJ may be gone.
-    let read: Vec<Option<ReadSource>> = config
-        .sources
-        .iter()
-        .map(|source| {
-            let in_use = source.from.is_none_or(|from| from <= options.date)
-                && source.to.is_none_or(|to| options.date <= to);
-            in_use.then(|| read_source(source))
-        })
-        .collect();
+    run_read(
+        config,
+        store,
+        destination,
+        options,
+        DayRead::read(config, options.date),
+    )
+    .await
+}
+
+/// [`run`] with the sources already read for `options.date`.
+pub async fn run_read(
+    config: &Config,
+    store: &Store,
+    destination: Destination<'_>,
+    options: DayOptions,
+    read: DayRead,
+) -> Result<DayOutcome, DayError> {
+    let DayRead { read } = read;
     let inputs: Vec<SourceInput> = config
         .sources
         .iter()
@@ -154,6 +193,10 @@ pub async fn run(
     .await?;
     let mut written = Vec::new();
     let shipped = match destination {
+        Destination::CaptureOnly => {
+            tx.commit().await?;
+            None
+        }
         Destination::DryRun { schemas, out } => {
             let built = ship::build(&mut tx, &sender, options.date, options.now).await?;
             tx.rollback().await?;

@@ -158,6 +158,14 @@ impl Store {
         .map_err(fail)
     }
 
+    /// Whether the store answers, for `/health`.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
     }

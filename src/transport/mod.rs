@@ -8,6 +8,7 @@
 
 pub mod amqp;
 pub mod backoff;
+pub mod link;
 pub mod properties;
 pub mod sender;
 pub mod spool;

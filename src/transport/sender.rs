@@ -14,6 +14,7 @@ use tokio::sync::{Notify, watch};
 
 use super::amqp::{Amqp, Published, Publisher, TransportError, outcome};
 use super::backoff::Backoff;
+use super::link::Link;
 use super::properties::Properties;
 use crate::config::delivery::{Broker, Queues};
 use crate::store::outbox::State;
@@ -137,19 +138,22 @@ pub async fn send_once(
 }
 
 /// Keeps the outbox drained until `shutdown` turns true: wakes on `wake` (something was
-/// queued) or every `poll`, reconnects with growing pauses after any failure.
+/// queued) or every `poll`, reconnects with growing pauses after any failure. `link` tells
+/// whether the broker is reachable.
 pub async fn run(
     store: Store,
     broker: Broker,
     origin: Origin,
     wake: Arc<Notify>,
     poll: Duration,
+    link: Link,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut backoff = Backoff::default();
     while !*shutdown.borrow() {
         let failure = match Amqp::connect(&broker, "kpr-bridge sender").await {
             Ok(amqp) => {
+                link.up();
                 let failure = keep_drained(
                     &store,
                     &amqp,
@@ -167,6 +171,7 @@ pub async fn run(
             Err(e) => Some(SendError::from(e)),
         };
         if let Some(failure) = failure {
+            link.down(&failure);
             backoff.after(&failure, &mut shutdown).await;
         }
     }

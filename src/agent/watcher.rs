@@ -1,0 +1,132 @@
+//! Watches the extract directories and says when a new extract is complete.
+//!
+//! An extract is complete when its `READY` file exists (the EPJ writes it last, and deletes
+//! it before it replaces an extract: docs/export-format.md); a new one is a `READY` that was
+//! not there before, or another file under that name. The operating system's notifications
+//! only wake the watcher early: they miss events on network shares and under bursts, so a
+//! full scan on an interval is what guarantees nothing is missed. In `poll` mode the scan is
+//! all there is.
+
+use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use notify::{RecursiveMode, Watcher as _};
+use tokio::sync::{Notify, mpsc, watch};
+
+use crate::config::agent::Watch;
+use crate::source::extract::READY;
+
+/// Which `READY` file a directory holds: another inode, size or time is another extract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Fingerprint {
+    inode: u64,
+    size: u64,
+    modified: Option<SystemTime>,
+}
+
+fn fingerprint(dir: &Path) -> Option<Fingerprint> {
+    let metadata = std::fs::metadata(dir.join(READY)).ok()?;
+    Some(Fingerprint {
+        inode: metadata.ino(),
+        size: metadata.len(),
+        modified: metadata.modified().ok(),
+    })
+}
+
+/// After a notification, more usually follow (one per file): wait for them to settle.
+const SETTLE: Duration = Duration::from_millis(500);
+
+/// Runs until `shutdown`; calls `arrived.notify_one()` for each new complete extract.
+pub async fn run(
+    dirs: Vec<PathBuf>,
+    mode: Watch,
+    scan_every: Duration,
+    arrived: Arc<Notify>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    if dirs.is_empty() {
+        return;
+    }
+    let (events, mut woken) = mpsc::unbounded_channel::<()>();
+    let mut os_watch = match mode {
+        Watch::Notify => OsWatch::new(events),
+        Watch::Poll => None,
+    };
+    let mut seen: HashMap<PathBuf, Option<Fingerprint>> =
+        dirs.iter().map(|d| (d.clone(), fingerprint(d))).collect();
+    loop {
+        if let Some(os_watch) = &mut os_watch {
+            os_watch.cover(&dirs);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(scan_every) => {}
+            Some(()) = woken.recv() => {
+                tokio::time::sleep(SETTLE).await;
+                while woken.try_recv().is_ok() {}
+            }
+            _ = shutdown.changed() => return,
+        }
+        for dir in &dirs {
+            let now = fingerprint(dir);
+            let before = seen.insert(dir.clone(), now);
+            if now.is_some() && before != Some(now) {
+                tracing::info!(dir = %dir.display(), "a new extract is complete");
+                arrived.notify_one();
+            }
+        }
+    }
+}
+
+/// The operating system's notifications on each directory, set up again whenever a
+/// directory appears or is replaced.
+struct OsWatch {
+    watcher: notify::RecommendedWatcher,
+    /// Each watched directory and the inode it had when the watch began.
+    watched: HashMap<PathBuf, u64>,
+}
+
+impl OsWatch {
+    fn new(events: mpsc::UnboundedSender<()>) -> Option<OsWatch> {
+        // Any event, or an error such as a lost event, means: scan now.
+        let watcher = notify::recommended_watcher(move |_: notify::Result<notify::Event>| {
+            let _ = events.send(());
+        });
+        match watcher {
+            Ok(watcher) => Some(OsWatch {
+                watcher,
+                watched: HashMap::new(),
+            }),
+            Err(e) => {
+                tracing::warn!(
+                    "cannot watch the extract directories ({e}); scanning them on the interval only"
+                );
+                None
+            }
+        }
+    }
+
+    fn cover(&mut self, dirs: &[PathBuf]) {
+        for dir in dirs {
+            let inode = std::fs::metadata(dir).ok().map(|m| m.ino());
+            if self.watched.get(dir).copied() == inode && inode.is_some() {
+                continue;
+            }
+            if self.watched.remove(dir).is_some() {
+                let _ = self.watcher.unwatch(dir);
+            }
+            let Some(inode) = inode else { continue };
+            match self.watcher.watch(dir, RecursiveMode::NonRecursive) {
+                Ok(()) => {
+                    self.watched.insert(dir.clone(), inode);
+                }
+                Err(e) => tracing::warn!(
+                    dir = %dir.display(),
+                    "cannot watch the extract directory ({e}); it is scanned on the interval"
+                ),
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! `kpr-bridge run`: the agent, on a runtime of its own, until SIGTERM or SIGINT.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::agent::{self, clock};
+use crate::config::Config;
+
+/// Runs the agent; the exit code is 0 after a clean stop, 2 when it could not start.
+pub fn run(config: Config) -> u8 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    let code = runtime.block_on(async move {
+        let (stop, shutdown) = watch::channel(false);
+        tokio::spawn(async move {
+            let signal = wait_for_signal().await;
+            tracing::info!("{signal} received");
+            let _ = stop.send(true);
+        });
+        let clock: Arc<dyn clock::Clock> = Arc::from(clock::from_environment());
+        match agent::run(config, clock, shutdown, |_| {}).await {
+            Ok(()) => 0,
+            Err((code, why)) => {
+                tracing::error!("{why}");
+                eprintln!("error: {why}");
+                code
+            }
+        }
+    });
+    // A source still being read on a blocking thread is not waited for: its step was
+    // rolled back, and it is read again at the next start.
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    code
+}
+
+async fn wait_for_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = match signal(SignalKind::terminate()) {
+        Ok(terminate) => terminate,
+        Err(e) => {
+            tracing::warn!("cannot listen for SIGTERM ({e}); stop with SIGINT");
+            let _ = tokio::signal::ctrl_c().await;
+            return "SIGINT";
+        }
+    };
+    tokio::select! {
+        _ = terminate.recv() => "SIGTERM",
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+    }
+}
