@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use tokio::sync::Notify;
 
 use super::reporting::Reporter;
+use crate::checks::Severity;
 use crate::config::Config;
 use crate::daily::day::{self, DayOptions, DayOutcome, DayRead, Destination};
 use crate::shipping::Shipping;
@@ -92,7 +93,6 @@ impl Reporter for DailyWork {
         let outcome = self
             .run(date, now, read, Destination::Outbox(&self.shipping))
             .await?;
-        let capture = &outcome.capture;
         match outcome.shipped.as_ref().and_then(|s| s.messages.as_ref()) {
             Some((fagmelding, identmelding)) => {
                 tracing::info!(
@@ -106,14 +106,7 @@ impl Reporter for DailyWork {
             }
             None => tracing::info!(%date, "daily run: no changes to ship (recorded)"),
         }
-        if capture.held_services + capture.held_persons > 0 {
-            tracing::warn!(
-                %date,
-                services = capture.held_services,
-                persons = capture.held_persons,
-                "held back until the errors are fixed; see kpr-bridge status"
-            );
-        }
+        held_back(&outcome, date);
         Ok(())
     }
 
@@ -121,6 +114,7 @@ impl Reporter for DailyWork {
         let read = self.read(date).await?;
         let outcome = self.run(date, now, read, Destination::CaptureOnly).await?;
         let capture = &outcome.capture;
+        held_back(&outcome, date);
         if capture.events > 0 {
             tracing::info!(
                 %date,
@@ -132,6 +126,28 @@ impl Reporter for DailyWork {
         }
         Ok(())
     }
+}
+
+/// Says what was held back for errors, by rule (the rules' ids and counts name no one).
+fn held_back(outcome: &DayOutcome, date: NaiveDate) {
+    let capture = &outcome.capture;
+    if capture.held_services + capture.held_persons == 0 {
+        return;
+    }
+    let rules: Vec<String> = outcome
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| format!("{} ({})", f.rule, f.count))
+        .collect();
+    tracing::warn!(
+        %date,
+        services = capture.held_services,
+        persons = capture.held_persons,
+        "held back until fixed in the EPJ: {}; `kpr-bridge check` lists where",
+        rules.join(", ")
+    );
 }
 
 /// Why a source could not be read as a whole, if it could not.

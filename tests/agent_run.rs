@@ -1,0 +1,131 @@
+//! `kpr-bridge run` unattended over three simulated days: a new extract each day, the
+//! agent's capture when it arrives, the run at 04:00 the next morning, the local test
+//! receiver's receipt, and at the end a SIGTERM and a clean exit. The whole pipeline runs
+//! at debug level, and no log line holds an identity number or a name.
+
+mod support;
+
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use support::agent::{self, Agent, Municipality, NAMES, daily_shipments, eventually};
+use support::amqp;
+use tokio::sync::watch;
+
+fn date(day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 3, day).unwrap()
+}
+
+/// Service `n` (1 to 4), starting on `day`: meals or a safety alarm for person 1 or 2, no
+/// two alike, so that none is a duplicate.
+fn service(n: u32, day: u32) -> String {
+    let person = 1 + (n - 1) / 2;
+    let kind = ["MATOMBR", "TRYGGH"][(n as usize - 1) % 2];
+    format!("s{n};p{person};{kind};innvilget;;2026-03-{day:02};;;;;")
+}
+
+#[test]
+fn three_days_three_daily_shipments_delivered_then_a_clean_stop() {
+    let municipality = Municipality::new("agent-days");
+    let receiver_dir = municipality.path("receiver");
+    std::fs::create_dir_all(&receiver_dir).unwrap();
+    let mut services = vec![service(1, 1)];
+    municipality.extract(&services);
+    let mut log = Vec::new();
+
+    // The operator's first steps: check, then the initial daily run for 1 March.
+    let (code, text) = municipality.command(&["check", "--year", "2026"]);
+    assert!(code.is_some_and(|c| c <= 1), "{text}");
+    log.extend(text.lines().map(String::from));
+
+    support::block_on(|| async {
+        amqp::declare(&municipality.queues).await;
+        let receiver = support::delivery::receiver(&receiver_dir, &municipality.queues, "", "");
+        let (stop_receiver, receiver_shutdown) = watch::channel(false);
+        let receiving = tokio::spawn(async move { receiver.run(receiver_shutdown).await });
+
+        let initial = tokio::task::spawn_blocking({
+            let config = municipality.config();
+            move || {
+                let output = std::process::Command::new(env!("CARGO_BIN_EXE_kpr-bridge"))
+                    .args(["daily", "--initial", "--date", "2026-03-01", "--config"])
+                    .arg(config)
+                    .env("RUST_LOG", "debug")
+                    .output()
+                    .unwrap();
+                let text = format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&output.stdout),
+                    String::from_utf8_lossy(&output.stderr)
+                );
+                (output.status.code(), text)
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(initial.0, Some(0), "{}", initial.1);
+        log.extend(initial.1.lines().map(String::from));
+
+        municipality.set_clock(date(2), "09:00:00");
+        let mut running = Agent::start(&municipality);
+        let store = municipality.store().await;
+        for day in 2..=4 {
+            // The EPJ writes the day's extract: one new service.
+            services.push(service(day, day));
+            municipality.extract(&services);
+            running.wait_for_log(
+                &format!("captured; they go with the daily run for {}", date(day)),
+                Duration::from_secs(30),
+            );
+            // The next morning, after 04:00, the date is run and its messages delivered.
+            municipality.set_clock(date(day + 1), "04:00:30");
+            eventually(
+                &format!("the daily shipment of {} delivered", date(day)),
+                Duration::from_secs(60),
+                || async {
+                    daily_shipments(&store).await.iter().any(|(d, state)| {
+                        *d == date(day).to_string() && state.as_deref() == Some("delivered")
+                    })
+                },
+            )
+            .await;
+        }
+        let shipments = daily_shipments(&store).await;
+        assert_eq!(
+            shipments,
+            (1..=4)
+                .map(|d| (date(d).to_string(), Some("delivered".to_string())))
+                .collect::<Vec<_>>(),
+            "each date shipped once and delivered"
+        );
+
+        let (status, body) = running.get("/health");
+        assert_eq!(status, 200, "{body}");
+        let health: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(health["healthy"], true, "{body}");
+
+        store.close().await;
+        let (exit, took, lines) = tokio::task::spawn_blocking(move || running.terminate())
+            .await
+            .unwrap();
+        assert_eq!(exit.code(), Some(0), "{}", lines.join("\n"));
+        assert!(took < Duration::from_secs(10), "stopped after {took:?}");
+        assert!(lines.iter().any(|l| l.contains("SIGTERM received")));
+        log.extend(lines);
+
+        let _ = stop_receiver.send(true);
+        let _ = receiving.await;
+        amqp::delete(&municipality.queues).await;
+    });
+
+    assert!(
+        log.iter().any(|l| l.contains("DEBUG")),
+        "the pipeline logged at debug level"
+    );
+    let leaks = agent::identities_in(&log, &NAMES);
+    assert!(
+        leaks.is_empty(),
+        "identity in the log:\n{}",
+        leaks.join("\n")
+    );
+}
