@@ -559,9 +559,6 @@ fn the_status_names_what_went_wrong_in_plain_words_and_counts_it() {
         let output = status_command(&file, false);
         assert_eq!(output.status.code(), Some(1), "{output:?}");
         let shown = String::from_utf8(output.stdout).unwrap();
-        if std::env::var("SHOW").is_ok() {
-            eprintln!("{shown}\n{exposition}");
-        }
         assert!(shown.contains("KPR rejected an annual report"), "{shown}");
         let output = status_command(&file, true);
         assert_eq!(output.status.code(), Some(1), "{output:?}");
