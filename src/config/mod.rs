@@ -665,5 +665,6 @@ services = "SELECT 2"
             config.sources[1].kind,
             SourceKind::Database { .. }
         ));
+        assert_eq!(config.alerts.certificate_days, 30);
     }
 }
