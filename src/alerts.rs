@@ -5,7 +5,8 @@
 //! what was told before: a key is recorded in the state store only after its delivery
 //! succeeded, so a failed delivery is tried again on the next call and a delivered one is
 //! never repeated, across restarts. A certificate's key carries the day, so that an expiring
-//! certificate is told once a day until it is renewed.
+//! certificate is told once a day until it is renewed; so does a capture's, with the rules and
+//! counts it found.
 //!
 //! Delivery is to a command (argv, no shell; the alert as JSON on stdin and in environment
 //! variables), to a webhook (the JSON POSTed), or both; with neither, to the log only.
@@ -23,7 +24,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::config::Config;
 use crate::config::alerts::shown_webhook;
-use crate::status::{Problem, Status, codes};
+use crate::status::{FindingLine, Problem, Status, codes};
 use crate::store::{Store, StoreError};
 
 /// How long a command or a webhook may take before its delivery counts as failed.
@@ -161,7 +162,7 @@ pub fn due(status: &Status, now: DateTime<Utc>) -> Vec<Alert> {
                  What to do: correct them in the patient record system; `kpr-bridge check --config FILE --report report.html` lists each record by its id there.",
             );
             alerts.push(Alert {
-                key: format!("capture-errors:{}", findings.capture_id),
+                key: capture_key(findings.reporting_date, &errors),
                 kind: "capture-errors",
                 severity: Severity::Warning,
                 title: format!(
@@ -172,6 +173,17 @@ pub fn due(status: &Status, now: DateTime<Utc>) -> Vec<Alert> {
         }
     }
     alerts
+}
+
+/// The agent captures every few minutes, and each capture of the same uncorrected records
+/// finds the same errors: keyed by the reporting date and what was found (rule and count),
+/// not by the capture, they are told once a day, and again as soon as they change.
+fn capture_key(date: chrono::NaiveDate, errors: &[&FindingLine]) -> String {
+    let found: Vec<String> = errors
+        .iter()
+        .map(|f| format!("{}={}", f.rule, f.count))
+        .collect();
+    format!("capture-errors:{date}:{}", found.join(","))
 }
 
 fn message_alert(problem: &Problem) -> Option<Alert> {

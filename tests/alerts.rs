@@ -437,7 +437,10 @@ trust = ["{c}/ca.crt"]
             .iter()
             .find(|a| a.kind == "capture-errors")
             .expect("a capture-errors alert");
-        assert!(capture.key.starts_with("capture-errors:"));
+        assert_eq!(
+            capture.key,
+            format!("capture-errors:{first}:local-type-unmapped=1")
+        );
         assert!(
             capture
                 .message

@@ -203,7 +203,18 @@ fn waiting(status: &Status, out: &mut String) {
     if status.waiting.is_empty() {
         return;
     }
-    let _ = writeln!(out, "\nWaiting ({})", status.waiting.len());
+    let total = status
+        .messages_per_state
+        .get("queued")
+        .copied()
+        .unwrap_or(0)
+        + status.messages_per_state.get("sent").copied().unwrap_or(0);
+    let shown = status.waiting.len() as i64;
+    if total > shown {
+        let _ = writeln!(out, "\nWaiting ({total}, the latest {shown} shown)");
+    } else {
+        let _ = writeln!(out, "\nWaiting ({total})");
+    }
     for w in &status.waiting {
         let (doing, problem) = if w.state == "queued" {
             (
