@@ -30,12 +30,16 @@
 //!   KPR_IPL and KPR_IDE, shipped as two shipments (`kpr-bridge annual`).
 //! - [`agent`]: the unattended agent (`kpr-bridge run`): schedule, watcher, captures, the
 //!   outbox sender and the receipt consumer, HTTP, alerts, graceful shutdown.
+//! - [`status`]: what needs action and what is under way, from the state store and the
+//!   configuration: as text (`kpr-bridge status`), JSON, and Prometheus metrics.
+//! - [`alerts`]: what needs action, told once per key: a command, a webhook, or the log.
 //! - [`progress`]: a progress bar on a terminal, log lines otherwise, for long steps.
 //! - [`commands`]: the bodies of `send`, `receipts` and `receiver`.
 //! - [`inspect`]: read + map an extract and count what it holds (`kpr-bridge inspect`).
 //! - [`generate`]: realistic synthetic extracts for tests, demos and benchmarks.
 
 pub mod agent;
+pub mod alerts;
 pub mod annual;
 pub mod check_run;
 pub mod checks;
@@ -56,5 +60,6 @@ pub mod receiver;
 pub mod report;
 pub mod shipping;
 pub mod source;
+pub mod status;
 pub mod store;
 pub mod transport;

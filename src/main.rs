@@ -9,7 +9,7 @@ use chrono::{Datelike, NaiveDate};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use kpr_bridge::check_run;
-use kpr_bridge::commands::{annual, daily, delivery};
+use kpr_bridge::commands::{annual, daily, delivery, status};
 use kpr_bridge::config::agent::LogFormat;
 use kpr_bridge::config::{Config, Mode};
 use kpr_bridge::generate::{self, OutputEncoding};
@@ -151,6 +151,15 @@ enum Command {
         #[arg(long)]
         offline: bool,
     },
+    /// What needs action, what waits, and how the daily runs went (exit 1 when something needs action).
+    Status {
+        /// The configuration file (see ops/examples/kpr-bridge.toml).
+        #[arg(long)]
+        config: PathBuf,
+        /// Print one JSON object instead of the text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run a local KPR test receiver that answers shipments with AppRecs (for dry runs).
     Receiver {
         /// The receiver's configuration file (see ops/examples/receiver.toml).
@@ -260,6 +269,7 @@ fn main() -> ExitCode {
         },
         Command::Receipts { config, offline } => run_async(delivery::receipts(&config, offline)),
         Command::Receiver { config } => run_async(delivery::receiver(&config)),
+        Command::Status { config, json } => run_async(status::status(&config, json)),
         Command::Generate {
             persons,
             seed,

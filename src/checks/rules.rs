@@ -1,9 +1,9 @@
 //! The catalogue of rules: stable ids, severity, and words an IPLOS contact understands.
 //! Ids never change once released: reports, alerts and metrics are keyed by them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// The register would reject or misread the data: held back until fixed.

@@ -6,6 +6,7 @@
 //! must stay `0301`. `ops/examples/kpr-bridge.toml` shows every option with comments.
 
 pub mod agent;
+pub mod alerts;
 pub mod delivery;
 pub mod receiver;
 pub mod url;
@@ -57,6 +58,8 @@ pub struct Config {
     /// How `kpr-bridge run` paces itself and answers HTTP.
     pub agent: agent::Agent,
     pub log_format: agent::LogFormat,
+    /// How the operator is told that something needs action.
+    pub alerts: alerts::Alerts,
 }
 
 /// Whom the register asks about the municipality's data. Not a patient: a name here may be
@@ -156,6 +159,7 @@ struct Raw {
     contact: Option<RawContact>,
     agent: Option<agent::RawAgent>,
     log: Option<agent::RawLog>,
+    alerts: Option<alerts::RawAlerts>,
 }
 
 #[derive(Deserialize, Default)]
@@ -493,6 +497,7 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
         .unwrap_or_else(|| DEFAULT_PATTERNS.map(String::from).to_vec());
     let agent = agent::agent(raw.agent, problems);
     let log_format = agent::log_format(raw.log, problems);
+    let alerts = alerts::alerts(raw.alerts, base, problems);
     Config {
         file: file.to_path_buf(),
         municipality: number,
@@ -514,6 +519,7 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
         contact,
         agent,
         log_format,
+        alerts,
     }
 }
 
@@ -659,5 +665,6 @@ services = "SELECT 2"
             config.sources[1].kind,
             SourceKind::Database { .. }
         ));
+        assert_eq!(config.alerts.certificate_days, 30);
     }
 }

@@ -18,9 +18,11 @@
 //! - `stream.rs`: openssl's streaming CMS, file to file, for `Keys::pack_file`.
 //! - `der.rs`: reads who a message is for and who signed it, for errors that say so.
 //! - `describe.rs`: subjects, dates and key usages in words.
+//! - `expiry.rs`: a certificate file's subject and end date, for `kpr-bridge status`.
 
 mod der;
 mod describe;
+mod expiry;
 mod load;
 mod pack;
 mod stream;
@@ -33,6 +35,7 @@ use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
 use openssl::x509::store::X509Store;
 
+pub use expiry::{Expiry, read_expiry};
 pub use load::{CertificateError, CertificateFiles, Loaded, WARN_DAYS};
 pub use pack::PackError;
 pub use unpack::{UnpackError, Unpacked};

@@ -181,6 +181,16 @@ pub async fn diff_and_commit(
         events: run.events.len() as i64,
         held: (run.summary.held_services + run.summary.held_persons) as i64,
         summary: serde_json::to_string(&run.summary).expect("the summary serializes"),
+        findings: current
+            .report
+            .findings
+            .iter()
+            .map(|f| crate::store::daily::FindingCount {
+                rule: f.rule.to_string(),
+                severity: f.severity,
+                count: f.count,
+            })
+            .collect(),
     })
     .await?;
     crate::failpoint::hit("daily.capture.before-commit");

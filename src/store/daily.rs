@@ -212,6 +212,17 @@ pub struct CaptureRecord {
     pub held: i64,
     /// JSON: the counts an operator is shown.
     pub summary: String,
+    /// The checks' findings, counted per rule (no examples: nothing that locates a person).
+    pub findings: Vec<FindingCount>,
+}
+
+/// One rule's findings in a capture, as kept in `daily_captures.findings` (JSON) for
+/// `kpr-bridge status` and the alerts.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FindingCount {
+    pub rule: String,
+    pub severity: crate::checks::Severity,
+    pub count: u64,
 }
 
 /// One ship, as kept in `daily_shipments`.
@@ -754,16 +765,19 @@ impl DailyTx {
     }
 
     pub async fn record_capture(&mut self, record: &CaptureRecord) -> Result<(), StoreError> {
+        let findings =
+            serde_json::to_string(&record.findings).expect("rule ids and counts serialize");
         on_tx!(self, tx => {
             sqlx::query(
-                "INSERT INTO daily_captures (reporting_date, at, events, held, summary)
-                 VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO daily_captures (reporting_date, at, events, held, summary, findings)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(record.reporting_date)
             .bind(record.at)
             .bind(record.events)
             .bind(record.held)
             .bind(&record.summary)
+            .bind(&findings)
             .execute(&mut **tx)
             .await?;
         });

@@ -31,6 +31,11 @@ const SQLITE: Files = &[
         "annual",
         include_str!("../../migrations/sqlite/0004_annual.sql"),
     ),
+    (
+        5,
+        "status",
+        include_str!("../../migrations/sqlite/0005_status.sql"),
+    ),
 ];
 
 const POSTGRES: Files = &[
@@ -53,6 +58,11 @@ const POSTGRES: Files = &[
         4,
         "annual",
         include_str!("../../migrations/postgres/0004_annual.sql"),
+    ),
+    (
+        5,
+        "status",
+        include_str!("../../migrations/postgres/0005_status.sql"),
     ),
 ];
 

@@ -8,11 +8,13 @@
 //! `BEGIN IMMEDIATE` (or two writers deadlock into "database is locked"), PostgreSQL locks
 //! the row it reads with `FOR UPDATE`.
 
+pub mod alerts;
 pub mod annual;
 pub mod daily;
 mod migrations;
 pub mod outbox;
 pub mod receipts;
+pub mod status;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

@@ -263,3 +263,28 @@ where
         store.close().await;
     });
 }
+
+/// Like [`on_both`], but the scenario is also told where its store is — the data directory
+/// (SQLite) or the PostgreSQL URL — so that it can write a configuration for a command.
+pub fn on_both_at<F, Fut>(scenario: F)
+where
+    F: Fn(kpr_bridge::store::Store, std::path::PathBuf, Option<String>) -> Fut + Send + Sync,
+    Fut: std::future::Future<Output = ()>,
+{
+    use kpr_bridge::store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("state");
+    block_on(|| async {
+        let store = Store::open(None, &data_dir).await.unwrap();
+        scenario(store.clone(), data_dir.clone(), None).await;
+        store.close().await;
+    });
+    let database = TestDatabase::create(Server::Postgres);
+    let url = database.url.clone();
+    let data_dir = dir.path().join("state-pg");
+    block_on(|| async {
+        let store = Store::open(Some(&url), &data_dir).await.unwrap();
+        scenario(store.clone(), data_dir.clone(), Some(url.clone())).await;
+        store.close().await;
+    });
+}

@@ -1,0 +1,544 @@
+//! What an operator reads on Monday morning: did the daily runs go, did KPR take what was
+//! sent, what waits, what went wrong and what to do, and what the checks found — gathered
+//! from the state store and the configuration alone, so that it survives restarts and a
+//! second process (`kpr-bridge status`) shows the same as the agent's `/status`.
+//!
+//! - `mod.rs`: [`Status`] and [`gather`].
+//! - `codes.rs`: KPR's receipt codes in plain words.
+//! - `certificates.rs`: the configured certificates and their days left.
+//! - `render.rs`: the text for a terminal, what needs action first.
+//! - `metrics.rs`: the Prometheus text exposition.
+//!
+//! Nothing here names a person: messages by MsgId, days by date, findings by rule and count;
+//! text that comes from outside (KPR's error texts, transport errors) has any run of 11 or
+//! more digits hidden.
+
+pub mod certificates;
+pub mod codes;
+pub mod metrics;
+pub mod render;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::checks::{Severity, rules};
+use crate::config::{Config, Mode};
+use crate::daily::event::EventKind;
+use crate::source::problem::hide_identity_numbers;
+use crate::store::outbox::State;
+use crate::store::status::{CaptureRow, MessageRow, ShipmentRow};
+use crate::store::{Store, StoreError};
+
+pub use certificates::Certificate;
+
+/// Reporting dates shown in the list of daily runs.
+pub const RECENT_DATES: i64 = 7;
+/// A rejected, failed or expired message, or an anomaly, needs action for this many days;
+/// older ones stay listed (and counted in the metrics) but no longer set the exit code, so
+/// that one old rejection does not keep `status` failing for ever.
+pub const ACTION_DAYS: i64 = 30;
+/// At most this many messages per list, newest first.
+pub const MAX_LISTED: i64 = 50;
+/// At most this many missed reporting dates are named (all are counted).
+pub const MAX_MISSED: usize = 31;
+/// Upper bounds of the receipt latency histogram, in seconds: a minute to a week.
+pub const LATENCY_BUCKETS: [f64; 12] = [
+    60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 21600.0, 43200.0, 86400.0, 172800.0, 259200.0,
+    604800.0,
+];
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Status {
+    pub generated_at: DateTime<Utc>,
+    pub municipality: String,
+    pub municipality_name: String,
+    /// `test` or `production`.
+    pub mode: &'static str,
+    pub daily: Daily,
+    /// Messages waiting for the broker (`queued`) or for KPR's receipt (`sent`), oldest first.
+    pub waiting: Vec<Waiting>,
+    /// Messages rejected, in error or expired, and those accepted with errors in parts.
+    pub problems: Vec<Problem>,
+    pub anomalies: Anomalies,
+    /// The findings of the latest capture; `None` before the first.
+    pub findings: Option<CaptureFindings>,
+    /// `None` without `[delivery]`.
+    pub certificates: Option<Vec<Certificate>>,
+    /// A certificate that ends within this many days needs action (`alerts.certificate_days`).
+    pub certificate_days: i64,
+    /// Every event kind, with the number of events ever captured of it.
+    pub events_per_kind: BTreeMap<&'static str, i64>,
+    /// Every outbox state, with the number of messages in it.
+    pub messages_per_state: BTreeMap<&'static str, i64>,
+    pub receipt_latency: Latency,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Daily {
+    /// The schedule as configured (cron, Europe/Oslo).
+    pub schedule: String,
+    /// The latest reporting date shipped; `None` before daily reporting began.
+    pub last_shipped: Option<NaiveDate>,
+    /// The latest reporting date that should have been shipped by now.
+    pub closed: Option<NaiveDate>,
+    /// Closed reporting dates not shipped, the latest [`MAX_MISSED`] of them.
+    pub missed: Vec<NaiveDate>,
+    pub missed_count: u64,
+    /// When the latest daily ship went that needs nothing more (a quiet day, or both
+    /// messages delivered), and how long ago.
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_success_age_seconds: Option<i64>,
+    /// The latest reporting dates, newest first.
+    pub runs: Vec<DailyRun>,
+}
+
+/// One reporting date: its captures and its ship.
+#[derive(Clone, Debug, Serialize)]
+pub struct DailyRun {
+    pub reporting_date: NaiveDate,
+    pub captures: u64,
+    /// Events captured for the date, over all its captures.
+    pub events: i64,
+    /// Records held back by the latest capture of the date (errors found by the checks).
+    pub held_back: i64,
+    pub last_capture_at: Option<DateTime<Utc>>,
+    pub shipments: Vec<Shipment>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Shipment {
+    pub at: DateTime<Utc>,
+    pub events: i64,
+    /// The fagmelding and the identity message; none on a day without changes.
+    pub messages: Vec<MessageState>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MessageState {
+    pub msg_id: String,
+    /// `fagmelding` or `identmelding`.
+    pub role: &'static str,
+    pub state: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Waiting {
+    pub msg_id: String,
+    pub msg_type: String,
+    /// The message in words: "the daily report for 2026-03-02".
+    pub what: String,
+    pub target: String,
+    pub state: String,
+    /// Since it was queued (`queued`) or confirmed by the broker (`sent`).
+    pub since: DateTime<Utc>,
+    pub age_seconds: i64,
+    pub publish_count: i64,
+    /// Why it stays queued, if the broker said.
+    pub last_problem: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Problem {
+    pub msg_id: String,
+    pub msg_type: String,
+    pub what: String,
+    pub target: String,
+    /// `rejected`, `error`, `expired`, or `delivered` (accepted with errors in parts).
+    pub state: String,
+    pub since: DateTime<Utc>,
+    /// Within [`ACTION_DAYS`] and not merely accepted with errors in parts.
+    pub needs_action: bool,
+    /// The latest receipt's status: 1 accepted, 2 rejected, 3 accepted with errors in parts.
+    pub receipt_status: Option<i64>,
+    pub codes: Vec<Code>,
+    /// The transport's error report, or why it expired.
+    pub detail: Option<String>,
+}
+
+/// An error code from KPR's receipt, explained.
+#[derive(Clone, Debug, Serialize)]
+pub struct Code {
+    pub code: String,
+    /// In plain words; KPR's own text for a code not in the table.
+    pub meaning: String,
+    pub what_to_do: Option<String>,
+    /// The text KPR sent with the code (empty when it is the meaning already).
+    pub kpr_text: String,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Anomalies {
+    pub total: i64,
+    /// Within the last [`ACTION_DAYS`].
+    pub recent: i64,
+    pub last_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CaptureFindings {
+    pub capture_id: i64,
+    pub reporting_date: NaiveDate,
+    pub at: DateTime<Utc>,
+    /// `false` for a capture recorded before findings were kept.
+    pub recorded: bool,
+    pub findings: Vec<FindingLine>,
+}
+
+impl CaptureFindings {
+    pub fn errors(&self) -> impl Iterator<Item = &FindingLine> {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FindingLine {
+    pub rule: String,
+    pub severity: Severity,
+    pub count: u64,
+    /// What it means and what to do, from the rule catalogue.
+    pub explains: String,
+    pub fix: String,
+}
+
+/// The times from the broker's confirm to KPR's receipt, as a cumulative histogram.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Latency {
+    /// (upper bound in seconds, messages answered within it), for [`LATENCY_BUCKETS`].
+    pub buckets: Vec<(f64, u64)>,
+    pub count: u64,
+    pub sum_seconds: f64,
+    pub median_seconds: Option<f64>,
+}
+
+impl Status {
+    /// Whether someone must act; `status` exits 1 then.
+    pub fn needs_action(&self) -> bool {
+        self.problems.iter().any(|p| p.needs_action)
+            || self.daily.missed_count > 0
+            || self
+                .certificates
+                .iter()
+                .flatten()
+                .any(|c| c.needs_action(self.certificate_days))
+            || self
+                .findings
+                .as_ref()
+                .is_some_and(|f| f.errors().count() > 0)
+            || self.anomalies.recent > 0
+    }
+}
+
+/// Gathers the status at `now`. Fails only when the store cannot be read.
+pub async fn gather(
+    config: &Config,
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<Status, StoreError> {
+    let since_action = now - chrono::Duration::days(ACTION_DAYS);
+    let (captures, shipments) = store.recent_daily(RECENT_DATES).await?;
+    let last_shipped = store.last_shipped_date().await?;
+    let last_success_at = store.last_successful_shipment().await?;
+    let closed = config.agent.schedule.closed_date(now);
+    let (missed, missed_count) = missed_dates(last_shipped, closed);
+
+    let mut waiting = Vec::new();
+    for row in store
+        .messages_in(&[State::Queued, State::Sent], MAX_LISTED)
+        .await?
+    {
+        let trouble = store.trouble(&row.msg_id).await?;
+        let since = if row.state == State::Queued {
+            row.created_at
+        } else {
+            row.state_at
+        };
+        waiting.push(Waiting {
+            what: what(&row, trouble.reporting_date, trouble.year),
+            msg_id: row.msg_id,
+            msg_type: row.msg_type,
+            target: row.target,
+            state: row.state.to_string(),
+            since,
+            age_seconds: (now - since).num_seconds().max(0),
+            publish_count: row.publish_count,
+            last_problem: row.last_problem.as_deref().map(hide_identity_numbers),
+        });
+    }
+    waiting.sort_by_key(|w| w.since);
+
+    let mut problems = Vec::new();
+    let troubled = store
+        .messages_in(&[State::Rejected, State::Error, State::Expired], MAX_LISTED)
+        .await?;
+    let remarked = store.delivered_with_errors(MAX_LISTED).await?;
+    for row in troubled.into_iter().chain(remarked) {
+        let trouble = store.trouble(&row.msg_id).await?;
+        let detail = match (row.state, &trouble.error_report) {
+            (State::Error, Some((condition, description))) => {
+                Some(format!("{condition}: {description}"))
+            }
+            // The receipt's codes say it better than the transition's summary of them.
+            (State::Delivered, _) => None,
+            (State::Rejected, _) if !trouble.receipt_errors.is_empty() => None,
+            _ => trouble.detail.clone(),
+        };
+        problems.push(Problem {
+            what: what(&row, trouble.reporting_date, trouble.year),
+            needs_action: row.state != State::Delivered && row.state_at >= since_action,
+            msg_id: row.msg_id,
+            msg_type: row.msg_type,
+            target: row.target,
+            state: row.state.to_string(),
+            since: row.state_at,
+            receipt_status: trouble.receipt_status,
+            codes: trouble.receipt_errors.iter().map(explain).collect(),
+            detail: detail.as_deref().map(hide_identity_numbers),
+        });
+    }
+
+    let anomalies = store.anomaly_counts(since_action).await?;
+    let findings = store.last_capture().await?.map(capture_findings);
+    let certificates = config
+        .delivery
+        .as_ref()
+        .map(|delivery| certificates::read(&delivery.certificates, now));
+
+    let mut events_per_kind: BTreeMap<&'static str, i64> =
+        EventKind::ALL.iter().map(|k| (k.as_str(), 0)).collect();
+    for (kind, count) in store.events_per_kind().await? {
+        if let Some(known) = EventKind::ALL.iter().find(|k| k.as_str() == kind) {
+            events_per_kind.insert(known.as_str(), count);
+        }
+    }
+    let mut messages_per_state: BTreeMap<&'static str, i64> =
+        State::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    for (state, count) in store.messages_per_state().await? {
+        messages_per_state.insert(state.as_str(), count);
+    }
+    let latencies: Vec<f64> = store
+        .receipt_times()
+        .await?
+        .into_iter()
+        .map(|(sent, answered)| (answered - sent).num_milliseconds().max(0) as f64 / 1000.0)
+        .collect();
+
+    Ok(Status {
+        generated_at: now,
+        municipality: config.municipality.clone(),
+        municipality_name: config.municipality_name.clone(),
+        mode: match config.mode {
+            Mode::Test => "test",
+            Mode::Production => "production",
+        },
+        daily: Daily {
+            schedule: config.agent.schedule.text().to_string(),
+            last_shipped,
+            closed,
+            missed,
+            missed_count,
+            last_success_age_seconds: last_success_at.map(|at| (now - at).num_seconds().max(0)),
+            last_success_at,
+            runs: daily_runs(&captures, &shipments),
+        },
+        waiting,
+        problems,
+        anomalies: Anomalies {
+            total: anomalies.total,
+            recent: anomalies.since,
+            last_at: anomalies.last_at,
+        },
+        findings,
+        certificates,
+        certificate_days: config.alerts.certificate_days,
+        events_per_kind,
+        messages_per_state,
+        receipt_latency: latency(&latencies),
+    })
+}
+
+/// The closed dates after the last shipped one: the latest [`MAX_MISSED`], and how many.
+/// Before daily reporting began nothing is missed: the first run is an operator's decision.
+fn missed_dates(
+    last_shipped: Option<NaiveDate>,
+    closed: Option<NaiveDate>,
+) -> (Vec<NaiveDate>, u64) {
+    let (Some(last), Some(closed)) = (last_shipped, closed) else {
+        return (Vec::new(), 0);
+    };
+    if closed <= last {
+        return (Vec::new(), 0);
+    }
+    let count = u64::try_from((closed - last).num_days()).unwrap_or(0);
+    let first = closed
+        .checked_sub_days(Days::new(count.min(MAX_MISSED as u64).saturating_sub(1)))
+        .unwrap_or(closed);
+    let dates = first.iter_days().take_while(|d| *d <= closed).collect();
+    (dates, count)
+}
+
+/// The message in words, with the date or year it carries.
+fn what(row: &MessageRow, reporting_date: Option<NaiveDate>, year: Option<i64>) -> String {
+    let kind = codes::message_type(&row.msg_type);
+    match (reporting_date, year) {
+        (Some(date), _) => format!("the {kind} for {date}"),
+        (None, Some(year)) => format!("the {kind} for {year}"),
+        (None, None) if kind.starts_with(['a', 'e', 'i', 'o', 'u']) => format!("an {kind}"),
+        (None, None) => format!("a {kind}"),
+    }
+}
+
+fn explain(error: &crate::store::receipts::ReceiptErrorRow) -> Code {
+    let kpr_text = hide_identity_numbers(error.text.trim());
+    match codes::explain(&error.code) {
+        Some(explained) => Code {
+            code: error.code.trim().to_string(),
+            meaning: explained.meaning.to_string(),
+            what_to_do: Some(explained.what_to_do.to_string()),
+            kpr_text,
+        },
+        None => Code {
+            code: hide_identity_numbers(error.code.trim()),
+            meaning: if kpr_text.is_empty() {
+                "KPR gave no explanation with this code.".into()
+            } else {
+                kpr_text.clone()
+            },
+            what_to_do: Some(
+                "kpr-bridge does not know this code: KPR's own words are above; ask KPR (FHI) if they do not say what to do."
+                    .into(),
+            ),
+            kpr_text: String::new(),
+        },
+    }
+}
+
+fn capture_findings(row: CaptureRow) -> CaptureFindings {
+    CaptureFindings {
+        capture_id: row.id,
+        reporting_date: row.reporting_date,
+        at: row.at,
+        recorded: row.findings.is_some(),
+        findings: row
+            .findings
+            .unwrap_or_default()
+            .into_iter()
+            .map(|f| {
+                let rule = rules::find(&f.rule);
+                FindingLine {
+                    explains: rule.map_or_else(
+                        || "A rule this version of kpr-bridge does not know.".into(),
+                        |r| r.explains.to_string(),
+                    ),
+                    fix: rule.map_or_else(String::new, |r| r.fix.to_string()),
+                    rule: f.rule,
+                    severity: f.severity,
+                    count: f.count,
+                }
+            })
+            .collect(),
+    }
+}
+
+fn daily_runs(captures: &[CaptureRow], shipments: &[ShipmentRow]) -> Vec<DailyRun> {
+    let mut runs: BTreeMap<NaiveDate, DailyRun> = BTreeMap::new();
+    let run = |runs: &mut BTreeMap<NaiveDate, DailyRun>, date| {
+        runs.entry(date).or_insert_with(|| DailyRun {
+            reporting_date: date,
+            captures: 0,
+            events: 0,
+            held_back: 0,
+            last_capture_at: None,
+            shipments: Vec::new(),
+        });
+    };
+    for capture in captures {
+        run(&mut runs, capture.reporting_date);
+        let entry = runs.get_mut(&capture.reporting_date).expect("just made");
+        entry.captures += 1;
+        entry.events += capture.events;
+        // Captures come oldest first: the last one's held count stands.
+        entry.held_back = capture.held;
+        entry.last_capture_at = Some(capture.at);
+    }
+    for shipment in shipments {
+        run(&mut runs, shipment.reporting_date);
+        let message = |m: &Option<(String, Option<State>)>, role| {
+            m.as_ref().map(|(msg_id, state)| MessageState {
+                msg_id: msg_id.clone(),
+                role,
+                state: state.map(|s| s.to_string()),
+            })
+        };
+        runs.get_mut(&shipment.reporting_date)
+            .expect("just made")
+            .shipments
+            .push(Shipment {
+                at: shipment.at,
+                events: shipment.events,
+                messages: [
+                    message(&shipment.fagmelding, "fagmelding"),
+                    message(&shipment.identmelding, "identmelding"),
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
+            });
+    }
+    runs.into_values().rev().collect()
+}
+
+/// The cumulative histogram of `seconds` over [`LATENCY_BUCKETS`].
+fn latency(seconds: &[f64]) -> Latency {
+    let mut sorted = seconds.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    Latency {
+        buckets: LATENCY_BUCKETS
+            .iter()
+            .map(|&le| (le, sorted.iter().filter(|&&s| s <= le).count() as u64))
+            .collect(),
+        count: sorted.len() as u64,
+        sum_seconds: sorted.iter().sum(),
+        median_seconds: (!sorted.is_empty()).then(|| sorted[sorted.len() / 2]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn missed_dates_are_the_closed_ones_after_the_last_shipped() {
+        assert_eq!(
+            missed_dates(Some(day("2026-03-01")), Some(day("2026-03-03"))),
+            (vec![day("2026-03-02"), day("2026-03-03")], 2)
+        );
+        assert_eq!(
+            missed_dates(Some(day("2026-03-03")), Some(day("2026-03-03"))),
+            (vec![], 0)
+        );
+        assert_eq!(missed_dates(None, Some(day("2026-03-03"))), (vec![], 0));
+        let (dates, count) = missed_dates(Some(day("2025-01-01")), Some(day("2026-01-01")));
+        assert_eq!(count, 365);
+        assert_eq!(dates.len(), MAX_MISSED);
+        assert_eq!(dates.last(), Some(&day("2026-01-01")));
+    }
+
+    #[test]
+    fn the_latency_histogram_is_cumulative() {
+        let latency = latency(&[30.0, 400.0, 90_000.0]);
+        assert_eq!(latency.count, 3);
+        assert_eq!(latency.buckets[0], (60.0, 1));
+        assert_eq!(latency.buckets[2], (900.0, 2));
+        assert_eq!(latency.buckets.last(), Some(&(604800.0, 3)));
+        assert_eq!(latency.median_seconds, Some(400.0));
+        assert_eq!(latency.sum_seconds, 90_430.0);
+    }
+}
