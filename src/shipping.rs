@@ -285,7 +285,7 @@ impl Shipping {
             Transport::Amqp { broker, .. } => {
                 sender::send_once(&self.store, broker, &self.origin()).await?
             }
-            Transport::Spool { dir } => spool::drain(&self.store, dir, &self.origin()).await?,
+            Transport::Spool { dir, .. } => spool::drain(&self.store, dir, &self.origin()).await?,
         })
     }
 

@@ -105,6 +105,7 @@ pub fn municipality_spool_config(dir: &Path) -> Config {
     let delivery = config.delivery.as_mut().expect("delivery is configured");
     delivery.transport = Transport::Spool {
         dir: dir.join("spool"),
+        receipts: None,
     };
     config
 }
