@@ -670,10 +670,22 @@ services = "SELECT 2"
         );
 
         let same = text.replace("/var/spool/kpr-bridge/in", "/var/spool/kpr-bridge/out");
-        let joined = Config::parse(&same, &example).unwrap_err().problems.join("\n");
-        assert!(joined.contains("spool_receipts_dir is spool_dir"), "{joined}");
+        let joined = Config::parse(&same, &example)
+            .unwrap_err()
+            .problems
+            .join("\n");
+        assert!(
+            joined.contains("spool_receipts_dir is spool_dir"),
+            "{joined}"
+        );
         let amqp = text.replace("transport = \"spool\"", "transport = \"amqp\"");
-        let joined = Config::parse(&amqp, &example).unwrap_err().problems.join("\n");
-        assert!(joined.contains("only used with transport = \"spool\""), "{joined}");
+        let joined = Config::parse(&amqp, &example)
+            .unwrap_err()
+            .problems
+            .join("\n");
+        assert!(
+            joined.contains("only used with transport = \"spool\""),
+            "{joined}"
+        );
     }
 }

@@ -280,8 +280,16 @@ mod tests {
 
     #[test]
     fn what_is_not_an_object_of_strings_is_named() {
-        assert!(from_json(b"\x00garbage").unwrap_err().contains("not a JSON object"));
-        assert!(from_json(b"[1, 2]").unwrap_err().contains("not a JSON object"));
+        assert!(
+            from_json(b"\x00garbage")
+                .unwrap_err()
+                .contains("not a JSON object")
+        );
+        assert!(
+            from_json(b"[1, 2]")
+                .unwrap_err()
+                .contains("not a JSON object")
+        );
         let error = from_json(br#"{"subject": {"x": 1}}"#).unwrap_err();
         assert!(error.contains("'subject'"), "{error}");
     }

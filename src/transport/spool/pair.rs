@@ -222,7 +222,10 @@ mod tests {
             .map(|p| p.name().to_string())
             .collect();
         assert!(left.is_empty(), "{left:?}");
-        assert!(dir.join("c.p7m").exists(), "an incomplete pair is left alone");
+        assert!(
+            dir.join("c.p7m").exists(),
+            "an incomplete pair is left alone"
+        );
     }
 
     #[test]
