@@ -18,12 +18,14 @@
 //! - `stream.rs`: openssl's streaming CMS, file to file, for `Keys::pack_file`.
 //! - `der.rs`: reads who a message is for and who signed it, for errors that say so.
 //! - `describe.rs`: subjects, dates and key usages in words.
+//! - [`test_certificates`]: a throwaway CA and pairs made in-process, for demos and tests only.
 
 mod der;
 mod describe;
 mod load;
 mod pack;
 mod stream;
+pub mod test_certificates;
 mod unpack;
 
 use std::fmt;
