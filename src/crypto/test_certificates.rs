@@ -5,9 +5,10 @@
 //!
 //! The pairs imitate Norwegian enterprise certificates (virksomhetssertifikater), so that
 //! [`Keys::load`](super::Keys::load) accepts them as it would the real ones: a signing pair
-//! with keyUsage nonRepudiation + digitalSignature and an encryption pair with keyEncipherment
-//! + dataEncipherment (both critical, extended key usage clientAuth + emailProtection), for
-//! the municipality and for KPR. Private keys are written readable by their owner only.
+//! with keyUsage nonRepudiation and digitalSignature, and an encryption pair with
+//! keyEncipherment and dataEncipherment (both critical; extended key usage clientAuth and
+//! emailProtection), for the municipality and for KPR. Private keys are written readable by
+//! their owner only.
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
