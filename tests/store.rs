@@ -435,3 +435,61 @@ fn an_annual_shipment_waits_for_the_receipts_of_the_one_before() {
         store.close().await;
     });
 }
+
+#[test]
+fn shipped_days_count_each_shipments_events_per_kind() {
+    on_both(|store| async move {
+        on_pool(
+            &store,
+            "INSERT INTO daily_shipments (shipment, reporting_date, at, events, fagmelding_msg_id,
+             identmelding_msg_id) VALUES
+             ('s1', '2026-01-05', '2026-01-06T02:00:00Z', 3, 'f1', 'i1'),
+             ('s0', '2026-01-06', '2026-01-07T02:00:00Z', 0, NULL, NULL),
+             ('s2', '2026-01-07', '2026-01-08T02:00:00Z', 1, 'f2', 'i2')",
+        )
+        .await;
+        on_pool(
+            &store,
+            "INSERT INTO daily_events (event_id, reporting_date, person_key, kind, status,
+             effective_on, registered_at, body, shipment) VALUES
+             ('e1', '2026-01-05', 'p', 'start', 'N', '2026-01-05', '2026-01-06T02:00:00Z', '{}', 's1'),
+             ('e2', '2026-01-05', 'p', 'start', 'N', '2026-01-05', '2026-01-06T02:00:00Z', '{}', 's1'),
+             ('e3', '2026-01-05', 'p', 'residence_changed', 'N', '2026-01-05', '2026-01-06T02:00:00Z', '{}', 's1'),
+             ('e4', '2026-01-07', 'p', 'end', 'N', '2026-01-07', '2026-01-08T02:00:00Z', '{}', 's2'),
+             ('e5', '2026-01-08', 'p', 'end', 'N', '2026-01-08', '2026-01-09T02:00:00Z', '{}', NULL)",
+        )
+        .await;
+        let days = store.shipped_days().await.unwrap();
+        let seen: Vec<(String, &str, Option<&str>, Vec<(String, i64)>)> = days
+            .iter()
+            .map(|d| {
+                (
+                    d.reporting_date.to_string(),
+                    d.shipment.as_str(),
+                    d.fagmelding.as_deref(),
+                    d.kinds.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (
+                    "2026-01-05".to_string(),
+                    "s1",
+                    Some("f1"),
+                    vec![
+                        ("residence_changed".to_string(), 1),
+                        ("start".to_string(), 2)
+                    ]
+                ),
+                (
+                    "2026-01-07".to_string(),
+                    "s2",
+                    Some("f2"),
+                    vec![("end".to_string(), 1)]
+                ),
+            ]
+        );
+    });
+}
