@@ -6,6 +6,7 @@ mod support;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use kpr_bridge::message::apprec::{AppRec, ReceiptError, Status, Version};
 use kpr_bridge::store::Store;
+use kpr_bridge::store::daily::ShippedDay;
 use kpr_bridge::store::outbox::{Moved, NewMessage, State};
 use kpr_bridge::store::receipts::{Anomaly, ErrorReport};
 use support::on_both;
@@ -460,36 +461,28 @@ fn shipped_days_count_each_shipments_events_per_kind() {
         )
         .await;
         let days = store.shipped_days().await.unwrap();
-        let seen: Vec<(String, &str, Option<&str>, Vec<(String, i64)>)> = days
-            .iter()
-            .map(|d| {
-                (
-                    d.reporting_date.to_string(),
-                    d.shipment.as_str(),
-                    d.fagmelding.as_deref(),
-                    d.kinds.clone(),
-                )
-            })
-            .collect();
+        let kinds = |list: &[(&str, i64)]| -> Vec<(String, i64)> {
+            list.iter().map(|(k, n)| (k.to_string(), *n)).collect()
+        };
         assert_eq!(
-            seen,
+            days,
             [
-                (
-                    "2026-01-05".to_string(),
-                    "s1",
-                    Some("f1"),
-                    vec![
-                        ("residence_changed".to_string(), 1),
-                        ("start".to_string(), 2)
-                    ]
-                ),
-                (
-                    "2026-01-07".to_string(),
-                    "s2",
-                    Some("f2"),
-                    vec![("end".to_string(), 1)]
-                ),
-            ]
+                ShippedDay {
+                    reporting_date: "2026-01-05".parse().unwrap(),
+                    shipment: "s1".into(),
+                    fagmelding: Some("f1".into()),
+                    identmelding: Some("i1".into()),
+                    kinds: kinds(&[("residence_changed", 1), ("start", 2)]),
+                },
+                ShippedDay {
+                    reporting_date: "2026-01-07".parse().unwrap(),
+                    shipment: "s2".into(),
+                    fagmelding: Some("f2".into()),
+                    identmelding: Some("i2".into()),
+                    kinds: kinds(&[("end", 1)]),
+                },
+            ],
+            "the day without events and the unshipped event are not listed"
         );
     });
 }
