@@ -145,6 +145,13 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Show the whole pipeline on synthetic data, in-process: no broker, database or configuration needed.
+    Demo {
+        /// The directory to work in: new, empty, or an earlier demo's (default: a new one
+        /// under the temporary directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Read and map an extract; print counts per national code, unmapped types and problems.
     Inspect {
         /// The extract directory (with persons.csv, services.csv, … and READY).
@@ -243,6 +250,7 @@ fn main() -> ExitCode {
         })),
         Command::Receipts { config, offline } => run_async(delivery::receipts(&config, offline)),
         Command::Receiver { config } => run_async(delivery::receiver(&config)),
+        Command::Demo { dir } => run_async(kpr_bridge::demo::demo(dir.as_deref())),
         Command::Generate {
             persons,
             seed,
