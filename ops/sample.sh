@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The main job on sample data: writes a synthetic extract of a municipality (Bergen, 4601,
+# Inspect and check on sample data: writes a synthetic extract of a municipality (Bergen, 4601,
 # 2 000 persons, synthetic identity numbers only), inspects it with the sample mapping, and
-# checks the year with the HTML report in target/sample-report.html. Later versions run the
-# whole pipeline here.
+# checks the year with the HTML report in target/sample-report.html. `kpr-bridge demo` runs the
+# whole pipeline, delivery included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=target/sample-extract

@@ -4,6 +4,10 @@
 //! or kept as an anomaly with its bytes and the reason, and only then acknowledged to the
 //! broker. Nothing that arrives is ever dropped unrecorded, and no input crashes the loop: a
 //! receipt that fails verification is not believed, but kept for an operator to look at.
+//!
+//! [`spool`] takes receipts the same way from a directory, for the spool transport.
+
+pub mod spool;
 
 use std::sync::Arc;
 
@@ -166,7 +170,7 @@ impl Inbox {
         })
     }
 
-    async fn keep(&self, anomaly: Anomaly) -> Result<Taken, StoreError> {
+    pub(crate) async fn keep(&self, anomaly: Anomaly) -> Result<Taken, StoreError> {
         tracing::warn!(queue = %anomaly.queue, kind = %anomaly.kind, "{}", anomaly.detail);
         self.store.record_anomaly(&anomaly, Utc::now()).await?;
         Ok(Taken::Anomaly { kind: anomaly.kind })
@@ -252,6 +256,9 @@ pub enum CollectError {
         "cannot acknowledge a message on {queue}: {source}; it is delivered again and taken again"
     )]
     Ack { queue: String, source: lapin::Error },
+    /// A spool directory or one of its files (`delivery.spool_receipts_dir`).
+    #[error(transparent)]
+    Spool(#[from] crate::transport::spool::pair::PairError),
 }
 
 /// Takes one message and acknowledges it once stored; gives it back if storing failed.

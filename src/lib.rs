@@ -37,6 +37,7 @@
 //! - [`commands`]: the bodies of `send`, `receipts` and `receiver`.
 //! - [`inspect`]: read + map an extract and count what it holds (`kpr-bridge inspect`).
 //! - [`generate`]: realistic synthetic extracts for tests, demos and benchmarks.
+//! - [`demo`]: the whole pipeline on synthetic data in one process (`kpr-bridge demo`).
 
 pub mod agent;
 pub mod alerts;
@@ -48,6 +49,7 @@ pub mod config;
 pub mod crypto;
 pub mod daily;
 pub mod delta;
+pub mod demo;
 pub mod failpoint;
 pub mod generate;
 pub mod inbox;

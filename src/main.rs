@@ -2,22 +2,19 @@
 //! 1 findings or failures, 2 unusable input or arguments.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::{Datelike, NaiveDate};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use kpr_bridge::check_run;
-use kpr_bridge::commands::{annual, daily, delivery, status};
+use kpr_bridge::commands::{annual, check, daily, delivery, status};
+use kpr_bridge::config::Config;
 use kpr_bridge::config::agent::LogFormat;
-use kpr_bridge::config::{Config, Mode};
 use kpr_bridge::generate::{self, OutputEncoding};
 use kpr_bridge::inspect;
 use kpr_bridge::mapping::Mapping;
 use kpr_bridge::message::msghead::Target;
-use kpr_bridge::report::{JsonReport, ReportView, SourceLine, html, summary};
-use kpr_bridge::source::RecordKind;
 
 #[derive(Parser)]
 #[command(
@@ -166,6 +163,13 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Show the whole pipeline on synthetic data, in-process: no broker, database or configuration needed.
+    Demo {
+        /// The directory to work in: new, empty, or an earlier demo's (default: a new one
+        /// under the temporary directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Read and map an extract; print counts per national code, unmapped types and problems.
     Inspect {
         /// The extract directory (with persons.csv, services.csv, … and READY).
@@ -270,6 +274,7 @@ fn main() -> ExitCode {
         Command::Receipts { config, offline } => run_async(delivery::receipts(&config, offline)),
         Command::Receiver { config } => run_async(delivery::receiver(&config)),
         Command::Status { config, json } => run_async(status::status(&config, json)),
+        Command::Demo { dir } => run_async(kpr_bridge::demo::demo(dir.as_deref())),
         Command::Generate {
             persons,
             seed,
@@ -326,7 +331,7 @@ fn main() -> ExitCode {
             report,
             json,
             max_problems,
-        } => check(
+        } => check::check(
             &config,
             year.unwrap_or_else(this_year),
             report,
@@ -396,94 +401,4 @@ fn this_year() -> i32 {
     chrono::Utc::now()
         .with_timezone(&chrono_tz::Europe::Oslo)
         .year()
-}
-
-/// `kpr-bridge check`: the exit code is the run's, or 2 when the configuration or the report
-/// file cannot be used.
-fn check(
-    config: &Path,
-    year: i32,
-    report_file: Option<PathBuf>,
-    json: bool,
-    max_problems: usize,
-) -> u8 {
-    let config = match Config::load(config) {
-        Ok(config) => config,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return 2;
-        }
-    };
-    if !(2000..=2100).contains(&year) {
-        eprintln!("error: --year {year} is not a reporting year; give one such as 2025");
-        return 2;
-    }
-    let run = check_run::run(&config, year);
-    for source in &run.sources {
-        if let Some(reason) = &source.unusable {
-            eprintln!("error: {reason}");
-        }
-        if let Some(summary) = &source.summary {
-            for problem in summary.problems.kept().iter().take(max_problems) {
-                eprintln!("{}: {problem}", source.name);
-            }
-            let total = summary.problems.total();
-            if total > max_problems as u64 {
-                eprintln!(
-                    "{}: … and {} more problems (--max-problems to list more)",
-                    source.name,
-                    total - max_problems as u64
-                );
-            }
-        }
-    }
-    let view = ReportView {
-        year,
-        municipality: &config.municipality,
-        municipality_name: &config.municipality_name,
-        mode: match config.mode {
-            Mode::Test => "test",
-            Mode::Production => "production",
-        },
-        generated: chrono::Utc::now()
-            .with_timezone(&chrono_tz::Europe::Oslo)
-            .format("%Y-%m-%d %H:%M")
-            .to_string(),
-        sources: run
-            .sources
-            .iter()
-            .map(|s| SourceLine {
-                name: s.name.clone(),
-                origin: s.origin.clone(),
-                persons: s.records(RecordKind::Persons),
-                services: s.records(RecordKind::Services),
-                problems: s.problems(),
-            })
-            .collect(),
-        report: &run.report,
-    };
-    if json {
-        match serde_json::to_string_pretty(&JsonReport::new(&view)) {
-            Ok(text) => println!("{text}"),
-            Err(error) => {
-                eprintln!("error: cannot write the JSON: {error}");
-                return 2;
-            }
-        }
-    } else {
-        print!("{}", summary::render(&view));
-    }
-    if let Some(file) = report_file {
-        if let Err(error) = std::fs::write(&file, html::render(&view)) {
-            eprintln!(
-                "error: cannot write the report to {}: {error} — check the directory and free space",
-                file.display()
-            );
-            return 2;
-        }
-        if !json {
-            println!("\nReport written to {}", file.display());
-        }
-    }
-    run.exit_code()
 }

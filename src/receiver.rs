@@ -1,12 +1,19 @@
 //! The local KPR test receiver: plays KPR for dry runs and for the project's own tests.
 //!
-//! It consumes KPR's queue and treats each message the way NHN and KPR do: missing header
-//! properties are answered on the sender's `_error` queue with an `errorCondition`; a message
-//! that cannot be decrypted likewise; everything else gets a signed and encrypted AppRec on
-//! the sender's reply-to queue — Avvist S01 for a bad signature, S02 for an untrusted or
-//! expired certificate, T01/T02/T10 when the envelope or payload is not XML, does not
-//! validate, or has no schema; the configured rules' answer when a payload matches one; OK
-//! otherwise. A message is acknowledged only after its answer is confirmed by the broker.
+//! It treats each message the way NHN and KPR do: missing header properties are answered
+//! with a transport error report (`errorCondition`); a message that cannot be decrypted
+//! likewise; everything else gets a signed and encrypted AppRec — Avvist S01 for a bad
+//! signature, S02 for an untrusted or expired certificate, T01/T02/T10 when the envelope or
+//! payload is not XML, does not validate, or has no schema; the configured rules' answer
+//! when a payload matches one; OK otherwise.
+//!
+//! Deciding the answer ([`Receiver::answer`], `judge`) knows nothing of the transport. On a
+//! broker, the receiver consumes KPR's queue, posts error reports to the sender's `_error`
+//! queue and receipts to its reply-to queue, and acknowledges a message only after its
+//! answer is confirmed. On a spool ([`spool`]), it reads the municipality's outgoing pairs
+//! and writes its answers as pairs into the municipality's receipts directory.
+
+pub mod spool;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,11 +26,11 @@ use lapin::options::BasicConsumeOptions;
 use lapin::types::FieldTable;
 use tokio::sync::watch;
 
-use crate::config::receiver::{ReceiverConfig, Rule};
-use crate::crypto::{Keys, UnpackError};
+use crate::config::receiver::{ReceiverConfig, ReceiverTransport, Rule};
+use crate::crypto::{CertificateError, Keys, UnpackError};
 use crate::message::apprec::{self, AppRec, PartyId, ReceiptError, Status, Version};
 use crate::message::msghead;
-use crate::message::schema::Schemas;
+use crate::message::schema::{SchemaError, Schemas};
 use crate::transport::amqp::{self, Amqp, Published, Publisher, TransportError};
 use crate::transport::backoff::Backoff;
 use crate::transport::properties::{ErrorProperties, Properties};
@@ -67,30 +74,62 @@ pub struct Receiver {
     pub stats: Arc<Stats>,
 }
 
-/// What the receiver does with one message.
+/// The receiver's answer to one message, whatever carried it.
 #[derive(Debug)]
-enum Answer {
-    /// Post an error report to the sender's error queue.
-    ErrorReport {
-        queue: String,
-        report: ErrorProperties,
-    },
-    /// Send an AppRec to the sender's reply-to queue.
+pub enum Answer {
+    /// A transport error report, as NHN posts to the sender's error queue.
+    ErrorReport(ErrorProperties),
+    /// An AppRec with the properties it travels with (`to` is the sender's reply-to).
     Receipt {
-        queue: String,
         properties: Box<Properties>,
         receipt: Box<AppRec>,
     },
-    /// Nothing can be answered (no queue to answer to): logged and dropped.
-    Nobody(String),
+}
+
+/// Why the receiver cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Certificates(#[from] CertificateError),
+    #[error(transparent)]
+    Schemas(#[from] SchemaError),
 }
 
 impl Receiver {
+    /// Loads the configuration's keys (checked as at every start) and schemas; returns the
+    /// receiver and the certificates' warnings.
+    pub fn open(config: ReceiverConfig) -> Result<(Receiver, Vec<String>), OpenError> {
+        let loaded = Keys::load(&config.certificates)?;
+        let schemas = Schemas::load(&config.payload_schemas)?;
+        let receiver = Receiver {
+            config: Arc::new(config),
+            keys: Arc::new(loaded.keys),
+            schemas: Arc::new(schemas),
+            stats: Arc::new(Stats::default()),
+        };
+        Ok((receiver, loaded.warnings))
+    }
+
+    /// Answers on the configured transport until `shutdown` turns true.
+    pub async fn serve(&self, shutdown: watch::Receiver<bool>) {
+        match &self.config.transport {
+            ReceiverTransport::Amqp { .. } => self.run(shutdown).await,
+            ReceiverTransport::Spool { incoming, answers } => {
+                self.run_spool(incoming, answers, shutdown).await
+            }
+        }
+    }
+
     /// Consumes the configured queue until `shutdown` turns true, reconnecting after failures.
+    /// Returns at once when the receiver is configured for a spool.
     pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
+        let ReceiverTransport::Amqp { broker, .. } = &self.config.transport else {
+            tracing::error!("receiver: no [amqp] is configured, so no queue is consumed");
+            return;
+        };
         let mut backoff = Backoff::default();
         while !*shutdown.borrow() {
-            let failure = match Amqp::connect(&self.config.broker, "kpr-bridge receiver").await {
+            let failure = match Amqp::connect(broker, "kpr-bridge receiver").await {
                 Ok(amqp) => {
                     let failure = self.consume(&amqp, &mut shutdown, &mut backoff).await;
                     amqp.close().await;
@@ -112,11 +151,13 @@ impl Receiver {
         shutdown: &mut watch::Receiver<bool>,
         backoff: &mut Backoff,
     ) -> Option<TransportError> {
-        let queue = &self.config.queue;
+        let ReceiverTransport::Amqp { broker, queue } = &self.config.transport else {
+            return None;
+        };
         if let Err(e) = amqp.declare_queue(queue).await {
             return Some(e);
         }
-        let publisher = match amqp.publisher(&self.config.broker.exchange).await {
+        let publisher = match amqp.publisher(&broker.exchange).await {
             Ok(publisher) => publisher,
             Err(e) => return Some(e),
         };
@@ -151,7 +192,11 @@ impl Receiver {
                 None => return Some(amqp.cancelled(queue)),
             };
             let answer = self.answer(&delivery.data, &delivery.properties).await;
-            match self.deliver(amqp, &publisher, answer).await {
+            let reply_to = delivery.properties.reply_to().as_ref().map(|s| s.as_str());
+            match self
+                .deliver(amqp, &publisher, reply_to.unwrap_or_default(), answer)
+                .await
+            {
                 Ok(()) => {
                     if let Err(e) = amqp::ack(&delivery.acker).await {
                         return Some(amqp.broken(e));
@@ -166,37 +211,22 @@ impl Receiver {
         }
     }
 
-    /// Decides the answer to one message.
-    async fn answer(&self, body: &[u8], amqp_properties: &BasicProperties) -> Answer {
+    /// Decides the answer to one message from its body and properties.
+    pub async fn answer(&self, body: &[u8], amqp_properties: &BasicProperties) -> Answer {
         let message_id = amqp_properties
             .message_id()
             .as_ref()
             .map(|s| s.to_string())
             .unwrap_or_default();
-        let reply_to = amqp_properties
-            .reply_to()
-            .as_ref()
-            .map(|s| s.to_string())
-            .unwrap_or_default();
         self.stats.note(&message_id);
-        let error_queue = error_queue_of(&reply_to);
         let properties = match Properties::read(amqp_properties) {
             Ok(properties) => properties,
             Err(problems) => {
-                let description = problems.join("; ");
-                return match error_queue {
-                    Some(queue) => Answer::ErrorReport {
-                        queue,
-                        report: ErrorProperties {
-                            condition: "transport:invalid-field-value".into(),
-                            description,
-                            original_message_id: message_id,
-                        },
-                    },
-                    None => Answer::Nobody(format!(
-                        "message {message_id} has no reply-to, so its problems cannot be reported: {description}"
-                    )),
-                };
+                return Answer::ErrorReport(ErrorProperties {
+                    condition: "transport:invalid-field-value".into(),
+                    description: problems.join("; "),
+                    original_message_id: message_id,
+                });
             }
         };
         let keys = self.keys.clone();
@@ -219,17 +249,11 @@ impl Receiver {
                     UnpackError::NotForUs(_) => "transport:invalid-certificate",
                     _ => "transport:not-well-formed-xml",
                 };
-                return match error_queue {
-                    Some(queue) => Answer::ErrorReport {
-                        queue,
-                        report: ErrorProperties {
-                            condition: condition.into(),
-                            description: e.to_string(),
-                            original_message_id: message_id,
-                        },
-                    },
-                    None => Answer::Nobody(format!("message {message_id}: {e}")),
-                };
+                return Answer::ErrorReport(ErrorProperties {
+                    condition: condition.into(),
+                    description: e.to_string(),
+                    original_message_id: message_id,
+                });
             }
             Err(e) => (
                 Status::Rejected,
@@ -245,20 +269,46 @@ impl Receiver {
             status,
             errors,
         );
+        let own_queue = match &self.config.transport {
+            ReceiverTransport::Amqp { queue, .. } => queue.clone(),
+            ReceiverTransport::Spool { .. } => String::new(),
+        };
         Answer::Receipt {
-            queue: properties.reply_to.clone(),
             properties: Box::new(Properties {
                 message_id: uuid::Uuid::new_v4().to_string(),
                 correlation_id: properties.message_id.clone(),
                 subject: "AppRec".into(),
                 to: properties.reply_to.clone(),
-                reply_to: self.config.queue.clone(),
+                reply_to: own_queue,
                 from_her_id: properties.to_her_id.clone(),
                 to_her_id: properties.from_her_id.clone(),
                 application_timestamp: Utc::now(),
                 cpa_id: None,
             }),
             receipt: Box::new(receipt),
+        }
+    }
+
+    /// Signs and encrypts an AppRec to the municipality; `None` (logged) when it cannot.
+    async fn pack_receipt(&self, receipt: &AppRec) -> Option<Vec<u8>> {
+        let xml = apprec::write(receipt);
+        let keys = self.keys.clone();
+        match tokio::task::spawn_blocking(move || keys.pack(&xml)).await {
+            Ok(Ok(body)) => {
+                self.stats.answered.fetch_add(1, Ordering::Relaxed);
+                Some(body)
+            }
+            Ok(Err(e)) => {
+                tracing::error!(
+                    "receiver: cannot pack the AppRec for {}: {e}",
+                    receipt.original_msg_id
+                );
+                None
+            }
+            Err(e) => {
+                tracing::error!("receiver: the packing task failed: {e}");
+                None
+            }
         }
     }
 
@@ -302,19 +352,26 @@ impl Receiver {
         }
     }
 
-    /// Sends an answer and waits for the broker's confirm.
+    /// Sends an answer and waits for the broker's confirm: a receipt to the sender's reply-to
+    /// queue, an error report to the error queue beside `reply_to`.
     async fn deliver(
         &self,
         amqp: &Amqp,
         publisher: &Publisher,
+        reply_to: &str,
         answer: Answer,
     ) -> Result<(), TransportError> {
         let (queue, body, properties) = match answer {
-            Answer::Nobody(why) => {
-                tracing::warn!("receiver: {why}");
-                return Ok(());
-            }
-            Answer::ErrorReport { queue, report } => {
+            Answer::ErrorReport(report) => {
+                let Some(queue) = error_queue_of(reply_to) else {
+                    tracing::warn!(
+                        "receiver: message {} has no reply-to, so its problems cannot be reported: {} {}",
+                        report.original_message_id,
+                        report.condition,
+                        report.description
+                    );
+                    return Ok(());
+                };
                 tracing::info!(
                     "receiver: error report {} to {queue}: {}",
                     report.condition,
@@ -325,29 +382,13 @@ impl Receiver {
                 (queue, Vec::new(), properties)
             }
             Answer::Receipt {
-                queue,
                 properties,
                 receipt,
             } => {
-                let xml = apprec::write(&receipt);
-                let keys = self.keys.clone();
-                let packed = tokio::task::spawn_blocking(move || keys.pack(&xml)).await;
-                let body = match packed {
-                    Ok(Ok(body)) => body,
-                    Ok(Err(e)) => {
-                        tracing::error!(
-                            "receiver: cannot pack the AppRec for {}: {e}",
-                            receipt.original_msg_id
-                        );
-                        return Ok(());
-                    }
-                    Err(e) => {
-                        tracing::error!("receiver: the packing task failed: {e}");
-                        return Ok(());
-                    }
+                let Some(body) = self.pack_receipt(&receipt).await else {
+                    return Ok(());
                 };
-                self.stats.answered.fetch_add(1, Ordering::Relaxed);
-                (queue, body, properties.to_amqp())
+                (properties.to.clone(), body, properties.to_amqp())
             }
         };
         if let Err(e) = amqp.declare_queue(&queue).await {

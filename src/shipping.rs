@@ -285,12 +285,13 @@ impl Shipping {
             Transport::Amqp { broker, .. } => {
                 sender::send_once(&self.store, broker, &self.origin()).await?
             }
-            Transport::Spool { dir } => spool::drain(&self.store, dir, &self.origin()).await?,
+            Transport::Spool { dir, .. } => spool::drain(&self.store, dir, &self.origin()).await?,
         })
     }
 
-    /// Takes the receipts and error reports waiting on our queues, and expires what waited
-    /// too long. The spool transport has no queues: only expiry happens.
+    /// Takes the receipts and error reports waiting on our queues, or in the spool's receipts
+    /// directory, and expires what waited too long. A spool without a receipts directory
+    /// gets its receipts some other way: only expiry happens.
     pub async fn collect(&self) -> Result<Collected, ShippingError> {
         let taken = match &self.delivery.transport {
             Transport::Amqp { broker, queues } => {
@@ -300,7 +301,11 @@ impl Shipping {
                 amqp.close().await;
                 result?
             }
-            Transport::Spool { .. } => Vec::new(),
+            Transport::Spool {
+                receipts: Some(dir),
+                ..
+            } => inbox::spool::collect(&self.inbox(), dir).await?,
+            Transport::Spool { receipts: None, .. } => Vec::new(),
         };
         let timeout = chrono::Duration::hours(i64::from(self.delivery.receipt_timeout_hours));
         let expired = self.store.expire(timeout, Utc::now()).await?;

@@ -169,6 +169,23 @@ fn first_run_then_a_day_without_changes_then_a_change() {
             "{row}"
         );
     }
+    // Two shipments with events (the quiet day carried none), counted per kind.
+    support::block_on(|| async {
+        let store = kpr_bridge::store::Store::open(None, &m.path("state"))
+            .await
+            .unwrap();
+        let days = store.shipped_days().await.unwrap();
+        store.close().await;
+        let seen: Vec<(String, Vec<(String, i64)>)> = days
+            .iter()
+            .map(|d| (d.reporting_date.to_string(), d.kinds.clone()))
+            .collect();
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert_eq!(seen[0].0, "2026-03-01");
+        assert_eq!(seen[1].0, "2026-03-03");
+        assert!(seen[1].1.contains(&("start".to_string(), 1)), "{seen:?}");
+        assert!(days.iter().all(|d| d.fagmelding.is_some()));
+    });
     // Nothing personal in what an operator sees.
     for output in [&first, &quiet, &changed] {
         let all = text(&output.stdout) + &text(&output.stderr);

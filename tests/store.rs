@@ -6,6 +6,7 @@ mod support;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use kpr_bridge::message::apprec::{AppRec, ReceiptError, Status, Version};
 use kpr_bridge::store::Store;
+use kpr_bridge::store::daily::ShippedDay;
 use kpr_bridge::store::outbox::{Moved, NewMessage, State};
 use kpr_bridge::store::receipts::{Anomaly, ErrorReport};
 use support::on_both;
@@ -433,5 +434,55 @@ fn an_annual_shipment_waits_for_the_receipts_of_the_one_before() {
             .unwrap();
         assert!(waiting.is_empty());
         store.close().await;
+    });
+}
+
+#[test]
+fn shipped_days_count_each_shipments_events_per_kind() {
+    on_both(|store| async move {
+        on_pool(
+            &store,
+            "INSERT INTO daily_shipments (shipment, reporting_date, at, events, fagmelding_msg_id,
+             identmelding_msg_id) VALUES
+             ('s1', '2026-01-05', '2026-01-06T02:00:00Z', 3, 'f1', 'i1'),
+             ('s0', '2026-01-06', '2026-01-07T02:00:00Z', 0, NULL, NULL),
+             ('s2', '2026-01-07', '2026-01-08T02:00:00Z', 1, 'f2', 'i2')",
+        )
+        .await;
+        on_pool(
+            &store,
+            "INSERT INTO daily_events (event_id, reporting_date, person_key, kind, status,
+             effective_on, registered_at, body, shipment) VALUES
+             ('e1', '2026-01-05', 'p', 'start', 'N', '2026-01-05', '2026-01-06T02:00:00Z', '{}', 's1'),
+             ('e2', '2026-01-05', 'p', 'start', 'N', '2026-01-05', '2026-01-06T02:00:00Z', '{}', 's1'),
+             ('e3', '2026-01-05', 'p', 'residence_changed', 'N', '2026-01-05', '2026-01-06T02:00:00Z', '{}', 's1'),
+             ('e4', '2026-01-07', 'p', 'end', 'N', '2026-01-07', '2026-01-08T02:00:00Z', '{}', 's2'),
+             ('e5', '2026-01-08', 'p', 'end', 'N', '2026-01-08', '2026-01-09T02:00:00Z', '{}', NULL)",
+        )
+        .await;
+        let days = store.shipped_days().await.unwrap();
+        let kinds = |list: &[(&str, i64)]| -> Vec<(String, i64)> {
+            list.iter().map(|(k, n)| (k.to_string(), *n)).collect()
+        };
+        assert_eq!(
+            days,
+            [
+                ShippedDay {
+                    reporting_date: "2026-01-05".parse().unwrap(),
+                    shipment: "s1".into(),
+                    fagmelding: Some("f1".into()),
+                    identmelding: Some("i1".into()),
+                    kinds: kinds(&[("residence_changed", 1), ("start", 2)]),
+                },
+                ShippedDay {
+                    reporting_date: "2026-01-07".parse().unwrap(),
+                    shipment: "s2".into(),
+                    fagmelding: Some("f2".into()),
+                    identmelding: Some("i2".into()),
+                    kinds: kinds(&[("end", 1)]),
+                },
+            ],
+            "the day without events and the unshipped event are not listed"
+        );
     });
 }

@@ -16,6 +16,7 @@ pub mod watcher;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -100,12 +101,13 @@ pub async fn run(
                 shutdown.clone(),
             )));
         }
-        Transport::Spool { dir } => {
+        Transport::Spool { dir, receipts } => {
             let spooling = Link::default();
             links.push((format!("spool {}", dir.display()), spooling.clone()));
             tasks.push(tokio::spawn(keep_spooled(
                 shipping.clone(),
                 dir.clone(),
+                receipts.clone(),
                 queued.clone(),
                 spooling,
                 shutdown.clone(),
@@ -241,10 +243,12 @@ async fn open(
     }
 }
 
-/// The spool transport's sender: writes what is queued, when woken and on an interval.
+/// The spool transport: writes what is queued, and takes the receipts that came back, when
+/// woken and on an interval.
 async fn keep_spooled(
     shipping: Arc<Shipping>,
-    dir: std::path::PathBuf,
+    dir: PathBuf,
+    receipts: Option<PathBuf>,
     queued: Arc<Notify>,
     link: Link,
     mut shutdown: watch::Receiver<bool>,
@@ -261,6 +265,11 @@ async fn keep_spooled(
                 tracing::warn!("{e}; trying again in {} s", SEND_POLL.as_secs());
                 link.down(&e);
             }
+        }
+        if let Some(receipts) = &receipts
+            && let Err(e) = inbox::spool::collect(&shipping.inbox(), receipts).await
+        {
+            tracing::warn!("{e}; trying again in {} s", SEND_POLL.as_secs());
         }
         tokio::select! {
             _ = queued.notified() => {}

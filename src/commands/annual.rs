@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 
 use crate::annual::ship::{self, Destination, Shipped};
-use crate::annual::year::Year;
+use crate::annual::year::{Summary, Year};
 use crate::checks::Severity;
 use crate::config::{Config, Mode};
 use crate::message::iplos37::{FAGMELDING, IDENTMELDING};
@@ -37,10 +37,32 @@ pub struct AnnualArgs<'a> {
     pub schema_ide: Option<PathBuf>,
 }
 
+/// What a run did: its exit code, and what the year held when it got as far as reading it.
+pub struct AnnualOutcome {
+    pub code: u8,
+    /// Persons, services and attributes of what was sent (or written, in a dry run).
+    pub summary: Option<Summary>,
+}
+
+impl From<u8> for AnnualOutcome {
+    fn from(code: u8) -> AnnualOutcome {
+        AnnualOutcome {
+            code,
+            summary: None,
+        }
+    }
+}
+
+/// `kpr-bridge annual`: the exit code of [`run`].
 pub async fn annual(args: AnnualArgs<'_>) -> u8 {
+    run(args).await.code
+}
+
+/// The annual command, with what it sent.
+pub async fn run(args: AnnualArgs<'_>) -> AnnualOutcome {
     let mut config = match Config::load(args.config) {
         Ok(config) => config,
-        Err(e) => return fail(&e, 2),
+        Err(e) => return fail(&e, 2).into(),
     };
     for (msg_type, file) in [
         (FAGMELDING, &args.schema_ipl),
@@ -54,27 +76,27 @@ pub async fn annual(args: AnnualArgs<'_>) -> u8 {
         }
     }
     if let Some(code) = refuse_arguments(&config, &args) {
-        return code;
+        return code.into();
     }
     match args.dry_run {
         Some(out) => {
             let schemas = match Schemas::load(&config.payload_schemas) {
                 Ok(schemas) => schemas,
-                Err(e) => return fail(&e, 2),
+                Err(e) => return fail(&e, 2).into(),
             };
             dry_run(&config, &args, &schemas, out).await
         }
         None => {
             let shipping = match Shipping::open(config.clone()).await {
                 Ok(shipping) => shipping,
-                Err(e) => return fail(&e, e.exit_code()),
+                Err(e) => return fail(&e, e.exit_code()).into(),
             };
             for warning in &shipping.warnings {
                 tracing::warn!("{warning}");
             }
-            let code = send(&config, &args, &shipping).await;
+            let outcome = send(&config, &args, &shipping).await;
             shipping.store.close().await;
-            code
+            outcome
         }
     }
 }
@@ -97,14 +119,19 @@ fn read_year(config: &Config, args: &AnnualArgs) -> Result<Year, u8> {
     Ok(data)
 }
 
-async fn dry_run(config: &Config, args: &AnnualArgs<'_>, schemas: &Schemas, out: &Path) -> u8 {
+async fn dry_run(
+    config: &Config,
+    args: &AnnualArgs<'_>,
+    schemas: &Schemas,
+    out: &Path,
+) -> AnnualOutcome {
     let data = match read_year(config, args) {
         Ok(data) => data,
-        Err(code) => return code,
+        Err(code) => return code.into(),
     };
     let now = Utc::now();
     let header = ship::header(config, &data, now);
-    match ship::ship(&data, &header, Destination::DryRun { schemas, out }, now).await {
+    let code = match ship::ship(&data, &header, Destination::DryRun { schemas, out }, now).await {
         Ok(Shipped::Written {
             fagmelding,
             identmelding,
@@ -118,10 +145,14 @@ async fn dry_run(config: &Config, args: &AnnualArgs<'_>, schemas: &Schemas, out:
         }
         Ok(other) => fail(&format!("unexpected outcome of a dry run: {other:?}"), 1),
         Err(e) => fail(&e, e.exit_code()),
+    };
+    AnnualOutcome {
+        code,
+        summary: (code == 0).then(|| data.summary()),
     }
 }
 
-async fn send(config: &Config, args: &AnnualArgs<'_>, shipping: &Shipping) -> u8 {
+async fn send(config: &Config, args: &AnnualArgs<'_>, shipping: &Shipping) -> AnnualOutcome {
     let (year, target) = (args.year, args.target);
     // Asked before the year is read, which takes minutes, and asked again, atomically, when
     // the messages enter the outbox.
@@ -130,13 +161,13 @@ async fn send(config: &Config, args: &AnnualArgs<'_>, shipping: &Shipping) -> u8
             .into_iter()
             .filter(AnnualSent::awaits_receipt)
             .collect(),
-        Err(e) => return fail(&e, 1),
+        Err(e) => return fail(&e, 1).into(),
     };
     let mut forced = None;
     if !waiting.is_empty() {
         if !args.force {
             refused(year, target, &waiting, args.config);
-            return 1;
+            return 1.into();
         }
         let overridden = overridden(year, target, &waiting);
         println!("--force: {overridden}");
@@ -144,16 +175,16 @@ async fn send(config: &Config, args: &AnnualArgs<'_>, shipping: &Shipping) -> u8
     }
     let data = match read_year(config, args) {
         Ok(data) => data,
-        Err(code) => return code,
+        Err(code) => return code.into(),
     };
     if !args.yes {
         match confirm(year, target) {
             Ok(true) => {}
             Ok(false) => {
                 println!("Nothing was sent.");
-                return 1;
+                return 1.into();
             }
-            Err(why) => return fail(&why, 2),
+            Err(why) => return fail(&why, 2).into(),
         }
     }
     let now = Utc::now();
@@ -163,7 +194,7 @@ async fn send(config: &Config, args: &AnnualArgs<'_>, shipping: &Shipping) -> u8
         target,
         forced: forced.as_deref(),
     };
-    match ship::ship(&data, &header, destination, now).await {
+    let code = match ship::ship(&data, &header, destination, now).await {
         Ok(Shipped::Queued {
             shipment,
             identmelding,
@@ -194,10 +225,14 @@ async fn send(config: &Config, args: &AnnualArgs<'_>, shipping: &Shipping) -> u8
         }
         Ok(Shipped::Refused(waiting)) => {
             refused(year, target, &waiting, args.config);
-            1
+            return 1.into();
         }
-        Ok(other) => fail(&format!("unexpected outcome of a send: {other:?}"), 1),
-        Err(e) => fail(&e, e.exit_code()),
+        Ok(other) => return fail(&format!("unexpected outcome of a send: {other:?}"), 1).into(),
+        Err(e) => return fail(&e, e.exit_code()).into(),
+    };
+    AnnualOutcome {
+        code,
+        summary: Some(data.summary()),
     }
 }
 

@@ -1,18 +1,15 @@
 //! `kpr-bridge send`, `receipts` and `receiver`.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use chrono::Utc;
 use chrono_tz::Europe::Oslo;
 
 use crate::config::receiver::ReceiverConfig;
 use crate::config::{Config, Mode};
-use crate::crypto::Keys;
 use crate::inbox::Taken;
 use crate::message::msghead::Target;
-use crate::message::schema::Schemas;
-use crate::receiver::{Receiver, Stats};
+use crate::receiver::Receiver;
 use crate::shipping::Shipping;
 use crate::store::outbox::State;
 
@@ -165,33 +162,23 @@ pub async fn receipts(config: &Path, offline: bool) -> u8 {
     code
 }
 
-/// `kpr-bridge receiver`: runs until Ctrl-C or SIGTERM.
+/// `kpr-bridge receiver`: runs until Ctrl-C or SIGTERM, on a broker or a spool.
 pub async fn receiver(config: &Path) -> u8 {
     let config = match ReceiverConfig::load(config) {
         Ok(config) => config,
         Err(e) => return fail(&e, 2),
     };
-    let loaded = match Keys::load(&config.certificates) {
-        Ok(loaded) => loaded,
+    let (receiver, warnings) = match Receiver::open(config) {
+        Ok(opened) => opened,
         Err(e) => return fail(&e, 2),
     };
-    for warning in &loaded.warnings {
+    for warning in &warnings {
         tracing::warn!("{warning}");
     }
-    let schemas = match Schemas::load(&config.payload_schemas) {
-        Ok(schemas) => schemas,
-        Err(e) => return fail(&e, 2),
-    };
-    let receiver = Receiver {
-        config: Arc::new(config),
-        keys: Arc::new(loaded.keys),
-        schemas: Arc::new(schemas),
-        stats: Arc::new(Stats::default()),
-    };
     let (stop, shutdown) = tokio::sync::watch::channel(false);
     let running = tokio::spawn({
         let receiver = receiver.clone();
-        async move { receiver.run(shutdown).await }
+        async move { receiver.serve(shutdown).await }
     });
     shutdown_signal().await;
     tracing::info!("receiver: stopping at {}", Utc::now().with_timezone(&Oslo));

@@ -1,8 +1,9 @@
-//! Commands that run on a runtime and print for an operator: the bodies of `kpr-bridge annual`,
-//! `daily`, `run`, `send`, `receipts`, `receiver` and `status`, kept out of `main.rs` so that it stays a
-//! thin parser.
+//! Commands that print for an operator: the bodies of `kpr-bridge annual`, `check`, `daily`,
+//! `run`, `send`, `receipts`, `receiver` and `status`, kept out of `main.rs` so that it stays a
+//! thin parser and so that `demo` can run them as they are.
 
 pub mod annual;
+pub mod check;
 pub mod daily;
 pub mod delivery;
 pub mod run;

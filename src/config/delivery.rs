@@ -28,8 +28,12 @@ pub struct Delivery {
 pub enum Transport {
     /// AMQP 0-9-1 to NHN's Tjenestebuss (or a local RabbitMQ for dry runs).
     Amqp { broker: Broker, queues: Queues },
-    /// Packed messages are written to a directory, for EDI pickup or inspection.
-    Spool { dir: PathBuf },
+    /// Packed messages are written to a directory, for EDI pickup or inspection; receipts
+    /// come back into `receipts`, when the EDI system delivers them as files.
+    Spool {
+        dir: PathBuf,
+        receipts: Option<PathBuf>,
+    },
 }
 
 /// Where and how to connect.
@@ -63,6 +67,7 @@ pub(super) struct RawDelivery {
     transport: Option<String>,
     receipt_timeout_hours: Option<u32>,
     spool_dir: Option<PathBuf>,
+    spool_receipts_dir: Option<PathBuf>,
 }
 
 #[derive(Deserialize, Default)]
@@ -208,7 +213,7 @@ pub(super) fn broker(raw: &RawAmqp, base: &Path, problems: &mut Vec<String>) -> 
 
 /// The municipality's delivery settings; `service_unit` names the default queues.
 pub(super) fn delivery(
-    raw: RawDelivery,
+    mut raw: RawDelivery,
     amqp: Option<RawAmqp>,
     certificates: Option<RawCertificates>,
     service_unit: &str,
@@ -245,28 +250,36 @@ pub(super) fn delivery(
             };
             Transport::Amqp { broker, queues }
         }
-        Some("spool") => match raw.spool_dir {
-            Some(dir) => Transport::Spool {
-                dir: base.join(dir),
-            },
-            None => {
+        Some("spool") => {
+            let dir = raw.spool_dir.map(|dir| base.join(dir)).unwrap_or_else(|| {
                 problems.push(
                     "missing required key 'delivery.spool_dir' (transport = \"spool\")".into(),
                 );
-                Transport::Spool {
-                    dir: PathBuf::new(),
-                }
+                PathBuf::new()
+            });
+            let receipts = raw.spool_receipts_dir.take().map(|r| base.join(r));
+            if receipts.as_ref().is_some_and(|r| *r == dir) {
+                problems.push(
+                    "delivery.spool_receipts_dir is spool_dir: receipts need a directory of their own, or our own messages would be read back as receipts".into(),
+                );
             }
-        },
+            Transport::Spool { dir, receipts }
+        }
         Some(other) => {
             problems.push(format!(
                 "delivery.transport: '{other}' is neither \"amqp\" nor \"spool\""
             ));
             Transport::Spool {
                 dir: PathBuf::new(),
+                receipts: None,
             }
         }
     };
+    if raw.spool_receipts_dir.is_some() {
+        problems.push(
+            "delivery.spool_receipts_dir is only used with transport = \"spool\"; receipts come from amqp.receipt_queue here".into(),
+        );
+    }
     let receipt_timeout_hours = raw
         .receipt_timeout_hours
         .unwrap_or(DEFAULT_RECEIPT_TIMEOUT_HOURS);

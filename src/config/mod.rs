@@ -667,4 +667,42 @@ services = "SELECT 2"
         ));
         assert_eq!(config.alerts.certificate_days, 30);
     }
+
+    #[test]
+    fn the_shipped_example_with_its_spool_lines_loads_with_a_receipts_directory() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("ops/examples/kpr-bridge.toml");
+        let text = std::fs::read_to_string(&example)
+            .unwrap()
+            .replace("transport = \"amqp\"", "transport = \"spool\"")
+            .replace("# spool_dir = ", "spool_dir = ")
+            .replace("# spool_receipts_dir = ", "spool_receipts_dir = ");
+        let config = Config::parse(&text, &example).unwrap();
+        let transport = config.delivery.unwrap().transport;
+        assert_eq!(
+            transport,
+            delivery::Transport::Spool {
+                dir: PathBuf::from("/var/spool/kpr-bridge/out"),
+                receipts: Some(PathBuf::from("/var/spool/kpr-bridge/in")),
+            }
+        );
+
+        let same = text.replace("/var/spool/kpr-bridge/in", "/var/spool/kpr-bridge/out");
+        let joined = Config::parse(&same, &example)
+            .unwrap_err()
+            .problems
+            .join("\n");
+        assert!(
+            joined.contains("spool_receipts_dir is spool_dir"),
+            "{joined}"
+        );
+        let amqp = text.replace("transport = \"spool\"", "transport = \"amqp\"");
+        let joined = Config::parse(&amqp, &example)
+            .unwrap_err()
+            .problems
+            .join("\n");
+        assert!(
+            joined.contains("only used with transport = \"spool\""),
+            "{joined}"
+        );
+    }
 }

@@ -19,6 +19,7 @@
 //! - `der.rs`: reads who a message is for and who signed it, for errors that say so.
 //! - `describe.rs`: subjects, dates and key usages in words.
 //! - `expiry.rs`: a certificate file's subject and end date, for `kpr-bridge status`.
+//! - [`test_certificates`]: a throwaway CA and pairs made in-process, for demos and tests only.
 
 mod der;
 mod describe;
@@ -26,6 +27,7 @@ mod expiry;
 mod load;
 mod pack;
 mod stream;
+pub mod test_certificates;
 mod unpack;
 
 use std::fmt;

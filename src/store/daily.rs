@@ -816,6 +816,60 @@ impl DailyTx {
     }
 }
 
+/// A daily shipment that carried messages, with its events counted per kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShippedDay {
+    pub reporting_date: NaiveDate,
+    pub shipment: String,
+    pub fagmelding: Option<String>,
+    pub identmelding: Option<String>,
+    /// Each event kind (`start`, `end`, `residence_changed`, …) with how many went, by kind.
+    pub kinds: Vec<(String, i64)>,
+}
+
+impl Store {
+    /// Every daily shipment that carried events, in the order they were made.
+    pub async fn shipped_days(&self) -> Result<Vec<ShippedDay>, StoreError> {
+        let rows = on_pool!(self, pool => {
+            sqlx::query(
+                "SELECT s.reporting_date, s.shipment, s.fagmelding_msg_id, s.identmelding_msg_id,
+                        e.kind, COUNT(*) AS n
+                 FROM daily_shipments s JOIN daily_events e ON e.shipment = s.shipment
+                 GROUP BY s.at, s.reporting_date, s.shipment, s.fagmelding_msg_id,
+                          s.identmelding_msg_id, e.kind
+                 ORDER BY s.at, s.shipment, e.kind",
+            )
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|row| -> Result<(ShippedDay, (String, i64)), StoreError> {
+                Ok((
+                    ShippedDay {
+                        reporting_date: row.try_get("reporting_date")?,
+                        shipment: row.try_get("shipment")?,
+                        fagmelding: row.try_get("fagmelding_msg_id")?,
+                        identmelding: row.try_get("identmelding_msg_id")?,
+                        kinds: Vec::new(),
+                    },
+                    (row.try_get("kind")?, row.try_get("n")?),
+                ))
+            })
+            .collect::<Result<Vec<_>, _>>()?
+        });
+        let mut days: Vec<ShippedDay> = Vec::new();
+        for (day, kind) in rows {
+            match days.last_mut() {
+                Some(last) if last.shipment == day.shipment => last.kinds.push(kind),
+                _ => days.push(ShippedDay {
+                    kinds: vec![kind],
+                    ..day
+                }),
+            }
+        }
+        Ok(days)
+    }
+}
+
 fn person_row<R: Row>(row: &R) -> Result<BaselinePerson, StoreError>
 where
     usize: sqlx::ColumnIndex<R>,

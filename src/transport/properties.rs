@@ -4,6 +4,10 @@
 //! on 0-9-1 they travel as headers of the same names (and `subject` also as the `type`
 //! property), next to the application properties `fromHerId`, `toHerId`,
 //! `applicationTimeStamp` (capital S, as NHN spells it) and `cpaId`. HER-ids stay text.
+//!
+//! A spool directory carries the same properties beside each message as one JSON object of
+//! strings ([`to_json`], [`from_json`]), so that a message read from a directory takes the
+//! same path through the inbox and the test receiver as one taken from a queue.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use lapin::BasicProperties;
@@ -139,6 +143,69 @@ pub fn header(amqp: &BasicProperties, key: &str) -> Option<String> {
     }
 }
 
+/// The largest properties file a spool reader takes; real ones are a few hundred bytes.
+pub const MAX_JSON_BYTES: usize = 64 << 10;
+
+/// The properties as a spool writes them: the AMQP properties under their AMQP 1.0 names
+/// (`message-id`, `correlation-id`, `reply-to`, `content-type`), then every header under its
+/// own name; `subject` from `type` when no header carries it.
+pub fn to_json(amqp: &BasicProperties) -> serde_json::Map<String, serde_json::Value> {
+    let mut json = serde_json::Map::new();
+    for (key, value) in [
+        ("message-id", amqp.message_id()),
+        ("correlation-id", amqp.correlation_id()),
+        ("reply-to", amqp.reply_to()),
+        ("content-type", amqp.content_type()),
+    ] {
+        if let Some(value) = short(value) {
+            json.insert(key.into(), value.into());
+        }
+    }
+    if let Some(headers) = amqp.headers() {
+        for key in headers.inner().keys() {
+            if let Some(value) = header(amqp, key.as_str()) {
+                json.insert(key.to_string(), value.into());
+            }
+        }
+    }
+    if !json.contains_key("subject")
+        && let Some(kind) = short(amqp.kind())
+    {
+        json.insert("subject".into(), kind.into());
+    }
+    json
+}
+
+/// Reads a spool's properties file back into AMQP properties, the inverse of [`to_json`]:
+/// `subject` becomes both the header and `type`, as a sender on AMQP 0-9-1 puts it. Every
+/// value must be a string (or a number, taken as its text); the error says which is not.
+pub fn from_json(bytes: &[u8]) -> Result<BasicProperties, String> {
+    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(bytes)
+        .map_err(|e| format!("not a JSON object of properties: {e}"))?;
+    let mut amqp = BasicProperties::default();
+    let mut headers = FieldTable::default();
+    for (key, value) in object {
+        let text = match value {
+            serde_json::Value::String(text) => text,
+            serde_json::Value::Number(number) => number.to_string(),
+            _ => return Err(format!("the property '{key}' is not a string")),
+        };
+        match key.as_str() {
+            "message-id" => amqp = amqp.with_message_id(text.into()),
+            "correlation-id" => amqp = amqp.with_correlation_id(text.into()),
+            "reply-to" => amqp = amqp.with_reply_to(text.into()),
+            "content-type" => amqp = amqp.with_content_type(text.into()),
+            _ => {
+                if key == "subject" {
+                    amqp = amqp.with_type(text.as_str().into());
+                }
+                headers.insert(key.into(), AMQPValue::LongString(text.into()));
+            }
+        }
+    }
+    Ok(amqp.with_headers(headers))
+}
+
 fn short(value: &Option<ShortString>) -> Option<String> {
     value.as_ref().map(|s| s.as_str().to_string())
 }
@@ -173,5 +240,57 @@ impl ErrorProperties {
             description: header(amqp, "errorDescription").unwrap_or_default(),
             original_message_id: header(amqp, "originalMessageId")?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn properties_survive_the_spool_json() {
+        let properties = Properties {
+            message_id: "m-1".into(),
+            correlation_id: "c-1".into(),
+            subject: "KPR_KTT".into(),
+            to: "171479_async".into(),
+            reply_to: "67890_async".into(),
+            from_her_id: "67890".into(),
+            to_her_id: "171479".into(),
+            application_timestamp: "2026-01-05T02:30:00.123Z".parse().unwrap(),
+            cpa_id: Some("cpa".into()),
+        };
+        let json = serde_json::to_vec(&to_json(&properties.to_amqp())).unwrap();
+        let read = Properties::read(&from_json(&json).unwrap()).unwrap();
+        assert_eq!(read, properties);
+    }
+
+    #[test]
+    fn an_error_report_survives_the_spool_json() {
+        let report = ErrorProperties {
+            condition: "transport:invalid-field-value".into(),
+            description: "toHerId is missing".into(),
+            original_message_id: "m-1".into(),
+        };
+        let json = serde_json::to_vec(&to_json(&report.to_amqp("e-1"))).unwrap();
+        let amqp = from_json(&json).unwrap();
+        assert_eq!(ErrorProperties::read(&amqp), Some(report));
+        assert_eq!(short(amqp.message_id()).as_deref(), Some("e-1"));
+    }
+
+    #[test]
+    fn what_is_not_an_object_of_strings_is_named() {
+        assert!(
+            from_json(b"\x00garbage")
+                .unwrap_err()
+                .contains("not a JSON object")
+        );
+        assert!(
+            from_json(b"[1, 2]")
+                .unwrap_err()
+                .contains("not a JSON object")
+        );
+        let error = from_json(br#"{"subject": {"x": 1}}"#).unwrap_err();
+        assert!(error.contains("'subject'"), "{error}");
     }
 }

@@ -2,16 +2,18 @@
 //! EDI system to pick up, or for inspection.
 //!
 //! Each message becomes `<MsgId>.p7m` (the DER bytes, exactly as AMQP would carry them) and
-//! `<MsgId>.json` (the properties AMQP would carry). Both are written under a temporary name,
-//! synced, and renamed into place, so a reader never sees half a file; the `.json` comes
-//! last, so its presence means the pair is complete. A message counts as `sent` once both
-//! are in place.
+//! `<MsgId>.json` (the properties AMQP would carry), written as [`pair`] says: atomically,
+//! the `.json` last, so its presence means the pair is complete. A message counts as `sent`
+//! once both are in place. Receipts may come back the same way, into a directory of their
+//! own (`delivery.spool_receipts_dir`, read by `inbox::spool`).
 
-use std::io::Write;
+pub mod pair;
+
 use std::path::{Path, PathBuf};
 
-use chrono::{SecondsFormat, Utc};
+use chrono::Utc;
 
+use super::properties::{self, Properties};
 use super::sender::Origin;
 use crate::store::outbox::State;
 use crate::store::{Store, StoreError};
@@ -26,16 +28,17 @@ pub enum SpoolError {
         source: std::io::Error,
     },
     #[error(transparent)]
+    Pair(#[from] pair::PairError),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 /// Writes every queued message to `dir`; returns how many.
 pub async fn drain(store: &Store, dir: &Path, origin: &Origin) -> Result<usize, SpoolError> {
-    let fail = |source| SpoolError::Write {
+    std::fs::create_dir_all(dir).map_err(|source| SpoolError::Write {
         dir: dir.to_path_buf(),
         source,
-    };
-    std::fs::create_dir_all(dir).map_err(fail)?;
+    })?;
     let mut written = 0;
     loop {
         let batch = store.pending(64).await?;
@@ -43,21 +46,21 @@ pub async fn drain(store: &Store, dir: &Path, origin: &Origin) -> Result<usize, 
             return Ok(written);
         }
         for message in batch {
-            let properties = serde_json::json!({
-                "message-id": message.msg_id,
-                "subject": message.msg_type,
-                "to": origin.queues.kpr,
-                "reply-to": origin.queues.receipts,
-                "content-type": super::properties::CONTENT_TYPE,
-                "fromHerId": origin.her_id,
-                "toHerId": message.to_her_id,
-                "applicationTimeStamp": Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
-            });
+            let properties = Properties {
+                message_id: message.msg_id.clone(),
+                correlation_id: message.msg_id.clone(),
+                subject: message.msg_type.clone(),
+                to: origin.queues.kpr.clone(),
+                reply_to: origin.queues.receipts.clone(),
+                from_her_id: origin.her_id.clone(),
+                to_her_id: message.to_her_id.clone(),
+                application_timestamp: Utc::now(),
+                cpa_id: None,
+            };
+            let json = serde_json::to_vec_pretty(&properties::to_json(&properties.to_amqp()))
+                .expect("JSON of strings");
             store.note_publish(&[&message.msg_id], Utc::now()).await?;
-            write_atomically(dir, &format!("{}.p7m", message.msg_id), &message.body)
-                .map_err(fail)?;
-            let json = serde_json::to_vec_pretty(&properties).expect("JSON of strings");
-            write_atomically(dir, &format!("{}.json", message.msg_id), &json).map_err(fail)?;
+            pair::write(dir, &message.msg_id, Some(&message.body), &json)?;
             let detail = format!("written to {}", dir.display());
             store
                 .transition(&message.msg_id, State::Sent, Some(&detail), Utc::now())
@@ -65,13 +68,4 @@ pub async fn drain(store: &Store, dir: &Path, origin: &Origin) -> Result<usize, 
             written += 1;
         }
     }
-}
-
-fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    let partial = dir.join(format!(".{name}.partial"));
-    let mut file = std::fs::File::create(&partial)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    std::fs::rename(&partial, dir.join(name))?;
-    std::fs::File::open(dir)?.sync_all()
 }

@@ -2,14 +2,11 @@
 //! receiver answering on them, both with the test certificates.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use kpr_bridge::config::Config;
 use kpr_bridge::config::delivery::{Queues, Transport};
 use kpr_bridge::config::receiver::ReceiverConfig;
-use kpr_bridge::crypto::Keys;
-use kpr_bridge::message::schema::Schemas;
-use kpr_bridge::receiver::{Receiver, Stats};
+use kpr_bridge::receiver::Receiver;
 
 use super::amqp;
 
@@ -87,24 +84,44 @@ trust = ["{certs}/ca.crt"]
         },
     );
     let config = ReceiverConfig::parse(&text, &dir.join("receiver.toml")).unwrap();
-    let keys = Keys::load(&config.certificates).unwrap().keys;
-    let schemas = Schemas::load(&config.payload_schemas).unwrap();
-    Receiver {
-        config: Arc::new(config),
-        keys: Arc::new(keys),
-        schemas: Arc::new(schemas),
-        stats: Arc::new(Stats::default()),
-    }
+    Receiver::open(config).unwrap().0
 }
 
 /// The municipality's configuration of [`municipality_config`], writing its messages to
-/// `dir/spool` instead of to a broker.
+/// `dir/spool` instead of to a broker, and taking receipts from `dir/receipts`.
 pub fn municipality_spool_config(dir: &Path) -> Config {
     let queues = amqp::queues("spool");
     let mut config = municipality_config(dir, &amqp::broker_url(), &queues);
     let delivery = config.delivery.as_mut().expect("delivery is configured");
     delivery.transport = Transport::Spool {
         dir: dir.join("spool"),
+        receipts: Some(dir.join("receipts")),
     };
     config
+}
+
+/// The test receiver on the spool of [`municipality_spool_config`]: it reads `dir/spool` and
+/// answers into `dir/receipts`, with the test payload schema for KPR_IPL.
+pub fn spool_receiver(dir: &Path) -> Receiver {
+    let text = format!(
+        r#"
+[spool]
+in = "{dir}/spool"
+out = "{dir}/receipts"
+[certificates]
+signing_certificate = "{certs}/kpr-sign.crt"
+signing_key = "{certs}/kpr-sign.key"
+encryption_certificate = "{certs}/kpr-enc.crt"
+encryption_key = "{certs}/kpr-enc.key"
+municipality_encryption_certificate = "{certs}/kommune-enc.crt"
+trust = ["{certs}/ca.crt"]
+[schemas]
+KPR_IPL = "{xsd}"
+"#,
+        dir = dir.display(),
+        certs = amqp::certs().display(),
+        xsd = repo("tests/data/payload/test-payload.xsd").display(),
+    );
+    let config = ReceiverConfig::parse(&text, &dir.join("receiver.toml")).unwrap();
+    Receiver::open(config).unwrap().0
 }

@@ -1,0 +1,297 @@
+//! `kpr-bridge demo`: the whole pipeline on synthetic data, in one process, on a machine with
+//! no broker, no database server, no configuration and no `openssl` tool.
+//!
+//! In a directory of its own it makes test certificates, writes the municipality's and the
+//! test receiver's configurations, generates an extract, and then runs the commands as an
+//! operator would — `check` with its HTML report, `daily --initial` on one date, a change in
+//! the extract, `daily` on the next date, `annual` for 2025 to KPR Validering — each through
+//! the same library function the command runs. Messages go out through the spool transport;
+//! the local KPR test receiver answers them in-process from the spool; the receipts come back
+//! through the receipts spool. It ends with a summary, and exits 0 when every message was
+//! delivered.
+//!
+//! The dates are fixed: the data is centred on 2025 (the last annual year) with services
+//! still running into January 2026, when daily reporting began; both daily dates are in the
+//! past, as `daily` requires.
+
+mod change;
+mod directory;
+mod setup;
+mod summary;
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+use crate::commands::{annual, check, daily};
+use crate::config::Config;
+use crate::config::receiver::{ReceiverConfig, ReceiverTransport};
+use crate::crypto::test_certificates;
+use crate::generate::{self, OutputEncoding};
+use crate::inbox::Taken;
+use crate::mapping::Mapping;
+use crate::message::msghead::Target;
+use crate::receiver::Receiver;
+use crate::shipping::Shipping;
+use summary::{Facts, Step};
+
+/// The synthetic municipality: a few hundred persons, always the same ones.
+const PERSONS: u64 = 300;
+const SEED: u64 = 2025;
+/// The annual message's year: the last the register takes.
+const ANNUAL_YEAR: i32 = annual::LAST_ANNUAL_YEAR;
+/// How long the test certificates are valid.
+const CERTIFICATE_DAYS: u32 = 365;
+
+/// The first daily run's date (`--initial`), and the next day's.
+fn first_day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 1, 5).expect("a date")
+}
+
+fn second_day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 1, 6).expect("a date")
+}
+
+/// Runs the demo in `dir` (default: a new directory under the temporary directory).
+/// Exit code: 0 when every message was delivered, 1 otherwise, 2 when `dir` is unusable.
+pub async fn demo(dir: Option<&Path>) -> u8 {
+    let dir = match directory::prepare(dir) {
+        Ok(dir) => dir,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    println!("kpr-bridge demo in {}", dir.display());
+    println!(
+        "Synthetic data only: {PERSONS} persons with synthetic identity numbers, test certificates, KPR played by the local test receiver.\n"
+    );
+    let mut demo = Demo {
+        dir,
+        steps: Vec::new(),
+    };
+    match demo.run().await {
+        Ok(code) => code,
+        Err(Stopped(why)) => {
+            eprintln!("error: {why}");
+            eprintln!(
+                "the demo stopped; what it made so far is in {}",
+                demo.dir.display()
+            );
+            1
+        }
+    }
+}
+
+/// Why the demo cannot go on: a step whose input is the demo's own failed.
+struct Stopped(String);
+
+struct Demo {
+    dir: PathBuf,
+    steps: Vec<Step>,
+}
+
+impl Demo {
+    fn step(&mut self, name: &str, result: String) {
+        self.steps.push(Step {
+            name: name.to_string(),
+            result,
+        });
+    }
+
+    fn heading(number: u32, title: &str) {
+        println!("\n── {number}. {title} ──");
+    }
+
+    async fn run(&mut self) -> Result<u8, Stopped> {
+        Demo::heading(1, "test certificates");
+        let certificates = self.dir.join(setup::CERTIFICATES);
+        test_certificates::make(&certificates, CERTIFICATE_DAYS)
+            .map_err(|e| Stopped(e.to_string()))?;
+        println!(
+            "A throwaway test CA, and signing and encryption pairs for the municipality and for KPR, in {} (never for production)",
+            certificates.display()
+        );
+        self.step(
+            "test certificates",
+            format!("made in {}", certificates.display()),
+        );
+
+        Demo::heading(2, "configuration");
+        let written = setup::write(&self.dir).map_err(|e| {
+            Stopped(format!(
+                "cannot write the configuration in {}: {e}",
+                self.dir.display()
+            ))
+        })?;
+        let config = Config::load(&written.municipality).map_err(|e| Stopped(e.to_string()))?;
+        let receiver = open_receiver(&written.receiver)?;
+        println!(
+            "The municipality's configuration: {}\nThe test receiver's: {}",
+            written.municipality.display(),
+            written.receiver.display()
+        );
+        self.step(
+            "configuration",
+            "test mode, SQLite state store, spool transport both ways".into(),
+        );
+
+        Demo::heading(3, "a synthetic extract");
+        let extract = self.dir.join(setup::EXTRACT);
+        let options = generate::Options {
+            persons: PERSONS,
+            seed: SEED,
+            year: ANNUAL_YEAR,
+            municipality: config.municipality.clone(),
+            encoding: OutputEncoding::Utf8,
+        };
+        let made = generate::generate(&extract, &options).map_err(|e| {
+            Stopped(format!(
+                "cannot write the extract to {}: {e}",
+                extract.display()
+            ))
+        })?;
+        let made = format!(
+            "{} persons, {} services in {}",
+            made.persons,
+            made.services,
+            extract.display()
+        );
+        println!("{made}");
+        self.step("extract", made);
+
+        Demo::heading(4, &format!("check {ANNUAL_YEAR}"));
+        let report = self.dir.join(setup::REPORT);
+        let code = check::check(
+            &written.municipality,
+            ANNUAL_YEAR,
+            Some(report.clone()),
+            false,
+            5,
+        );
+        self.command("check", code, "the checks found errors (the synthetic data has some on purpose: they are held back and left out below)")?;
+
+        Demo::heading(5, &format!("daily {} --initial", first_day()));
+        let code = daily::daily(daily::DailyArgs {
+            config: &written.municipality,
+            date: Some(first_day()),
+            initial: true,
+            dry_run: None,
+        })
+        .await;
+        self.command(
+            &format!("daily {}", first_day()),
+            code,
+            "changes with errors are held back until fixed (see above)",
+        )?;
+        self.answer(&receiver, &config).await?;
+
+        Demo::heading(6, "a change in the extract");
+        let mapping =
+            Mapping::load(&config.sources[0].mapping).map_err(|e| Stopped(e.to_string()))?;
+        let change =
+            change::apply(&extract, second_day(), &mapping).map_err(|e| Stopped(e.to_string()))?;
+        println!("On {}: {change}", second_day());
+        self.step("change", change.to_string());
+
+        Demo::heading(7, &format!("daily {}", second_day()));
+        let code = daily::daily(daily::DailyArgs {
+            config: &written.municipality,
+            date: Some(second_day()),
+            initial: false,
+            dry_run: None,
+        })
+        .await;
+        self.command(
+            &format!("daily {}", second_day()),
+            code,
+            "changes with errors are held back until fixed (see above)",
+        )?;
+        self.answer(&receiver, &config).await?;
+
+        Demo::heading(8, &format!("annual {ANNUAL_YEAR} to KPR Validering"));
+        println!("(as with --yes --allow-errors: no question asked, what has errors left out)");
+        let outcome = annual::run(annual::AnnualArgs {
+            config: &written.municipality,
+            year: ANNUAL_YEAR,
+            target: Target::Validation,
+            dry_run: None,
+            yes: true,
+            force: false,
+            allow_errors: true,
+            schema_ipl: None,
+            schema_ide: None,
+        })
+        .await;
+        self.command(&format!("annual {ANNUAL_YEAR}"), outcome.code, "")?;
+        self.answer(&receiver, &config).await?;
+
+        let shipping = open_shipping(&config).await?;
+        let facts = Facts {
+            steps: &self.steps,
+            annual_year: ANNUAL_YEAR,
+            annual: outcome.summary.as_ref(),
+            report: &report,
+        };
+        let code = summary::print(&shipping.store, &facts).await;
+        shipping.store.close().await;
+        code.map_err(|e| Stopped(e.to_string()))
+    }
+
+    /// Notes a command's exit code: 2 (its input unusable) stops the demo, whose input it is.
+    fn command(&mut self, name: &str, code: u8, one: &str) -> Result<(), Stopped> {
+        let result = match code {
+            0 => "exit 0".to_string(),
+            1 if !one.is_empty() => format!("exit 1: {one}"),
+            1 => "exit 1 (see above)".to_string(),
+            _ => {
+                return Err(Stopped(format!(
+                    "`{name}` could not use its input (exit {code}; see above)"
+                )));
+            }
+        };
+        self.step(name, result);
+        Ok(())
+    }
+
+    /// The test receiver answers what the spool holds; the municipality takes the answers.
+    async fn answer(&mut self, receiver: &Receiver, config: &Config) -> Result<(), Stopped> {
+        let ReceiverTransport::Spool { incoming, answers } = &receiver.config.transport else {
+            return Err(Stopped("the demo's receiver answers a spool".into()));
+        };
+        let answered = receiver
+            .answer_spool(incoming, answers)
+            .await
+            .map_err(|e| Stopped(e.to_string()))?;
+        let shipping = open_shipping(config).await?;
+        let collected = shipping.collect().await;
+        shipping.store.close().await;
+        let taken = collected.map_err(|e| Stopped(e.to_string()))?.taken;
+        let receipts = taken
+            .iter()
+            .filter(|t| matches!(t, Taken::Receipt { .. }))
+            .count();
+        let result = format!(
+            "KPR (the test receiver) answered {answered} message(s); {receipts} receipt(s) taken, {} other",
+            taken.len() - receipts
+        );
+        println!("{result}");
+        self.step("  receipts", result);
+        Ok(())
+    }
+}
+
+fn open_receiver(file: &Path) -> Result<Receiver, Stopped> {
+    let config = ReceiverConfig::load(file).map_err(|e| Stopped(e.to_string()))?;
+    let (receiver, warnings) = Receiver::open(config).map_err(|e| Stopped(e.to_string()))?;
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
+    Ok(receiver)
+}
+
+async fn open_shipping(config: &Config) -> Result<Shipping, Stopped> {
+    Shipping::open(config.clone())
+        .await
+        .map_err(|e| Stopped(e.to_string()))
+}

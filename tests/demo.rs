@@ -1,0 +1,143 @@
+//! `kpr-bridge demo` as a newcomer runs it: the built binary, with none of the tests'
+//! services pointed to, no `openssl` tool on the PATH and no configuration — it makes all it
+//! needs, delivers both daily shipments and the annual message through the spool to the
+//! in-process test receiver, and shows no identity number or name while doing so.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn run_demo(dir: &Path) -> Output {
+    // A PATH with nothing on it: the demo needs no tool, openssl least of all.
+    let empty_path = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kpr-bridge"));
+    command
+        .arg("demo")
+        .arg("--dir")
+        .arg(dir)
+        .env("PATH", empty_path.path());
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("KPR_TEST_") || name.starts_with("KPR_BRIDGE_") {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command.output().unwrap()
+}
+
+/// Alphanumeric tokens of exactly eleven digits: how an identity number would show.
+fn eleven_digit_numbers(text: &str) -> Vec<&str> {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|token| token.len() == 11 && token.bytes().all(|b| b.is_ascii_digit()))
+        .collect()
+}
+
+/// The identity numbers and names of the demo's persons, from its extract.
+fn persons(dir: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(dir.join("extract/persons.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(';').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (ident, name) = (column("ident"), column("name"));
+    lines
+        .map(|line| {
+            let fields: Vec<&str> = line.split(';').collect();
+            (fields[ident].to_string(), fields[name].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn the_demo_delivers_everything_with_no_services_no_tools_and_no_identities_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run_demo(dir.path());
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+
+    // The receipts: both daily shipments and both annual messages, each delivered with OK.
+    let receipts = stdout
+        .split("\nReceipts")
+        .nth(1)
+        .expect("a receipts section")
+        .split("\n\n")
+        .next()
+        .unwrap();
+    let mut delivered: BTreeMap<&str, usize> = BTreeMap::new();
+    for line in receipts.lines().skip(2) {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(fields.get(2), Some(&"delivered"), "{line}");
+        assert_eq!(fields.get(3..5), Some(&["1", "OK"][..]), "{line}");
+        *delivered.entry(fields[1]).or_default() += 1;
+    }
+    assert_eq!(
+        delivered,
+        BTreeMap::from([
+            ("KPR_IDE", 1),
+            ("KPR_IPL", 1),
+            ("KPR_KTT", 2),
+            ("KPR_KTT_IDE", 2)
+        ]),
+        "{receipts}"
+    );
+    assert!(stdout.contains("Every message was delivered (6 of 6)."));
+    let days: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("  2026-01-0") && l.contains("event(s):"))
+        .collect();
+    assert_eq!(days.len(), 2, "{stdout}");
+    assert!(
+        days[1].contains("end 1") && days[1].contains("start 1"),
+        "{}",
+        days[1]
+    );
+    assert!(
+        days[1].contains("residence_changed 1"),
+        "the move: {}",
+        days[1]
+    );
+
+    // The HTML report is where the demo says it is.
+    let report: PathBuf = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("HTML report: "))
+        .expect("the report's path")
+        .into();
+    assert!(report.starts_with(dir.path()), "{}", report.display());
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"), "{}", &html[..50]);
+
+    // Invariant 4: nothing personal in anything it printed.
+    let all = format!("{stdout}\n{stderr}");
+    assert_eq!(eleven_digit_numbers(&all), Vec::<&str>::new());
+    let persons = persons(dir.path());
+    assert!(persons.len() >= 300);
+    for (ident, name) in &persons {
+        assert!(!all.contains(ident.as_str()), "an identity number is shown");
+        assert!(
+            name.is_empty() || !all.contains(name.as_str()),
+            "a name is shown"
+        );
+    }
+}
+
+#[test]
+fn a_directory_that_is_not_empty_and_no_demo_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
+    let output = run_demo(dir.path());
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&dir.path().display().to_string()) && stderr.contains("not empty"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
+        "mine"
+    );
+}
