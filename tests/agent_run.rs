@@ -103,6 +103,21 @@ fn three_days_three_daily_shipments_delivered_then_a_clean_stop() {
         assert_eq!(status, 200, "{body}");
         let health: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(health["healthy"], true, "{body}");
+        // The metrics are gathered at most every two seconds.
+        let delivered = "kpr_bridge_messages{state=\"delivered\"} 8";
+        eventually(
+            "four pairs delivered in /metrics",
+            Duration::from_secs(10),
+            || async { running.get("/metrics").1.contains(delivered) },
+        )
+        .await;
+        let (status, metrics) = running.get("/metrics");
+        assert_eq!(status, 200, "{metrics}");
+        let (status, body) = running.get("/status");
+        assert_eq!(status, 200, "{body}");
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(json["daily"]["missed_count"], 0, "{body}");
+        log.extend([metrics, body]);
 
         store.close().await;
         let (exit, took, lines) = tokio::task::spawn_blocking(move || running.terminate())

@@ -538,10 +538,15 @@ fn the_status_names_what_went_wrong_in_plain_words_and_counts_it() {
         assert!(get("kpr_bridge_daily_last_success_age_seconds", &[]).is_some());
         assert!(!has_identity_like_number(&exposition));
 
-        // A day later the schedule has closed the next date, and it was not shipped.
-        let later = gather(&config, &store, now + Duration::days(1))
-            .await
-            .unwrap();
+        // A day later the schedule has closed the next date, and it was not shipped; once
+        // its run is more than MISSED_AFTER late, it counts as missed.
+        let later = gather(
+            &config,
+            &store,
+            now + Duration::days(1) + kpr_bridge::status::MISSED_AFTER,
+        )
+        .await
+        .unwrap();
         let next = date.succ_opt().unwrap();
         assert_eq!(later.daily.missed, [next]);
         assert_eq!(later.daily.missed_count, 1);

@@ -13,10 +13,13 @@ use axum::routing::get;
 use tokio::sync::watch;
 
 use super::health::Health;
+use super::status_cache::StatusCache;
+use crate::status::metrics;
 
 #[derive(Clone)]
 pub struct Http {
     pub health: Arc<Health>,
+    pub status: Arc<StatusCache>,
 }
 
 /// Binds `address` now (so that a port in use is an error at start-up), and serves until
@@ -30,7 +33,11 @@ pub async fn serve(
         format!("cannot listen on {address}: {e}; choose another agent.listen, or \"off\"")
     })?;
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
-    let app = Router::new().route("/health", get(health)).with_state(http);
+    let app = Router::new()
+        .route("/health", get(health))
+        .route("/metrics", get(prometheus))
+        .route("/status", get(status))
+        .with_state(http);
     let task = tokio::spawn(async move {
         let stopped = async move {
             while !*shutdown.borrow() {
@@ -59,15 +66,30 @@ async fn health(State(http): State<Http>) -> Response {
     (status, axum::Json(report)).into_response()
 }
 
-/// Plain text of the Prometheus exposition format.
-#[allow(dead_code)]
-fn prometheus(text: String) -> Response {
+/// `/metrics`: the status as Prometheus text; 503 when the state store cannot be read.
+async fn prometheus(State(http): State<Http>) -> Response {
+    match http.status.get().await {
+        Ok(status) => (
+            [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
+            metrics::metrics(&status),
+        )
+            .into_response(),
+        Err(e) => unavailable(&e),
+    }
+}
+
+/// `/status`: what `kpr-bridge status --json` prints.
+async fn status(State(http): State<Http>) -> Response {
+    match http.status.get().await {
+        Ok(status) => axum::Json(status.as_ref()).into_response(),
+        Err(e) => unavailable(&e),
+    }
+}
+
+fn unavailable(error: &dyn std::fmt::Display) -> Response {
     (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        text,
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("the state store cannot be read: {error}\n"),
     )
         .into_response()
 }

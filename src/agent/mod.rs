@@ -12,6 +12,7 @@ pub mod health;
 pub mod http;
 pub mod reporting;
 pub mod schedule;
+pub mod status_cache;
 pub mod watcher;
 
 use std::collections::HashMap;
@@ -20,21 +21,21 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::delivery::Transport;
 use crate::config::{Config, SourceKind};
-use crate::inbox;
 use crate::shipping::{Shipping, ShippingError};
 use crate::store::StoreError;
 use crate::transport::link::Link;
 use crate::transport::{sender, spool};
+use crate::{alerts, inbox};
 use clock::Clock;
 use daily_work::DailyWork;
 use health::Health;
 use reporting::Pace;
+use status_cache::StatusCache;
 
 /// How often the sender looks at the outbox without being woken (resends, a restart).
 const SEND_POLL: Duration = Duration::from_secs(30);
@@ -114,8 +115,14 @@ pub async fn run(
             )));
         }
     }
+    let status = Arc::new(StatusCache::new(
+        config.clone(),
+        shipping.store.clone(),
+        clock.clone(),
+    ));
     tasks.push(tokio::spawn(housekeeping(
         shipping.clone(),
+        status.clone(),
         shutdown.clone(),
     )));
 
@@ -136,9 +143,10 @@ pub async fn run(
     });
     let http = match config.agent.listen {
         Some(address) => {
-            let (bound, task) = http::serve(address, http::Http { health }, shutdown.clone())
-                .await
-                .map_err(|e| (2, e))?;
+            let (bound, task) =
+                http::serve(address, http::Http { health, status }, shutdown.clone())
+                    .await
+                    .map_err(|e| (2, e))?;
             tracing::info!("HTTP on http://{bound}: /health, /metrics, /status");
             tasks.push(task);
             Some(bound)
@@ -279,21 +287,35 @@ async fn keep_spooled(
     }
 }
 
-/// Marks sent messages expired once they waited longer than the receipt timeout.
-async fn housekeeping(shipping: Arc<Shipping>, mut shutdown: watch::Receiver<bool>) {
+/// Marks sent messages expired once they waited longer than the receipt timeout, and raises
+/// the alerts the status calls for (each once: the store remembers what was told).
+async fn housekeeping(
+    shipping: Arc<Shipping>,
+    status: Arc<StatusCache>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let timeout = chrono::Duration::hours(i64::from(shipping.delivery.receipt_timeout_hours));
     while !*shutdown.borrow() {
-        match shipping.store.expire(timeout, Utc::now()).await {
+        match shipping.store.expire(timeout, chrono::Utc::now()).await {
             Ok(expired) => {
                 for msg_id in expired {
                     tracing::error!(
                         %msg_id,
-                        "no receipt within {} h: marked expired; see docs/runbook.md (an expired receipt)",
+                        "no receipt within {} h: marked expired; see docs/runbook.md",
                         timeout.num_hours()
                     );
                 }
             }
             Err(e) => tracing::warn!("cannot mark expired receipts: {e}"),
+        }
+        match status.fresh().await {
+            Ok(now) => {
+                let due = alerts::due(&now, status.clock.now());
+                if let Err(e) = alerts::raise(&status.config, &shipping.store, &due).await {
+                    tracing::warn!("cannot record the alerts raised: {e}");
+                }
+            }
+            Err(e) => tracing::warn!("cannot gather the status for alerts: {e}"),
         }
         tokio::select! {
             _ = tokio::time::sleep(HOUSEKEEPING) => {}

@@ -41,6 +41,9 @@ pub const RECENT_DATES: i64 = 7;
 pub const ACTION_DAYS: i64 = 30;
 /// At most this many messages per list, newest first.
 pub const MAX_LISTED: i64 = 50;
+/// How late a daily run may be before its date counts as missed.
+pub const MISSED_AFTER: chrono::Duration = chrono::Duration::hours(2);
+
 /// At most this many missed reporting dates are named (all are counted).
 pub const MAX_MISSED: usize = 31;
 /// Upper bounds of the receipt latency histogram, in seconds: a minute to a week.
@@ -242,7 +245,9 @@ pub async fn gather(
     let (captures, shipments) = store.recent_daily(RECENT_DATES).await?;
     let last_shipped = store.last_shipped_date().await?;
     let last_success_at = store.last_successful_shipment().await?;
-    let closed = config.agent.schedule.closed_date(now);
+    // A run takes a while, and waits for an EPJ that is briefly down: a date counts as
+    // missed once its run is more than MISSED_AFTER late.
+    let closed = config.agent.schedule.closed_date(now - MISSED_AFTER);
     let (missed, missed_count) = missed_dates(last_shipped, closed);
 
     let mut waiting = Vec::new();
