@@ -6,8 +6,10 @@
 //! vanishing. lapin does not resend a publish that was in flight when a connection dropped;
 //! the outbox does (see [`super::sender`]).
 
+use std::pin::Pin;
 use std::time::Duration;
 
+use futures_util::{Stream, StreamExt};
 use lapin::options::{
     BasicAckOptions, BasicGetOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions,
     ConfirmSelectOptions, QueueDeclareOptions, QueueDeleteOptions,
@@ -15,8 +17,9 @@ use lapin::options::{
 use lapin::publisher_confirm::{Confirmation, PublisherConfirm};
 use lapin::tcp::{OwnedIdentity, OwnedTLSConfig};
 use lapin::types::FieldTable;
-use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
+use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, Event};
 use thiserror::Error;
+use tokio::sync::Mutex;
 
 use crate::config::delivery::{Broker, url_with_password};
 
@@ -60,6 +63,9 @@ pub enum Published {
 /// An open connection to the broker.
 pub struct Amqp {
     connection: Connection,
+    /// What happens to the connection, taken from its start, so that a loop that is only
+    /// waiting still notices when it fails.
+    events: Mutex<Pin<Box<dyn Stream<Item = Event> + Send>>>,
     /// The broker's URL without its password, for messages.
     pub broker: String,
 }
@@ -102,10 +108,24 @@ impl Amqp {
                 });
             }
         };
+        let events = Mutex::new(Box::pin(connection.events_listener()) as Pin<Box<_>>);
         Ok(Amqp {
             connection,
+            events,
             broker: shown,
         })
+    }
+
+    /// Returns once the connection has failed (a broker that stopped, a network cut), with
+    /// the failure.
+    pub async fn lost(&self) -> TransportError {
+        let mut events = self.events.lock().await;
+        while let Some(event) = events.next().await {
+            if let Event::Error(e) = event {
+                return self.broken(e);
+            }
+        }
+        self.broken(lapin::ErrorKind::InvalidConnectionState(lapin::ConnectionState::Closed).into())
     }
 
     pub fn is_connected(&self) -> bool {

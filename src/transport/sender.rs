@@ -207,6 +207,8 @@ async fn keep_drained(
             _ = wake.notified() => {}
             _ = tokio::time::sleep(poll) => {}
             _ = shutdown.changed() => {}
+            // Idle, the sender would only learn of a dead connection at its next publish.
+            lost = amqp.lost() => return Some(lost.into()),
         }
     }
     publisher.close().await;
