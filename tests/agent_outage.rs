@@ -10,7 +10,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use support::agent::{Agent, Municipality, daily_shipments, eventually};
+use support::agent::{Agent, Municipality, daily_shipments, eventually, initial};
 use support::amqp;
 use tokio::sync::watch;
 
@@ -68,22 +68,7 @@ fn a_broker_outage_is_reported_and_nothing_is_lost() {
         let receiver = support::delivery::receiver(&receiver_dir, &municipality.queues, "", "");
         let (stop_receiver, receiver_shutdown) = watch::channel(false);
         let receiving = tokio::spawn(async move { receiver.run(receiver_shutdown).await });
-        let (code, text) = tokio::task::spawn_blocking({
-            let municipality_config = municipality.config();
-            move || {
-                let output = Command::new(env!("CARGO_BIN_EXE_kpr-bridge"))
-                    .args(["daily", "--initial", "--date", "2026-03-01", "--config"])
-                    .arg(municipality_config)
-                    .output()
-                    .unwrap();
-                (
-                    output.status.code(),
-                    String::from_utf8_lossy(&output.stderr).into_owned(),
-                )
-            }
-        })
-        .await
-        .unwrap();
+        let (code, text) = initial(&municipality).await;
         assert_eq!(code, Some(0), "{text}");
 
         municipality.set_clock(date(2), "09:00:00");

@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use support::agent::{self, Agent, Municipality, NAMES, daily_shipments, eventually};
+use support::agent::{self, Agent, Municipality, NAMES, daily_shipments, eventually, initial};
 use support::amqp;
 use tokio::sync::watch;
 
@@ -44,25 +44,7 @@ fn three_days_three_daily_shipments_delivered_then_a_clean_stop() {
         let (stop_receiver, receiver_shutdown) = watch::channel(false);
         let receiving = tokio::spawn(async move { receiver.run(receiver_shutdown).await });
 
-        let initial = tokio::task::spawn_blocking({
-            let config = municipality.config();
-            move || {
-                let output = std::process::Command::new(env!("CARGO_BIN_EXE_kpr-bridge"))
-                    .args(["daily", "--initial", "--date", "2026-03-01", "--config"])
-                    .arg(config)
-                    .env("RUST_LOG", "debug")
-                    .output()
-                    .unwrap();
-                let text = format!(
-                    "{}{}",
-                    String::from_utf8_lossy(&output.stdout),
-                    String::from_utf8_lossy(&output.stderr)
-                );
-                (output.status.code(), text)
-            }
-        })
-        .await
-        .unwrap();
+        let initial = initial(&municipality).await;
         assert_eq!(initial.0, Some(0), "{}", initial.1);
         log.extend(initial.1.lines().map(String::from));
 
@@ -143,4 +125,78 @@ fn three_days_three_daily_shipments_delivered_then_a_clean_stop() {
         "identity in the log:\n{}",
         leaks.join("\n")
     );
+}
+
+#[test]
+fn a_day_the_epj_was_down_runs_when_it_is_back() {
+    let municipality = Municipality::new("agent-epj-down");
+    let receiver_dir = municipality.path("receiver");
+    std::fs::create_dir_all(&receiver_dir).unwrap();
+    municipality.extract(&[service(1, 1)]);
+
+    support::block_on(|| async {
+        amqp::declare(&municipality.queues).await;
+        let receiver = support::delivery::receiver(&receiver_dir, &municipality.queues, "", "");
+        let (stop_receiver, receiver_shutdown) = watch::channel(false);
+        let receiving = tokio::spawn(async move { receiver.run(receiver_shutdown).await });
+        let (code, text) = initial(&municipality).await;
+        assert_eq!(code, Some(0), "{text}");
+        municipality.set_clock(date(2), "09:00:00");
+        let mut running = Agent::start(&municipality);
+        let store = municipality.store().await;
+        eventually("healthy at start", Duration::from_secs(30), || async {
+            running.get("/health").0 == 200
+        })
+        .await;
+
+        // The EPJ's export share is gone when the run of 2 March is due.
+        let extract = municipality.path("extract");
+        let away = municipality.path("extract.away");
+        std::fs::rename(&extract, &away).unwrap();
+        municipality.set_clock(date(3), "04:00:30");
+        running.wait_for_log(
+            "the daily run for 2026-03-02 cannot go yet",
+            Duration::from_secs(30),
+        );
+        let (status, body) = running.get("/health");
+        assert_eq!(status, 503, "{body}");
+        let health: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let source = health["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "source epj")
+            .unwrap();
+        assert_eq!(source["ok"], false, "{body}");
+        assert!(
+            source["problem"].as_str().unwrap().contains("extract"),
+            "{body}"
+        );
+        assert_eq!(daily_shipments(&store).await.len(), 1, "2 March waits");
+
+        // It is back, with a change made meanwhile; the next try runs the day.
+        std::fs::rename(&away, &extract).unwrap();
+        municipality.extract(&[service(1, 1), service(2, 2)]);
+        municipality.set_clock(date(3), "04:05:00");
+        eventually("2 March delivered", Duration::from_secs(60), || async {
+            daily_shipments(&store).await
+                == [
+                    (date(1).to_string(), Some("delivered".to_string())),
+                    (date(2).to_string(), Some("delivered".to_string())),
+                ]
+        })
+        .await;
+        eventually("healthy again", Duration::from_secs(30), || async {
+            running.get("/health").0 == 200
+        })
+        .await;
+        store.close().await;
+        let (exit, _, lines) = tokio::task::spawn_blocking(move || running.terminate())
+            .await
+            .unwrap();
+        assert_eq!(exit.code(), Some(0), "{}", lines.join("\n"));
+        let _ = stop_receiver.send(true);
+        let _ = receiving.await;
+        amqp::delete(&municipality.queues).await;
+    });
 }

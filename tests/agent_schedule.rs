@@ -20,6 +20,9 @@ struct Recorder {
     last: Arc<Mutex<Option<NaiveDate>>>,
     runs: Asked,
     captures: Asked,
+    /// How many run attempts fail (an EPJ that is down), and when each was made.
+    failing_runs: Arc<Mutex<usize>>,
+    failed: Asked,
 }
 
 impl Reporter for Recorder {
@@ -28,6 +31,12 @@ impl Reporter for Recorder {
     }
 
     async fn run_day(&mut self, date: NaiveDate, now: DateTime<Utc>) -> Result<(), String> {
+        let mut failing = self.failing_runs.lock().unwrap();
+        if *failing > 0 {
+            *failing -= 1;
+            self.failed.lock().unwrap().push((date, now));
+            return Err("source 'epj': cannot be opened".into());
+        }
         self.runs.lock().unwrap().push((date, now));
         *self.last.lock().unwrap() = Some(date);
         Ok(())
@@ -65,7 +74,17 @@ async fn keep(
     span: Duration,
     arrival: Option<Duration>,
 ) -> Recorder {
-    let recorder = Recorder::default();
+    keep_with(Recorder::default(), schedule, last, start, span, arrival).await
+}
+
+async fn keep_with(
+    recorder: Recorder,
+    schedule: &str,
+    last: Option<NaiveDate>,
+    start: DateTime<Utc>,
+    span: Duration,
+    arrival: Option<Duration>,
+) -> Recorder {
     *recorder.last.lock().unwrap() = last;
     let schedule = Schedule::parse(schedule).unwrap();
     let clock = TokioClock::starting_at(start);
@@ -220,4 +239,39 @@ async fn a_new_extract_is_captured_at_once() {
         60,
         "the second came when the extract did, not 15 minutes later"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_day_the_epj_was_down_runs_when_it_is_back_with_growing_pauses_between() {
+    let recorder = Recorder::default();
+    *recorder.failing_runs.lock().unwrap() = 5;
+    // From 03:59 on 11 March; the run of 10 March is due at 04:00.
+    let start =
+        oslo_noon(date(2026, 3, 11)) - chrono::Duration::hours(8) - chrono::Duration::minutes(1);
+    let span = Duration::from_secs(2 * 3600);
+    let recorder = keep_with(
+        recorder,
+        "0 0 4 * * *",
+        Some(date(2026, 3, 9)),
+        start,
+        span,
+        None,
+    )
+    .await;
+    let failed = recorder.failed.lock().unwrap().clone();
+    assert_eq!(failed.len(), 5);
+    assert!(failed.iter().all(|(d, _)| *d == date(2026, 3, 10)));
+    let pauses: Vec<i64> = failed
+        .windows(2)
+        .map(|w| (w[1].1 - w[0].1).num_seconds())
+        .collect();
+    assert_eq!(
+        pauses,
+        [30, 60, 120, 240],
+        "tried again with growing pauses, not in a loop"
+    );
+    let runs = recorder.runs.lock().unwrap().clone();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0].0, date(2026, 3, 10), "then run, once");
+    assert_eq!((runs[0].1 - failed[4].1).num_seconds(), 480);
 }

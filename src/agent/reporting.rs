@@ -58,63 +58,69 @@ pub async fn keep(
 ) {
     let mut next_capture = pace.clock.now();
     let mut retry = FIRST_RETRY;
+    // After a failure nothing is tried again before this, however often the loop wakes.
+    let mut not_before = next_capture;
     let mut said_no_baseline = false;
     while !*shutdown.borrow() {
         let now = pace.clock.now();
-        let wait_until = match reporter.last_shipped().await {
-            Err(why) => {
-                tracing::error!("{why}; trying again in {} s", retry.as_secs());
-                let until = now + retry;
-                retry = (retry * 2).min(pace.capture_every);
-                until
-            }
-            Ok(None) => {
-                if !said_no_baseline {
-                    tracing::error!(
-                        "daily reporting has not begun: run `kpr-bridge daily --config FILE --initial` once (see docs/runbook.md); waiting for it"
-                    );
-                    said_no_baseline = true;
+        let wait_until = if now < not_before {
+            not_before
+        } else {
+            match reporter.last_shipped().await {
+                Err(why) => {
+                    tracing::error!("{why}; trying again in {} s", retry.as_secs());
+                    not_before = now + retry;
+                    retry = (retry * 2).min(pace.capture_every);
+                    not_before
                 }
-                now + pace.capture_every.min(Duration::from_secs(60))
-            }
-            Ok(Some(last)) => {
-                said_no_baseline = false;
-                let Some(open) = last.checked_add_days(Days::new(1)) else {
-                    return;
-                };
-                if pace
-                    .schedule
-                    .closed_date(now)
-                    .is_some_and(|closed| open <= closed)
-                {
-                    match reporter.run_day(open, now).await {
-                        Ok(()) => {
-                            retry = FIRST_RETRY;
-                            next_capture = now + pace.capture_every;
-                            continue;
-                        }
-                        Err(why) => {
-                            tracing::error!(
-                                "the daily run for {open} cannot go yet: {why}; trying again in {} s",
-                                retry.as_secs()
-                            );
-                            let until = now + retry;
-                            retry = (retry * 2).min(pace.capture_every);
-                            until
-                        }
+                Ok(None) => {
+                    if !said_no_baseline {
+                        tracing::error!(
+                            "daily reporting has not begun: run `kpr-bridge daily --config FILE --initial` once (see docs/runbook.md); waiting for it"
+                        );
+                        said_no_baseline = true;
                     }
-                } else {
-                    if now >= next_capture && open <= now.with_timezone(&Oslo).date_naive() {
-                        next_capture = match reporter.capture(open, now).await {
-                            Ok(()) => now + pace.capture_every,
-                            Err(why) => {
-                                tracing::error!("capture for {open}: {why}");
-                                now + FIRST_RETRY.min(pace.capture_every)
+                    now + pace.capture_every.min(Duration::from_secs(60))
+                }
+                Ok(Some(last)) => {
+                    said_no_baseline = false;
+                    let Some(open) = last.checked_add_days(Days::new(1)) else {
+                        return;
+                    };
+                    if pace
+                        .schedule
+                        .closed_date(now)
+                        .is_some_and(|closed| open <= closed)
+                    {
+                        match reporter.run_day(open, now).await {
+                            Ok(()) => {
+                                retry = FIRST_RETRY;
+                                next_capture = now + pace.capture_every;
+                                continue;
                             }
-                        };
+                            Err(why) => {
+                                tracing::error!(
+                                    "the daily run for {open} cannot go yet: {why}; trying again in {} s",
+                                    retry.as_secs()
+                                );
+                                not_before = now + retry;
+                                retry = (retry * 2).min(pace.capture_every);
+                                not_before
+                            }
+                        }
+                    } else {
+                        if now >= next_capture && open <= now.with_timezone(&Oslo).date_naive() {
+                            next_capture = match reporter.capture(open, now).await {
+                                Ok(()) => now + pace.capture_every,
+                                Err(why) => {
+                                    tracing::error!("capture for {open}: {why}");
+                                    now + FIRST_RETRY.min(pace.capture_every)
+                                }
+                            };
+                        }
+                        let run = pace.schedule.next_after(now).unwrap_or(next_capture);
+                        next_capture.min(run)
                     }
-                    let run = pace.schedule.next_after(now).unwrap_or(next_capture);
-                    next_capture.min(run)
                 }
             }
         };

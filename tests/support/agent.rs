@@ -311,6 +311,27 @@ pub fn identities_in(lines: &[String], names: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// The operator's first daily run, for 1 March, beside the receiver on this runtime.
+pub async fn initial(municipality: &Municipality) -> (Option<i32>, String) {
+    let config = municipality.config();
+    tokio::task::spawn_blocking(move || {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_kpr-bridge"))
+            .args(["daily", "--initial", "--date", "2026-03-01", "--config"])
+            .arg(config)
+            .env("RUST_LOG", "debug")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.code(), text)
+    })
+    .await
+    .unwrap()
+}
+
 /// Waits up to `within` for `check` to be true, polling.
 pub async fn eventually<F, Fut>(what: &str, within: Duration, mut check: F)
 where
