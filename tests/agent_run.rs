@@ -130,6 +130,7 @@ fn three_days_three_daily_shipments_delivered_then_a_clean_stop() {
 #[test]
 fn a_day_the_epj_was_down_runs_when_it_is_back() {
     let municipality = Municipality::new("agent-epj-down");
+    municipality.configure("\n[log]\nformat = \"json\"\n");
     let receiver_dir = municipality.path("receiver");
     std::fs::create_dir_all(&receiver_dir).unwrap();
     municipality.extract(&[service(1, 1)]);
@@ -195,6 +196,14 @@ fn a_day_the_epj_was_down_runs_when_it_is_back() {
             .await
             .unwrap();
         assert_eq!(exit.code(), Some(0), "{}", lines.join("\n"));
+        for line in &lines {
+            let json: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("[log] format = \"json\": not JSON ({e}): {line}"));
+            assert!(
+                json["level"].is_string() && json["fields"].is_object(),
+                "{line}"
+            );
+        }
         let _ = stop_receiver.send(true);
         let _ = receiving.await;
         amqp::delete(&municipality.queues).await;

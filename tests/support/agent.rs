@@ -72,6 +72,13 @@ error_queue = "{errors}"
         Municipality { dir, queues }
     }
 
+    /// Adds a section to the configuration.
+    pub fn configure(&self, section: &str) {
+        let mut config = std::fs::read_to_string(self.config()).unwrap();
+        config.push_str(section);
+        std::fs::write(self.config(), config).unwrap();
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
