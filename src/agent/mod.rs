@@ -16,7 +16,6 @@ pub mod status_cache;
 pub mod watcher;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,18 +39,12 @@ use status_cache::StatusCache;
 /// How often the sender looks at the outbox without being woken (resends, a restart).
 const SEND_POLL: Duration = Duration::from_secs(30);
 
-/// How often receipts that waited too long are marked expired.
+/// How often receipts that waited too long are marked expired and alerts are raised.
 const HOUSEKEEPING: Duration = Duration::from_secs(60);
 
 /// How long a step in progress may take to finish after the signal; then it is dropped,
 /// which rolls its transaction back. Leaves time to close connections within 10 s.
 const GRACE: Duration = Duration::from_secs(7);
-
-/// What the caller learns once the agent is up.
-pub struct Started {
-    /// Where HTTP answers, when it is on.
-    pub http: Option<SocketAddr>,
-}
 
 /// Runs the agent until `shutdown` turns true. `Err` only for what keeps it from starting:
 /// configuration, certificates, schemas, the HTTP address (exit code in the error).
@@ -59,7 +52,6 @@ pub async fn run(
     config: Config,
     clock: Arc<dyn Clock>,
     shutdown: watch::Receiver<bool>,
-    started: impl FnOnce(Started),
 ) -> Result<(), (u8, String)> {
     let Some(shipping) = open(&config, &shutdown).await? else {
         return Ok(());
@@ -141,18 +133,14 @@ pub async fn run(
         store: shipping.store.clone(),
         links,
     });
-    let http = match config.agent.listen {
-        Some(address) => {
-            let (bound, task) =
-                http::serve(address, http::Http { health, status }, shutdown.clone())
-                    .await
-                    .map_err(|e| (2, e))?;
-            tracing::info!("HTTP on http://{bound}: /health, /metrics, /status");
-            tasks.push(task);
-            Some(bound)
-        }
-        None => None,
-    };
+    if let Some(address) = config.agent.listen {
+        let http = http::Http { health, status };
+        let (bound, task) = http::serve(address, http, shutdown.clone())
+            .await
+            .map_err(|e| (2, e))?;
+        tracing::info!("HTTP on http://{bound}: /health, /metrics, /status");
+        tasks.push(task);
+    }
 
     let arrived = Arc::new(Notify::new());
     let extracts = config
@@ -196,7 +184,6 @@ pub async fn run(
         "kpr-bridge runs: captures every {} min, ships each date after the schedule closes it",
         config.agent.capture_every.as_secs() / 60
     );
-    started(Started { http });
 
     let mut signal = shutdown.clone();
     while !*signal.borrow() {

@@ -28,7 +28,7 @@ pub fn run(config: Config) -> u8 {
             let _ = stop.send(true);
         });
         let clock: Arc<dyn clock::Clock> = Arc::from(clock::from_environment());
-        match agent::run(config, clock, shutdown, |_| {}).await {
+        match agent::run(config, clock, shutdown).await {
             Ok(()) => 0,
             Err((code, why)) => {
                 tracing::error!("{why}");
