@@ -209,3 +209,70 @@ fn a_day_the_epj_was_down_runs_when_it_is_back() {
         amqp::delete(&municipality.queues).await;
     });
 }
+
+#[test]
+fn a_step_that_does_not_finish_is_rolled_back_at_sigterm_and_runs_again() {
+    let municipality = Municipality::new("agent-hang");
+    let receiver_dir = municipality.path("receiver");
+    std::fs::create_dir_all(&receiver_dir).unwrap();
+    municipality.extract(&[service(1, 1)]);
+
+    support::block_on(|| async {
+        amqp::declare(&municipality.queues).await;
+        let receiver = support::delivery::receiver(&receiver_dir, &municipality.queues, "", "");
+        let (stop_receiver, receiver_shutdown) = watch::channel(false);
+        let receiving = tokio::spawn(async move { receiver.run(receiver_shutdown).await });
+        let (code, text) = initial(&municipality).await;
+        assert_eq!(code, Some(0), "{text}");
+        municipality.extract(&[service(1, 1), service(2, 2)]);
+        municipality.set_clock(date(3), "04:00:30");
+
+        // The run of 2 March stops just before its ship commits, and never goes on.
+        let failpoint = [("KPR_BRIDGE_FAILPOINT", "daily.ship.before-commit:hang")];
+        let mut hanging = Agent::start_with(&municipality, &failpoint);
+        hanging.wait_for_log(
+            "failpoint daily.ship.before-commit: hanging",
+            Duration::from_secs(30),
+        );
+        let (exit, took, lines) = tokio::task::spawn_blocking(move || hanging.terminate())
+            .await
+            .unwrap();
+        assert_eq!(exit.code(), Some(0), "{}", lines.join("\n"));
+        assert!(took < Duration::from_secs(10), "stopped after {took:?}");
+        assert!(
+            lines.iter().any(|l| l.contains("rolled back")),
+            "{}",
+            lines.join("\n")
+        );
+        let store = municipality.store().await;
+        assert_eq!(
+            daily_shipments(&store).await.len(),
+            1,
+            "2 March was not shipped"
+        );
+
+        // Started again, the date runs once.
+        let running = Agent::start(&municipality);
+        eventually("2 March delivered", Duration::from_secs(60), || async {
+            daily_shipments(&store).await
+                == [
+                    (date(1).to_string(), Some("delivered".to_string())),
+                    (date(2).to_string(), Some("delivered".to_string())),
+                ]
+        })
+        .await;
+        let messages: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
+            .fetch_one(&store)
+            .await
+            .unwrap();
+        assert_eq!(messages, 4, "the rolled-back pair never entered the outbox");
+        store.close().await;
+        let (exit, _, lines) = tokio::task::spawn_blocking(move || running.terminate())
+            .await
+            .unwrap();
+        assert_eq!(exit.code(), Some(0), "{}", lines.join("\n"));
+        let _ = stop_receiver.send(true);
+        let _ = receiving.await;
+        amqp::delete(&municipality.queues).await;
+    });
+}

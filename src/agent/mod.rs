@@ -211,7 +211,9 @@ pub async fn run(
             task.abort();
         }
     }
-    shipping.store.close().await;
+    // A step that never yielded still holds its connection: closing does not wait for it,
+    // and the database rolls its transaction back when the process ends.
+    let _ = tokio::time::timeout(Duration::from_secs(1), shipping.store.close()).await;
     tracing::info!("stopped");
     Ok(())
 }

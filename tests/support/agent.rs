@@ -170,10 +170,16 @@ impl Agent {
     /// Starts `kpr-bridge run` at `RUST_LOG=debug` with its clock in the municipality's
     /// clock file, and waits for its HTTP address in the log.
     pub fn start(municipality: &Municipality) -> Agent {
+        Agent::start_with(municipality, &[])
+    }
+
+    /// [`Agent::start`] with more environment variables (a failpoint).
+    pub fn start_with(municipality: &Municipality, environment: &[(&str, &str)]) -> Agent {
         let mut child = Command::new(env!("CARGO_BIN_EXE_kpr-bridge"))
             .arg("run")
             .arg("--config")
             .arg(municipality.config())
+            .envs(environment.iter().copied())
             .env("RUST_LOG", "debug")
             .env(
                 kpr_bridge::agent::clock::CLOCK_FILE_ENV,
