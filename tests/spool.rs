@@ -100,15 +100,15 @@ fn garbage_in_the_receipts_directory_becomes_an_anomaly_and_the_next_pair_is_tak
         let msg_id = send(&shipping).await;
         receiver.answer_spool(&spool, &receipts).await.unwrap();
 
-        // Named so that they come before the real answer (a UUID).
-        std::fs::write(receipts.join("0-garbage.json"), b"\x00\xffnot JSON").unwrap();
-        std::fs::write(receipts.join("0-garbage.p7m"), b"whatever").unwrap();
+        // Named so that they come before the real answer (a UUID, which may begin with a digit).
+        std::fs::write(receipts.join("!0-garbage.json"), b"\x00\xffnot JSON").unwrap();
+        std::fs::write(receipts.join("!0-garbage.p7m"), b"whatever").unwrap();
         let properties = br#"{"message-id": "r-1", "subject": "AppRec", "content-type": "application/pkcs7-mime", "fromHerId": "171479", "toHerId": "67890", "applicationTimeStamp": "2026-01-05T02:00:00Z"}"#;
-        std::fs::write(receipts.join("1-not-cms.json"), properties).unwrap();
-        std::fs::write(receipts.join("1-not-cms.p7m"), b"\x00\xffnot CMS at all").unwrap();
-        std::fs::write(receipts.join("2-no-body.json"), properties).unwrap();
+        std::fs::write(receipts.join("!1-not-cms.json"), properties).unwrap();
+        std::fs::write(receipts.join("!1-not-cms.p7m"), b"\x00\xffnot CMS at all").unwrap();
+        std::fs::write(receipts.join("!2-no-body.json"), properties).unwrap();
         // A body whose properties are not in place yet is not a pair: left alone.
-        std::fs::write(receipts.join("3-in-the-making.p7m"), b"half").unwrap();
+        std::fs::write(receipts.join("!3-in-the-making.p7m"), b"half").unwrap();
 
         let collected = shipping.collect().await.unwrap();
         let kinds: Vec<String> = collected
@@ -142,15 +142,15 @@ fn garbage_in_the_receipts_directory_becomes_an_anomaly_and_the_next_pair_is_tak
                 anomaly.detail
             );
         }
-        assert_eq!(files(&receipts), ["3-in-the-making.p7m"]);
+        assert_eq!(files(&receipts), ["!3-in-the-making.p7m"]);
         assert_eq!(
             files(&receipts.join("anomalies")),
             [
-                "0-garbage.json",
-                "0-garbage.p7m",
-                "1-not-cms.json",
-                "1-not-cms.p7m",
-                "2-no-body.json"
+                "!0-garbage.json",
+                "!0-garbage.p7m",
+                "!1-not-cms.json",
+                "!1-not-cms.p7m",
+                "!2-no-body.json"
             ]
         );
     });
