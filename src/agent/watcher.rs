@@ -130,3 +130,95 @@ impl OsWatch {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs the watcher on `dir` in `mode`, lets `change` happen, and counts the extracts
+    /// it announces within `within`.
+    async fn announced(mode: Watch, scan_every: Duration, change: impl FnOnce(&Path)) -> usize {
+        let dir = tempfile::tempdir().unwrap();
+        let extract = dir.path().join("extract");
+        std::fs::create_dir(&extract).unwrap();
+        std::fs::write(extract.join(READY), "").unwrap();
+        let arrived = Arc::new(Notify::new());
+        let (stop, shutdown) = watch::channel(false);
+        let watching = tokio::spawn(run(
+            vec![extract.clone()],
+            mode,
+            scan_every,
+            arrived.clone(),
+            shutdown,
+        ));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        change(&extract);
+        let mut count = 0;
+        while tokio::time::timeout(Duration::from_secs(2), arrived.notified())
+            .await
+            .is_ok()
+        {
+            count += 1;
+        }
+        stop.send(true).unwrap();
+        watching.await.unwrap();
+        count
+    }
+
+    /// The EPJ's way to replace an extract: `READY` away, the files, `READY` again.
+    fn replace(extract: &Path) {
+        std::fs::remove_file(extract.join(READY)).unwrap();
+        std::fs::write(extract.join("persons.csv"), "person_id\n").unwrap();
+        std::fs::write(extract.join(READY), "").unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_os_tells_of_a_new_extract_long_before_the_scan() {
+        assert_eq!(
+            announced(Watch::Notify, Duration::from_secs(3600), replace).await,
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn polling_finds_a_new_extract_by_scanning() {
+        assert_eq!(
+            announced(Watch::Poll, Duration::from_millis(300), replace).await,
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn an_extract_without_ready_is_not_taken() {
+        let half = |extract: &Path| {
+            std::fs::remove_file(extract.join(READY)).unwrap();
+            std::fs::write(extract.join("persons.csv"), "person_id\n").unwrap();
+        };
+        assert_eq!(
+            announced(Watch::Poll, Duration::from_millis(300), half).await,
+            0
+        );
+        assert_eq!(
+            announced(Watch::Notify, Duration::from_millis(300), half).await,
+            0
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_replaced_directory_is_watched_again() {
+        let swap_then_replace = |extract: &Path| {
+            let new = extract.with_extension("new");
+            std::fs::create_dir(&new).unwrap();
+            std::fs::write(new.join(READY), "").unwrap();
+            std::fs::remove_dir_all(extract).unwrap();
+            std::fs::rename(&new, extract).unwrap();
+            std::thread::sleep(Duration::from_millis(1500));
+            replace(extract);
+        };
+        let scan_never = Duration::from_secs(3600);
+        assert_eq!(
+            announced(Watch::Notify, scan_never, swap_then_replace).await,
+            2
+        );
+    }
+}
