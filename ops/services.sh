@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
-# Makes sure what the tests talk to is here and running: PostgreSQL, MariaDB and RabbitMQ on
-# loopback, Debian's Chromium for the HTML report test, and libxml2 (with its headers) that
-# kpr-bridge links for XSD validation. Installs what is missing (Debian packages)
-# and starts what is stopped; on a machine that has them running it only checks.
+# For the project's tests and for a local dry run, never for a production machine: makes sure
+# what the tests talk to is here and running — PostgreSQL, MariaDB and RabbitMQ on loopback,
+# Debian's Chromium for the HTML report test — and what building kpr-bridge needs: libxml2
+# (XSD validation) and OpenSSL (CMS), with their headers. The same RabbitMQ (guest/guest on
+# 127.0.0.1:5672) serves a dry run with the local test receiver (`kpr-bridge receiver`,
+# ops/broker.md). Installs what is missing (Debian packages; that needs root) and starts what
+# is stopped; on a machine that has them running it only checks.
 # The tests expect PostgreSQL at postgres://postgres@127.0.0.1:5432 and MariaDB at
-# mysql://root@127.0.0.1:3306 without passwords (KPR_TEST_POSTGRES / KPR_TEST_MYSQL override).
+# mysql://root@127.0.0.1:3306 without passwords (KPR_TEST_POSTGRES / KPR_TEST_MYSQL override):
+# on a fresh install this script lets both in from loopback without a password, which is
+# why it belongs on a test machine only.
 set -euo pipefail
 
 apt_updated=""
 install() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "ops/services.sh: $* missing; run this script as root, or install them: apt-get install $*" >&2
+    exit 2
+  fi
   if [ -z "$apt_updated" ]; then
     DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
     apt_updated=yes
@@ -34,7 +43,12 @@ mariadb_answers() { mariadb -h 127.0.0.1 -u root -e 'SELECT 1' >/dev/null 2>&1; 
 # PostgreSQL
 if [ -z "${KPR_TEST_POSTGRES:-}" ] && ! postgres_answers; then
   command -v pg_ctlcluster >/dev/null 2>&1 || install postgresql postgresql-client
-  version=$(ls /etc/postgresql | sort -V | tail -1)
+  version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -1) || true
+  if [ -z "$version" ]; then
+    # The server is installed but has no cluster (dropped, or create_main_cluster = false).
+    version=$(ls /usr/lib/postgresql | sort -V | tail -1)
+    pg_createcluster "$version" main >/dev/null
+  fi
   pg_isready -h 127.0.0.1 -q || pg_ctlcluster --skip-systemctl-redirect "$version" main start
   wait_for "PostgreSQL" pg_isready -h 127.0.0.1 -q
   if ! postgres_answers; then
@@ -72,6 +86,11 @@ fi
 # libxml2, linked for XSD validation: the build needs libxml2.so (the -dev package)
 if ! pkg-config --exists libxml-2.0 2>/dev/null; then
   install libxml2-dev pkg-config
+fi
+
+# OpenSSL's headers, for the openssl crate (CMS, TLS): it builds against the system's OpenSSL
+if ! pkg-config --exists openssl 2>/dev/null; then
+  install libssl-dev pkg-config
 fi
 
 # The openssl tool, for the certificate and packing tests

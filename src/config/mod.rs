@@ -666,6 +666,67 @@ services = "SELECT 2"
             SourceKind::Database { .. }
         ));
         assert_eq!(config.alerts.certificate_days, 30);
+        assert_eq!(config.agent.schedule.text(), agent::DEFAULT_SCHEDULE);
+        assert_eq!(config.log_format, agent::LogFormat::Human);
+    }
+
+    /// The production example loads as it is (its certificate files need not exist: loading
+    /// only takes their paths), and with its [state] lines uncommented.
+    #[test]
+    fn the_production_example_loads() {
+        let example =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("ops/examples/kpr-bridge-production.toml");
+        let config = Config::load(&example).unwrap();
+        assert_eq!(config.mode, Mode::Production);
+        assert_eq!(config.state_url, None);
+        assert_eq!(config.data_dir, PathBuf::from("/var/lib/kpr-bridge"));
+        assert_eq!(config.sources.len(), 2);
+        assert!(matches!(
+            config.sources[0].kind,
+            SourceKind::Database { .. }
+        ));
+        assert_eq!(
+            config.sources[1].kind,
+            SourceKind::Extract {
+                path: PathBuf::from("/srv/kpr-bridge/velferdsteknologi")
+            }
+        );
+        assert_eq!(
+            config.sources[1].mapping,
+            PathBuf::from("/etc/kpr-bridge/mappings/velferdsteknologi.toml")
+        );
+        assert_eq!(config.agent.schedule.text(), "0 0 4 * * *");
+        assert_eq!(config.agent.watch, agent::Watch::Notify);
+        assert_eq!(config.agent.listen, Some("127.0.0.1:9464".parse().unwrap()));
+        assert_eq!(config.log_format, agent::LogFormat::Json);
+        assert!(config.alerts.command.is_some() && config.alerts.webhook.is_some());
+        assert!(config.contact.is_some());
+        let delivery = config.delivery.unwrap();
+        assert_eq!(delivery.receipt_timeout_hours, 72);
+        let delivery::Transport::Amqp { broker, queues } = delivery.transport else {
+            panic!("the production example delivers over AMQP");
+        };
+        assert!(broker.url.starts_with("amqps://") && broker.ca_file.is_some());
+        assert_eq!(queues.kpr, "122612_async");
+        let certificates = delivery.certificates;
+        assert!(certificates.previous_encryption.is_some());
+        assert!(
+            certificates
+                .signing_key
+                .starts_with("/etc/kpr-bridge/certs")
+        );
+        assert_eq!(certificates.trust.len(), 2);
+
+        let postgres = std::fs::read_to_string(&example)
+            .unwrap()
+            .replace("# [state]", "[state]")
+            .replace("# url = \"postgres://", "url = \"postgres://");
+        let config = Config::parse(&postgres, &example).unwrap();
+        assert!(
+            config
+                .state_url
+                .is_some_and(|url| url.starts_with("postgres://kpr_bridge@"))
+        );
     }
 
     #[test]
