@@ -22,6 +22,8 @@ pub struct DailyWork {
     pub sources: HashMap<String, Link>,
     /// Woken when messages were queued, so that the sender goes at once.
     pub queued: Arc<Notify>,
+    /// What the last capture held back, so that a capture every few minutes says it once.
+    pub held: String,
 }
 
 impl DailyWork {
@@ -83,10 +85,7 @@ impl Reporter for DailyWork {
     /// once, so it waits for an EPJ that is down rather than go without its changes.
     async fn run_day(&mut self, date: NaiveDate, now: DateTime<Utc>) -> Result<(), String> {
         let read = self.read(date).await?;
-        let down: Vec<String> = read
-            .sources()
-            .filter_map(|s| unusable(s).map(|why| format!("source '{}': {why}", s.name)))
-            .collect();
+        let down: Vec<String> = read.sources().filter_map(unusable).collect();
         if !down.is_empty() {
             return Err(down.join("; "));
         }
@@ -106,7 +105,9 @@ impl Reporter for DailyWork {
             }
             None => tracing::info!(%date, "daily run: no changes to ship (recorded)"),
         }
-        held_back(&outcome, date);
+        if let Some(held) = held_back(&outcome) {
+            tracing::warn!(%date, "{held}");
+        }
         Ok(())
     }
 
@@ -114,7 +115,11 @@ impl Reporter for DailyWork {
         let read = self.read(date).await?;
         let outcome = self.run(date, now, read, Destination::CaptureOnly).await?;
         let capture = &outcome.capture;
-        held_back(&outcome, date);
+        let held = held_back(&outcome).unwrap_or_default();
+        if !held.is_empty() && held != self.held {
+            tracing::warn!(%date, "{held}");
+        }
+        self.held = held;
         if capture.events > 0 {
             tracing::info!(
                 %date,
@@ -128,11 +133,11 @@ impl Reporter for DailyWork {
     }
 }
 
-/// Says what was held back for errors, by rule (the rules' ids and counts name no one).
-fn held_back(outcome: &DayOutcome, date: NaiveDate) {
+/// What was held back for errors, by rule (the rules' ids and counts name no one).
+fn held_back(outcome: &DayOutcome) -> Option<String> {
     let capture = &outcome.capture;
     if capture.held_services + capture.held_persons == 0 {
-        return;
+        return None;
     }
     let rules: Vec<String> = outcome
         .report
@@ -141,24 +146,25 @@ fn held_back(outcome: &DayOutcome, date: NaiveDate) {
         .filter(|f| f.severity == Severity::Error)
         .map(|f| format!("{} ({})", f.rule, f.count))
         .collect();
-    tracing::warn!(
-        %date,
-        services = capture.held_services,
-        persons = capture.held_persons,
-        "held back until fixed in the EPJ: {}; `kpr-bridge check` lists where",
+    Some(format!(
+        "{} service(s) and {} person(s) held back until fixed in the EPJ: {}; `kpr-bridge check` lists where",
+        capture.held_services,
+        capture.held_persons,
         rules.join(", ")
-    );
+    ))
 }
 
-/// Why a source could not be read as a whole, if it could not.
+/// Why a source could not be read as a whole, if it could not, starting with its name.
 fn unusable(source: &crate::check_run::SourceRun) -> Option<String> {
-    if let Some(why) = &source.unusable {
-        return Some(why.clone());
+    let named = format!("source '{}'", source.name);
+    match &source.unusable {
+        Some(why) if why.starts_with(&named) => Some(why.clone()),
+        Some(why) => Some(format!("{named}: {why}")),
+        None => source.is_unusable().then(|| {
+            format!(
+                "{named}: part of {} could not be read; `kpr-bridge check` names what",
+                source.origin
+            )
+        }),
     }
-    source.is_unusable().then(|| {
-        format!(
-            "part of {} could not be read; `kpr-bridge check` names what",
-            source.origin
-        )
-    })
 }

@@ -164,6 +164,7 @@ pub async fn run(
         shipping: shipping.clone(),
         sources,
         queued,
+        held: String::new(),
     };
     let reporting = {
         let config = config.clone();
