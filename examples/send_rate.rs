@@ -78,6 +78,7 @@ async fn main() -> ExitCode {
         her_id: "67890".into(),
         queues: Queues {
             kpr: queue.clone(),
+            validation: None,
             receipts: format!("{queue}_async"),
             errors: format!("{queue}_error"),
         },

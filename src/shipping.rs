@@ -269,6 +269,7 @@ impl Shipping {
             Transport::Amqp { queues, .. } => queues.clone(),
             Transport::Spool { .. } => crate::config::delivery::Queues {
                 kpr: String::new(),
+                validation: None,
                 receipts: String::new(),
                 errors: String::new(),
             },

@@ -310,6 +310,55 @@ fn a_message_to_a_missing_queue_stays_queued_and_says_why() {
     });
 }
 
+#[test]
+fn a_message_for_kpr_validering_goes_to_its_own_queue_when_the_register_s_is_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let queues = amqp::queues("two-targets");
+    let validation = format!("{}_validering", queues.kpr);
+    let config = municipality_config(dir.path(), &amqp::broker_url(), &queues);
+    support::block_on(|| async move {
+        amqp::declare(&queues).await;
+        let broker = amqp::broker();
+        let connection = Amqp::connect(&broker, "test").await.unwrap();
+        connection.declare_queue(&validation).await.unwrap();
+        let shipping = Shipping::open(config).await.unwrap();
+        let mut origin = shipping.origin();
+        origin.queues.validation = Some(validation.clone());
+        let mut sent = Vec::new();
+        for target in [Target::Production, Target::Validation] {
+            sent.push(
+                shipping
+                    .enqueue_file(&repo(PAYLOAD), "KPR_IPL", target)
+                    .await
+                    .unwrap(),
+            );
+        }
+        let confirmed = kpr_bridge::transport::sender::send_once(&shipping.store, &broker, &origin)
+            .await
+            .unwrap();
+        assert_eq!(confirmed, 2);
+        let channel = connection.channel().await.unwrap();
+        for (queue, msg_id) in [(&queues.kpr, &sent[0]), (&validation, &sent[1])] {
+            let message = connection.get(&channel, queue).await.unwrap().unwrap();
+            let id = message
+                .delivery
+                .properties
+                .message_id()
+                .as_ref()
+                .unwrap()
+                .to_string();
+            assert_eq!(&id, msg_id, "{queue}");
+            assert!(
+                connection.get(&channel, queue).await.unwrap().is_none(),
+                "{queue}"
+            );
+        }
+        let _ = connection.delete_queue(&validation).await;
+        connection.close().await;
+        amqp::delete(&queues).await;
+    });
+}
+
 /// The names of the files in `dir`, sorted; none if it is not there.
 fn files_in(dir: &std::path::Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)

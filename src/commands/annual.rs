@@ -269,6 +269,12 @@ fn refuse_arguments(config: &Config, args: &AnnualArgs) -> Option<u8> {
             2,
         ));
     }
+    if let Some(why) = config
+        .unreachable(args.target)
+        .filter(|_| args.dry_run.is_none())
+    {
+        return Some(fail(&why, 2));
+    }
     let list = municipalities();
     if !list.is_valid_in_year(&config.municipality, year) {
         return Some(fail(

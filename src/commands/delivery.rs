@@ -30,6 +30,10 @@ pub async fn send(config: &Path, file: &Path, msg_type: &str, target: Option<Tar
         );
         return 2;
     }
+    if let Some(why) = config.unreachable(target) {
+        eprintln!("error: {why}");
+        return 2;
+    }
     let shipping = match open(config).await {
         Ok(shipping) => shipping,
         Err(code) => return code,

@@ -54,12 +54,26 @@ pub struct Broker {
 /// The municipality's queues: KPR's, and its own two in NHN's naming.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Queues {
-    /// KPR's queue, from the Adresseregister: where shipments go.
+    /// KPR's queue for the mode's own target, from the Adresseregister: KPR Validering's in
+    /// test mode, the register's in production mode.
     pub kpr: String,
+    /// KPR Validering's queue in production mode, for what a production municipality sends
+    /// to validation first (the annual message); `None` in test mode, where `kpr` is it.
+    pub validation: Option<String>,
     /// Our `<her-id>_async` queue: where receipts arrive (also the reply-to we give).
     pub receipts: String,
     /// Our `<her-id>_error` queue: where transport error reports arrive.
     pub errors: String,
+}
+
+impl Queues {
+    /// The queue of KPR's unit a message is addressed to (`validation` or `production`).
+    pub fn to(&self, target: &str) -> &str {
+        match (&self.validation, target) {
+            (Some(validation), "validation") => validation,
+            _ => &self.kpr,
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -78,6 +92,7 @@ pub(super) struct RawAmqp {
     client_identity: Option<PathBuf>,
     client_identity_password: Option<String>,
     kpr_queue: Option<String>,
+    kpr_validation_queue: Option<String>,
     receipt_queue: Option<String>,
     error_queue: Option<String>,
     /// The test receiver's own queue (where shipments arrive).
@@ -217,6 +232,7 @@ pub(super) fn delivery(
     amqp: Option<RawAmqp>,
     certificates: Option<RawCertificates>,
     service_unit: &str,
+    production: bool,
     base: &Path,
     problems: &mut Vec<String>,
 ) -> Delivery {
@@ -239,8 +255,16 @@ pub(super) fn delivery(
                         .into(),
                 );
             }
+            if !production && amqp.kpr_validation_queue.is_some() {
+                problems.push(
+                    "amqp.kpr_validation_queue: in test mode amqp.kpr_queue already is KPR \
+                     Validering's queue; remove kpr_validation_queue"
+                        .into(),
+                );
+            }
             let queues = Queues {
                 kpr,
+                validation: amqp.kpr_validation_queue.clone().filter(|_| production),
                 receipts: amqp
                     .receipt_queue
                     .unwrap_or_else(|| format!("{service_unit}_async")),

@@ -19,6 +19,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::checks::test_users::DEFAULT_PATTERNS;
+use crate::message::msghead::Target;
 use crate::model::assessment::Variable;
 use crate::model::municipalities::municipalities;
 use crate::source::RecordKind;
@@ -215,6 +216,27 @@ struct RawAssessment {
 impl Config {
     pub fn load(file: &Path) -> Result<Config, ConfigError> {
         Config::parse(&read_text(file)?, file)
+    }
+
+    /// Why a message to KPR's unit `target` cannot be sent with this configuration: in
+    /// production mode `amqp.kpr_queue` is the register's queue, so a message for KPR
+    /// Validering needs KPR Validering's own queue, or it would land in the register's.
+    pub fn unreachable(&self, target: Target) -> Option<String> {
+        let Some(delivery::Delivery {
+            transport: delivery::Transport::Amqp { queues, .. },
+            ..
+        }) = &self.delivery
+        else {
+            return None;
+        };
+        (self.mode == Mode::Production && target == Target::Validation && queues.validation.is_none())
+            .then(|| {
+                format!(
+                    "{}: in production mode amqp.kpr_queue ('{}') is the register's queue; to send to KPR Validering, add amqp.kpr_validation_queue with KPR Validering's queue from the Adresseregister",
+                    self.file.display(),
+                    queues.kpr
+                )
+            })
     }
 
     /// Parses configuration text; `file` names it in errors and anchors relative paths.
@@ -465,6 +487,7 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
             raw.amqp,
             raw.certificates,
             &her_unit,
+            mode == Mode::Production,
             base,
             problems,
         ))
@@ -708,6 +731,8 @@ services = "SELECT 2"
         };
         assert!(broker.url.starts_with("amqps://") && broker.ca_file.is_some());
         assert_eq!(queues.kpr, "122612_async");
+        assert_eq!(queues.to("production"), "122612_async");
+        assert_eq!(queues.to("validation"), "171479_async");
         let certificates = delivery.certificates;
         assert!(certificates.previous_encryption.is_some());
         assert!(
@@ -726,6 +751,39 @@ services = "SELECT 2"
             config
                 .state_url
                 .is_some_and(|url| url.starts_with("postgres://kpr_bridge@"))
+        );
+    }
+
+    #[test]
+    fn production_sends_to_validation_only_through_kpr_validering_s_own_queue() {
+        let example =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("ops/examples/kpr-bridge-production.toml");
+        let text = std::fs::read_to_string(&example).unwrap();
+        let config = Config::parse(&text, &example).unwrap();
+        assert_eq!(config.unreachable(Target::Validation), None);
+        let without = text.replace("kpr_validation_queue = ", "# kpr_validation_queue = ");
+        let config = Config::parse(&without, &example).unwrap();
+        assert_eq!(config.unreachable(Target::Production), None);
+        let why = config.unreachable(Target::Validation).unwrap();
+        assert!(
+            why.contains("('122612_async') is the register's queue")
+                && why.contains("kpr_validation_queue"),
+            "{why}"
+        );
+
+        let test = Path::new(env!("CARGO_MANIFEST_DIR")).join("ops/examples/kpr-bridge.toml");
+        let text = std::fs::read_to_string(&test).unwrap();
+        let config = Config::parse(&text, &test).unwrap();
+        assert_eq!(
+            config.unreachable(Target::Validation),
+            None,
+            "test mode: kpr_queue is it"
+        );
+        let twice = text.replace("# kpr_validation_queue = ", "kpr_validation_queue = ");
+        let problems = Config::parse(&twice, &test).unwrap_err().problems;
+        assert!(
+            problems[0].contains("in test mode amqp.kpr_queue already is"),
+            "{problems:?}"
         );
     }
 

@@ -62,11 +62,12 @@ pub async fn drain(
         store.note_publish(&ids, Utc::now()).await?;
         let mut in_flight = Vec::with_capacity(batch.len());
         for message in &batch {
+            let queue = origin.queues.to(&message.target);
             let properties = Properties {
                 message_id: message.msg_id.clone(),
                 correlation_id: message.msg_id.clone(),
                 subject: message.msg_type.clone(),
-                to: origin.queues.kpr.clone(),
+                to: queue.to_string(),
                 reply_to: origin.queues.receipts.clone(),
                 from_her_id: origin.her_id.clone(),
                 to_her_id: message.to_her_id.clone(),
@@ -74,7 +75,7 @@ pub async fn drain(
                 cpa_id: None,
             };
             let confirm = publisher
-                .start(&origin.queues.kpr, &message.body, properties.to_amqp())
+                .start(queue, &message.body, properties.to_amqp())
                 .await
                 .map_err(|e| amqp.broken(e))?;
             in_flight.push((message, confirm));
@@ -101,8 +102,15 @@ pub async fn drain(
                 }
                 Published::Returned { reply } => {
                     let problem = format!(
-                        "the broker {} has no queue '{}' to take message {} ({reply}); check amqp.kpr_queue against the Adresseregister",
-                        amqp.broker, origin.queues.kpr, message.msg_id
+                        "the broker {} has no queue '{}' to take message {} ({reply}); check amqp.{} against the Adresseregister",
+                        amqp.broker,
+                        origin.queues.to(&message.target),
+                        message.msg_id,
+                        if origin.queues.to(&message.target) == origin.queues.kpr {
+                            "kpr_queue"
+                        } else {
+                            "kpr_validation_queue"
+                        }
                     );
                     store.note_problem(&message.msg_id, &problem).await?;
                     refused.get_or_insert(problem);

@@ -43,6 +43,7 @@ pub fn queues(test: &str) -> Queues {
     );
     Queues {
         kpr: format!("{base}_kpr_async"),
+        validation: None,
         receipts: format!("{base}_async"),
         errors: format!("{base}_error"),
     }
