@@ -271,6 +271,12 @@ impl Agent {
         (status, body)
     }
 
+    /// SIGKILL, as a power cut would; waits until the process is gone.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Sends SIGTERM and waits for the exit: its status, how long it took, the whole log.
     pub fn terminate(mut self) -> (ExitStatus, Duration, Vec<String>) {
         let started = Instant::now();
