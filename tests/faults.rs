@@ -200,3 +200,109 @@ fn killed_at_random_moments_and_through_a_broker_outage_nothing_is_lost() {
         amqp::delete(&municipality.queues).await;
     });
 }
+
+/// A small filesystem mounted for a test, unmounted when dropped.
+struct Mounted(std::path::PathBuf);
+
+impl Mounted {
+    /// A tmpfs of `size` at `dir`; `None` where mounting is not allowed (not root).
+    fn tmpfs(dir: &std::path::Path, size: &str) -> Option<Mounted> {
+        std::fs::create_dir_all(dir).unwrap();
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .ok()?;
+        status.success().then(|| Mounted(dir.to_path_buf()))
+    }
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// Fills the filesystem under `dir` to the last byte; returns the file that does it.
+fn fill(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::io::Write;
+    let filler = dir.join("filler");
+    let mut file = std::fs::File::create(&filler).unwrap();
+    let block = vec![0u8; 4096];
+    while file.write_all(&block).is_ok() {}
+    let _ = file.write_all(&block[..1]);
+    let _ = file.sync_all();
+    filler
+}
+
+#[test]
+fn a_full_disk_under_the_state_store_is_a_clear_error_and_recovers_once_space_returns() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let municipality = Municipality::new("faults-disk");
+    let Some(_mounted) = Mounted::tmpfs(&municipality.path("state"), "4m") else {
+        eprintln!("skipped: mounting a small filesystem needs root");
+        return;
+    };
+    let receiver_dir = municipality.path("receiver");
+    std::fs::create_dir_all(&receiver_dir).unwrap();
+    extract(&municipality, 0);
+
+    support::block_on(|| async {
+        amqp::declare(&municipality.queues).await;
+        let receiver = support::delivery::receiver(&receiver_dir, &municipality.queues, "", "");
+        let (stop_receiver, receiver_shutdown) = watch::channel(false);
+        let receiving = tokio::spawn(async move { receiver.run(receiver_shutdown).await });
+        let (code, text) = initial(&municipality).await;
+        assert_eq!(code, Some(0), "{text}");
+        municipality.set_clock(day(1), "12:00:00");
+        let mut agent = Agent::start(&municipality);
+        let store = municipality.store().await;
+
+        // The disk fills up; a day with changes is due.
+        let filler = fill(&municipality.path("state"));
+        extract(&municipality, 5);
+        municipality.set_clock(day(2), "04:00:30");
+        let line = agent.wait_for_log("cannot go yet", Duration::from_secs(30));
+        assert!(
+            line.contains("the disk under the state store is full"),
+            "{line}"
+        );
+        let shipments = daily_shipments(&store).await;
+        assert_eq!(shipments.len(), 1, "nothing half-written: {shipments:?}");
+
+        // Space returns; the next try runs the day.
+        std::fs::remove_file(filler).unwrap();
+        municipality.set_clock(day(2), "04:05:00");
+        let started = std::time::Instant::now();
+        while daily_shipments(&store).await
+            != [
+                (day(0).to_string(), Some("delivered".to_string())),
+                (day(1).to_string(), Some("delivered".to_string())),
+            ]
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "not delivered after space returned:\n{}",
+                agent.log().join("\n")
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let count = count(&store).await;
+        assert_eq!(count.produced, count.delivered, "{count:?}");
+        assert_eq!(count.starts, 6, "{count:?}");
+        let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&store)
+            .await
+            .unwrap();
+        assert_eq!(integrity, "ok");
+        store.close().await;
+        let (exit, _, lines) = tokio::task::spawn_blocking(move || agent.terminate())
+            .await
+            .unwrap();
+        assert_eq!(exit.code(), Some(0), "{}", lines.join("\n"));
+        let _ = stop_receiver.send(true);
+        let _ = receiving.await;
+        amqp::delete(&municipality.queues).await;
+    });
+}

@@ -48,7 +48,7 @@ pub enum StoreError {
         place: String,
         source: sqlx::migrate::MigrateError,
     },
-    #[error("the state store failed: {0}")]
+    #[error("the state store failed: {0}{hint}", hint = full_disk_hint(.0))]
     Query(#[from] sqlx::Error),
     #[error("the state store holds a value it cannot read: {0}")]
     Corrupt(String),
@@ -91,6 +91,27 @@ macro_rules! in_transaction {
 }
 pub(crate) use {in_transaction, on_pool};
 
+/// What to do when the disk under the state store is full (SQLite's SQLITE_FULL, PostgreSQL's
+/// disk_full): nothing was committed, and the step runs again once there is room.
+fn full_disk_hint(error: &sqlx::Error) -> &'static str {
+    let full = error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == "13" || code == "53100");
+    if full {
+        " — the disk under the state store is full: nothing was written; free space there, and the step runs again"
+    } else {
+        ""
+    }
+}
+
+/// Whether a pooled connection may be handed out again. When the disk is full, SQLite rolls
+/// a transaction back by itself; sqlx does not notice and keeps counting it as open, so the
+/// connection would refuse every later `BEGIN`. Such a connection is closed, not reused.
+fn usable(conn: &impl sqlx::Connection) -> bool {
+    !conn.is_in_transaction()
+}
+
 impl Store {
     /// Opens the store a configuration names: `url` when given (PostgreSQL), else SQLite in
     /// `data_dir`. Creates the SQLite file and applies pending migrations.
@@ -119,6 +140,7 @@ impl Store {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .before_acquire(|conn, _| Box::pin(async move { Ok(usable(conn)) }))
             .connect_with(options)
             .await
             .map_err(|source| StoreError::Open {
@@ -139,6 +161,7 @@ impl Store {
         let options = PgConnectOptions::from_str(url).map_err(open)?;
         let pool = PgPoolOptions::new()
             .max_connections(4)
+            .before_acquire(|conn, _| Box::pin(async move { Ok(usable(conn)) }))
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await
