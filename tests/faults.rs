@@ -5,7 +5,7 @@
 //! produced, those delivered, those lost (must be 0) and duplicates by MsgId. A second test
 //! puts the state store on a small, nearly full filesystem.
 //!
-//! Quick by default (30 kills, as in CI); `KPR_FAULTS_KILLS=200 KPR_FAULTS_SEED=…` for a full
+//! Quick by default (30 kills, as in CI); `KPR_FAULTS_KILLS=150 KPR_FAULTS_SEED=…` for a full
 //! run (docs/reliability.md).
 
 mod support;
