@@ -165,17 +165,29 @@ impl RowReader {
         }
         let missing = missing_columns(required, &header);
         if !missing.is_empty() {
+            // Only the cells that are column names are shown: when the header is missing,
+            // the first line is a data row, with a name in it.
+            let known: Vec<&str> = header
+                .iter()
+                .map(String::as_str)
+                .filter(|h| columns.contains(h))
+                .collect();
+            let others = header.len() - known.len();
+            let has = match (known.is_empty(), others) {
+                (true, _) => "the first line names none of the columns: is the header row missing?"
+                    .to_string(),
+                (false, 0) => format!("the header has: {}", known.join(", ")),
+                (false, _) => format!(
+                    "the header has: {}, and {others} other values, not shown",
+                    known.join(", ")
+                ),
+            };
             return Err(Problem::file(
                 &self.name,
                 format!(
-                    "lacks the column{} {} (the header has: {})",
+                    "lacks the column{} {} ({has})",
                     if missing.len() == 1 { "" } else { "s" },
                     missing.join(", "),
-                    header
-                        .iter()
-                        .map(|h| super::problem::shown_value(h))
-                        .collect::<Vec<_>>()
-                        .join(", ")
                 ),
                 format!(
                     "the header must name these columns, separated by ';': {}",
