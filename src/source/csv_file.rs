@@ -165,17 +165,29 @@ impl RowReader {
         }
         let missing = missing_columns(required, &header);
         if !missing.is_empty() {
+            // Only the cells that are column names are shown: when the header is missing,
+            // the first line is a data row, with a name in it.
+            let known: Vec<&str> = header
+                .iter()
+                .map(String::as_str)
+                .filter(|h| columns.contains(h))
+                .collect();
+            let others = header.len() - known.len();
+            let has = match (known.is_empty(), others) {
+                (true, _) => "the first line names none of the columns: is the header row missing?"
+                    .to_string(),
+                (false, 0) => format!("the header has: {}", known.join(", ")),
+                (false, _) => format!(
+                    "the header has: {}, and {others} other values, not shown",
+                    known.join(", ")
+                ),
+            };
             return Err(Problem::file(
                 &self.name,
                 format!(
-                    "lacks the column{} {} (the header has: {})",
+                    "lacks the column{} {} ({has})",
                     if missing.len() == 1 { "" } else { "s" },
                     missing.join(", "),
-                    header
-                        .iter()
-                        .map(|h| super::problem::shown_value(h))
-                        .collect::<Vec<_>>()
-                        .join(", ")
                 ),
                 format!(
                     "the header must name these columns, separated by ';': {}",
@@ -308,8 +320,8 @@ impl RowReader {
             return Problem::file(
                 &self.name,
                 format!(
-                    "line {line} is longer than {} MiB without a line break; reading stopped \
-                     there, rows before it were read",
+                    "line {line} is longer than {} MiB without a line break (outside quotes); \
+                     reading stopped there, rows before it were read",
                     MAX_LINE_BYTES >> 20
                 ),
                 "the file is damaged or not a line-based export; export it again",
@@ -394,10 +406,24 @@ impl std::fmt::Display for LineTooLong {
 impl std::error::Error for LineTooLong {}
 
 /// Passes bytes through, failing once a line grows past [`MAX_LINE_BYTES`], so that a file
-/// without line breaks is never buffered whole.
+/// without line breaks is never buffered whole. A line break inside a quoted value does not
+/// end the line: the csv reader buffers the whole row, so a quoted value running on over
+/// many short lines is stopped the same way.
 struct LineLimited<R> {
     inner: R,
     since_newline: usize,
+    quoting: Quoting,
+}
+
+/// Where the bytes read so far leave us, as the csv reader (RFC 4180, `""` inside quotes)
+/// sees it: only a quote at the start of a field opens a quoted value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// A quote inside a quoted value: it closes the value, or is the first of `""`.
+    QuoteInQuoted,
 }
 
 impl<R> LineLimited<R> {
@@ -405,6 +431,26 @@ impl<R> LineLimited<R> {
         LineLimited {
             inner,
             since_newline: 0,
+            quoting: Quoting::FieldStart,
+        }
+    }
+
+    /// Follows `bytes` through the quoting states; the count restarts after each line
+    /// break outside quotes.
+    fn follow(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.since_newline += 1;
+            self.quoting = match (self.quoting, b) {
+                (Quoting::Quoted, b'"') => Quoting::QuoteInQuoted,
+                (Quoting::Quoted, _) => Quoting::Quoted,
+                (Quoting::QuoteInQuoted, b'"') | (Quoting::FieldStart, b'"') => Quoting::Quoted,
+                (_, b';') => Quoting::FieldStart,
+                (_, b'\n') => {
+                    self.since_newline = 0;
+                    Quoting::FieldStart
+                }
+                _ => Quoting::Unquoted,
+            };
         }
     }
 }
@@ -412,9 +458,21 @@ impl<R> LineLimited<R> {
 impl<R: Read> Read for LineLimited<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        match buf[..n].iter().rposition(|&b| b == b'\n') {
-            Some(last) => self.since_newline = n - last - 1,
-            None => self.since_newline += n,
+        let read = &buf[..n];
+        if self.quoting != Quoting::Quoted && !read.contains(&b'"') {
+            // No quotes: only line breaks matter (the common case, kept fast).
+            match read.iter().rposition(|&b| b == b'\n') {
+                Some(last) => self.since_newline = n - last - 1,
+                None => self.since_newline += n,
+            }
+            if let Some(&last) = read.last() {
+                self.quoting = match last {
+                    b';' | b'\n' => Quoting::FieldStart,
+                    _ => Quoting::Unquoted,
+                };
+            }
+        } else {
+            self.follow(read);
         }
         if self.since_newline > MAX_LINE_BYTES {
             return Err(io::Error::new(io::ErrorKind::InvalidData, LineTooLong));
@@ -549,5 +607,26 @@ mod tests {
         assert!(what(b"a;b\n\x00\x01\x02\x03").contains("binary"));
         assert!(what(b"a,b\n1,2\n").contains("separated by ','"));
         assert!(what(b"b;c\n1;2\n").contains("lacks the column a"));
+    }
+
+    /// What `LineLimited` counts after reading `bytes` in chunks of `chunk` bytes.
+    fn counted(bytes: &[u8], chunk: usize) -> usize {
+        let mut limited = LineLimited::new(Cursor::new(bytes.to_vec()));
+        let mut buf = vec![0; chunk];
+        while limited.read(&mut buf).unwrap() > 0 {}
+        limited.since_newline
+    }
+
+    #[test]
+    fn a_line_break_inside_quotes_does_not_end_the_line() {
+        for chunk in [1, 3, 64] {
+            // Quoted values with "" and line breaks inside, then a line after them.
+            assert_eq!(counted(b"a;\"x\"\"\ny\";b\nabc", chunk), 3, "{chunk}");
+            // Still inside the quotes: the count goes on from the opening line.
+            assert_eq!(counted(b"a;\"x\nyz", chunk), 7, "{chunk}");
+            // A quote in the middle of an unquoted value is a character, as the csv
+            // reader takes it: the next line break ends the line.
+            assert_eq!(counted(b"a;b\"c\nxy", chunk), 2, "{chunk}");
+        }
     }
 }

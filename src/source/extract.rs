@@ -41,6 +41,10 @@ impl Tables for ExtractFiles<'_> {
             }
             return None;
         }
+        if let Some(problem) = refuse_link_or_special(self.dir, &path, &file) {
+            problems.push(problem);
+            return None;
+        }
         let columns = kind.columns();
         match csv_file::open(&path, columns, kind.required()) {
             Ok(table) => {
@@ -64,6 +68,37 @@ impl Tables for ExtractFiles<'_> {
                 None
             }
         }
+    }
+}
+
+/// A file of the extract must be a regular file inside the extract directory: a symbolic link
+/// that leads out of it would let whoever writes the extract make kpr-bridge read (and quote
+/// in its problems) any file it may read, and a FIFO or device would block or never end.
+/// A link to a regular file inside the directory is followed.
+fn refuse_link_or_special(dir: &Path, path: &Path, file: &str) -> Option<Problem> {
+    let is_link = std::fs::symlink_metadata(path)
+        .map(|m| m.file_type().is_symlink())
+        .unwrap_or(false);
+    if is_link {
+        let inside = match (dir.canonicalize(), path.canonicalize()) {
+            (Ok(dir), Ok(target)) => target.starts_with(&dir),
+            _ => false,
+        };
+        if !inside {
+            return Some(Problem::file(
+                file,
+                "is a symbolic link that leads outside the extract directory; it is not read",
+                "write the file itself into the extract directory, not a link to a file elsewhere",
+            ));
+        }
+    }
+    match std::fs::metadata(path) {
+        Ok(metadata) if !metadata.is_file() => Some(Problem::file(
+            file,
+            "is not a regular file (a directory, FIFO or device); it is not read",
+            "write the extract's files as ordinary files",
+        )),
+        _ => None,
     }
 }
 
