@@ -99,7 +99,8 @@ TOML
 }
 
 # timed OUTPUT COMMAND...: runs the command under /usr/bin/time; appends "SECONDS KIB" to
-# $work/times. Exit 0 and 1 are results (errors found, something held back); 2 or worse stops.
+# $work/times. Exit 0 and 1 are results (errors found, something held back); 2 or worse
+# fails (returns 1) with the command's last lines on stderr.
 timed() {
   local out=$1 rc=0
   shift
@@ -107,7 +108,7 @@ timed() {
   if [ $rc -gt 1 ]; then
     echo "$0: '$*' exited $rc:" >&2
     tail -n 20 "$out" >&2
-    exit 1
+    return 1
   fi
   tail -n 1 "$work/time" >>"$work/times"
 }
@@ -158,6 +159,45 @@ notes=$work/notes.md
   echo "|---:|---|---:|---:|---:|---:|---:|---:|"
 } >"$table"
 
+# publish: the table so far, printed and written (after each size, so a long run that is
+# stopped keeps what it measured).
+publish() {
+  block=$work/block.md
+  {
+    echo "<!-- scale:begin -->"
+    echo "<!-- Written by benches/scale.sh; do not edit by hand. -->"
+    echo
+    echo '```sh'
+    echo "$command"
+    echo '```'
+    echo
+    echo "Run $started on $machine; commit $commit; $(rustc --version | cut -d' ' -f1-2), release"
+    echo "profile. Median of three runs per phase; peak memory is the highest of the three."
+    echo
+    cat "$table"
+    echo
+    cat "$notes"
+    echo "<!-- scale:end -->"
+  } >"$block"
+
+  cat "$block"
+  if [ $quick = 1 ]; then
+    cp "$block" "$data/scale-quick.md"
+    log "quick mode: the table is in $data/scale-quick.md; docs/performance.md is unchanged"
+  else
+    doc=docs/performance.md
+    if grep -q '^<!-- scale:begin -->' "$doc"; then
+      awk -v block="$block" '
+        /^<!-- scale:begin -->/ { while ((getline line < block) > 0) print line; skip = 1; next }
+        /^<!-- scale:end -->/ { skip = 0; next }
+        !skip { print }' "$doc" >"$work/doc" && cat "$work/doc" >"$doc"
+    else
+      { echo; cat "$block"; } >>"$doc"
+    fi
+    log "the table is in $doc"
+  fi
+}
+
 for n in "${sizes[@]}"; do
   extract=$data/extract-$n-seed1
   if [ -e "$extract/READY" ]; then
@@ -190,33 +230,9 @@ for n in "${sizes[@]}"; do
 
   log "$n: check (3 runs)"
   config check "$work/check-state" "$extract"
-  for _ in 1 2 3; do timed "$work/check.out" "$bin" check --config "$work/check.toml" --year 2025; done
+  for _ in 1 2 3; do timed "$work/check.out" "$bin" check --config "$work/check.toml" --year 2025 || exit 1; done
   read -r s kib <<<"$(summary)"
   row "check" "$s" "$kib"
-
-  log "$n: daily, the baseline (--initial)"
-  day2=$data/extract-$n-seed1-day2
-  rm -rf "$day2"
-  mkdir -p "$day2"
-  for f in "$extract"/*.csv; do ln "$f" "$day2/" 2>/dev/null || cp "$f" "$day2/"; done
-  rm "$day2/services.csv"
-  change_one_percent "$extract/services.csv" "$day2/services.csv"
-  read -r changed services <"$work/changed"
-  touch "$day2/READY"
-  config daily-base "$work/daily-base" "$extract"
-  timed "$work/initial.out" "$bin" daily --config "$work/daily-base.toml" --initial --date 2026-01-05
-  read -r initial_s initial_kib <<<"$(summary)"
-  log "$n: daily, 1 % changed (3 runs)"
-  for _ in 1 2 3; do
-    rm -rf "$work/daily-run" "$work/spool/daily-run"
-    cp -r "$work/daily-base" "$work/daily-run"
-    config daily-run "$work/daily-run" "$day2"
-    sync
-    timed "$work/daily.out" "$bin" daily --config "$work/daily-run.toml" --date 2026-01-06
-  done
-  read -r s kib <<<"$(summary)"
-  row "daily: 1 % of services changed" "$s" "$kib"
-  daily_said=$(grep -m1 'event(s)' "$work/daily.out" || true)
 
   log "$n: annual (3 runs)"
   for _ in 1 2 3; do
@@ -228,45 +244,43 @@ for n in "${sizes[@]}"; do
   done
   read -r s kib <<<"$(summary)"
   row "annual: build, validate, pack" "$s" "$kib"
+  log "$n: daily, the baseline (--initial)"
+  day2=$data/extract-$n-seed1-day2
+  rm -rf "$day2"
+  mkdir -p "$day2"
+  for f in "$extract"/*.csv; do ln "$f" "$day2/" 2>/dev/null || cp "$f" "$day2/"; done
+  rm "$day2/services.csv"
+  change_one_percent "$extract/services.csv" "$day2/services.csv"
+  read -r changed services <"$work/changed"
+  touch "$day2/READY"
+  config daily-base "$work/daily-base" "$extract"
+  if timed "$work/initial.out" "$bin" daily --config "$work/daily-base.toml" --initial --date 2026-01-05; then
+    read -r initial_s initial_kib <<<"$(summary)"
+    baseline="the baseline (\`daily --initial\`) took $initial_s s at a peak of $((initial_kib / 1024)) MiB"
+    log "$n: daily, 1 % changed (3 runs)"
+    for _ in 1 2 3; do
+      rm -rf "$work/daily-run" "$work/spool/daily-run"
+      cp -r "$work/daily-base" "$work/daily-run"
+      config daily-run "$work/daily-run" "$day2"
+      sync
+      timed "$work/daily.out" "$bin" daily --config "$work/daily-run.toml" --date 2026-01-06 || exit 1
+    done
+    read -r s kib <<<"$(summary)"
+    row "daily: 1 % of services changed" "$s" "$kib"
+    daily_said=$(grep -m1 'event(s)' "$work/daily.out" || true)
+  else
+    : >"$work/times"
+    echo "| $n | daily: 1 % of services changed | not measured: the baseline failed | | | | | |" >>"$table"
+    baseline="**the baseline (\`daily --initial\`) failed, so the daily run was not measured**: $(grep -m1 '^error:' "$work/initial.out" || tail -n 1 "$work/initial.out")"
+    daily_said=""
+  fi
+
   rm -rf "$work/annual-state" "$work/spool/annual" "$work/daily-run" "$work/daily-base" "$day2"
 
   {
     echo "- $n persons: $mb MB in five files, $rows lines; extract $generated."
-    echo "  Daily: $changed of $services services changed (hours); the baseline (\`daily --initial\`) took $initial_s s at a peak of $((initial_kib / 1024)) MiB.${daily_said:+ The last run said: \"$daily_said\".}"
+    echo "  Daily: $changed of $services services changed (hours); $baseline.${daily_said:+ The last run said: \"$daily_said\".}"
   } >>"$notes"
+  publish >/dev/null
 done
-
-block=$work/block.md
-{
-  echo "<!-- scale:begin -->"
-  echo "<!-- Written by benches/scale.sh; do not edit by hand. -->"
-  echo
-  echo '```sh'
-  echo "$command"
-  echo '```'
-  echo
-  echo "Run $started on $machine; commit $commit; $(rustc --version | cut -d' ' -f1-2), release"
-  echo "profile. Median of three runs per phase; peak memory is the highest of the three."
-  echo
-  cat "$table"
-  echo
-  cat "$notes"
-  echo "<!-- scale:end -->"
-} >"$block"
-
-cat "$block"
-if [ $quick = 1 ]; then
-  cp "$block" "$data/scale-quick.md"
-  log "quick mode: the table is in $data/scale-quick.md; docs/performance.md is unchanged"
-else
-  doc=docs/performance.md
-  if grep -q '^<!-- scale:begin -->' "$doc"; then
-    awk -v block="$block" '
-      /^<!-- scale:begin -->/ { while ((getline line < block) > 0) print line; skip = 1; next }
-      /^<!-- scale:end -->/ { skip = 0; next }
-      !skip { print }' "$doc" >"$work/doc" && cat "$work/doc" >"$doc"
-  else
-    { echo; cat "$block"; } >>"$doc"
-  fi
-  log "the table is in $doc"
-fi
+publish
