@@ -270,7 +270,7 @@ for n in "${sizes[@]}"; do
     daily_said=$(grep -m1 'event(s)' "$work/daily.out" || true)
   else
     : >"$work/times"
-    echo "| $n | daily: 1 % of services changed | not measured: the baseline failed | | | | | |" >>"$table"
+    echo "| $(echo "$n" | sed ':a; s/\B[0-9]\{3\}\>/,&/; ta') | daily: 1 % of services changed | not measured: the baseline failed | | | | | |" >>"$table"
     baseline="**the baseline (\`daily --initial\`) failed, so the daily run was not measured**: $(grep -m1 '^error:' "$work/initial.out" || tail -n 1 "$work/initial.out")"
     daily_said=""
   fi
