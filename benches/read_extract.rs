@@ -4,6 +4,11 @@
 //!
 //!     cargo bench --bench read_extract -- --persons 1000000
 //!
+//!     cargo bench --bench read_extract -- --persons 60000 --floor-only
+//!
+//! `--floor-only` runs the floor alone and prints one line for scripts (benches/scale.sh):
+//! `floor SECONDS LINES BYTES PEAK_BYTES`.
+//!
 //! The extract is generated once into target/bench-data/ and reused. Each phase runs three
 //! times (warm page cache); the median time is reported, with the peak resident memory of the
 //! phase (VmHWM, reset between phases through /proc/self/clear_refs).
@@ -48,6 +53,13 @@ fn main() {
     );
 
     let (floor_time, floor_peak, lines) = phase(|| floor(&dir));
+    if args.iter().any(|a| a == "--floor-only") {
+        println!(
+            "floor {:.6} {lines} {bytes} {floor_peak}",
+            floor_time.as_secs_f64()
+        );
+        return;
+    }
     let (csv_time, csv_peak, csv_rows) = phase(|| csv_only(&dir));
     let (read_time, read_peak, records) = phase(|| {
         let inspection = kpr_bridge::inspect::inspect(&dir, &mapping, 2025).expect("extract reads");
