@@ -10,9 +10,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use support::agent::{Agent, Municipality, daily_shipments, eventually, initial};
-use support::amqp;
-use tokio::sync::watch;
+use support::agent::{Agent, KprReceiver, Municipality, daily_shipments, eventually, initial};
 
 fn date(day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 3, day).unwrap()
@@ -58,16 +56,11 @@ fn a_broker_outage_is_reported_and_nothing_is_lost() {
         return;
     }
     let municipality = Municipality::new("agent-outage");
-    let receiver_dir = municipality.path("receiver");
-    std::fs::create_dir_all(&receiver_dir).unwrap();
     let first = "s1;p1;MATOMBR;innvilget;;2026-03-01;;;;;".to_string();
     municipality.extract(std::slice::from_ref(&first));
 
     support::block_on(|| async {
-        amqp::declare(&municipality.queues).await;
-        let receiver = support::delivery::receiver(&receiver_dir, &municipality.queues, "", "");
-        let (stop_receiver, receiver_shutdown) = watch::channel(false);
-        let receiving = tokio::spawn(async move { receiver.run(receiver_shutdown).await });
+        let receiver = KprReceiver::start(&municipality).await;
         let (code, text) = initial(&municipality).await;
         assert_eq!(code, Some(0), "{text}");
 
@@ -154,8 +147,6 @@ fn a_broker_outage_is_reported_and_nothing_is_lost() {
             .unwrap();
         assert_eq!(exit.code(), Some(0), "{}", lines.join("\n"));
         assert!(took < Duration::from_secs(10), "stopped after {took:?}");
-        let _ = stop_receiver.send(true);
-        let _ = receiving.await;
-        amqp::delete(&municipality.queues).await;
+        receiver.stop().await;
     });
 }

@@ -8,9 +8,9 @@ mod support;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use support::agent::{self, Agent, Municipality, NAMES, daily_shipments, eventually, initial};
-use support::amqp;
-use tokio::sync::watch;
+use support::agent::{
+    self, Agent, KprReceiver, Municipality, NAMES, daily_shipments, eventually, initial,
+};
 
 fn date(day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 3, day).unwrap()
@@ -27,8 +27,6 @@ fn service(n: u32, day: u32) -> String {
 #[test]
 fn three_days_three_daily_shipments_delivered_then_a_clean_stop() {
     let municipality = Municipality::new("agent-days");
-    let receiver_dir = municipality.path("receiver");
-    std::fs::create_dir_all(&receiver_dir).unwrap();
     let mut services = vec![service(1, 1)];
     municipality.extract(&services);
     let mut log = Vec::new();
@@ -39,10 +37,7 @@ fn three_days_three_daily_shipments_delivered_then_a_clean_stop() {
     log.extend(text.lines().map(String::from));
 
     support::block_on(|| async {
-        amqp::declare(&municipality.queues).await;
-        let receiver = support::delivery::receiver(&receiver_dir, &municipality.queues, "", "");
-        let (stop_receiver, receiver_shutdown) = watch::channel(false);
-        let receiving = tokio::spawn(async move { receiver.run(receiver_shutdown).await });
+        let receiver = KprReceiver::start(&municipality).await;
 
         let initial = initial(&municipality).await;
         assert_eq!(initial.0, Some(0), "{}", initial.1);
@@ -110,9 +105,7 @@ fn three_days_three_daily_shipments_delivered_then_a_clean_stop() {
         assert!(lines.iter().any(|l| l.contains("SIGTERM received")));
         log.extend(lines);
 
-        let _ = stop_receiver.send(true);
-        let _ = receiving.await;
-        amqp::delete(&municipality.queues).await;
+        receiver.stop().await;
     });
 
     assert!(
@@ -131,15 +124,10 @@ fn three_days_three_daily_shipments_delivered_then_a_clean_stop() {
 fn a_day_the_epj_was_down_runs_when_it_is_back() {
     let municipality = Municipality::new("agent-epj-down");
     municipality.configure("\n[log]\nformat = \"json\"\n");
-    let receiver_dir = municipality.path("receiver");
-    std::fs::create_dir_all(&receiver_dir).unwrap();
     municipality.extract(&[service(1, 1)]);
 
     support::block_on(|| async {
-        amqp::declare(&municipality.queues).await;
-        let receiver = support::delivery::receiver(&receiver_dir, &municipality.queues, "", "");
-        let (stop_receiver, receiver_shutdown) = watch::channel(false);
-        let receiving = tokio::spawn(async move { receiver.run(receiver_shutdown).await });
+        let receiver = KprReceiver::start(&municipality).await;
         let (code, text) = initial(&municipality).await;
         assert_eq!(code, Some(0), "{text}");
         municipality.set_clock(date(2), "09:00:00");
@@ -204,24 +192,17 @@ fn a_day_the_epj_was_down_runs_when_it_is_back() {
                 "{line}"
             );
         }
-        let _ = stop_receiver.send(true);
-        let _ = receiving.await;
-        amqp::delete(&municipality.queues).await;
+        receiver.stop().await;
     });
 }
 
 #[test]
 fn a_step_that_does_not_finish_is_rolled_back_at_sigterm_and_runs_again() {
     let municipality = Municipality::new("agent-hang");
-    let receiver_dir = municipality.path("receiver");
-    std::fs::create_dir_all(&receiver_dir).unwrap();
     municipality.extract(&[service(1, 1)]);
 
     support::block_on(|| async {
-        amqp::declare(&municipality.queues).await;
-        let receiver = support::delivery::receiver(&receiver_dir, &municipality.queues, "", "");
-        let (stop_receiver, receiver_shutdown) = watch::channel(false);
-        let receiving = tokio::spawn(async move { receiver.run(receiver_shutdown).await });
+        let receiver = KprReceiver::start(&municipality).await;
         let (code, text) = initial(&municipality).await;
         assert_eq!(code, Some(0), "{text}");
         municipality.extract(&[service(1, 1), service(2, 2)]);
@@ -271,8 +252,6 @@ fn a_step_that_does_not_finish_is_rolled_back_at_sigterm_and_runs_again() {
             .await
             .unwrap();
         assert_eq!(exit.code(), Some(0), "{}", lines.join("\n"));
-        let _ = stop_receiver.send(true);
-        let _ = receiving.await;
-        amqp::delete(&municipality.queues).await;
+        receiver.stop().await;
     });
 }

@@ -17,10 +17,8 @@ use std::time::Duration;
 use chrono::{Days, NaiveDate};
 use kpr_bridge::receiver::Stats;
 use rand::{RngExt, SeedableRng};
-use support::agent::{Agent, Municipality, daily_shipments, initial};
-use support::amqp;
+use support::agent::{Agent, KprReceiver, Municipality, daily_shipments, initial, integrity};
 use support::daily::ident_number;
-use tokio::sync::watch;
 
 /// The tests here stop the broker or mount filesystems: one at a time.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -109,16 +107,11 @@ fn killed_at_random_moments_and_through_a_broker_outage_nothing_is_lost() {
     let seed = setting("KPR_FAULTS_SEED", 8);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let municipality = Municipality::new("faults-kill");
-    let receiver_dir = municipality.path("receiver");
-    std::fs::create_dir_all(&receiver_dir).unwrap();
     extract(&municipality, 0);
 
     support::block_on(|| async {
-        amqp::declare(&municipality.queues).await;
-        let receiver = support::delivery::receiver(&receiver_dir, &municipality.queues, "", "");
+        let receiver = KprReceiver::start(&municipality).await;
         let stats = receiver.stats.clone();
-        let (stop_receiver, receiver_shutdown) = watch::channel(false);
-        let receiving = tokio::spawn(async move { receiver.run(receiver_shutdown).await });
         let (code, text) = initial(&municipality).await;
         assert_eq!(code, Some(0), "{text}");
 
@@ -184,20 +177,14 @@ fn killed_at_random_moments_and_through_a_broker_outage_nothing_is_lost() {
             kills + 1,
             "each date shipped once: {dates:?}"
         );
-        let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
-            .fetch_one(&store)
-            .await
-            .unwrap();
-        assert_eq!(integrity, "ok");
+        assert_eq!(integrity(&store).await, "ok");
         store.close().await;
 
         let (exit, _, lines) = tokio::task::spawn_blocking(move || agent.terminate())
             .await
             .unwrap();
         assert_eq!(exit.code(), Some(0), "{}", lines.join("\n"));
-        let _ = stop_receiver.send(true);
-        let _ = receiving.await;
-        amqp::delete(&municipality.queues).await;
+        receiver.stop().await;
     });
 }
 
@@ -244,15 +231,10 @@ fn a_full_disk_under_the_state_store_is_a_clear_error_and_recovers_once_space_re
         eprintln!("skipped: mounting a small filesystem needs root");
         return;
     };
-    let receiver_dir = municipality.path("receiver");
-    std::fs::create_dir_all(&receiver_dir).unwrap();
     extract(&municipality, 0);
 
     support::block_on(|| async {
-        amqp::declare(&municipality.queues).await;
-        let receiver = support::delivery::receiver(&receiver_dir, &municipality.queues, "", "");
-        let (stop_receiver, receiver_shutdown) = watch::channel(false);
-        let receiving = tokio::spawn(async move { receiver.run(receiver_shutdown).await });
+        let receiver = KprReceiver::start(&municipality).await;
         let (code, text) = initial(&municipality).await;
         assert_eq!(code, Some(0), "{text}");
         municipality.set_clock(day(1), "12:00:00");
@@ -291,18 +273,12 @@ fn a_full_disk_under_the_state_store_is_a_clear_error_and_recovers_once_space_re
         let count = count(&store).await;
         assert_eq!(count.produced, count.delivered, "{count:?}");
         assert_eq!(count.starts, 6, "{count:?}");
-        let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
-            .fetch_one(&store)
-            .await
-            .unwrap();
-        assert_eq!(integrity, "ok");
+        assert_eq!(integrity(&store).await, "ok");
         store.close().await;
         let (exit, _, lines) = tokio::task::spawn_blocking(move || agent.terminate())
             .await
             .unwrap();
         assert_eq!(exit.code(), Some(0), "{}", lines.join("\n"));
-        let _ = stop_receiver.send(true);
-        let _ = receiving.await;
-        amqp::delete(&municipality.queues).await;
+        receiver.stop().await;
     });
 }

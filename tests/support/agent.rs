@@ -148,6 +148,48 @@ error_queue = "{errors}"
     }
 }
 
+/// KPR's test receiver answering a municipality's queues, on the caller's runtime.
+pub struct KprReceiver {
+    pub stats: std::sync::Arc<kpr_bridge::receiver::Stats>,
+    queues: Queues,
+    stop: tokio::sync::watch::Sender<bool>,
+    running: tokio::task::JoinHandle<()>,
+}
+
+impl KprReceiver {
+    /// Declares the municipality's queues and starts answering on them.
+    pub async fn start(municipality: &Municipality) -> KprReceiver {
+        let dir = municipality.path("receiver");
+        std::fs::create_dir_all(&dir).unwrap();
+        amqp::declare(&municipality.queues).await;
+        let receiver = super::delivery::receiver(&dir, &municipality.queues, "", "");
+        let stats = receiver.stats.clone();
+        let (stop, shutdown) = tokio::sync::watch::channel(false);
+        let running = tokio::spawn(async move { receiver.run(shutdown).await });
+        KprReceiver {
+            stats,
+            queues: municipality.queues.clone(),
+            stop,
+            running,
+        }
+    }
+
+    /// Stops answering and deletes the queues.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.running.await;
+        amqp::delete(&self.queues).await;
+    }
+}
+
+/// `PRAGMA integrity_check` of the state store: `ok` when nothing is corrupt.
+pub async fn integrity(pool: &sqlx::SqlitePool) -> String {
+    sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
 /// The daily shipments so far: reporting date and the fagmelding's state.
 pub async fn daily_shipments(pool: &sqlx::SqlitePool) -> Vec<(String, Option<String>)> {
     sqlx::query_as(
