@@ -95,6 +95,7 @@ encryption_certificate = "$work/certs/kommune-enc.crt"
 encryption_key = "$work/certs/kommune-enc.key"
 kpr_encryption_certificate = "$work/certs/kpr-enc.crt"
 trust = ["$work/certs/ca.crt"]
+kpr_signing_certificates = ["$work/certs/kpr-sign.crt"]
 TOML
 }
 

@@ -24,6 +24,7 @@ fn files(certs: &Path, side: &str, other: &str) -> CertificateFiles {
         previous_encryption: None,
         peer_encryption_certificate: file(format!("{other}-enc.crt")),
         trust: vec![file("ca.crt".into())],
+        pinned_signers: Vec::new(),
     }
 }
 

@@ -160,6 +160,7 @@ encryption_certificate = "{certs}/kommune-enc.crt"
 encryption_key = "{certs}/kommune-enc.key"
 kpr_encryption_certificate = "{certs}/kpr-enc.crt"
 trust = ["{certs}/ca.crt"]
+kpr_signing_certificates = ["{certs}/kpr-sign.crt"]
 "#,
         data = work.join("state").display(),
         repo = repo.display(),

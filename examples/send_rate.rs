@@ -39,6 +39,7 @@ async fn main() -> ExitCode {
         previous_encryption: None,
         peer_encryption_certificate: certs.join("kpr-enc.crt"),
         trust: vec![certs.join("ca.crt")],
+        pinned_signers: Vec::new(),
     }) {
         Ok(loaded) => loaded.keys,
         Err(e) => {

@@ -11,6 +11,8 @@
 #   kommune-enc.crt  / .key          the municipality's encryption pair  (keyEncipherment)
 #   kpr-sign.crt     / .key          KPR's signing pair (the test receiver signs AppRecs)
 #   kpr-enc.crt      / .key          KPR's encryption pair (what the municipality encrypts to)
+#   annen-sign.crt   / .key          another enterprise's signing pair from the same CA: what
+#                                    anyone holds who might forge a receipt (for tests)
 # Private keys are written readable by their owner only (mode 600): kpr-bridge refuses keys
 # that group or others can read.
 set -euo pipefail
@@ -83,6 +85,7 @@ pair kommune-sign "BERGEN KOMMUNE" 964338531 sign
 pair kommune-enc "BERGEN KOMMUNE" 964338531 enc
 pair kpr-sign "FOLKEHELSEINSTITUTTET" 983744516 sign
 pair kpr-enc "FOLKEHELSEINSTITUTTET" 983744516 enc
+pair annen-sign "ANNEN VIRKSOMHET AS" 910000006 sign
 chmod 600 "$dir"/*.key
 chmod 644 "$dir"/*.crt
 echo "Test certificates in $dir, valid $days days (CA: $dir/ca.crt)."

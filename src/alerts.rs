@@ -25,6 +25,7 @@ use tokio::io::AsyncWriteExt;
 use crate::config::Config;
 use crate::config::alerts::shown_webhook;
 use crate::status::{FindingLine, Problem, Status, codes};
+use crate::store::receipts::status_words;
 use crate::store::{Store, StoreError};
 
 /// How long a command or a webhook may take before its delivery counts as failed.
@@ -53,7 +54,7 @@ pub struct Alert {
     /// The same for the same cause, run after run: what makes an alert be told once.
     pub key: String,
     /// `message-rejected`, `message-error`, `receipt-expired`, `daily-missed`,
-    /// `certificate-expiring`, `capture-errors`.
+    /// `certificate-expiring`, `capture-errors`, `receipt-conflict`.
     pub kind: &'static str,
     pub severity: Severity,
     /// One line, for a subject or a notification's title.
@@ -94,11 +95,7 @@ pub fn due(status: &Status, now: DateTime<Utc>) -> Vec<Alert> {
         .flatten()
         .filter(|c| c.needs_action(status.certificate_days))
     {
-        let renew = if certificate.role == "kpr_encryption" {
-            "ask KPR (FHI) for their new encryption certificate, or fetch it from NHN's address register, and configure it"
-        } else {
-            "order the successor of the municipality's enterprise certificate and install the new certificate and key"
-        };
+        let renew = certificate.renew();
         let end = certificate
             .not_after
             .map_or_else(|| "?".into(), |t| t.format("%Y-%m-%d").to_string());
@@ -136,7 +133,15 @@ pub fn due(status: &Status, now: DateTime<Utc>) -> Vec<Alert> {
             }
         };
         alerts.push(Alert {
-            key: format!("certificate:{}:{today}", certificate.role),
+            // KPR may have two signing certificates during its rotation: each is its own alert.
+            key: if certificate.role == "kpr_signing" {
+                format!(
+                    "certificate:{}:{}:{today}",
+                    certificate.role, certificate.file
+                )
+            } else {
+                format!("certificate:{}:{today}", certificate.role)
+            },
             kind: "certificate-expiring",
             severity,
             title,
@@ -171,6 +176,26 @@ pub fn due(status: &Status, now: DateTime<Utc>) -> Vec<Alert> {
                 message,
             });
         }
+    }
+    for conflict in status.conflicts.iter().filter(|c| c.needs_action) {
+        alerts.push(Alert {
+            key: format!(
+                "receipt-conflict:{}:{}",
+                conflict.msg_id, conflict.later_receipt_id
+            ),
+            kind: "receipt-conflict",
+            severity: Severity::Error,
+            title: format!("KPR's receipts for message {} disagree", conflict.msg_id),
+            message: format!(
+                "The first receipt for message {} said {}; a later one says {}.\n\
+                 What it means: the message stays {}, as the first receipt decided; the later receipt was kept but not applied. One of them is wrong, or not KPR's.\n\
+                 What to do: ask KPR (FHI) which answer holds; if it is the later one, send the message again. `kpr-bridge status` shows both receipts.",
+                conflict.msg_id,
+                status_words(conflict.first_status),
+                status_words(conflict.later_status),
+                conflict.state
+            ),
+        });
     }
     alerts
 }

@@ -18,9 +18,10 @@ use tokio::sync::watch;
 use crate::config::delivery::{Broker, Queues};
 use crate::crypto::Keys;
 use crate::message::apprec;
+use crate::message::msghead::FHI_HER_ID;
 use crate::message::schema::Schemas;
 use crate::store::outbox::{Moved, State};
-use crate::store::receipts::{Anomaly, ErrorReport};
+use crate::store::receipts::{Anomaly, ErrorReport, Recorded, status_code, status_words};
 use crate::store::{Store, StoreError};
 use crate::transport::amqp::{self, Amqp};
 use crate::transport::backoff::Backoff;
@@ -37,6 +38,8 @@ pub enum Taken {
     Receipt { msg_id: String, moved: Moved },
     /// A transport error report for one of our messages.
     ErrorReport { msg_id: String, moved: Moved },
+    /// A receipt taken before (the same AppRec Id): ignored.
+    Repeated { msg_id: String },
     /// Kept as an anomaly of this kind.
     Anomaly { kind: String },
 }
@@ -96,19 +99,53 @@ impl Inbox {
             }
         };
         let msg_id = receipt.original_msg_id.clone();
-        let moved = self.store.record_receipt(&receipt, Utc::now()).await?;
-        match moved {
-            Moved::Unknown => {
+        let about = |kind: &str, detail: String| {
+            let mut kept = anomaly(kind, detail, true);
+            kept.msg_id = Some(msg_id.clone());
+            kept
+        };
+        let Some((target, kpr_unit)) = self.store.addressee(&msg_id).await? else {
+            let detail = format!(
+                "a receipt on {queue} for MsgId {msg_id}, which is not in the outbox; kept, nothing changed"
+            );
+            return self.keep(about("unknown-msg-id", detail)).await;
+        };
+        if let Err(why) = from_kpr(&receipt, properties, &kpr_unit) {
+            let detail = format!(
+                "a receipt on {queue} for MsgId {msg_id} (sent to KPR's {target} unit, HER-id {kpr_unit}) {why}; not taken, the message's state is unchanged. NHN calls this abuse:spoofing-attack: find out who put it there"
+            );
+            return self.keep(about("sender-mismatch", detail)).await;
+        }
+        match self.store.record_receipt(&receipt, Utc::now()).await? {
+            Recorded::Moved(Moved::Unknown) => {
                 let detail = format!(
                     "a receipt on {queue} for MsgId {msg_id}, which is not in the outbox; kept, nothing changed"
                 );
-                let mut unknown = anomaly("unknown-msg-id", detail, true);
-                unknown.msg_id = Some(msg_id);
-                self.keep(unknown).await
+                self.keep(about("unknown-msg-id", detail)).await
             }
-            moved => {
+            Recorded::Moved(moved) => {
                 log_receipt(&receipt, moved);
                 Ok(Taken::Receipt { msg_id, moved })
+            }
+            Recorded::Again(state) => {
+                tracing::info!(
+                    msg_id = %msg_id,
+                    receipt = %receipt.id,
+                    "the same receipt again (the message is {state}): taken once already, ignored"
+                );
+                Ok(Taken::Repeated { msg_id })
+            }
+            Recorded::Conflicting { state, first } => {
+                let detail = format!(
+                    "a receipt on {queue} for MsgId {msg_id} says {} (AppRec {}, received {}), but the first receipt said {} (AppRec {}, received {}); the message stays {state}. Ask KPR (FHI) which answer holds before acting on it",
+                    status_words(status_code(receipt.status)),
+                    receipt.id,
+                    Utc::now().format("%Y-%m-%d %H:%M:%S UTC"),
+                    status_words(first.status),
+                    first.receipt_id,
+                    first.received_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                );
+                self.keep(about("conflicting-receipt", detail)).await
             }
         }
     }
@@ -174,6 +211,38 @@ impl Inbox {
         tracing::warn!(queue = %anomaly.queue, kind = %anomaly.kind, "{}", anomaly.detail);
         self.store.record_anomaly(&anomaly, Utc::now()).await?;
         Ok(Taken::Anomaly { kind: anomaly.kind })
+    }
+}
+
+/// Whether a receipt for a message sent to KPR's unit `kpr_unit` comes from KPR: its
+/// `fromHerId` must be that unit, and the AppRec's own Sender must name FHI or that unit.
+/// (The signature says who signed; this says the signer answers for the right address.)
+fn from_kpr(
+    receipt: &apprec::AppRec,
+    properties: &BasicProperties,
+    kpr_unit: &str,
+) -> Result<(), String> {
+    match header(properties, "fromHerId") {
+        Some(from) if from.trim() == kpr_unit => {}
+        Some(from) => return Err(format!("comes from HER-id {}", from.trim())),
+        None => return Err("has no fromHerId".into()),
+    }
+    let named = receipt
+        .sender
+        .iter()
+        .any(|party| [FHI_HER_ID, kpr_unit].contains(&party.id.trim()));
+    if named {
+        Ok(())
+    } else {
+        let ids: Vec<&str> = receipt.sender.iter().map(|p| p.id.trim()).collect();
+        Err(format!(
+            "names as its AppRec Sender HER-id {} instead of FHI ({FHI_HER_ID}) or KPR's unit",
+            if ids.is_empty() {
+                "none".to_string()
+            } else {
+                ids.join(" / ")
+            }
+        ))
     }
 }
 

@@ -448,7 +448,7 @@ pub fn receipt(
         original_msg_id: original_msg_id.to_string(),
         original_type: original_type.to_string(),
         original_issued: now,
-        sender: vec![her("85217"), her(kpr_unit)],
+        sender: vec![her(crate::message::msghead::FHI_HER_ID), her(kpr_unit)],
         receiver: vec![her(sender_unit)],
     }
 }

@@ -393,6 +393,7 @@ encryption_certificate = "{c}/kommune-enc.crt"
 encryption_key = "{c}/kommune-enc.key"
 kpr_encryption_certificate = "{c}/kpr-enc.crt"
 trust = ["{c}/ca.crt"]
+kpr_signing_certificates = ["{c}/kpr-sign.crt"]
 "#,
             c = certs.display()
         );
@@ -429,6 +430,10 @@ trust = ["{c}/ca.crt"]
             format!("certificate:signing:{today}"),
             format!("certificate:encryption:{today}"),
             format!("certificate:kpr_encryption:{today}"),
+            format!(
+                "certificate:kpr_signing:{}:{today}",
+                certs.join("kpr-sign.crt").display()
+            ),
         ];
         for key in &expected {
             assert!(keys.contains(&key.as_str()), "{key} in {keys:?}");

@@ -20,14 +20,10 @@ use kpr_bridge::message::apprec::{self, Status};
 use kpr_bridge::message::msghead::Target;
 use kpr_bridge::receiver;
 use kpr_bridge::shipping::Shipping;
-use openssl::cms::{CMSOptions, CmsContentInfo};
-use openssl::pkey::PKey;
-use openssl::stack::Stack;
-use openssl::symm::Cipher;
-use openssl::x509::X509;
+use kpr_bridge::store::outbox::State;
 use serde::Deserialize;
-use support::amqp;
 use support::delivery::{PAYLOAD, municipality_spool_config, repo};
+use support::forged;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -60,12 +56,15 @@ struct Case {
     /// `check`: substrings the HTML report must hold (the escaped form of what is absent).
     #[serde(default)]
     in_report: Vec<String>,
-    /// Receipts: how the message is made (`kpr`, `stranger`, `tampered`, `unsigned`,
-    /// `not-for-us`, `raw`), and how many times it arrives.
+    /// Receipts: how the message is made (`support::forged::pack`), and how many times it
+    /// arrives.
     #[serde(default)]
     pack: Option<String>,
     #[serde(default)]
     times: Option<usize>,
+    /// Receipts: the message's state after the last arrival (`sent`, `delivered`, …).
+    #[serde(default)]
+    state: Option<String>,
     /// Why the case is there and why its outcome is the right one.
     #[allow(dead_code)]
     why: String,
@@ -384,37 +383,59 @@ fn run_receipt_case(case: &Case) -> Result<Option<String>, String> {
         assert_eq!(shipping.flush().await.unwrap(), 1);
         let before = shipping.store.state(&msg_id).await.unwrap();
 
-        let document = if case_dir.join("receipt.xml").exists() {
-            fs::read_to_string(case_dir.join("receipt.xml"))
-                .unwrap()
-                .replace("{MSG_ID}", &msg_id)
-                .into_bytes()
-        } else if case_dir.join("receipt.p7m").exists() {
-            fs::read(case_dir.join("receipt.p7m")).unwrap()
-        } else {
-            let about = if case.setup.as_deref() == Some("unknown-msg-id") {
+        // Each arrival: its document. A receipt made here is KPR's (a new AppRec Id each
+        // time) unless the setup says otherwise.
+        let setup = case.setup.as_deref().unwrap_or("");
+        let document = |time: usize| -> Vec<u8> {
+            if case_dir.join("receipt.xml").exists() {
+                return fs::read_to_string(case_dir.join("receipt.xml"))
+                    .unwrap()
+                    .replace("{MSG_ID}", &msg_id)
+                    .into_bytes();
+            }
+            if case_dir.join("receipt.p7m").exists() {
+                return fs::read(case_dir.join("receipt.p7m")).unwrap();
+            }
+            let about = if setup == "unknown-msg-id" {
                 "4e8a1f0c-0000-4000-8000-000000000000"
             } else {
                 msg_id.as_str()
             };
-            apprec::write(&receiver::receipt(
-                about,
-                "KPR_IPL",
-                "171479",
-                "67890",
-                Status::Ok,
-                Vec::new(),
-            ))
+            let status = if setup == "ok-then-avvist" && time > 0 {
+                Status::Rejected
+            } else {
+                Status::Ok
+            };
+            let mut receipt =
+                receiver::receipt(about, "KPR_IPL", "171479", "67890", status, Vec::new());
+            if setup == "apprec-sender-other" {
+                for party in &mut receipt.sender {
+                    party.id = "99999".into();
+                }
+            }
+            apprec::write(&receipt)
         };
-        let body = pack(case.pack.as_deref().unwrap_or("kpr"), &document);
+        let how = case.pack.as_deref().unwrap_or("kpr");
+        let first = forged::pack(how, &document(0));
+        let from_her_id = if setup == "from-other-her-id" {
+            "99999"
+        } else {
+            "171479"
+        };
         let receipts = dir.path().join("receipts");
         fs::create_dir_all(&receipts).unwrap();
         let mut outcomes = Vec::new();
         for time in 0..case.times.unwrap_or(1) {
+            let body = if setup.is_empty() {
+                // The same bytes again: a replay.
+                first.clone()
+            } else {
+                forged::pack(how, &document(time))
+            };
             let name = format!("r-{time}");
             fs::write(receipts.join(format!("{name}.p7m")), &body).unwrap();
             let properties = format!(
-                r#"{{"message-id": "{name}", "subject": "AppRec", "content-type": "application/pkcs7-mime", "fromHerId": "171479", "toHerId": "67890", "applicationTimeStamp": "2026-01-05T02:00:00Z"}}"#
+                r#"{{"message-id": "{name}", "subject": "AppRec", "content-type": "application/pkcs7-mime", "fromHerId": "{from_her_id}", "toHerId": "67890", "applicationTimeStamp": "2026-01-05T02:00:00Z"}}"#
             );
             fs::write(receipts.join(format!("{name}.json")), properties).unwrap();
             let collected = shipping.collect().await.unwrap();
@@ -422,6 +443,7 @@ fn run_receipt_case(case: &Case) -> Result<Option<String>, String> {
                 outcomes.push(match taken {
                     Taken::Anomaly { kind } => format!("anomaly:{kind}"),
                     Taken::Receipt { moved, .. } => format!("receipt:{moved:?}"),
+                    Taken::Repeated { .. } => "repeated".into(),
                     other => format!("{other:?}"),
                 });
             }
@@ -429,8 +451,20 @@ fn run_receipt_case(case: &Case) -> Result<Option<String>, String> {
         let outcome = outcomes.join(" ");
         let after = shipping.store.state(&msg_id).await.unwrap();
         let anomalies = shipping.store.anomalies().await.unwrap();
+        let receipts_stored = shipping.store.receipts(&msg_id).await.unwrap().len();
+        let arrived = case.times.unwrap_or(1);
         result = if outcome != case.expect {
             Err(format!("outcome {outcome:?}, expected {:?}", case.expect))
+        } else if let Some(wanted) = case
+            .state
+            .as_deref()
+            .filter(|wanted| after.map(State::as_str) != Some(*wanted))
+        {
+            Err(format!("the message ends {after:?}, expected {wanted}"))
+        } else if outcome.contains("repeated") && receipts_stored + 1 != arrived {
+            Err(format!(
+                "{receipts_stored} receipt(s) stored of {arrived} arrivals of one receipt"
+            ))
         } else if outcome.starts_with("anomaly") && after != before {
             Err(format!(
                 "an anomaly moved the message: {before:?} → {after:?}"
@@ -449,62 +483,4 @@ fn run_receipt_case(case: &Case) -> Result<Option<String>, String> {
         };
     });
     result
-}
-
-/// Packs `document` as the case says: as KPR would, or wrongly.
-fn pack(how: &str, document: &[u8]) -> Vec<u8> {
-    let certs = amqp::certs();
-    let stranger;
-    let signer_dir = if how == "stranger" {
-        stranger = tempfile::tempdir().unwrap();
-        amqp::make_certs(stranger.path());
-        stranger.path().to_path_buf()
-    } else {
-        certs.to_path_buf()
-    };
-    let read = |path: PathBuf| fs::read(path).unwrap();
-    let signer = X509::from_pem(&read(signer_dir.join("kpr-sign.crt"))).unwrap();
-    let key = PKey::private_key_from_pem(&read(signer_dir.join("kpr-sign.key"))).unwrap();
-    let recipient = if how == "not-for-us" {
-        "kpr-enc.crt"
-    } else {
-        "kommune-enc.crt"
-    };
-    let recipient = X509::from_pem(&read(certs.join(recipient))).unwrap();
-    let signed = match how {
-        "raw" => return document.to_vec(),
-        "unsigned" => document.to_vec(),
-        _ => {
-            let mut der = CmsContentInfo::sign(
-                Some(&signer),
-                Some(&key),
-                None,
-                Some(document),
-                CMSOptions::BINARY,
-            )
-            .unwrap()
-            .to_der()
-            .unwrap();
-            if how == "tampered" {
-                // One byte of the signed content changed after signing.
-                let at = der
-                    .windows(6)
-                    .position(|w| w == b"AppRec")
-                    .expect("the content is in the SignedData");
-                der[at] = b'B';
-            }
-            der
-        }
-    };
-    let mut recipients = Stack::new().unwrap();
-    recipients.push(recipient).unwrap();
-    CmsContentInfo::encrypt(
-        &recipients,
-        &signed,
-        Cipher::aes_256_cbc(),
-        CMSOptions::BINARY,
-    )
-    .unwrap()
-    .to_der()
-    .unwrap()
 }

@@ -103,6 +103,7 @@ fn municipality(set: &Path, peer: PathBuf) -> CertificateFiles {
         previous_encryption: None,
         peer_encryption_certificate: peer,
         trust: vec![set.join("ca.crt")],
+        pinned_signers: Vec::new(),
     }
 }
 
@@ -116,6 +117,7 @@ fn kpr(set: &Path) -> CertificateFiles {
         previous_encryption: None,
         peer_encryption_certificate: set.join("kommune-enc.crt"),
         trust: vec![set.join("ca.crt")],
+        pinned_signers: Vec::new(),
     }
 }
 
@@ -768,6 +770,7 @@ fn certificates_in_the_wrong_roles_are_refused_naming_file_and_subject() {
         previous_encryption: None,
         peer_encryption_certificate: a.join("kpr-sign.crt"),
         trust: vec![a.join("ca.crt")],
+        pinned_signers: Vec::new(),
     };
     let error = Keys::load(&files).unwrap_err();
     assert_eq!(error.problems.len(), 3, "{error}");
@@ -834,6 +837,7 @@ fn every_file_problem_is_reported_at_once() {
         previous_encryption: Some((d.join("kpr-enc.crt"), encrypted.clone())),
         peer_encryption_certificate: d.join("not-pem.crt"),
         trust: vec![d.join("empty-trust.pem")],
+        pinned_signers: Vec::new(),
     };
     let error = Keys::load(&files).unwrap_err();
     let text = error.to_string();
@@ -949,4 +953,44 @@ fn keys_are_shared_between_threads_and_never_shown() {
     for thread in threads {
         assert_eq!(thread.join().unwrap(), DOCUMENT);
     }
+}
+
+#[test]
+fn kpr_s_signing_certificates_are_checked_at_load_and_only_they_sign_what_counts() {
+    let (a, b) = (shared("a"), shared("b"));
+    // KPR's encryption half, and a signing certificate from a CA we do not trust.
+    let mut files = municipality(a, a.join("kpr-enc.crt"));
+    files.pinned_signers = vec![a.join("kpr-enc.crt"), b.join("kpr-sign.crt")];
+    let error = Keys::load(&files).unwrap_err();
+    assert_eq!(error.problems.len(), 2, "{error}");
+    assert!(
+        error.problems[0].contains("KPR signing certificate")
+            && error.problems[0].contains("kpr-enc.crt")
+            && error.problems[0].contains("must have nonRepudiation"),
+        "{}",
+        error.problems[0]
+    );
+    assert!(
+        error.problems[1].contains("does not chain to a CA certificate in certificates.trust")
+            && error.problems[1].contains(&b.join("kpr-sign.crt").display().to_string()),
+        "{}",
+        error.problems[1]
+    );
+
+    // Pinned to KPR's signing certificate: KPR's message opens, the municipality's own
+    // signature (trusted CA, nonRepudiation) does not.
+    files.pinned_signers = vec![a.join("kpr-sign.crt")];
+    let ours = load(&files);
+    let from_kpr = load(&kpr(a)).pack(b"<AppRec/>").unwrap();
+    assert_eq!(ours.unpack(&from_kpr).unwrap().content, b"<AppRec/>");
+    let mut forger = municipality(a, a.join("kommune-enc.crt"));
+    forger.pinned_signers = Vec::new();
+    let forged = load(&forger).pack(b"<AppRec/>").unwrap();
+    let refused = ours.unpack(&forged).unwrap_err();
+    assert_eq!(refused.kind(), "untrusted-signer");
+    let text = refused.to_string();
+    assert!(
+        text.contains("BERGEN KOMMUNE") && text.contains("organisation number 964338531"),
+        "{text}"
+    );
 }

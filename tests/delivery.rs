@@ -445,6 +445,7 @@ fn a_message_kept_in_a_file_goes_to_the_spool_as_its_exact_bytes() {
             previous_encryption: None,
             peer_encryption_certificate: cert("kommune-enc.crt"),
             trust: vec![cert("ca.crt")],
+            pinned_signers: Vec::new(),
         })
         .unwrap()
         .keys;

@@ -156,6 +156,7 @@ fn kpr_keys(certs: &Path) -> Keys {
         previous_encryption: None,
         peer_encryption_certificate: amqp::cert("kommune-enc.crt"),
         trust: vec![certs.join("ca.crt")],
+        pinned_signers: Vec::new(),
     };
     Keys::load(&files).unwrap().keys
 }

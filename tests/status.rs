@@ -187,6 +187,11 @@ async fn fill(store: &Store, now: DateTime<Utc>, config: &Config) -> chrono::Nai
         .await
         .unwrap();
 
+    // A later receipt for it that says OK: a conflict, not a flip.
+    let mut contradicting = receipt(&rejected.msg_id, Receipt::Ok, &[]);
+    contradicting.id = "a-later-receipt".into();
+    store.record_receipt(&contradicting, ago(5)).await.unwrap();
+
     // One sent long ago whose receipt never came.
     let expired = message(4, "KPR_IDE");
     store.enqueue(&expired, ago(100)).await.unwrap();
@@ -415,6 +420,21 @@ fn the_status_names_what_went_wrong_in_plain_words_and_counts_it() {
             "Fødselsnummer <number hidden> finnes ikke"
         );
         assert_eq!(rejected.what, "an annual report");
+        // The later OK for it left it rejected and needs action, with both receipts.
+        assert_eq!(status.conflicts.len(), 1);
+        let conflict = &status.conflicts[0];
+        assert_eq!(conflict.msg_id, msg_id(3));
+        assert_eq!(conflict.state, "rejected");
+        assert_eq!((conflict.first_status, conflict.later_status), (2, 1));
+        assert_eq!(conflict.later_receipt_id, "a-later-receipt");
+        assert!(conflict.needs_action && status.needs_action());
+        let alerts = kpr_bridge::alerts::due(&status, now);
+        assert!(
+            alerts
+                .iter()
+                .any(|a| a.key == format!("receipt-conflict:{}:a-later-receipt", msg_id(3))),
+            "{alerts:?}"
+        );
         // Expired, saying how long it waited.
         let expired = problem(&status, 4);
         assert_eq!(expired.state, "expired");
@@ -451,7 +471,10 @@ fn the_status_names_what_went_wrong_in_plain_words_and_counts_it() {
 
         let certificates = status.certificates.as_ref().unwrap();
         let roles: Vec<_> = certificates.iter().map(|c| c.role).collect();
-        assert_eq!(roles, ["signing", "encryption", "kpr_encryption"]);
+        assert_eq!(
+            roles,
+            ["signing", "encryption", "kpr_encryption", "kpr_signing"]
+        );
         for c in certificates {
             assert!(c.problem.is_none(), "{c:?}");
             assert!((360..=366).contains(&c.days_left.unwrap()), "{c:?}");
@@ -477,6 +500,13 @@ fn the_status_names_what_went_wrong_in_plain_words_and_counts_it() {
 
         // The text: what needs action first, in words.
         let text = render(&status);
+        assert!(
+            text.contains(&format!(
+                "KPR's receipts for message {} disagree",
+                msg_id(3)
+            )),
+            "{text}"
+        );
         let action = text.find("NEEDS ACTION").expect(&text);
         for words in [
             "KPR rejected an annual report",

@@ -8,7 +8,7 @@ use kpr_bridge::message::apprec::{AppRec, ReceiptError, Status, Version};
 use kpr_bridge::store::Store;
 use kpr_bridge::store::daily::ShippedDay;
 use kpr_bridge::store::outbox::{Moved, NewMessage, State};
-use kpr_bridge::store::receipts::{Anomaly, ErrorReport};
+use kpr_bridge::store::receipts::{Anomaly, ErrorReport, FirstReceipt, Recorded};
 use support::on_both;
 
 fn at(hour: u32) -> DateTime<Utc> {
@@ -69,12 +69,19 @@ fn a_message_goes_from_queued_to_delivered_and_keeps_its_history() {
         let ok = receipt(&m.msg_id, Status::Ok, &[]);
         assert_eq!(
             store.record_receipt(&ok, at(3)).await.unwrap(),
-            Moved::From(State::Sent)
+            Recorded::Moved(Moved::From(State::Sent))
         );
-        // The same receipt again (the message was published twice): kept, state unchanged.
+        // The same receipt again (redelivered, or replayed): taken once, not stored again.
         assert_eq!(
             store.record_receipt(&ok, at(4)).await.unwrap(),
-            Moved::Stayed(State::Delivered)
+            Recorded::Again(State::Delivered)
+        );
+        // Another receipt with the same answer (KPR answered twice): kept as a duplicate.
+        let mut again = ok.clone();
+        again.id = "another-receipt".into();
+        assert_eq!(
+            store.record_receipt(&again, at(4)).await.unwrap(),
+            Recorded::Moved(Moved::Stayed(State::Delivered))
         );
         let history = store.transitions(&m.msg_id).await.unwrap();
         let steps: Vec<_> = history.iter().map(|t| (t.from, t.to, t.at)).collect();
@@ -89,6 +96,7 @@ fn a_message_goes_from_queued_to_delivered_and_keeps_its_history() {
         let receipts = store.receipts(&m.msg_id).await.unwrap();
         assert_eq!(receipts.len(), 2);
         assert!(!receipts[0].duplicate && receipts[1].duplicate);
+        assert!(!receipts[1].conflicting);
         let entries = store.entries().await.unwrap();
         assert_eq!(entries[0].state, State::Delivered);
         assert_eq!(entries[0].size, 100);
@@ -139,7 +147,7 @@ fn a_receipt_for_an_unknown_message_changes_nothing() {
         let stranger = receipt("not-ours", Status::Ok, &[]);
         assert_eq!(
             store.record_receipt(&stranger, at(1)).await.unwrap(),
-            Moved::Unknown
+            Recorded::Moved(Moved::Unknown)
         );
         assert!(store.receipts("not-ours").await.unwrap().is_empty());
         let report = ErrorReport {
@@ -175,8 +183,62 @@ fn silence_expires_and_a_late_receipt_still_tells_the_truth() {
         let ok = receipt(&late.msg_id, Status::Ok, &[]);
         assert_eq!(
             store.record_receipt(&ok, now).await.unwrap(),
-            Moved::From(State::Expired)
+            Recorded::Moved(Moved::From(State::Expired))
         );
+    });
+}
+
+#[test]
+fn the_first_final_receipt_decides_and_a_contradicting_one_is_kept_as_a_conflict() {
+    on_both(|store| async move {
+        let m = message(1);
+        store.enqueue(&m, at(1)).await.unwrap();
+        store
+            .transition(&m.msg_id, State::Sent, None, at(2))
+            .await
+            .unwrap();
+        let ok = receipt(&m.msg_id, Status::Ok, &[]);
+        store.record_receipt(&ok, at(3)).await.unwrap();
+        // OK, Avvist, OK, Avvist: the state never flips.
+        for (n, status) in [Status::Rejected, Status::Ok, Status::Rejected]
+            .into_iter()
+            .enumerate()
+        {
+            let mut later = receipt(&m.msg_id, status, &["X99"]);
+            later.id = format!("later-{n}");
+            let recorded = store
+                .record_receipt(&later, at(4 + n as u32))
+                .await
+                .unwrap();
+            if status == Status::Rejected {
+                assert_eq!(
+                    recorded,
+                    Recorded::Conflicting {
+                        state: State::Delivered,
+                        first: FirstReceipt {
+                            receipt_id: ok.id.clone(),
+                            status: 1,
+                            received_at: at(3),
+                        },
+                    }
+                );
+            } else {
+                assert_eq!(recorded, Recorded::Moved(Moved::Stayed(State::Delivered)));
+            }
+            assert_eq!(
+                store.state(&m.msg_id).await.unwrap(),
+                Some(State::Delivered)
+            );
+        }
+        let receipts = store.receipts(&m.msg_id).await.unwrap();
+        let conflicting: Vec<bool> = receipts.iter().map(|r| r.conflicting).collect();
+        assert_eq!(conflicting, [false, true, false, true]);
+        let conflicts = store.conflicting_receipts(10).await.unwrap();
+        assert_eq!(conflicts.len(), 2);
+        assert_eq!(conflicts[0].receipt_id, "later-2");
+        // The history has one move to delivered and nothing after it.
+        let last = store.transitions(&m.msg_id).await.unwrap().pop().unwrap();
+        assert_eq!((last.to, last.at), (State::Delivered, at(3)));
     });
 }
 
@@ -263,7 +325,10 @@ fn concurrent_transitions_never_see_a_locked_database() {
             }));
         }
         for task in tasks {
-            assert_eq!(task.await.unwrap(), Moved::From(State::Sent));
+            assert_eq!(
+                task.await.unwrap(),
+                Recorded::Moved(Moved::From(State::Sent))
+            );
         }
         let entries = store.entries().await.unwrap();
         assert!(entries.iter().all(|e| e.state == State::Delivered));

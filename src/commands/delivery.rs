@@ -82,19 +82,15 @@ pub async fn receipts(config: &Path, offline: bool) -> u8 {
     if !offline {
         match shipping.collect().await {
             Ok(collected) => {
-                let receipts = collected
-                    .taken
-                    .iter()
-                    .filter(|t| matches!(t, Taken::Receipt { .. }))
-                    .count();
-                let anomalies = collected
-                    .taken
-                    .iter()
-                    .filter(|t| matches!(t, Taken::Anomaly { .. }))
-                    .count();
+                let count = |wanted: fn(&Taken) -> bool| {
+                    collected.taken.iter().filter(|t| wanted(t)).count()
+                };
+                let anomalies = count(|t| matches!(t, Taken::Anomaly { .. }));
                 println!(
-                    "Took {receipts} receipt(s), {} error report(s), {anomalies} anomal(y/ies); {} expired now.\n",
-                    collected.taken.len() - receipts - anomalies,
+                    "Took {} receipt(s), {} error report(s), {anomalies} anomal(y/ies); {} receipt(s) taken before were ignored; {} expired now.\n",
+                    count(|t| matches!(t, Taken::Receipt { .. })),
+                    count(|t| matches!(t, Taken::ErrorReport { .. })),
+                    count(|t| matches!(t, Taken::Repeated { .. })),
                     collected.expired.len()
                 );
                 if anomalies > 0 {

@@ -112,6 +112,8 @@ pub(super) struct RawCertificates {
     /// … and the test receiver to the municipality's.
     municipality_encryption_certificate: Option<PathBuf>,
     trust: Option<Vec<PathBuf>>,
+    /// KPR's signing certificates: the only signers whose receipts count.
+    kpr_signing_certificates: Option<Vec<PathBuf>>,
 }
 
 /// Whose configuration is read: it decides whose certificate is the peer's.
@@ -189,6 +191,30 @@ pub(super) fn certificates(
                 .into(),
         );
     }
+    let pinned = raw.kpr_signing_certificates.unwrap_or_default();
+    let pinned_signers: Vec<PathBuf> = match role {
+        Role::Municipality => {
+            if pinned.is_empty() {
+                problems.push(
+                    "missing required key 'certificates.kpr_signing_certificates': KPR's signing \
+                     certificate(s) (PEM) from NHN's Adresseregister; a receipt counts only when \
+                     KPR signed it with one of them"
+                        .into(),
+                );
+            }
+            pinned.into_iter().map(|p| base.join(p)).collect()
+        }
+        Role::Receiver => {
+            if !pinned.is_empty() {
+                problems.push(
+                    "certificates.kpr_signing_certificates is the municipality's key; the test \
+                     receiver signs with its own signing_certificate"
+                        .into(),
+                );
+            }
+            Vec::new()
+        }
+    };
     CertificateFiles {
         signing_certificate,
         signing_key,
@@ -197,6 +223,7 @@ pub(super) fn certificates(
         previous_encryption,
         peer_encryption_certificate,
         trust,
+        pinned_signers,
     }
 }
 

@@ -741,6 +741,19 @@ services = "SELECT 2"
                 .starts_with("/etc/kpr-bridge/certs")
         );
         assert_eq!(certificates.trust.len(), 2);
+        assert_eq!(
+            certificates.pinned_signers,
+            [PathBuf::from("/etc/kpr-bridge/certs/kpr-sign.crt")]
+        );
+        // Without KPR's signing certificate no receipt could count: refused at load.
+        let unpinned = std::fs::read_to_string(&example)
+            .unwrap()
+            .replace("kpr_signing_certificates =", "# kpr_signing_certificates =");
+        let error = Config::parse(&unpinned, &example).unwrap_err().to_string();
+        assert!(
+            error.contains("missing required key 'certificates.kpr_signing_certificates'"),
+            "{error}"
+        );
 
         let postgres = std::fs::read_to_string(&example)
             .unwrap()

@@ -27,6 +27,17 @@ pub(super) fn subject(certificate: &X509Ref) -> String {
     name(certificate.subject_name())
 }
 
+/// The subject's organisation number (`serialNumber`, as in Norwegian enterprise
+/// certificates), if it has one.
+pub(super) fn organisation_number(certificate: &X509Ref) -> Option<String> {
+    certificate
+        .subject_name()
+        .entries_by_nid(openssl::nid::Nid::SERIALNUMBER)
+        .next()
+        .and_then(|entry| entry.data().to_string().ok())
+        .map(|text| text.to_string())
+}
+
 /// Upper-case hex, as certificate viewers show serial numbers.
 pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect()

@@ -35,6 +35,11 @@ pub struct CertificateFiles {
     /// PEM files (each may hold several certificates) of the CA certificates that issue the
     /// certificates of those who sign to us.
     pub trust: Vec<PathBuf>,
+    /// The only signing certificates whose messages count (KPR's, from NHN's
+    /// Adresseregister; several while KPR rotates). A trusted CA issues certificates to
+    /// every enterprise, so a chain to it says nothing about *who* signed. Empty for the
+    /// test receiver, which takes any municipality its CAs vouch for.
+    pub pinned_signers: Vec<PathBuf>,
 }
 
 /// Keys ready for use, and what should be seen to soon (certificates about to expire).
@@ -91,6 +96,7 @@ impl Keys {
         let peer_encryption =
             check.certificate(Role::PeerEncryption, &files.peer_encryption_certificate);
         let trust = check.trust(&files.trust);
+        let pinned_signers = check.pinned_signers(&files.pinned_signers, trust.as_ref());
 
         match (
             signing,
@@ -110,6 +116,7 @@ impl Keys {
                             previous_encryption: previous.flatten(),
                             peer_encryption,
                             trust,
+                            pinned_signers,
                         }),
                     },
                     warnings: check.warnings,
@@ -129,6 +136,7 @@ enum Role {
     Encryption,
     PreviousEncryption,
     PeerEncryption,
+    PinnedSigner,
 }
 
 impl Role {
@@ -138,6 +146,7 @@ impl Role {
             Role::Encryption => "encryption certificate",
             Role::PreviousEncryption => "previous encryption certificate",
             Role::PeerEncryption => "other side's encryption certificate",
+            Role::PinnedSigner => "KPR signing certificate",
         }
     }
 
@@ -147,13 +156,13 @@ impl Role {
             Role::Encryption => "encryption key",
             Role::PreviousEncryption => "previous encryption key",
             // The other side's key is never ours to hold.
-            Role::PeerEncryption => "key",
+            Role::PeerEncryption | Role::PinnedSigner => "key",
         }
     }
 
     fn usage(self) -> (X509KeyUsage, &'static str) {
         match self {
-            Role::Signing => (X509KeyUsage::NON_REPUDIATION, "nonRepudiation"),
+            Role::Signing | Role::PinnedSigner => (X509KeyUsage::NON_REPUDIATION, "nonRepudiation"),
             _ => (X509KeyUsage::KEY_ENCIPHERMENT, "keyEncipherment"),
         }
     }
@@ -169,12 +178,18 @@ impl Role {
             Role::PeerEncryption => {
                 "configure the other side's encryption certificate (keyEncipherment), as published in NHN's address register"
             }
+            Role::PinnedSigner => {
+                "configure KPR's signing certificate (nonRepudiation), as published in NHN's address register, not its encryption certificate"
+            }
         }
     }
 
     fn renew_fix(self) -> &'static str {
         match self {
             Role::PeerEncryption => "ask the other side for their new encryption certificate",
+            Role::PinnedSigner => {
+                "add KPR's new signing certificate from NHN's address register to certificates.kpr_signing_certificates"
+            }
             _ => "order its successor and install the new certificate and key",
         }
     }
@@ -248,7 +263,7 @@ impl Check {
                 role.wrong_usage_fix()
             ));
         }
-        if role != Role::Signing {
+        if !matches!(role, Role::Signing | Role::PinnedSigner) {
             let id = certificate.public_key().map(|key| key.id());
             if id.as_ref().ok() != Some(&Id::RSA) {
                 self.problems.push(format!(
@@ -282,10 +297,11 @@ impl Check {
                 path.display(),
                 day(not_after)
             );
-            if role == Role::PreviousEncryption {
-                // Nobody encrypts to an expired certificate, so it is only dead weight.
+            if matches!(role, Role::PreviousEncryption | Role::PinnedSigner) {
+                // Nobody encrypts to, or signs with, an expired certificate: dead weight.
+                // (Without a valid KPR signing certificate at all, `pinned_signers` refuses.)
                 self.warnings.push(format!(
-                    "{sentence}; nothing is encrypted to it any more: remove it from the configuration"
+                    "{sentence}; it is no longer used: remove it from the configuration"
                 ));
             } else {
                 self.problems
@@ -342,6 +358,40 @@ impl Check {
                 None
             }
         }
+    }
+
+    /// KPR's signing certificates: each one a signing certificate that chains to a trusted
+    /// CA (a receipt signed with one that does not could never be verified), and at least
+    /// one valid now.
+    fn pinned_signers(&mut self, paths: &[PathBuf], trust: Option<&X509Store>) -> Vec<X509> {
+        let now = self.now;
+        let valid_now = |c: &X509Ref| {
+            describe::utc(c.not_before()).is_some_and(|t| t <= now)
+                && describe::utc(c.not_after()).is_some_and(|t| t > now)
+        };
+        let mut pinned = Vec::new();
+        for path in paths {
+            let Some(certificate) = self.certificate(Role::PinnedSigner, path) else {
+                continue;
+            };
+            // An expired one is only warned about (`validity`): its chain is not at issue.
+            if let (Some(trust), true) = (trust, valid_now(&certificate)) {
+                if let Err(why) = chains_to(trust, &certificate) {
+                    self.problems.push(format!(
+                        "the KPR signing certificate {} ({}) does not chain to a CA certificate in certificates.trust: {why}; add the CA certificate that issued it (Buypass or Commfides) to the trust files",
+                        path.display(),
+                        describe::subject(&certificate)
+                    ));
+                }
+            }
+            pinned.push(certificate);
+        }
+        if !pinned.is_empty() && !pinned.iter().any(|c| valid_now(c)) {
+            self.problems.push(
+                "no KPR signing certificate in certificates.kpr_signing_certificates is valid now, so no receipt could count; add KPR's current signing certificate from NHN's address register".into(),
+            );
+        }
+        pinned
     }
 
     /// The CA certificates that issue the certificates of those who sign to us.
@@ -408,5 +458,23 @@ impl Check {
             }
         }
         Some(store.build())
+    }
+}
+
+/// Whether `certificate` chains to a CA in `trust` (dates included); openssl's reason if not.
+fn chains_to(trust: &X509Store, certificate: &X509Ref) -> Result<(), String> {
+    let untrusted = openssl::stack::Stack::new().map_err(|e| e.to_string())?;
+    let result = openssl::x509::X509StoreContext::new()
+        .and_then(|mut context| {
+            context.init(trust, certificate, &untrusted, |c| {
+                c.verify_cert()?;
+                Ok(c.error())
+            })
+        })
+        .map_err(|e| e.to_string())?;
+    if result == openssl::x509::X509VerifyResult::OK {
+        Ok(())
+    } else {
+        Err(result.error_string().to_string())
     }
 }

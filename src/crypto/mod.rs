@@ -63,6 +63,8 @@ struct Material {
     peer_encryption: X509,
     /// The CA certificates of those who sign to us, with purpose "any" (see `load.rs`).
     trust: X509Store,
+    /// The only signers whose messages count; empty: any signer `trust` vouches for.
+    pinned_signers: Vec<X509>,
 }
 
 /// Subjects and serials only: never the keys.

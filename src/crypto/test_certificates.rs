@@ -32,10 +32,14 @@ pub const MUNICIPALITY_SIGNING: &str = "kommune-sign";
 pub const MUNICIPALITY_ENCRYPTION: &str = "kommune-enc";
 pub const KPR_SIGNING: &str = "kpr-sign";
 pub const KPR_ENCRYPTION: &str = "kpr-enc";
+/// Another enterprise's signing pair from the same CA: what anyone holds who might forge a
+/// receipt. For tests of who may sign one.
+pub const OTHER_SIGNING: &str = "annen-sign";
 
 /// The organisations the test pairs are made out to.
 const MUNICIPALITY: (&str, &str) = ("BERGEN KOMMUNE", "964338531");
 const KPR: (&str, &str) = ("FOLKEHELSEINSTITUTTET", "983744516");
+const OTHER: (&str, &str) = ("ANNEN VIRKSOMHET AS", "910000006");
 
 /// Why the certificates could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -68,8 +72,9 @@ impl Use {
     }
 }
 
-/// Makes a test CA and the four pairs in `dir` (made if missing), valid for `days` days
-/// from now: `ca.crt`/`ca.key` and `kommune-sign`, `kommune-enc`, `kpr-sign`, `kpr-enc`, each
+/// Makes a test CA and the five pairs in `dir` (made if missing), valid for `days` days
+/// from now: `ca.crt`/`ca.key` and `kommune-sign`, `kommune-enc`, `kpr-sign`, `kpr-enc`,
+/// `annen-sign`, each
 /// `.crt` and `.key`. Files already there are replaced.
 pub fn make(dir: &Path, days: u32) -> Result<(), TestCertificateError> {
     fs::create_dir_all(dir).map_err(|source| TestCertificateError::Write {
@@ -83,6 +88,7 @@ pub fn make(dir: &Path, days: u32) -> Result<(), TestCertificateError> {
         (MUNICIPALITY_ENCRYPTION, MUNICIPALITY, Use::Enc),
         (KPR_SIGNING, KPR, Use::Sign),
         (KPR_ENCRYPTION, KPR, Use::Enc),
+        (OTHER_SIGNING, OTHER, Use::Sign),
     ] {
         let (certificate, key) = pair(&ca, &ca_key, organisation, orgnr, usage, days)?;
         write(dir, name, &certificate, &key)?;
@@ -232,6 +238,7 @@ mod tests {
             previous_encryption: None,
             peer_encryption_certificate: file(&format!("{theirs}-enc"), "crt"),
             trust: vec![file(peer, "crt")],
+            pinned_signers: Vec::new(),
         }
     }
 
@@ -280,6 +287,7 @@ mod tests {
             MUNICIPALITY_ENCRYPTION,
             KPR_SIGNING,
             KPR_ENCRYPTION,
+            OTHER_SIGNING,
         ] {
             let certificate = read(name);
             assert_eq!(ca.issued(&certificate), X509VerifyResult::OK, "{name}");

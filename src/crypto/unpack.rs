@@ -201,6 +201,7 @@ impl Keys {
                 )));
             };
             self.check_signer(certificate, &untrusted)?;
+            self.check_pinned(certificate)?;
             subjects.push(describe::subject(certificate));
         }
         Ok(subjects.join("; "))
@@ -248,6 +249,36 @@ impl Keys {
             )));
         }
         Ok(())
+    }
+}
+
+impl Keys {
+    /// With pinned signers configured (KPR's signing certificates), a signer must be one of
+    /// them: the trusted CAs issue certificates to every Norwegian enterprise, and only KPR
+    /// may say that KPR received a message.
+    fn check_pinned(&self, certificate: &X509Ref) -> Result<(), UnpackError> {
+        let pinned = &self.material.pinned_signers;
+        if pinned.is_empty() {
+            return Ok(());
+        }
+        let der = certificate.to_der().map_err(|e| openssl_failed(&e))?;
+        if pinned
+            .iter()
+            .any(|p| p.to_der().is_ok_and(|pinned| pinned == der))
+        {
+            return Ok(());
+        }
+        let known: Vec<String> = pinned
+            .iter()
+            .map(|p| format!("serial {}", describe::serial(p)))
+            .collect();
+        Err(UnpackError::UntrustedSigner(format!(
+            "{} (serial {}, organisation number {}) is not one of KPR's signing certificates in certificates.kpr_signing_certificates ({}); only KPR's signature counts: if KPR has rotated its certificate, add the new one from NHN's address register; otherwise someone else made this message, and it is not believed",
+            describe::subject(certificate),
+            describe::serial(certificate),
+            describe::organisation_number(certificate).unwrap_or_else(|| "not given".into()),
+            known.join(", ")
+        )))
     }
 }
 

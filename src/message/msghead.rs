@@ -48,6 +48,9 @@ pub struct Party {
     pub unit: Option<Unit>,
 }
 
+/// FHI's HER-id (level 1): KPR's organisation in NHN's Adresseregister.
+pub const FHI_HER_ID: &str = "85217";
+
 /// The service unit (level 2) that handles the message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unit {
@@ -62,7 +65,7 @@ impl Party {
     pub fn kpr(target: Target) -> Party {
         Party {
             name: "Folkehelseinstituttet".into(),
-            her_id: "85217".into(),
+            her_id: FHI_HER_ID.into(),
             orgnr: Some("983744516".into()),
             unit: Some(Unit {
                 name: target.unit_name().into(),

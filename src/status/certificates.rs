@@ -10,7 +10,8 @@ use crate::crypto::{CertificateFiles, read_expiry};
 /// One certificate file, by the role it has in the configuration.
 #[derive(Clone, Debug, Serialize)]
 pub struct Certificate {
-    /// `signing`, `encryption`, `previous_encryption`, `kpr_encryption`: the metric label.
+    /// `signing`, `encryption`, `previous_encryption`, `kpr_encryption`, `kpr_signing`: the
+    /// metric label.
     pub role: &'static str,
     /// The role in words.
     pub name: &'static str,
@@ -31,6 +32,21 @@ impl Certificate {
             return true;
         }
         self.role != "previous_encryption" && self.days_left.is_some_and(|left| left < days)
+    }
+
+    /// What to do when it ends.
+    pub fn renew(&self) -> &'static str {
+        match self.role {
+            "kpr_encryption" => {
+                "ask KPR (FHI) for their new encryption certificate, or fetch it from NHN's address register, and configure it"
+            }
+            "kpr_signing" => {
+                "fetch KPR's new signing certificate from NHN's address register, add it to certificates.kpr_signing_certificates, and remove the old one once it has ended"
+            }
+            _ => {
+                "order the successor of the municipality's enterprise certificate and install the new certificate and key"
+            }
+        }
     }
 }
 
@@ -60,6 +76,9 @@ pub fn read(files: &CertificateFiles, now: DateTime<Utc>) -> Vec<Certificate> {
         "KPR's encryption certificate",
         &files.peer_encryption_certificate,
     ));
+    for file in &files.pinned_signers {
+        roles.push(("kpr_signing", "KPR's signing certificate", file));
+    }
     roles
         .into_iter()
         .map(|(role, name, file)| {

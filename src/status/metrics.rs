@@ -143,6 +143,19 @@ pub fn metrics(status: &Status) -> String {
 
     family(
         &mut out,
+        "kpr_bridge_receipt_conflicts",
+        "gauge",
+        "Receipts that contradicted the first receipt for their message and were not applied (the latest 50).",
+    );
+    sample(
+        &mut out,
+        "kpr_bridge_receipt_conflicts",
+        &[],
+        status.conflicts.len() as i64,
+    );
+
+    family(
+        &mut out,
         "kpr_bridge_needs_action",
         "gauge",
         "1 when `kpr-bridge status` would exit 1: something needs an operator.",

@@ -65,6 +65,9 @@ pub struct Status {
     /// Messages rejected, in error or expired, and those accepted with errors in parts.
     pub problems: Vec<Problem>,
     pub anomalies: Anomalies,
+    /// Receipts that answered otherwise than the first receipt for their message, newest
+    /// first: never applied, so someone must find out which answer holds.
+    pub conflicts: Vec<Conflict>,
     /// The findings of the latest capture; `None` before the first.
     pub findings: Option<CaptureFindings>,
     /// `None` without `[delivery]`.
@@ -171,6 +174,23 @@ pub struct Code {
     pub kpr_text: String,
 }
 
+/// Two final receipts for one message that disagree.
+#[derive(Clone, Debug, Serialize)]
+pub struct Conflict {
+    pub msg_id: String,
+    /// The state the first receipt decided, which the later one did not change.
+    pub state: String,
+    /// Status (1 OK, 2 Avvist, 3 OK with errors in parts), AppRec Id and arrival of each.
+    pub first_status: i64,
+    pub first_receipt_id: String,
+    pub first_at: DateTime<Utc>,
+    pub later_status: i64,
+    pub later_receipt_id: String,
+    pub later_at: DateTime<Utc>,
+    /// Within [`ACTION_DAYS`].
+    pub needs_action: bool,
+}
+
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct Anomalies {
     pub total: i64,
@@ -232,6 +252,7 @@ impl Status {
                 .as_ref()
                 .is_some_and(|f| f.errors().count() > 0)
             || self.anomalies.recent > 0
+            || self.conflicts.iter().any(|c| c.needs_action)
     }
 }
 
@@ -306,6 +327,25 @@ pub async fn gather(
     }
 
     let anomalies = store.anomaly_counts(since_action).await?;
+    let mut conflicts = Vec::new();
+    for later in store.conflicting_receipts(MAX_LISTED).await? {
+        let receipts = store.receipts(&later.msg_id).await?;
+        let Some(first) = receipts.iter().find(|r| !r.conflicting) else {
+            continue;
+        };
+        let state = store.state(&later.msg_id).await?;
+        conflicts.push(Conflict {
+            state: state.map_or_else(|| "?".into(), |s| s.to_string()),
+            first_status: first.status,
+            first_receipt_id: hide_identity_numbers(&first.receipt_id),
+            first_at: first.received_at,
+            later_status: later.status,
+            later_receipt_id: hide_identity_numbers(&later.receipt_id),
+            later_at: later.received_at,
+            needs_action: later.received_at >= since_action,
+            msg_id: later.msg_id,
+        });
+    }
     let findings = store.last_capture().await?.map(capture_findings);
     let certificates = config
         .delivery
@@ -356,6 +396,7 @@ pub async fn gather(
             recent: anomalies.since,
             last_at: anomalies.last_at,
         },
+        conflicts,
         findings,
         certificates,
         certificate_days: config.alerts.certificate_days,

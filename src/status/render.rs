@@ -9,6 +9,7 @@ use chrono_tz::Europe::Oslo;
 
 use super::{ACTION_DAYS, Problem, Status};
 use crate::checks::Severity;
+use crate::store::receipts::status_words;
 
 /// The whole status, ending with a line break.
 pub fn render(status: &Status) -> String {
@@ -94,7 +95,7 @@ fn actions(status: &Status) -> Vec<String> {
                 capitalised(certificate.name),
                 day(certificate.not_after),
                 certificate.subject.as_deref().unwrap_or("?"),
-                renew(certificate.role)
+                certificate.renew()
             ),
             (None, left) => format!(
                 "! {} ends on {} ({} days left): {}.\n    What to do: {} before then.\n",
@@ -102,7 +103,7 @@ fn actions(status: &Status) -> Vec<String> {
                 day(certificate.not_after),
                 left.unwrap_or(0),
                 certificate.subject.as_deref().unwrap_or("?"),
-                renew(certificate.role)
+                certificate.renew()
             ),
         };
         actions.push(text);
@@ -127,6 +128,19 @@ fn actions(status: &Status) -> Vec<String> {
             );
             actions.push(text);
         }
+    }
+    for conflict in status.conflicts.iter().filter(|c| c.needs_action) {
+        actions.push(format!(
+            "! KPR's receipts for message {} disagree: the first ({}, {}) said {}, a later one ({}, {}) says {}.\n    The message stays {}, as the first receipt decided; the later one was kept, not applied.\n    What to do: ask KPR (FHI) which answer holds; if it is the later one, send the message again. `kpr-bridge receipts --config FILE --offline` shows both.\n",
+            conflict.msg_id,
+            conflict.first_receipt_id,
+            local(conflict.first_at),
+            status_words(conflict.first_status),
+            conflict.later_receipt_id,
+            local(conflict.later_at),
+            status_words(conflict.later_status),
+            conflict.state,
+        ));
     }
     if status.anomalies.recent > 0 {
         actions.push(format!(
@@ -430,14 +444,6 @@ fn counts(status: &Status, out: &mut String) {
             "Anomalies kept: {} (`kpr-bridge receipts --offline` lists them).",
             status.anomalies.total
         );
-    }
-}
-
-fn renew(role: &str) -> &'static str {
-    if role == "kpr_encryption" {
-        "ask KPR (FHI) for their new encryption certificate, or fetch it from NHN's address register, and configure it"
-    } else {
-        "order the successor of the enterprise certificate and install the new certificate and key"
     }
 }
 

@@ -36,6 +36,11 @@ const SQLITE: Files = &[
         "status",
         include_str!("../../migrations/sqlite/0005_status.sql"),
     ),
+    (
+        6,
+        "receipt conflicts",
+        include_str!("../../migrations/sqlite/0006_receipt_conflicts.sql"),
+    ),
 ];
 
 const POSTGRES: Files = &[
@@ -63,6 +68,11 @@ const POSTGRES: Files = &[
         5,
         "status",
         include_str!("../../migrations/postgres/0005_status.sql"),
+    ),
+    (
+        6,
+        "receipt conflicts",
+        include_str!("../../migrations/postgres/0006_receipt_conflicts.sql"),
     ),
 ];
 

@@ -38,6 +38,28 @@ pub struct Anomaly {
     pub body: Option<Vec<u8>>,
 }
 
+/// What a receipt did to its message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    /// Stored; the message moved, stayed (a second receipt with the same answer), or is
+    /// not ours ([`Moved::Unknown`], nothing stored).
+    Moved(Moved),
+    /// This very receipt (its AppRec Id) was taken before: nothing stored.
+    Again(State),
+    /// It answers otherwise than the first final receipt did: stored as conflicting, the
+    /// message left in `state`.
+    Conflicting { state: State, first: FirstReceipt },
+}
+
+/// The receipt that decided a message's state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FirstReceipt {
+    pub receipt_id: String,
+    /// 1 OK, 2 Avvist, 3 OK with errors in parts.
+    pub status: i64,
+    pub received_at: DateTime<Utc>,
+}
+
 /// An anomaly as listed back.
 #[derive(Clone, Debug)]
 pub struct StoredAnomaly {
@@ -59,6 +81,8 @@ pub struct StoredReceipt {
     pub errors: Vec<ReceiptErrorRow>,
     pub received_at: DateTime<Utc>,
     pub duplicate: bool,
+    /// It contradicted the first final receipt and was not applied.
+    pub conflicting: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -68,7 +92,8 @@ pub struct ReceiptErrorRow {
     pub part: String,
 }
 
-fn status_code(status: Status) -> i64 {
+/// A status as stored: 1 OK, 2 Avvist, 3 OK with errors in parts (code system 8258).
+pub fn status_code(status: Status) -> i64 {
     match status {
         Status::Ok => 1,
         Status::Rejected => 2,
@@ -76,20 +101,33 @@ fn status_code(status: Status) -> i64 {
     }
 }
 
+/// A stored status in words: `1 OK`.
+pub fn status_words(code: i64) -> &'static str {
+    match code {
+        1 => "1 OK",
+        2 => "2 Avvist",
+        3 => "3 OK, feil i delmelding",
+        _ => "an unknown status",
+    }
+}
+
 impl Store {
     /// Stores a receipt and moves the message it names: status 1 or 3 to `delivered`, 2 to
-    /// `rejected`. A receipt for a message already final is kept, marked as a duplicate.
-    /// Returns [`Moved::Unknown`] (and stores nothing) when the MsgId is not ours.
+    /// `rejected`. Only the first final receipt decides (Architecture Invariant: KPR's answer
+    /// never flips silently): the same receipt again (its AppRec Id) is not stored twice, one
+    /// with the same status is kept as a duplicate, and one with another status is kept as
+    /// conflicting, the state unchanged.
     pub async fn record_receipt(
         &self,
         receipt: &AppRec,
         now: DateTime<Utc>,
-    ) -> Result<Moved, StoreError> {
+    ) -> Result<Recorded, StoreError> {
         let to = if receipt.status.is_delivered() {
             State::Delivered
         } else {
             State::Rejected
         };
+        let status = status_code(receipt.status);
         let errors: Vec<ReceiptErrorRow> = receipt
             .errors
             .iter()
@@ -101,25 +139,80 @@ impl Store {
             .collect();
         let errors = serde_json::to_string(&errors).expect("plain strings serialise");
         let detail = receipt_detail(receipt);
-        let moved = in_transaction!(self, |tx, lock| {
-            let moved = move_state!(tx, lock, &receipt.original_msg_id, to, Some(&detail), now);
-            if moved != Moved::Unknown {
-                sqlx::query(
-                    "INSERT INTO receipts (msg_id, receipt_id, status, errors, received_at, duplicate)
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(&receipt.original_msg_id)
-                .bind(&receipt.id)
-                .bind(status_code(receipt.status))
-                .bind(&errors)
-                .bind(now)
-                .bind(matches!(moved, Moved::Stayed(_)))
-                .execute(&mut *tx)
-                .await?;
+        let recorded = in_transaction!(self, |tx, lock| {
+            let current: Option<String> =
+                sqlx::query_scalar(&format!("SELECT state FROM outbox WHERE msg_id = $1{lock}"))
+                    .bind(&receipt.original_msg_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let earlier = sqlx::query(
+                "SELECT receipt_id, status, received_at, conflicting FROM receipts
+                 WHERE msg_id = $1 ORDER BY id",
+            )
+            .bind(&receipt.original_msg_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut first: Option<FirstReceipt> = None;
+            let mut again = false;
+            for row in &earlier {
+                let id: String = row.try_get("receipt_id")?;
+                again |= id == receipt.id;
+                let conflicting: bool = row.try_get("conflicting")?;
+                if first.is_none() && !conflicting {
+                    first = Some(FirstReceipt {
+                        receipt_id: id,
+                        status: row.try_get("status")?,
+                        received_at: row.try_get("received_at")?,
+                    });
+                }
             }
-            moved
+            match current.map(|state| state.parse::<State>()).transpose()? {
+                None => Recorded::Moved(Moved::Unknown),
+                Some(state) if again => Recorded::Again(state),
+                Some(state) => {
+                    let conflict = first.filter(|first| first.status != status);
+                    let moved = if conflict.is_some() {
+                        Moved::Stayed(state)
+                    } else {
+                        move_state!(tx, lock, &receipt.original_msg_id, to, Some(&detail), now)
+                    };
+                    sqlx::query(
+                        "INSERT INTO receipts
+                             (msg_id, receipt_id, status, errors, received_at, duplicate, conflicting)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(&receipt.original_msg_id)
+                    .bind(&receipt.id)
+                    .bind(status)
+                    .bind(&errors)
+                    .bind(now)
+                    .bind(matches!(moved, Moved::Stayed(_)))
+                    .bind(conflict.is_some())
+                    .execute(&mut *tx)
+                    .await?;
+                    match conflict {
+                        Some(first) => Recorded::Conflicting { state, first },
+                        None => Recorded::Moved(moved),
+                    }
+                }
+            }
         });
-        Ok(moved)
+        Ok(recorded)
+    }
+
+    /// Where a message went: its target (`production` or `validation`) and the HER-id of
+    /// KPR's unit it was addressed to; `None` when the MsgId is not ours.
+    pub async fn addressee(&self, msg_id: &str) -> Result<Option<(String, String)>, StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("SELECT target, to_her_id FROM outbox WHERE msg_id = $1")
+                .bind(msg_id)
+                .fetch_optional(pool)
+                .await?
+                .map(|row| -> Result<_, StoreError> {
+                    Ok((row.try_get("target")?, row.try_get("to_her_id")?))
+                })
+                .transpose()
+        })
     }
 
     /// Stores an error report and moves the message it names to `error`.
@@ -206,8 +299,8 @@ impl Store {
     pub async fn receipts(&self, msg_id: &str) -> Result<Vec<StoredReceipt>, StoreError> {
         on_pool!(self, pool => {
             sqlx::query(
-                "SELECT msg_id, receipt_id, status, errors, received_at, duplicate FROM receipts
-                 WHERE msg_id = $1 ORDER BY id",
+                "SELECT msg_id, receipt_id, status, errors, received_at, duplicate, conflicting
+                 FROM receipts WHERE msg_id = $1 ORDER BY id",
             )
             .bind(msg_id)
             .fetch_all(pool)
@@ -223,6 +316,7 @@ impl Store {
                         .map_err(|e| StoreError::Corrupt(format!("receipt errors: {e}")))?,
                     received_at: row.try_get("received_at")?,
                     duplicate: row.try_get("duplicate")?,
+                    conflicting: row.try_get("conflicting")?,
                 })
             })
             .collect()

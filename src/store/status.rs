@@ -69,6 +69,15 @@ pub struct AnomalyCounts {
     pub last_at: Option<DateTime<Utc>>,
 }
 
+/// A receipt that contradicted the first one for its message.
+#[derive(Clone, Debug)]
+pub struct ConflictRow {
+    pub msg_id: String,
+    pub receipt_id: String,
+    pub status: i64,
+    pub received_at: DateTime<Utc>,
+}
+
 const MESSAGE_COLUMNS: &str =
     "msg_id, msg_type, target, state, created_at, state_at, publish_count, last_problem";
 
@@ -227,7 +236,7 @@ impl Store {
     pub async fn delivered_with_errors(&self, limit: i64) -> Result<Vec<MessageRow>, StoreError> {
         let sql = format!(
             "SELECT {MESSAGE_COLUMNS} FROM outbox WHERE state = 'delivered'
-             AND msg_id IN (SELECT msg_id FROM receipts WHERE status = 3)
+             AND msg_id IN (SELECT msg_id FROM receipts WHERE status = 3 AND NOT conflicting)
              ORDER BY state_at DESC, msg_id LIMIT $1"
         );
         self.message_rows(&sql, limit).await
@@ -259,7 +268,9 @@ impl Store {
     /// What the store knows of why a message is where it is.
     pub async fn trouble(&self, msg_id: &str) -> Result<Trouble, StoreError> {
         let mut trouble = Trouble::default();
-        if let Some(receipt) = self.receipts(msg_id).await?.pop() {
+        // The receipt that decided: a conflicting one was never applied.
+        let receipts = self.receipts(msg_id).await?;
+        if let Some(receipt) = receipts.into_iter().rfind(|r| !r.conflicting) {
             trouble.receipt_status = Some(receipt.status);
             trouble.receipt_errors = receipt.errors;
         }
@@ -343,6 +354,29 @@ impl Store {
             total,
             since: recent,
             last_at,
+        })
+    }
+
+    /// The conflicting receipts, newest first, at most `limit`.
+    pub async fn conflicting_receipts(&self, limit: i64) -> Result<Vec<ConflictRow>, StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "SELECT msg_id, receipt_id, status, received_at FROM receipts
+                 WHERE conflicting ORDER BY id DESC LIMIT $1",
+            )
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|row| -> Result<ConflictRow, StoreError> {
+                Ok(ConflictRow {
+                    msg_id: row.try_get("msg_id")?,
+                    receipt_id: row.try_get("receipt_id")?,
+                    status: row.try_get("status")?,
+                    received_at: row.try_get("received_at")?,
+                })
+            })
+            .collect()
         })
     }
 }

@@ -102,6 +102,7 @@ encryption_certificate = "{certs}/kommune-enc.crt"
 encryption_key = "{certs}/kommune-enc.key"
 kpr_encryption_certificate = "{certs}/kpr-enc.crt"
 trust = ["{certs}/ca.crt"]
+kpr_signing_certificates = ["{certs}/kpr-sign.crt"]
 "#,
         certs = certs().display()
     )

@@ -9,6 +9,7 @@ pub mod amqp;
 pub mod checks;
 pub mod daily;
 pub mod delivery;
+pub mod forged;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
