@@ -321,3 +321,49 @@ INSERT INTO vedtak (vedtak_id, pasient_id, tjenestekode, innvilget, fra_dato)
         );
     }
 }
+
+#[test]
+fn a_column_named_twice_and_a_nul_in_a_value_are_read_as_from_an_extract() {
+    let db = TestDatabase::create(Server::MariaDb);
+    db.execute(&format!("{SCHEMA}\n{ONE_PERSON}"));
+    // The services query names local_type twice: refused, naming the column and both places.
+    let queries = Queries {
+        services: Some(
+            "SELECT vedtak_id AS service_id, pasient_id AS person_id, tjenestekode AS local_type, \
+             'granted' AS decision, tjenestekode AS local_type FROM vedtak"
+                .into(),
+        ),
+        ..minimal_queries()
+    };
+    let (records, summary) = read_db(&db.url, &queries);
+    assert_eq!(records.persons.len(), 1, "persons still flow");
+    assert!(records.services.is_empty());
+    let problems_found = problems(&summary);
+    assert_eq!(problems_found.len(), 1, "{problems_found:#?}");
+    assert_eq!(
+        problems_found[0].to_string(),
+        "new-epj services query: returns the column local_type twice, as result columns 3 and 5 — name each result column once, with AS; which of the two holds the value cannot be told"
+    );
+
+    // A NUL inside a text value (MariaDB keeps it): the value is read as empty and reported.
+    let queries = Queries {
+        persons: Some(
+            "SELECT pasient_id AS person_id, fodselsnummer AS ident, \
+             CONCAT('Ola', CHAR(0), 'Nordmann') AS name FROM pasient"
+                .into(),
+        ),
+        ..minimal_queries()
+    };
+    let (records, summary) = read_db(&db.url, &queries);
+    assert_eq!(records.persons.len(), 1);
+    assert_eq!(records.services.len(), 1);
+    let problems_found = problems(&summary);
+    assert_eq!(problems_found.len(), 1, "{problems_found:#?}");
+    let nul = &problems_found[0];
+    assert_eq!(
+        (nul.line, nul.column.as_deref(), nul.fatal),
+        (Some(1), Some("name"), false)
+    );
+    assert!(nul.what.contains("NUL"), "{nul}");
+    assert!(!nul.to_string().contains("Nordmann"), "{nul}");
+}

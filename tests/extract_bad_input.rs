@@ -423,3 +423,114 @@ fn an_empty_key_is_named_as_empty() {
     assert_located(problem, 4, "person_id", "is empty");
     assert_eq!(snapshot.services.len(), 2);
 }
+
+/// A generated extract of 50 persons, read as it is and with `defect` applied to it.
+fn generated_with(defect: impl Fn(&Path)) -> ((Snapshot, ReadSummary), (Snapshot, ReadSummary)) {
+    use kpr_bridge::generate::{self, Options, OutputEncoding};
+    let dir = tempfile::tempdir().unwrap();
+    let options = Options {
+        persons: 50,
+        seed: 23,
+        year: 2025,
+        municipality: "4601".into(),
+        encoding: OutputEncoding::Utf8,
+    };
+    generate::generate(dir.path(), &options).unwrap();
+    let clean = read(dir.path());
+    defect(dir.path());
+    (clean, read(dir.path()))
+}
+
+#[test]
+fn a_nul_byte_in_one_name_costs_that_value_not_the_file() {
+    let ((clean, clean_summary), (snapshot, summary)) = generated_with(|dir| {
+        let file = dir.join("persons.csv");
+        let text = fs::read_to_string(&file).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        // Line 11: one NUL in the middle of the name (the third column).
+        let fields: Vec<&str> = lines[10].split(';').collect();
+        let name = fields[2];
+        let broken = format!("{}\0{}", &name[..1], &name[1..]);
+        lines[10] = lines[10].replacen(name, &broken, 1);
+        fs::write(&file, lines.join("\n") + "\n").unwrap();
+    });
+    assert_eq!(clean.persons.len(), 50);
+    assert_eq!(
+        snapshot.persons.len(),
+        50,
+        "49 persons, and the one whose name is empty"
+    );
+    assert_eq!(
+        snapshot.services.len(),
+        clean.services.len(),
+        "every service is read"
+    );
+    assert_eq!(
+        summary.problems.total(),
+        clean_summary.problems.total() + 1,
+        "{:#?}",
+        summary.problems.kept()
+    );
+    let problem = summary
+        .problems
+        .kept()
+        .iter()
+        .find(|p| p.what.contains("NUL"))
+        .expect("the NUL is reported");
+    assert_eq!(problem.file, "persons.csv");
+    assert!(!problem.fatal, "{problem}");
+    assert_eq!(
+        (problem.line, problem.column.as_deref()),
+        (Some(11), Some("name"))
+    );
+    // Nothing of the value is shown.
+    assert!(!problem.to_string().contains('\0'), "{problem}");
+    assert_no_identity(&problem.to_string());
+}
+
+#[test]
+fn a_column_named_twice_in_the_header_is_named_once_with_both_positions() {
+    let ((clean, _), (snapshot, summary)) = generated_with(|dir| {
+        let file = dir.join("services.csv");
+        let text = fs::read_to_string(&file).unwrap();
+        let (header, rest) = text.split_once('\n').unwrap();
+        let header = header.replacen("end_date", "start_date", 1);
+        fs::write(&file, format!("{header}\n{rest}")).unwrap();
+    });
+    assert!(!clean.services.is_empty());
+    let problem = only_problem(&summary);
+    assert!(problem.fatal);
+    assert_eq!(problem.file, "services.csv");
+    assert_eq!(
+        problem.what,
+        "names the column start_date twice in its header, as column 6 and column 7"
+    );
+    assert!(snapshot.services.is_empty());
+    assert_eq!(snapshot.persons.len(), 50, "the other files are read");
+}
+
+#[test]
+fn packed_and_utf16_files_are_still_refused_as_files() {
+    let mut gzip = vec![0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 3];
+    gzip.extend(SERVICES.bytes());
+    let utf16: Vec<u8> = PERSONS
+        .encode_utf16()
+        .flat_map(|unit| unit.to_le_bytes())
+        .collect();
+    let dir = extract(&[("services.csv", &gzip), ("persons.csv", &utf16)]);
+    let (snapshot, summary) = read(dir.path());
+    let problems = summary.problems.kept();
+    let said: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert!(
+        said.iter()
+            .any(|p| p.starts_with("services.csv: is not a text file (it is gzip-compressed)")),
+        "{said:#?}"
+    );
+    assert!(
+        said.iter()
+            .any(|p| p.starts_with("persons.csv: is not a text file")),
+        "{said:#?}"
+    );
+    assert!(problems.iter().all(|p| p.fatal), "{said:#?}");
+    assert_eq!(snapshot.diagnoses.len(), 1, "the other files are read");
+}

@@ -19,7 +19,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use encoding_rs::WINDOWS_1252;
 
 use super::problem::{Place, Problem};
-use super::table::{BATCHES_AHEAD, Entry, RowBatch, Table, missing_columns};
+use super::table::{BATCHES_AHEAD, Entry, RowBatch, Table, duplicated_column, missing_columns};
 
 /// No field of an EPJ extract needs more; a longer line means the file is not what it claims.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
@@ -79,6 +79,7 @@ pub fn open(path: &Path, columns: &[&str], required: &[&str]) -> Result<Table, P
         fields: Vec::new(),
         positions: Vec::new(),
         header_len: 0,
+        header: Vec::new(),
         next_line: 1,
     };
     rows.read_header(columns, required)?;
@@ -120,6 +121,8 @@ struct RowReader {
     /// For each wanted column, its position in the file, if the header has it.
     positions: Vec<Option<usize>>,
     header_len: usize,
+    /// The header's column names, to name a column whose value cannot be used.
+    header: Vec<String>,
     /// Line where the next record starts, to name a line that cannot be read.
     next_line: u64,
 }
@@ -196,11 +199,20 @@ impl RowReader {
             )
             .with_line(1));
         }
+        if let Some((column, first, second)) = duplicated_column(columns, &header) {
+            return Err(Problem::file(
+                &self.name,
+                format!("names the column {column} twice in its header, as column {first} and column {second}"),
+                "export the file with each column once (see docs/export-format.md); which of the two holds the value cannot be told",
+            )
+            .with_line(1));
+        }
         self.positions = columns
             .iter()
             .map(|c| header.iter().position(|h| h == c))
             .collect();
         self.header_len = header.len();
+        self.header = header;
         Ok(())
     }
 
@@ -308,7 +320,37 @@ impl RowReader {
                 self.fields.push(field_start..text.len());
             }
         }
+        if self.record.as_slice().contains(&0) {
+            self.empty_values_with_nul(text, report);
+        }
         true
+    }
+
+    /// A NUL byte in an otherwise textual file (a free-text field of some EPJ exports): the
+    /// value holding it is read as empty and reported by line and column, never shown (it
+    /// may be a name). A key left empty makes its row skipped further on.
+    fn empty_values_with_nul(&mut self, text: &str, report: &mut impl FnMut(Problem)) {
+        let line = self.line();
+        for (position, range) in self.fields.iter_mut().enumerate() {
+            if !text[range.clone()].contains('\0') {
+                continue;
+            }
+            let column = self
+                .header
+                .get(position)
+                .cloned()
+                .unwrap_or_else(|| format!("{}", position + 1));
+            report(
+                Problem::row(
+                    &self.name,
+                    line,
+                    "holds a NUL byte (binary data inside text); the value is read as empty",
+                    "correct the value in the EPJ, or export the file again",
+                )
+                .in_column(&column),
+            );
+            *range = range.start..range.start;
+        }
     }
 
     fn read_error(&self, error: csv::Error) -> Problem {
@@ -359,11 +401,21 @@ fn sniff_encoding(name: &str, prefix: &[u8]) -> Result<TextEncoding, Problem> {
             "save it as UTF-8 or Windows-1252",
         ));
     }
+    if let Some(format) = binary_format(prefix) {
+        return Err(Problem::file(
+            name,
+            format!("is not a text file (it is {format})"),
+            "put the EPJ's semicolon-separated text export here, unpacked, not another file",
+        ));
+    }
+    // A stray NUL or control byte is a bad value on its row (`empty_values_with_nul`); a
+    // file is binary when such bytes are a large share of it. UTF-16 without a BOM has a NUL
+    // in every other byte.
     let controls = prefix
         .iter()
         .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C))
         .count();
-    if prefix.contains(&0) || controls * 100 > prefix.len() {
+    if controls * 100 > prefix.len() * BINARY_PERCENT {
         return Err(Problem::file(
             name,
             "is not a text file (it holds binary data)",
@@ -391,6 +443,30 @@ fn sniff_encoding(name: &str, prefix: &[u8]) -> Result<TextEncoding, Problem> {
     } else {
         Ok(TextEncoding::Windows1252)
     }
+}
+
+/// The share of control bytes (NUL among them) above which a file is binary, in percent of
+/// its first 64 KiB: random bytes have some 11 %, text none but a stray one.
+const BINARY_PERCENT: usize = 5;
+
+/// A packed or binary format recognised by its first bytes.
+fn binary_format(prefix: &[u8]) -> Option<&'static str> {
+    const SIGNATURES: [(&[u8], &str); 7] = [
+        (b"\x1f\x8b", "gzip-compressed"),
+        (b"PK\x03\x04", "a ZIP archive (or an Excel workbook)"),
+        (b"%PDF", "a PDF document"),
+        (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+            "an old Office document",
+        ),
+        (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+        (b"BZh", "bzip2-compressed"),
+        (b"\xfd7zXZ\x00", "xz-compressed"),
+    ];
+    SIGNATURES
+        .iter()
+        .find(|(magic, _)| prefix.starts_with(magic))
+        .map(|(_, format)| *format)
 }
 
 /// The payload of the I/O error that stops a too-long line.

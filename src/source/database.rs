@@ -25,7 +25,7 @@ use sqlx::{
 
 use super::problem::{Place, Problem, Problems, hide_identity_numbers};
 use super::reader::{ReadSummary, RecordKind, RecordSink, Tables, read_records};
-use super::table::{BATCHES_AHEAD, Entry, RowBatch, Table, missing_columns};
+use super::table::{BATCHES_AHEAD, Entry, RowBatch, Table, duplicated_column, missing_columns};
 use crate::config::Queries;
 
 /// How long to wait for the database server to accept a connection.
@@ -556,6 +556,19 @@ where
                     Ok(value) => DB::append(value, &mut batch.text),
                     Err(error) => Err(error.to_string()),
                 };
+                // As in an extract: a NUL inside a text value empties the value, reported.
+                if appended.is_ok() && batch.text[start..].contains('\0') {
+                    batch.text.truncate(start);
+                    batch.entries.push(Entry::Problem(Box::new(
+                        Problem::at(
+                            place,
+                            number,
+                            "holds a NUL byte (binary data inside text); the value is read as empty",
+                            "correct the value in the EPJ",
+                        )
+                        .in_column(kind.columns()[wanted]),
+                    )));
+                }
                 if let Err(type_name) = appended {
                     batch.text.truncate(start);
                     batch.entries.push(Entry::Problem(Box::new(
@@ -620,6 +633,13 @@ fn result_columns<DB: Dialect>(
                 "name the result columns as the extract's, with AS: {}",
                 kind.required().join(", ")
             ),
+        ));
+    }
+    if let Some((column, first, second)) = duplicated_column(kind.columns(), &names) {
+        return Err(Problem::file(
+            &place.name,
+            format!("returns the column {column} twice, as result columns {first} and {second}"),
+            "name each result column once, with AS; which of the two holds the value cannot be told",
         ));
     }
     for column in kind.columns() {

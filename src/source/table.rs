@@ -116,6 +116,23 @@ impl Table {
     }
 }
 
+/// The first column of `known` that `header` names twice, with both 1-based positions. A
+/// header naming a column twice cannot be read unambiguously. Only known column names are
+/// looked at: when the header row is missing, the first line is data, which is never shown.
+pub(super) fn duplicated_column<'a>(
+    known: &[&'a str],
+    header: &[String],
+) -> Option<(&'a str, usize, usize)> {
+    known.iter().find_map(|column| {
+        let mut at = header
+            .iter()
+            .enumerate()
+            .filter(|(_, name)| name.as_str() == *column)
+            .map(|(position, _)| position + 1);
+        Some((*column, at.next()?, at.next()?))
+    })
+}
+
 /// The `required` columns that `names` (lowercase, as a header or a query result has them)
 /// lacks.
 pub(super) fn missing_columns<'a>(required: &[&'a str], names: &[String]) -> Vec<&'a str> {
