@@ -70,6 +70,7 @@ async fn main() -> ExitCode {
         ca_file: None,
         client_identity: None,
         client_identity_password: None,
+        interop: Default::default(),
     };
     let amqp = Amqp::connect(&broker, "kpr-bridge bench")
         .await

@@ -83,6 +83,12 @@ if [ -z "${KPR_TEST_AMQP:-}" ] && ! rabbitmq_answers; then
   wait_for "RabbitMQ" rabbitmq_answers
 fi
 
+# RabbitMQ's AMQP 1.0 plugin (on the same port), so that the tests' independent AMQP 1.0 peer
+# (tests/peer/kpr_peer.py) sees messages as NHN's receivers, AMQP 1.0 clients, do
+if [ -z "${KPR_TEST_AMQP:-}" ] && ! rabbitmq-plugins -q list -e rabbitmq_amqp1_0 2>/dev/null | grep -q amqp1_0; then
+  rabbitmq-plugins enable rabbitmq_amqp1_0 >/dev/null
+fi
+
 # libxml2, linked for XSD validation: the build needs libxml2.so (the -dev package)
 if ! pkg-config --exists libxml-2.0 2>/dev/null; then
   install libxml2-dev pkg-config
@@ -95,6 +101,14 @@ fi
 
 # The openssl tool, for the certificate and packing tests
 command -v openssl >/dev/null 2>&1 || install openssl
+
+# The AMQP 1.0 peer's library: python-qpid-proton from PyPI (builds from source with the C
+# compiler and OpenSSL's headers)
+if ! python3 -c 'import proton' >/dev/null 2>&1; then
+  command -v pip3 >/dev/null 2>&1 || install python3-pip
+  echo "ops/services.sh: installing python-qpid-proton" >&2
+  pip3 install -q python-qpid-proton >/dev/null || pip3 install -q --break-system-packages python-qpid-proton >/dev/null
+fi
 
 # Chromium, for the HTML report test
 if [ -z "${CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then

@@ -191,7 +191,12 @@ impl Receiver {
                 Some(Err(e)) => return Some(amqp.broken(e)),
                 None => return Some(amqp.cancelled(queue)),
             };
-            let answer = self.answer(&delivery.data, &delivery.properties).await;
+            // Judged as NHN's receivers, AMQP 1.0 clients, see it.
+            let properties =
+                Properties::read_as_amqp10(&delivery.properties, delivery.routing_key.as_str());
+            let answer = self
+                .answer(&delivery.data, &delivery.properties, properties)
+                .await;
             let reply_to = delivery.properties.reply_to().as_ref().map(|s| s.as_str());
             match self
                 .deliver(amqp, &publisher, reply_to.unwrap_or_default(), answer)
@@ -211,15 +216,20 @@ impl Receiver {
         }
     }
 
-    /// Decides the answer to one message from its body and properties.
-    pub async fn answer(&self, body: &[u8], amqp_properties: &BasicProperties) -> Answer {
+    /// Decides the answer to one message from its body and its properties as read.
+    pub async fn answer(
+        &self,
+        body: &[u8],
+        amqp_properties: &BasicProperties,
+        properties: Result<Properties, Vec<String>>,
+    ) -> Answer {
         let message_id = amqp_properties
             .message_id()
             .as_ref()
             .map(|s| s.to_string())
             .unwrap_or_default();
         self.stats.note(&message_id);
-        let properties = match Properties::read(amqp_properties) {
+        let properties = match properties {
             Ok(properties) => properties,
             Err(problems) => {
                 return Answer::ErrorReport(ErrorProperties {

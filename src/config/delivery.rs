@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::crypto::CertificateFiles;
+pub use crate::transport::amqp10::Interop;
 
 /// How long a sent message may wait for its receipt before it counts as expired.
 pub const DEFAULT_RECEIPT_TIMEOUT_HOURS: u32 = 72;
@@ -49,6 +50,8 @@ pub struct Broker {
     /// For `amqps://` with client certificates: a PKCS#12 file and its password.
     pub client_identity: Option<PathBuf>,
     pub client_identity_password: Option<String>,
+    /// How published messages carry their AMQP 1.0 properties (`amqp.interop`).
+    pub interop: Interop,
 }
 
 /// The municipality's queues: KPR's, and its own two in NHN's naming.
@@ -91,6 +94,7 @@ pub(super) struct RawAmqp {
     ca_file: Option<PathBuf>,
     client_identity: Option<PathBuf>,
     client_identity_password: Option<String>,
+    interop: Option<String>,
     kpr_queue: Option<String>,
     kpr_validation_queue: Option<String>,
     receipt_queue: Option<String>,
@@ -244,12 +248,22 @@ pub(super) fn broker(raw: &RawAmqp, base: &Path, problems: &mut Vec<String>) -> 
                 .into(),
         );
     }
+    let interop = match raw.interop.as_deref() {
+        None => Interop::default(),
+        Some(text) => Interop::parse(text).unwrap_or_else(|| {
+            problems.push(format!(
+                "amqp.interop: '{text}' is neither \"amqp10-headers\" (NHN's Tjenestebuss on RabbitMQ 3.x) nor \"plain\""
+            ));
+            Interop::default()
+        }),
+    };
     Broker {
         url,
         exchange: raw.exchange.clone().unwrap_or_default(),
         ca_file: raw.ca_file.as_ref().map(|p| base.join(p)),
         client_identity: raw.client_identity.as_ref().map(|p| base.join(p)),
         client_identity_password: raw.client_identity_password.clone(),
+        interop,
     }
 }
 

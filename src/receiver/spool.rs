@@ -14,7 +14,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::{Answer, Receiver};
-use crate::transport::properties::{self, ErrorProperties, MAX_JSON_BYTES};
+use crate::transport::properties::{self, ErrorProperties, MAX_JSON_BYTES, Properties};
 use crate::transport::spool::pair::{self, Contents, Pair, PairError};
 
 /// Where answered pairs are moved, inside the incoming directory.
@@ -98,7 +98,8 @@ impl Receiver {
             Contents::Bytes(body) => body,
             Contents::Missing | Contents::TooLarge(_) => Vec::new(),
         };
-        Ok(Some(self.answer(&body, &amqp).await))
+        let properties = Properties::read(&amqp);
+        Ok(Some(self.answer(&body, &amqp, properties).await))
     }
 
     /// Writes an answer into `answers` as a pair, atomically, the `.json` last.

@@ -21,6 +21,7 @@ use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, Event};
 use thiserror::Error;
 use tokio::sync::Mutex;
 
+use super::amqp10::{self, Interop};
 use crate::config::delivery::{Broker, url_with_password};
 
 /// How long a connection attempt may take before it counts as failed.
@@ -68,6 +69,8 @@ pub struct Amqp {
     events: Mutex<Pin<Box<dyn Stream<Item = Event> + Send>>>,
     /// The broker's URL without its password, for messages.
     pub broker: String,
+    /// How what is published here carries its AMQP 1.0 properties.
+    interop: Interop,
 }
 
 impl Amqp {
@@ -113,6 +116,7 @@ impl Amqp {
             connection,
             events,
             broker: shown,
+            interop: broker.interop,
         })
     }
 
@@ -156,6 +160,7 @@ impl Amqp {
         Ok(Publisher {
             channel,
             exchange: exchange.to_string(),
+            interop: self.interop,
         })
     }
 
@@ -222,16 +227,23 @@ impl Amqp {
 pub struct Publisher {
     channel: Channel,
     exchange: String,
+    interop: Interop,
 }
 
 impl Publisher {
-    /// Hands a message to the broker; await the returned confirm to learn its fate.
+    /// Hands a message to the broker; await the returned confirm to learn its fate. Every
+    /// message goes with its AMQP 1.0 sections unless `interop` is plain, so that AMQP 1.0
+    /// receivers (NHN's) see its properties (`amqp10.rs`).
     pub async fn start(
         &self,
         queue: &str,
         body: &[u8],
         properties: BasicProperties,
     ) -> Result<PublisherConfirm, lapin::Error> {
+        let properties = match self.interop {
+            Interop::Amqp10Headers => amqp10::with_sections(properties, queue),
+            Interop::Plain => properties,
+        };
         self.channel
             .basic_publish(
                 &self.exchange,

@@ -3,7 +3,9 @@
 //! Helsenorge.Messaging speaks AMQP 1.0, whose `to` and `subject` properties AMQP 0-9-1 lacks:
 //! on 0-9-1 they travel as headers of the same names (and `subject` also as the `type`
 //! property), next to the application properties `fromHerId`, `toHerId`,
-//! `applicationTimeStamp` (capital S, as NHN spells it) and `cpaId`. HER-ids stay text.
+//! `applicationTimeStamp` (capital S, as NHN spells it) and `cpaId`. HER-ids stay text. What
+//! an AMQP 1.0 receiver sees of them on RabbitMQ 3.x, and how they cross, is [`super::amqp10`]'s
+//! part: [`Properties::read`] takes them from either.
 //!
 //! A spool directory carries the same properties beside each message as one JSON object of
 //! strings ([`to_json`], [`from_json`]), so that a message read from a directory takes the
@@ -12,6 +14,8 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use lapin::BasicProperties;
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+
+use super::amqp10::{View, is_section_header, plain_header};
 
 /// What a signed and encrypted message is, on the wire.
 pub const CONTENT_TYPE: &str = "application/pkcs7-mime; smime-type=signed-and-enveloped-data";
@@ -78,22 +82,46 @@ impl Properties {
             .with_headers(headers)
     }
 
-    /// Reads the properties of a received message; names every missing or malformed one.
+    /// Reads the properties of a received message, from its plain headers or its AMQP 1.0
+    /// sections; names every missing or malformed one.
     pub fn read(amqp: &BasicProperties) -> Result<Properties, Vec<String>> {
+        Properties::from_view(View::lenient(amqp))
+    }
+
+    /// Reads the properties as an AMQP 1.0 receiver on RabbitMQ 3.x sees them (NHN's
+    /// receivers), for a message published over 0-9-1 to `routing_key`.
+    pub fn read_as_amqp10(
+        amqp: &BasicProperties,
+        routing_key: &str,
+    ) -> Result<Properties, Vec<String>> {
+        let view = View::amqp10(amqp, routing_key).map_err(|e| vec![e])?;
+        let without_application = view.application.is_empty();
+        Properties::from_view(view).map_err(|mut problems| {
+            if without_application {
+                problems.push(format!(
+                    "an AMQP 1.0 receiver sees no application properties: the message has no {} header (kpr-bridge: [amqp] interop = \"amqp10-headers\")",
+                    super::amqp10::APP_PROPERTIES_HEADER
+                ));
+            }
+            problems
+        })
+    }
+
+    fn from_view(view: View) -> Result<Properties, Vec<String>> {
         let mut problems = Vec::new();
-        let header = |key: &str| header(amqp, key);
+        let header = |key: &str| view.application.get(key).cloned();
         let mut required = |key: &str, value: Option<String>| {
             value.filter(|v| !v.trim().is_empty()).unwrap_or_else(|| {
                 problems.push(format!("{key} is missing"));
                 String::new()
             })
         };
-        let subject = required("subject", header("subject").or_else(|| short(amqp.kind())));
+        let subject = required("subject", view.subject.clone());
         let from_her_id = required("fromHerId", header("fromHerId"));
         let to_her_id = required("toHerId", header("toHerId"));
         let timestamp = required("applicationTimeStamp", header("applicationTimeStamp"));
-        let content_type = required("content-type", short(amqp.content_type()));
-        let message_id = required("message-id", short(amqp.message_id()));
+        let content_type = required("content-type", view.content_type.clone());
+        let message_id = required("message-id", view.message_id.clone());
         let application_timestamp = DateTime::parse_from_rfc3339(&timestamp)
             .map(|t| t.with_timezone(&Utc))
             .unwrap_or_else(|_| {
@@ -118,11 +146,11 @@ impl Properties {
             return Err(problems);
         }
         Ok(Properties {
-            correlation_id: short(amqp.correlation_id()).unwrap_or_else(|| message_id.clone()),
+            correlation_id: view.correlation_id.unwrap_or_else(|| message_id.clone()),
             message_id,
             subject,
-            to: header("to").unwrap_or_default(),
-            reply_to: short(amqp.reply_to()).unwrap_or_default(),
+            to: view.to.unwrap_or_default(),
+            reply_to: view.reply_to.unwrap_or_default(),
             from_her_id,
             to_her_id,
             application_timestamp,
@@ -131,16 +159,11 @@ impl Properties {
     }
 }
 
-/// A header's value as text, whichever string type the sender used.
+/// A header's value as text, whichever string type the sender used; an application property
+/// that a sender on AMQP 1.0 put only in the `x-amqp-1.0-app-properties` section is read
+/// from there.
 pub fn header(amqp: &BasicProperties, key: &str) -> Option<String> {
-    let value = amqp.headers().as_ref()?.inner().get(key)?;
-    match value {
-        AMQPValue::LongString(s) => Some(String::from_utf8_lossy(s.as_bytes()).into_owned()),
-        AMQPValue::ShortString(s) => Some(s.as_str().to_string()),
-        AMQPValue::LongLongInt(n) => Some(n.to_string()),
-        AMQPValue::LongInt(n) => Some(n.to_string()),
-        _ => None,
-    }
+    plain_header(amqp, key).or_else(|| View::lenient(amqp).application.remove(key))
 }
 
 /// The largest properties file a spool reader takes; real ones are a few hundred bytes.
@@ -162,7 +185,13 @@ pub fn to_json(amqp: &BasicProperties) -> serde_json::Map<String, serde_json::Va
         }
     }
     if let Some(headers) = amqp.headers() {
-        for key in headers.inner().keys() {
+        // The binary AMQP 1.0 sections are for a broker, not a file: the spool carries what
+        // they say under the plain names.
+        for key in headers
+            .inner()
+            .keys()
+            .filter(|k| !is_section_header(k.as_str()))
+        {
             if let Some(value) = header(amqp, key.as_str()) {
                 json.insert(key.to_string(), value.into());
             }
@@ -234,6 +263,8 @@ impl ErrorProperties {
             .with_headers(headers)
     }
 
+    /// Reads a report from plain headers, or from the AMQP 1.0 application properties an
+    /// AMQP 1.0 sender (NHN) puts only there.
     pub fn read(amqp: &BasicProperties) -> Option<ErrorProperties> {
         Some(ErrorProperties {
             condition: header(amqp, "errorCondition")?,

@@ -30,6 +30,7 @@ pub fn broker_at(url: &str) -> Broker {
         ca_file: None,
         client_identity: None,
         client_identity_password: None,
+        interop: Default::default(),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod checks;
 pub mod daily;
 pub mod delivery;
 pub mod forged;
+pub mod municipality;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
