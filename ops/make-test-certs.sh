@@ -13,6 +13,8 @@
 #   kpr-enc.crt      / .key          KPR's encryption pair (what the municipality encrypts to)
 #   annen-sign.crt   / .key          another enterprise's signing pair from the same CA: what
 #                                    anyone holds who might forge a receipt (for tests)
+#   broker.crt       / .key          a TLS server certificate for localhost and 127.0.0.1,
+#                                    for a local broker's amqps:// listener
 # Private keys are written readable by their owner only (mode 600): kpr-bridge refuses keys
 # that group or others can read.
 set -euo pipefail
@@ -46,6 +48,14 @@ subjectKeyIdentifier = hash
 basicConstraints = critical, CA:false
 keyUsage = critical, nonRepudiation, digitalSignature
 extendedKeyUsage = clientAuth, emailProtection
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+
+[tls]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 
@@ -86,6 +96,7 @@ pair kommune-enc "BERGEN KOMMUNE" 964338531 enc
 pair kpr-sign "FOLKEHELSEINSTITUTTET" 983744516 sign
 pair kpr-enc "FOLKEHELSEINSTITUTTET" 983744516 enc
 pair annen-sign "ANNEN VIRKSOMHET AS" 910000006 sign
+pair broker "kpr-bridge TEST BROKER" 000000000 tls
 chmod 600 "$dir"/*.key
 chmod 644 "$dir"/*.crt
 echo "Test certificates in $dir, valid $days days (CA: $dir/ca.crt)."

@@ -6,7 +6,7 @@ use openssl::asn1::{Asn1Time, Asn1TimeRef};
 use openssl::x509::{X509KeyUsage, X509NameRef, X509Ref};
 
 /// `C=NO, O=BERGEN KOMMUNE, serialNumber=964338531, CN=BERGEN KOMMUNE - TEST sign`.
-pub(super) fn name(name: &X509NameRef) -> String {
+pub(crate) fn name(name: &X509NameRef) -> String {
     let entries: Vec<String> = name
         .entries()
         .map(|entry| {
@@ -23,7 +23,7 @@ pub(super) fn name(name: &X509NameRef) -> String {
     entries.join(", ")
 }
 
-pub(super) fn subject(certificate: &X509Ref) -> String {
+pub(crate) fn subject(certificate: &X509Ref) -> String {
     name(certificate.subject_name())
 }
 

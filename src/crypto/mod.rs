@@ -22,7 +22,7 @@
 //! - [`test_certificates`]: a throwaway CA and pairs made in-process, for demos and tests only.
 
 mod der;
-mod describe;
+pub(crate) mod describe;
 mod expiry;
 mod load;
 mod pack;

@@ -15,14 +15,15 @@ use lapin::options::{
     ConfirmSelectOptions, QueueDeclareOptions, QueueDeleteOptions,
 };
 use lapin::publisher_confirm::{Confirmation, PublisherConfirm};
-use lapin::tcp::{OwnedIdentity, OwnedTLSConfig};
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, Event};
 use thiserror::Error;
 use tokio::sync::Mutex;
 
 use super::amqp10::{self, Interop};
+use super::tls;
 use crate::config::delivery::{Broker, url_with_password};
+use lapin::uri::AMQPUri;
 
 /// How long a connection attempt may take before it counts as failed.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -48,6 +49,8 @@ pub enum TransportError {
     Cancelled { broker: String, queue: String },
     #[error("{file}: {reason}")]
     File { file: String, reason: String },
+    #[error("no TLS connection to the broker {broker}: {reason}")]
+    Tls { broker: String, reason: String },
 }
 
 /// What the broker said to a publish.
@@ -77,14 +80,32 @@ impl Amqp {
     /// Connects; `name` shows in the broker's connection list (`rabbitmqctl list_connections`).
     pub async fn connect(broker: &Broker, name: &str) -> Result<Amqp, TransportError> {
         let shown = crate::config::url::redacted(&broker.url);
-        let tls = tls_config(broker)?;
+        let (open, rejection) =
+            tls::opener(broker, CONNECT_TIMEOUT).map_err(|reason| TransportError::Connect {
+                broker: shown.clone(),
+                reason,
+                hint: "correct amqp.ca_file or amqp.client_identity",
+            })?;
         let properties = ConnectionProperties::default().with_connection_name(name.into());
-        let url = url_with_password(&broker.url);
-        let connecting = Connection::connect_with_config(&url, properties, tls);
+        let uri: AMQPUri = url_with_password(&broker.url)
+            .parse()
+            .map_err(|reason: String| TransportError::Connect {
+                broker: shown.clone(),
+                reason,
+                hint: "amqp.url must be amqp:// or amqps://user[:password]@host[:port]/vhost",
+            })?;
+        let connecting = Connection::connector(uri, Box::new(open), properties);
         let connection = match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
             Ok(Ok(connection)) => connection,
             Ok(Err(e)) => {
                 let reason = e.to_string();
+                let rejected = rejection.lock().unwrap_or_else(|e| e.into_inner()).take();
+                if let Some(tls) = tls::explain(&reason, rejected) {
+                    return Err(TransportError::Tls {
+                        broker: shown,
+                        reason: format!("{reason}: {tls}"),
+                    });
+                }
                 let hint = if reason.contains("ACCESS_REFUSED") || reason.contains("auth") {
                     "check the user and password (the password may come from KPR_BRIDGE_AMQP_PASSWORD)"
                 } else if reason.contains("vhost") || reason.contains("NOT_ALLOWED") {
@@ -301,35 +322,4 @@ pub async fn requeue(acker: &lapin::acker::Acker) -> Result<(), lapin::Error> {
         })
         .await
         .map(|_| ())
-}
-
-fn tls_config(broker: &Broker) -> Result<OwnedTLSConfig, TransportError> {
-    let read = |path: &std::path::Path, what: &str| {
-        std::fs::read(path).map_err(|e| TransportError::File {
-            file: path.display().to_string(),
-            reason: format!("cannot read the {what}: {e}"),
-        })
-    };
-    let cert_chain = match &broker.ca_file {
-        Some(path) => Some(
-            String::from_utf8(read(path, "broker's CA file (amqp.ca_file)")?).map_err(|_| {
-                TransportError::File {
-                    file: path.display().to_string(),
-                    reason: "amqp.ca_file must be PEM text".into(),
-                }
-            })?,
-        ),
-        None => None,
-    };
-    let identity = match &broker.client_identity {
-        Some(path) => Some(OwnedIdentity::PKCS12 {
-            der: read(path, "client identity (amqp.client_identity, PKCS#12)")?,
-            password: broker.client_identity_password.clone().unwrap_or_default(),
-        }),
-        None => None,
-    };
-    Ok(OwnedTLSConfig {
-        identity,
-        cert_chain,
-    })
 }

@@ -6,6 +6,7 @@
 //! - [`properties`]: the message and application properties NHN expects.
 //! - [`sender`]: drains the outbox over AMQP, reconnecting and resending what was not confirmed.
 //! - [`spool`]: writes packed messages to a directory instead.
+//! - [`tls`]: TLS 1.2+ to the broker, failures named with the certificate shown.
 
 pub mod amqp;
 pub mod amqp10;
@@ -14,3 +15,4 @@ pub mod link;
 pub mod properties;
 pub mod sender;
 pub mod spool;
+pub mod tls;
