@@ -74,8 +74,14 @@ orgnr = "964338531"
 municipality = "12345"
 service_unit = "67890"
 
-[contact]
+[[contact]]
+type = 16
 name = "IPLOS-kontakt (benchmark)"
+email = "iplos@example.invalid"
+
+[[contact]]
+type = 17
+name = "IPLOS-innsending (benchmark)"
 email = "iplos@example.invalid"
 
 [[source]]

@@ -52,6 +52,14 @@ service_unit = "67890"
 name = "epj"
 kind = "extract"
 path = "unused"
+[[contact]]
+type = 16
+name = "IPLOS"
+email = "iplos@example.invalid"
+[[contact]]
+type = 17
+name = "IPLOS"
+email = "iplos@example.invalid"
 [delivery]
 transport = "spool"
 spool_dir = "{data}/spool"
@@ -88,7 +96,7 @@ kpr_signing_certificates = ["{certs}/kpr-sign.crt"]
         year: 2025,
         generated: Utc::now(),
         epj: vec![("Bench-EPJ".into(), "1".into())],
-        contact: None,
+        contacts: shipping.config.contacts.clone(),
     };
     let staging = dir.path().join("staging");
     std::fs::create_dir_all(&staging).expect("a staging directory");

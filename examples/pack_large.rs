@@ -150,6 +150,14 @@ kind = "extract"
 path = "{data}/extract"
 [schemas]
 KPR_IPL = "{repo}/tests/data/payload/test-payload.xsd"
+[[contact]]
+type = 16
+name = "IPLOS"
+email = "iplos@example.invalid"
+[[contact]]
+type = 17
+name = "IPLOS"
+email = "iplos@example.invalid"
 [delivery]
 transport = "spool"
 spool_dir = "{data}/spool"

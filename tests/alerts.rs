@@ -383,7 +383,15 @@ fn every_kind_of_alert_says_what_to_do_and_no_message_holds_an_identity_number()
         .unwrap();
         assert!(status.success());
         let delivery = format!(
-            r#"[delivery]
+            r#"[[contact]]
+type = 16
+name = "IPLOS"
+email = "iplos@example.invalid"
+[[contact]]
+type = 17
+name = "IPLOS"
+email = "iplos@example.invalid"
+[delivery]
 transport = "spool"
 spool_dir = "spool"
 [certificates]

@@ -93,7 +93,14 @@ fn write(sources: &[Source]) -> Written {
         year: 2025,
         generated: Utc.with_ymd_and_hms(2026, 1, 10, 8, 0, 0).unwrap(),
         epj: vec![("Test-EPJ".into(), "1.0".into())],
-        contact: None,
+        contacts: [16, 17]
+            .map(|kind| kpr_bridge::config::Contact {
+                kind,
+                name: "IPLOS".into(),
+                phone: None,
+                email: "iplos@example.invalid".into(),
+            })
+            .to_vec(),
     };
     let mut ipl = IplWriter::start(Vec::new(), &header).unwrap();
     let mut ide = IdeWriter::start(Vec::new(), &header).unwrap();

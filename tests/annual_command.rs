@@ -59,7 +59,9 @@ fn a_dry_run_writes_both_messages_validated_and_sends_nothing() {
     let fagmelding = iplos37::read_ipl(&ipl).unwrap();
     // Persons 1 (clipped service), 2 and 3 (a refusal); the test user is not there.
     assert_eq!(fagmelding.persons.len(), 3);
-    assert_eq!(fagmelding.header.contact.unwrap().name, "Ida IPLOS");
+    let kinds: Vec<u8> = fagmelding.header.contacts.iter().map(|c| c.kind).collect();
+    assert_eq!(kinds, [16, 17], "the IPLOS contact and submitter");
+    assert_eq!(fagmelding.header.contacts[0].name, "Ida IPLOS");
     let (_, identities) = iplos37::read_ide(&ide).unwrap();
     assert_eq!(identities.len(), 3);
     assert!(identities.iter().all(|(_, i)| *i != ident_number(4)));
@@ -100,6 +102,29 @@ fn the_register_is_protected_from_what_it_must_not_get() {
     support::block_on(|| async {
         let shipping = Shipping::open(test.config()).await.unwrap();
         assert!(shipping.store.entries().await.unwrap().is_empty());
+        shipping.store.close().await;
+    });
+}
+
+#[test]
+fn a_message_larger_than_the_network_takes_is_refused_before_the_outbox() {
+    let test = Municipality::new("annual-size", "test");
+    test.set("[delivery]", "max_message_bytes = 2048");
+    let output = test.annual(&["--year", "2025", "--target", "validation", "--yes"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    let said = text(&output);
+    assert!(
+        said.contains("KPR_IDE packed is ")
+            && said.contains("more than delivery.max_message_bytes (2048 bytes)")
+            && said.contains("nothing was sent"),
+        "{said}"
+    );
+    support::block_on(|| async {
+        let shipping = Shipping::open(test.config()).await.unwrap();
+        assert!(shipping.store.entries().await.unwrap().is_empty());
+        let outbox = test.path("state").join("outbox");
+        let left = std::fs::read_dir(&outbox).map_or(0, |d| d.count());
+        assert_eq!(left, 0, "no packed file is left in {}", outbox.display());
         shipping.store.close().await;
     });
 }

@@ -71,6 +71,14 @@ pub enum ShipError {
         file: PathBuf,
         invalid: Invalid,
     },
+    #[error(
+        "{msg_type} packed is {size} bytes, more than delivery.max_message_bytes ({max} bytes), the largest message the network is configured to take — nothing was sent. Ask NHN and KPR (FHI) whether a message of this size may be sent and raise max_message_bytes accordingly"
+    )]
+    TooLarge {
+        msg_type: &'static str,
+        size: u64,
+        max: u64,
+    },
     #[error(transparent)]
     Shipping(#[from] ShippingError),
     #[error(transparent)]
@@ -97,7 +105,7 @@ pub fn header(config: &Config, year: &Year, now: DateTime<Utc>) -> Header {
         year: year.year,
         generated: now,
         epj: year.epj.clone(),
-        contact: config.contact.clone(),
+        contacts: config.contacts.clone(),
     }
 }
 
@@ -163,6 +171,16 @@ pub async fn ship(
                         return Err(e.into());
                     }
                 }
+                let max = shipping.delivery.max_message_bytes;
+                let size = messages.last().map_or(0, packed_size);
+                if size > max {
+                    discard(&messages);
+                    return Err(ShipError::TooLarge {
+                        msg_type,
+                        size,
+                        max,
+                    });
+                }
                 progress.finish();
             }
             drop((fagmelding, identmelding));
@@ -209,6 +227,14 @@ fn write(
         fagmelding,
         identmelding,
     )
+}
+
+/// A packed message's size in bytes, in its file or in memory.
+fn packed_size(message: &crate::store::outbox::NewMessage) -> u64 {
+    match &message.body_file {
+        Some(file) => std::fs::metadata(file).map_or(0, |m| m.len()),
+        None => message.body.len() as u64,
+    }
 }
 
 /// Removes the packed files of messages that did not enter the outbox.

@@ -15,6 +15,11 @@ pub use crate::transport::amqp10::Interop;
 /// How long a sent message may wait for its receipt before it counts as expired.
 pub const DEFAULT_RECEIPT_TIMEOUT_HOURS: u32 = 72;
 
+/// The largest packed message sent, unless `[delivery] max_message_bytes` says otherwise:
+/// Helsenorge's AMQP profile allows at most 30 MB (and asks for an agreement above 1 MB);
+/// NHN's EDI takes about 35 MB of payload; NHN asks that messages be as small as possible.
+pub const DEFAULT_MAX_MESSAGE_BYTES: u64 = 30_000_000;
+
 /// The environment variable that supplies the broker password when the URL has none.
 pub const AMQP_PASSWORD_ENV: &str = "KPR_BRIDGE_AMQP_PASSWORD";
 
@@ -23,6 +28,8 @@ pub struct Delivery {
     pub transport: Transport,
     pub certificates: CertificateFiles,
     pub receipt_timeout_hours: u32,
+    /// A packed message larger than this is refused before it enters the outbox.
+    pub max_message_bytes: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,6 +90,7 @@ impl Queues {
 pub(super) struct RawDelivery {
     transport: Option<String>,
     receipt_timeout_hours: Option<u32>,
+    max_message_bytes: Option<u64>,
     spool_dir: Option<PathBuf>,
     spool_receipts_dir: Option<PathBuf>,
 }
@@ -351,10 +359,17 @@ pub(super) fn delivery(
     if receipt_timeout_hours == 0 {
         problems.push("delivery.receipt_timeout_hours must be at least 1".into());
     }
+    let max_message_bytes = raw.max_message_bytes.unwrap_or(DEFAULT_MAX_MESSAGE_BYTES);
+    if max_message_bytes < 1024 {
+        problems.push(format!(
+            "delivery.max_message_bytes: {max_message_bytes} is smaller than any message; the default is {DEFAULT_MAX_MESSAGE_BYTES}"
+        ));
+    }
     Delivery {
         transport,
         certificates: self::certificates(certificates, Role::Municipality, base, problems),
         receipt_timeout_hours,
+        max_message_bytes,
     }
 }
 

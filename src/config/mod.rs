@@ -54,8 +54,10 @@ pub struct Config {
     pub delivery: Option<delivery::Delivery>,
     /// Payload XSDs by message type, such as the official IPLOS XSD when a user has it.
     pub payload_schemas: Vec<(String, PathBuf)>,
-    /// The municipality's IPLOS contact, named in the annual message's header.
-    pub contact: Option<Contact>,
+    /// Whom the register asks about the data (`[[contact]]`), named in the messages' headers:
+    /// at least one IPLOS contact (type 16) and one IPLOS submitter (type 17) once messages
+    /// are sent.
+    pub contacts: Vec<Contact>,
     /// How `kpr-bridge run` paces itself and answers HTTP.
     pub agent: agent::Agent,
     pub log_format: agent::LogFormat,
@@ -67,10 +69,17 @@ pub struct Config {
 /// written into messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Contact {
+    /// The role, code system 8471: 16 IPLOS contact, 17 IPLOS submitter (1–19).
+    pub kind: u8,
     pub name: String,
     pub phone: Option<String>,
-    pub email: Option<String>,
+    pub email: String,
 }
+
+/// Code system 8471: the IPLOS contact (kontaktperson), whom the register asks about the data.
+pub const IPLOS_CONTACT: u8 = 16;
+/// Code system 8471: the IPLOS submitter (innsendingsansvarlig), responsible for sending.
+pub const IPLOS_SUBMITTER: u8 = 17;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SourceConfig {
@@ -157,14 +166,18 @@ struct Raw {
     amqp: Option<delivery::RawAmqp>,
     certificates: Option<delivery::RawCertificates>,
     schemas: Option<BTreeMap<String, PathBuf>>,
-    contact: Option<RawContact>,
+    /// `[[contact]]`: a table per contact; read by hand to explain the old `[contact]`.
+    contact: Option<toml::Value>,
     agent: Option<agent::RawAgent>,
     log: Option<agent::RawLog>,
     alerts: Option<alerts::RawAlerts>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 struct RawContact {
+    /// 8471 code, as a number or as text.
+    r#type: Option<toml::Value>,
     name: Option<String>,
     phone: Option<String>,
     email: Option<String>,
@@ -500,20 +513,19 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
         .into_iter()
         .map(|(msg_type, path)| (msg_type, base.join(path)))
         .collect();
-    let contact = raw.contact.and_then(|contact| {
-        let text = |value: Option<String>| value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-        match text(contact.name) {
-            Some(name) => Some(Contact {
-                name,
-                phone: text(contact.phone),
-                email: text(contact.email),
-            }),
-            None => {
-                problems.push("missing required key 'contact.name' (the IPLOS contact person), or remove [contact]".into());
-                None
+    let contacts = contacts(raw.contact, problems);
+    if delivery.is_some() {
+        for (kind, role) in [
+            (IPLOS_CONTACT, "IPLOS contact"),
+            (IPLOS_SUBMITTER, "IPLOS submitter"),
+        ] {
+            if !contacts.iter().any(|c| c.kind == kind) {
+                problems.push(format!(
+                    "[[contact]]: no {role} (type = {kind}); the register requires at least one IPLOS contact (16) and one IPLOS submitter (17) in every message — the same person may be both, as two [[contact]] tables"
+                ));
             }
         }
-    });
+    }
     let test_user_names = raw
         .test_users
         .and_then(|t| t.names)
@@ -539,11 +551,74 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
         state_url,
         delivery,
         payload_schemas,
-        contact,
+        contacts,
         agent,
         log_format,
         alerts,
     }
+}
+
+/// The `[[contact]]` tables, each checked: a type of code system 8471, a name and an e-mail
+/// address (the identity message requires one).
+fn contacts(raw: Option<toml::Value>, problems: &mut Vec<String>) -> Vec<Contact> {
+    let tables = match raw {
+        None => return Vec::new(),
+        Some(toml::Value::Array(tables)) => tables,
+        Some(_) => {
+            problems.push(
+                "[contact] is now [[contact]]: one table per contact, each with a type (16 IPLOS contact, 17 IPLOS submitter), name, phone and email".into(),
+            );
+            return Vec::new();
+        }
+    };
+    let text = |value: Option<String>| {
+        value
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let mut contacts = Vec::new();
+    for (n, table) in tables.into_iter().enumerate() {
+        let at = format!("contact[{n}]");
+        let raw: RawContact = match table.try_into() {
+            Ok(raw) => raw,
+            Err(e) => {
+                problems.push(format!("{at}: {}", e.message()));
+                continue;
+            }
+        };
+        let kind = match &raw.r#type {
+            Some(toml::Value::Integer(n)) => u8::try_from(*n).ok(),
+            Some(toml::Value::String(s)) => s.trim().parse().ok(),
+            _ => None,
+        };
+        let kind = kind.filter(|k| (1..=19).contains(k));
+        if kind.is_none() {
+            problems.push(format!(
+                "{at}.type: missing or not a contact type of code system 8471 (1–19); IPLOS uses 16 (IPLOS contact) and 17 (IPLOS submitter)"
+            ));
+        }
+        let name = text(raw.name);
+        if name.is_none() {
+            problems.push(format!(
+                "missing required key '{at}.name' (a person or a role)"
+            ));
+        }
+        let email = text(raw.email);
+        if email.is_none() {
+            problems.push(format!(
+                "missing required key '{at}.email' (the register writes to it about the data)"
+            ));
+        }
+        if let (Some(kind), Some(name), Some(email)) = (kind, name, email) {
+            contacts.push(Contact {
+                kind,
+                name,
+                phone: text(raw.phone),
+                email,
+            });
+        }
+    }
+    contacts
 }
 
 #[cfg(test)]
@@ -723,7 +798,7 @@ services = "SELECT 2"
         assert_eq!(config.agent.listen, Some("127.0.0.1:9464".parse().unwrap()));
         assert_eq!(config.log_format, agent::LogFormat::Json);
         assert!(config.alerts.command.is_some() && config.alerts.webhook.is_some());
-        assert!(config.contact.is_some());
+        assert_eq!(config.contacts.len(), 2);
         let delivery = config.delivery.unwrap();
         assert_eq!(delivery.receipt_timeout_hours, 72);
         let delivery::Transport::Amqp { broker, queues } = delivery.transport else {
@@ -836,5 +911,38 @@ services = "SELECT 2"
             joined.contains("only used with transport = \"spool\""),
             "{joined}"
         );
+    }
+
+    #[test]
+    fn contacts_are_typed_and_an_iplos_contact_and_submitter_are_required_to_send() {
+        let with = |contacts: &str| {
+            let production = std::fs::read_to_string(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("ops/examples/kpr-bridge-production.toml"),
+            )
+            .unwrap();
+            let start = production.find("[[contact]]").unwrap();
+            let end = production.find("# How the agent paces itself").unwrap();
+            let text = format!("{}{contacts}\n{}", &production[..start], &production[end..]);
+            Config::parse(&text, Path::new("/etc/kpr-bridge/kpr-bridge.toml"))
+        };
+        let both = "[[contact]]\ntype = 16\nname = \"A\"\nemail = \"a@x\"\n\
+                    [[contact]]\ntype = \"17\"\nname = \"A\"\nemail = \"a@x\"\n";
+        let config = with(both).unwrap();
+        let kinds: Vec<u8> = config.contacts.iter().map(|c| c.kind).collect();
+        assert_eq!(kinds, [IPLOS_CONTACT, IPLOS_SUBMITTER]);
+
+        let only_16 = "[[contact]]\ntype = 16\nname = \"A\"\nemail = \"a@x\"\n";
+        let error = with(only_16).unwrap_err().to_string();
+        assert!(error.contains("no IPLOS submitter (type = 17)"), "{error}");
+
+        let old = "[contact]\nname = \"A\"\nemail = \"a@x\"\n";
+        let error = with(old).unwrap_err().to_string();
+        assert!(error.contains("[contact] is now [[contact]]"), "{error}");
+
+        let bad = "[[contact]]\ntype = 42\nname = \"A\"\n";
+        let error = with(bad).unwrap_err().to_string();
+        assert!(error.contains("contact[0].type"), "{error}");
+        assert!(error.contains("'contact[0].email'"), "{error}");
     }
 }

@@ -53,7 +53,8 @@ pub struct Header {
     pub generated: DateTime<Utc>,
     /// Product and version (empty when unknown) of each EPJ the year's data comes from.
     pub epj: Vec<(String, String)>,
-    pub contact: Option<Contact>,
+    /// The IPLOS contact (16) and submitter (17), and whoever else is configured.
+    pub contacts: Vec<Contact>,
 }
 
 /// Writes a fagmelding person by person.
@@ -84,11 +85,12 @@ impl<W: Write> IplWriter<W> {
             }
             writeln!(out, "/>")?;
         }
-        if let Some(contact) = &header.contact {
+        for contact in &header.contacts {
             write!(out, "  <Contact")?;
+            attribute(&mut out, "type", contact.kind)?;
             text_attribute(&mut out, "name", &contact.name)?;
             optional_text(&mut out, "phone", contact.phone.as_deref())?;
-            optional_text(&mut out, "email", contact.email.as_deref())?;
+            text_attribute(&mut out, "email", &contact.email)?;
             writeln!(out, "/>")?;
         }
         writeln!(out, " </Header>")?;
@@ -289,7 +291,7 @@ pub fn read_ipl(xml: &[u8]) -> Result<Fagmelding, IplosError> {
                     year,
                     generated: e.time("generated")?,
                     epj: Vec::new(),
-                    contact: None,
+                    contacts: Vec::new(),
                 });
             }
             "Epj" => {
@@ -299,11 +301,12 @@ pub fn read_ipl(xml: &[u8]) -> Result<Fagmelding, IplosError> {
             }
             "Contact" => {
                 let contact = Contact {
+                    kind: e.required("type")?,
                     name: e.required("name")?,
                     phone: e.optional("phone")?,
-                    email: e.optional("email")?,
+                    email: e.required("email")?,
                 };
-                e.within(header.as_mut())?.contact = Some(contact);
+                e.within(header.as_mut())?.contacts.push(contact);
             }
             "Person" => persons.push(AnnualPerson {
                 serial: e.required("serial")?,
@@ -568,11 +571,20 @@ mod tests {
                 ("Gerica".into(), "5.1".into()),
                 ("Profil".into(), String::new()),
             ],
-            contact: Some(Contact {
-                name: "Kari \"IPLOS\" Kontakt".into(),
-                phone: Some("55 00 00 00".into()),
-                email: None,
-            }),
+            contacts: vec![
+                Contact {
+                    kind: 16,
+                    name: "Kari \"IPLOS\" Kontakt".into(),
+                    phone: Some("55 00 00 00".into()),
+                    email: "iplos@example.invalid".into(),
+                },
+                Contact {
+                    kind: 17,
+                    name: "Ola & Co".into(),
+                    phone: None,
+                    email: "innsending@example.invalid".into(),
+                },
+            ],
         }
     }
 

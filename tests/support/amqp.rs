@@ -93,10 +93,19 @@ pub fn certs() -> &'static Path {
 }
 
 /// The `[certificates]` section of a municipality's configuration, with the test
-/// certificates.
+/// certificates, and its IPLOS contacts (types 16 and 17), which every sending configuration
+/// needs.
 pub fn municipality_certificates() -> String {
     format!(
-        r#"[certificates]
+        r#"[[contact]]
+type = 16
+name = "Ida IPLOS"
+email = "iplos@example.invalid"
+[[contact]]
+type = 17
+name = "Ida IPLOS"
+email = "iplos@example.invalid"
+[certificates]
 signing_certificate = "{certs}/kommune-sign.crt"
 signing_key = "{certs}/kommune-sign.key"
 encryption_certificate = "{certs}/kommune-enc.crt"

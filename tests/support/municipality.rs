@@ -35,9 +35,6 @@ orgnr = "964338531"
 [her_id]
 municipality = "12345"
 service_unit = "67890"
-[contact]
-name = "Ida IPLOS"
-email = "iplos@example.no"
 [[source]]
 name = "epj"
 kind = "extract"
@@ -109,15 +106,13 @@ error_queue = "{errors}"
         command("daily", &self.path("kpr-bridge.toml"), args)
     }
 
-    /// Adds `line` to the `[amqp]` section of the configuration.
-    pub fn amqp_setting(&self, line: &str) {
+    /// Adds `line` to `section` (such as `[delivery]`) of the configuration.
+    pub fn set(&self, section: &str, line: &str) {
         let file = self.path("kpr-bridge.toml");
         let text = std::fs::read_to_string(&file).unwrap();
-        std::fs::write(
-            &file,
-            text.replacen("[amqp]\n", &format!("[amqp]\n{line}\n"), 1),
-        )
-        .unwrap();
+        let edited = text.replacen(&format!("{section}\n"), &format!("{section}\n{line}\n"), 1);
+        assert_ne!(edited, text, "{section} is in the configuration");
+        std::fs::write(&file, edited).unwrap();
     }
 
     pub fn annual(&self, args: &[&str]) -> Output {
