@@ -92,11 +92,14 @@ kpr_signing_certificates = ["{certs}/kpr-sign.crt"]
     let header = Header {
         shipment: uuid::Uuid::new_v4(),
         municipality: "4601".into(),
-        municipality_name: "Bergen".into(),
+        district: "00".into(),
+        institution: "964338531".into(),
         year: 2025,
         generated: Utc::now(),
+        running_number: 1,
         epj: vec![("Bench-EPJ".into(), "1".into())],
         contacts: shipping.config.contacts.clone(),
+        namespace: kpr_bridge::message::iplos37::namespace(2025),
     };
     let staging = dir.path().join("staging");
     std::fs::create_dir_all(&staging).expect("a staging directory");
@@ -105,7 +108,14 @@ kpr_signing_certificates = ["{certs}/kpr-sign.crt"]
     let started = Instant::now();
     let mut rng = ChaCha8Rng::seed_from_u64(2025);
     let persons = (1..=count).map(|serial| person(serial, &mut rng));
-    if let Err(e) = write_messages(persons, u64::from(count), &header, &ipl, &ide) {
+    if let Err(e) = write_messages(
+        persons,
+        u64::from(count),
+        &header,
+        AssessmentVariables::builtin().clone(),
+        &ipl,
+        &ide,
+    ) {
         eprintln!("{e}");
         return ExitCode::from(1);
     }

@@ -102,6 +102,9 @@ fi
 # The openssl tool, for the certificate and packing tests
 command -v openssl >/dev/null 2>&1 || install openssl
 
+# xmllint, the independent validator the tests check the register's formats with
+command -v xmllint >/dev/null 2>&1 || install libxml2-utils
+
 # The AMQP 1.0 peer's library: python-qpid-proton from PyPI (builds from source with the C
 # compiler and OpenSSL's headers)
 if ! python3 -c 'import proton' >/dev/null 2>&1; then

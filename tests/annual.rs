@@ -8,8 +8,9 @@ use chrono::{TimeZone, Utc};
 use kpr_bridge::annual::assemble::{Assembled, assemble};
 use kpr_bridge::checks::{CheckOptions, CheckReport, SourceRecords, TestUsers, check};
 use kpr_bridge::mapping::Mapping;
+use kpr_bridge::message::ident::{self, IdeWriter, Identmelding};
 use kpr_bridge::message::iplos37::{
-    self, FAGMELDING, Fagmelding, Header, IDENTMELDING, IdeWriter, IplWriter,
+    self, FAGMELDING, Fagmelding, Header, IDENTMELDING, IplPerson, IplWriter, find,
 };
 use kpr_bridge::message::schema::Schemas;
 use kpr_bridge::model::assessment::AssessmentVariables;
@@ -51,17 +52,35 @@ impl Written {
         iplos37::read_ipl(&self.ipl).unwrap()
     }
 
-    fn identities(&self) -> Vec<(u32, String)> {
-        iplos37::read_ide(&self.ide).unwrap().1
+    fn identities(&self) -> Identmelding {
+        ident::read_ide(&self.ide).unwrap()
     }
 
-    /// The person in KPR_IPL whose identity KPR_IDE gives as `ident`.
-    fn person_of(&self, ident: &str) -> Option<kpr_bridge::annual::person::AnnualPerson> {
-        let (serial, _) = self.identities().into_iter().find(|(_, i)| i == ident)?;
-        self.fagmelding()
+    /// The PERSON of KPR_IPL whose `pePeID` KPR_IDE pairs with `ident` (its `pid`).
+    fn written(&self, ident: &str) -> Option<IplPerson> {
+        let (pid, _, _) = self
+            .identities()
             .persons
             .into_iter()
-            .find(|p| p.serial == serial)
+            .find(|(_, fid, _)| fid == ident)?;
+        let person = self
+            .fagmelding()
+            .persons
+            .into_iter()
+            .find(|p| p.id.to_string() == pid);
+        Some(person.expect("every pid of KPR_IDE is a pePeID of KPR_IPL"))
+    }
+
+    /// The person as assembled whose identity is `ident`, checked to be in both messages.
+    fn person_of(&self, ident: &str) -> Option<kpr_bridge::annual::person::AnnualPerson> {
+        let written = self.written(ident)?;
+        let (_, person) = self
+            .assembled
+            .persons
+            .iter()
+            .find(|(i, _)| i.expose() == ident)?;
+        assert_eq!(u64::from(person.serial), written.id);
+        Some(person.clone())
     }
 }
 
@@ -89,9 +108,12 @@ fn write(sources: &[Source]) -> Written {
     let header = Header {
         shipment: Uuid::new_v4(),
         municipality: "4601".into(),
-        municipality_name: "Bergen".into(),
+        district: "00".into(),
+        institution: "964338531".into(),
         year: 2025,
         generated: Utc.with_ymd_and_hms(2026, 1, 10, 8, 0, 0).unwrap(),
+        running_number: 1,
+        namespace: iplos37::namespace(2025),
         epj: vec![("Test-EPJ".into(), "1.0".into())],
         contacts: [16, 17]
             .map(|kind| kpr_bridge::config::Contact {
@@ -102,10 +124,11 @@ fn write(sources: &[Source]) -> Written {
             })
             .to_vec(),
     };
-    let mut ipl = IplWriter::start(Vec::new(), &header).unwrap();
+    let variables = AssessmentVariables::builtin().clone();
+    let mut ipl = IplWriter::start(Vec::new(), &header, variables).unwrap();
     let mut ide = IdeWriter::start(Vec::new(), &header).unwrap();
     for (ident, person) in &assembled.persons {
-        ipl.person(person).unwrap();
+        ipl.person(person, 2025).unwrap();
         ide.person(person.serial, ident).unwrap();
     }
     Written {
@@ -164,38 +187,53 @@ fn the_fagmelding_carries_no_identity_number_and_no_name() {
 #[test]
 fn the_identity_message_has_one_entry_per_person_and_nothing_more() {
     let written = write(&[source(municipality())]);
-    let mut serials: Vec<u32> = written
+    let mut ids: Vec<String> = written
         .fagmelding()
         .persons
         .iter()
-        .map(|p| p.serial)
+        .map(|p| p.id.to_string())
         .collect();
-    serials.sort();
-    assert_eq!(serials, [1, 2, 3], "serial numbers are 1..n, each once");
-    let mut identified: Vec<u32> = written.identities().iter().map(|(s, _)| *s).collect();
-    identified.sort();
-    assert_eq!(identified, serials);
-    let mut idents: Vec<String> = written.identities().into_iter().map(|(_, i)| i).collect();
+    ids.sort();
+    assert_eq!(ids, ["1", "2", "3"], "pePeIDs are 1..n, each once");
+    // Every pePeID is exactly one pid, and the reverse.
+    let identities = written.identities();
+    let mut pids: Vec<String> = identities
+        .persons
+        .iter()
+        .map(|(p, _, _)| p.clone())
+        .collect();
+    pids.sort();
+    assert_eq!(pids, ids);
+    let mut idents: Vec<&str> = identities
+        .persons
+        .iter()
+        .map(|(_, f, _)| f.as_str())
+        .collect();
     idents.sort();
     idents.dedup();
     assert_eq!(idents.len(), 3);
+    // Fødselsnumre: typeID 1.
+    assert!(identities.persons.iter().all(|(_, _, t)| t == "1"));
 
-    // Each entry says the serial number and the identity number, nothing else.
+    // Each entry says pid, fid and typeID, nothing else.
     let mut reader = quick_xml::Reader::from_reader(&written.ide[..]);
     let mut buffer = Vec::new();
     let mut entries = 0;
     loop {
         match reader.read_event_into(&mut buffer).unwrap() {
-            Event::Empty(e) if e.local_name().as_ref() == b"Person" => {
+            Event::Empty(e) if e.local_name().as_ref() == b"PasientIdent" => {
                 let names: Vec<Vec<u8>> = e
                     .attributes()
                     .map(|a| a.unwrap().key.as_ref().to_vec())
                     .collect();
-                assert_eq!(names, [b"serial".to_vec(), b"ident".to_vec()]);
+                assert_eq!(
+                    names,
+                    [b"pid".to_vec(), b"fid".to_vec(), b"typeID".to_vec()]
+                );
                 entries += 1;
             }
-            Event::Start(e) if e.local_name().as_ref() == b"Person" => {
-                panic!("a Person with content in KPR_IDE")
+            Event::Start(e) if e.local_name().as_ref() == b"PasientIdent" => {
+                panic!("a PasientIdent with content in KPR_IDE")
             }
             Event::Eof => break,
             _ => {}
@@ -226,17 +264,23 @@ fn both_messages_validate_against_the_built_in_schemas() {
     schemas
         .validate_payload(IDENTMELDING, &written.ide)
         .unwrap();
-    let p1 = written.person_of(&ident_number(1)).unwrap();
+    let p1 = written.written(&ident_number(1)).unwrap();
+    let assessment = p1.records("FUNKSJON").next().expect("the assessment");
     assert_eq!(
-        p1.assessment.unwrap().scores,
-        [("hukommelse".to_string(), 3)]
+        find(assessment, "fnFunkType"),
+        Some("15"),
+        "hukommelse is 9111 code 15"
     );
-    assert_eq!(p1.diagnoses, [(DiagnosisSystem::Icpc2, "K86".to_string())]);
+    assert_eq!(find(assessment, "fnFunkVerdi"), Some("3"));
+    assert_eq!(find(assessment, "fnFraDato"), Some("20250301"));
+    let diagnosis = p1.records("DIAGNOSE").next().expect("the diagnosis");
+    assert_eq!(find(diagnosis, "diKodeVersjon"), Some("ICPC-2"));
+    assert_eq!(find(diagnosis, "diDiagKode"), Some("K86"));
 
     // And the schema is not a formality: a fagmelding with an identity number does not pass.
     let with_ident = String::from_utf8(written.ipl.clone()).unwrap().replacen(
-        "<Person ",
-        &format!("<Person ident=\"{}\" ", ident_number(1)),
+        "<PERSON pePeID=\"1\">",
+        &format!("<PERSON pePeID=\"1\"><peFnr>{}</peFnr>", ident_number(1)),
         1,
     );
     assert!(
@@ -312,8 +356,11 @@ fn a_person_with_services_from_two_epjs_appears_once() {
             ("6".to_string(), Some(day("2025-08-01")), None),
         ]
     );
-    // The newer EPJ, later in the configuration, tells where the person lives.
+    // The newer EPJ, later in the configuration, tells where the person lives: bydel 01.
     assert_eq!(one.district.as_deref(), Some("460101"));
+    let written_one = written.written(&ident_number(1)).unwrap();
+    assert_eq!(written_one.field("peBydelsnr"), Some("01"));
+    assert_eq!(written_one.records("TJENESTE").count(), 3);
 }
 
 #[test]
@@ -359,7 +406,17 @@ fn services_are_clipped_to_the_year_and_refusals_stay_refusals() {
     assert_eq!(p2.services.len(), 1);
     assert_eq!(p2.services[0].decision, Decision::Refused);
     assert_eq!(p2.services[0].decided_on, Some(day("2025-05-01")));
-    assert!(String::from_utf8_lossy(&written.ipl).contains("<Refusal code=\"5\""));
+    let refusal = written.written(&ident_number(2)).unwrap();
+    let refusal = refusal.records("TJENESTE").next().unwrap().to_vec();
+    assert_eq!(find(&refusal, "tjTjenType"), Some("5"));
+    assert_eq!(find(&refusal, "tjVedtak"), Some("1"), "9171: 1 refused");
+    assert_eq!(find(&refusal, "tjVedtDato"), Some("20250501"));
+    let granted = written.written(&ident_number(1)).unwrap();
+    let granted = granted.records("TJENESTE").next().unwrap().to_vec();
+    assert_eq!(find(&granted, "tjVedtak"), Some("2"), "9171: 2 granted");
+    assert_eq!(find(&granted, "tjTimerUke"), Some("4.00"));
+    assert_eq!(find(&granted, "tjFraDato"), Some("20250101"));
+    assert_eq!(find(&granted, "tjTilDato"), Some("20250228"));
 
     assert!(
         written.person_of(&ident_number(3)).is_none(),
@@ -369,6 +426,13 @@ fn services_are_clipped_to_the_year_and_refusals_stay_refusals() {
     assert!(p4.services.is_empty());
     assert_eq!(p4.attributes.len(), 1);
     assert_eq!(p4.attributes[0].from, Some(day("2025-01-01")));
+    let plan = written.written(&ident_number(4)).unwrap();
+    let plan = plan.records("PERSONOPPL").next().unwrap().to_vec();
+    assert_eq!(
+        find(&plan, "poIndPlan"),
+        Some("1"),
+        "9336: 1 a plan in effect"
+    );
 }
 
 #[test]

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::Output;
 use std::time::Duration;
 
+use kpr_bridge::message::ident;
 use kpr_bridge::message::iplos37::{self, FAGMELDING, IDENTMELDING};
 use kpr_bridge::message::schema::Schemas;
 use kpr_bridge::shipping::Shipping;
@@ -59,12 +60,30 @@ fn a_dry_run_writes_both_messages_validated_and_sends_nothing() {
     let fagmelding = iplos37::read_ipl(&ipl).unwrap();
     // Persons 1 (clipped service), 2 and 3 (a refusal); the test user is not there.
     assert_eq!(fagmelding.persons.len(), 3);
-    let kinds: Vec<u8> = fagmelding.header.contacts.iter().map(|c| c.kind).collect();
-    assert_eq!(kinds, [16, 17], "the IPLOS contact and submitter");
-    assert_eq!(fagmelding.header.contacts[0].name, "Ida IPLOS");
-    let (_, identities) = iplos37::read_ide(&ide).unwrap();
-    assert_eq!(identities.len(), 3);
-    assert!(identities.iter().all(|(_, i)| *i != ident_number(4)));
+    let contacts: Vec<(&str, &str)> = fagmelding
+        .contacts
+        .iter()
+        .map(|(kind, name)| (kind.as_str(), name.as_str()))
+        .collect();
+    assert_eq!(contacts, [("16", "Ida IPLOS"), ("17", "Ida IPLOS")]);
+    assert_eq!(
+        fagmelding.running_number,
+        Some(1),
+        "a dry run shows the next number"
+    );
+    let identities = ident::read_ide(&ide).unwrap();
+    assert_eq!(identities.persons.len(), 3);
+    assert_eq!(identities.contact_types, ["16", "17"]);
+    assert_eq!(
+        identities.institution, "964338531",
+        "the municipality's orgnr"
+    );
+    assert!(
+        identities
+            .persons
+            .iter()
+            .all(|(_, fid, _)| *fid != ident_number(4))
+    );
     for n in 1..=4 {
         assert!(!String::from_utf8_lossy(&ipl).contains(&ident_number(n)));
     }
@@ -239,7 +258,7 @@ fn an_official_schema_given_on_the_command_line_replaces_the_built_in_one() {
            elementFormDefault="qualified">
   <xs:element name="Fagmelding"><xs:complexType/></xs:element>
 </xs:schema>"#,
-            iplos37::NAMESPACE
+            iplos37::namespace(2025)
         ),
     )
     .unwrap();

@@ -18,10 +18,12 @@ use uuid::Uuid;
 use super::person::AnnualPerson;
 use super::year::Year;
 use crate::config::Config;
-use crate::message::iplos37::{FAGMELDING, Header, IDENTMELDING, IdeWriter, IplWriter};
+use crate::message::ident::IdeWriter;
+use crate::message::iplos37::{FAGMELDING, Header, IDENTMELDING, IplWriter};
 use crate::message::msghead::Target;
 use crate::message::schema::{Invalid, Schemas};
 use crate::model::Ident;
+use crate::model::assessment::AssessmentVariables;
 use crate::progress::Progress;
 use crate::shipping::{Shipping, ShippingError};
 use crate::store::StoreError;
@@ -96,17 +98,38 @@ impl ShipError {
     }
 }
 
-/// The header both messages carry.
-pub fn header(config: &Config, year: &Year, now: DateTime<Utc>) -> Header {
+/// The header both messages carry: `running_number` is this message's number in the year
+/// (taken from the state store), `namespace` the KPR_IPL schema's.
+pub fn header(
+    config: &Config,
+    year: &Year,
+    now: DateTime<Utc>,
+    running_number: u32,
+    namespace: String,
+) -> Header {
     Header {
         shipment: Uuid::new_v4(),
         municipality: config.municipality.clone(),
-        municipality_name: config.municipality_name.clone(),
+        district: config
+            .municipality_district
+            .clone()
+            .unwrap_or_else(|| "00".into()),
+        institution: config
+            .municipality_orgnr
+            .clone()
+            .unwrap_or_else(|| config.municipality.clone()),
         year: year.year,
         generated: now,
+        running_number,
         epj: year.epj.clone(),
         contacts: config.contacts.clone(),
+        namespace,
     }
+}
+
+/// The series of the annual messages' running numbers in the state store.
+pub fn running_numbers(year: i32) -> String {
+    format!("annual:{year}")
 }
 
 /// Writes, checks and ships (or, in a dry run, writes and checks) the year's two messages.
@@ -224,6 +247,7 @@ fn write(
         persons.iter(),
         persons.len() as u64,
         header,
+        year.variables.clone(),
         fagmelding,
         identmelding,
     )
@@ -245,11 +269,13 @@ fn discard(messages: &[crate::store::outbox::NewMessage]) {
 }
 
 /// Writes both messages in one pass over `count` persons, each with the identity for the
-/// identity message. Streams: a person is written and dropped, nothing is kept.
+/// identity message (its `pid` the person's `pePeID`). Streams: a person is written and
+/// dropped, nothing is kept. `variables` gives each assessment variable its 9111 code.
 pub fn write_messages<P: Borrow<(Ident, AnnualPerson)>>(
     persons: impl Iterator<Item = P>,
     count: u64,
     header: &Header,
+    variables: AssessmentVariables,
     fagmelding: &Path,
     identmelding: &Path,
 ) -> Result<(), ShipError> {
@@ -262,12 +288,14 @@ pub fn write_messages<P: Borrow<(Ident, AnnualPerson)>>(
             .map(|f| BufWriter::with_capacity(1 << 16, f))
             .map_err(failed(file))
     };
-    let mut ipl = IplWriter::start(create(fagmelding)?, header).map_err(failed(fagmelding))?;
+    let mut ipl =
+        IplWriter::start(create(fagmelding)?, header, variables).map_err(failed(fagmelding))?;
     let mut ide = IdeWriter::start(create(identmelding)?, header).map_err(failed(identmelding))?;
     let mut progress = Progress::counted("writing KPR_IPL and KPR_IDE", count);
     for entry in persons {
         let (ident, person) = entry.borrow();
-        ipl.person(person).map_err(failed(fagmelding))?;
+        ipl.person(person, header.year)
+            .map_err(failed(fagmelding))?;
         ide.person(person.serial, ident)
             .map_err(failed(identmelding))?;
         progress.inc(1);

@@ -7,6 +7,7 @@ use super::assemble::{Assembled, assemble};
 use crate::check_run::{self, ReadSource, SourceRun, read_source};
 use crate::checks::CheckReport;
 use crate::config::Config;
+use crate::model::assessment::AssessmentVariables;
 use crate::model::{AttributeKind, Decision, ServiceCode};
 
 pub struct Year {
@@ -16,6 +17,8 @@ pub struct Year {
     pub assembled: Assembled,
     /// Product and version of each source, for the message header.
     pub epj: Vec<(String, String)>,
+    /// The assessment variables, with their 9111 codes.
+    pub variables: AssessmentVariables,
 }
 
 impl Year {
@@ -42,6 +45,7 @@ impl Year {
             report,
             assembled,
             epj,
+            variables: AssessmentVariables::extended(config.extra_variables.iter().cloned()),
         }
     }
 

@@ -9,14 +9,15 @@ use chrono::Utc;
 use crate::annual::ship::{self, Destination, Shipped};
 use crate::annual::year::{Summary, Year};
 use crate::checks::Severity;
-use crate::config::{Config, Mode};
-use crate::message::iplos37::{FAGMELDING, IDENTMELDING};
+use crate::config::{Config, IPLOS_CONTACT, IPLOS_SUBMITTER, Mode};
+use crate::message::iplos37::{self, FAGMELDING, IDENTMELDING};
 use crate::message::msghead::Target;
 use crate::message::schema::Schemas;
 use crate::model::municipalities::municipalities;
 use crate::progress::Progress;
 use crate::shipping::Shipping;
 use crate::store::annual::AnnualSent;
+use crate::store::{SQLITE_FILE, Store};
 
 /// The last year the register takes an annual message for.
 pub const LAST_ANNUAL_YEAR: i32 = 2025;
@@ -130,7 +131,26 @@ async fn dry_run(
         Err(code) => return code.into(),
     };
     let now = Utc::now();
-    let header = ship::header(config, &data, now);
+    // A dry run takes no number, and makes no state store: it shows the number the next
+    // send would carry.
+    let exists = config.state_url.is_some() || config.data_dir.join(SQLITE_FILE).exists();
+    let number = match exists {
+        true => match Store::open(config.state_url.as_deref(), &config.data_dir).await {
+            Ok(store) => {
+                let number = store
+                    .next_running_number(&ship::running_numbers(args.year))
+                    .await;
+                store.close().await;
+                number.unwrap_or(1)
+            }
+            Err(_) => 1,
+        },
+        false => 1,
+    };
+    let Some(namespace) = iplos_namespace(schemas, args.year) else {
+        return 2.into();
+    };
+    let header = ship::header(config, &data, now, number, namespace);
     let code = match ship::ship(&data, &header, Destination::DryRun { schemas, out }, now).await {
         Ok(Shipped::Written {
             fagmelding,
@@ -187,8 +207,19 @@ async fn send(config: &Config, args: &AnnualArgs<'_>, shipping: &Shipping) -> An
             Err(why) => return fail(&why, 2).into(),
         }
     }
+    let Some(namespace) = iplos_namespace(&shipping.schemas, year) else {
+        return 2.into();
+    };
+    let number = match shipping
+        .store
+        .take_running_number(&ship::running_numbers(year))
+        .await
+    {
+        Ok(number) => number,
+        Err(e) => return fail(&e, 1).into(),
+    };
     let now = Utc::now();
-    let header = ship::header(config, &data, now);
+    let header = ship::header(config, &data, now, number, namespace);
     let destination = Destination::Outbox {
         shipping,
         target,
@@ -236,6 +267,24 @@ async fn send(config: &Config, args: &AnnualArgs<'_>, shipping: &Shipping) -> An
     }
 }
 
+/// The namespace KPR_IPL is written in: the one of the schema in use. The built-in schema is
+/// IPLOS 3.7 for 2025 data; for another year the official XSD of that year must be given.
+/// `None` (said) when it cannot be known.
+fn iplos_namespace(schemas: &Schemas, year: i32) -> Option<String> {
+    let namespace = schemas.payload_namespace(FAGMELDING)?.to_string();
+    if namespace == iplos37::namespace(iplos37::BUILT_IN_YEAR) && year != iplos37::BUILT_IN_YEAR {
+        fail(
+            &format!(
+                "the built-in IPLOS 3.7 schema is for {} data (namespace {namespace}); IPLOS's namespace follows the reporting year, so for {year} data give that year's official XSD with --schema-ipl or [schemas] KPR_IPL",
+                iplos37::BUILT_IN_YEAR
+            ),
+            2,
+        );
+        return None;
+    }
+    Some(namespace)
+}
+
 /// Refuses what no run of this command may do; `None` when the arguments are usable.
 fn refuse_arguments(config: &Config, args: &AnnualArgs) -> Option<u8> {
     let year = args.year;
@@ -274,6 +323,20 @@ fn refuse_arguments(config: &Config, args: &AnnualArgs) -> Option<u8> {
         .filter(|_| args.dry_run.is_none())
     {
         return Some(fail(&why, 2));
+    }
+    for (kind, role) in [
+        (IPLOS_CONTACT, "IPLOS contact"),
+        (IPLOS_SUBMITTER, "IPLOS submitter"),
+    ] {
+        if !config.contacts.iter().any(|c| c.kind == kind) {
+            return Some(fail(
+                &format!(
+                    "{}: no {role} (a [[contact]] with type = {kind}); the annual message names at least one IPLOS contact (16) and one IPLOS submitter (17) — see ops/examples/kpr-bridge.toml",
+                    config.file.display()
+                ),
+                2,
+            ));
+        }
     }
     let list = municipalities();
     if !list.is_valid_in_year(&config.municipality, year) {

@@ -40,6 +40,9 @@ pub struct Config {
     pub municipality: String,
     pub municipality_name: String,
     pub municipality_orgnr: Option<String>,
+    /// The city district the messages report for, two digits (IPLOS `iiBydelsnr`); `None`:
+    /// the whole municipality (`00`).
+    pub municipality_district: Option<String>,
     /// HER-id of the municipality (level 1) and of its reporting service unit (level 2).
     pub her_id: String,
     pub her_id_service_unit: String,
@@ -193,6 +196,7 @@ struct RawMunicipality {
     number: Option<String>,
     name: Option<String>,
     orgnr: Option<String>,
+    district: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -389,6 +393,13 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
     {
         problems.push(format!("municipality.orgnr: {e}"));
     }
+    if let Some(district) = &municipality.district
+        && !(district.len() == 2 && district.bytes().all(|b| b.is_ascii_digit()))
+    {
+        problems.push(format!(
+            "municipality.district: '{district}' is not two digits; give the city district the messages report for, such as \"01\", or leave it out for the whole municipality (00)"
+        ));
+    }
     let mode = match mode_text.as_str() {
         "test" => Mode::Test,
         "production" => Mode::Production,
@@ -513,6 +524,18 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
         .into_iter()
         .map(|(msg_type, path)| (msg_type, base.join(path)))
         .collect();
+    let extra_variables: Vec<Variable> = raw
+        .assessment
+        .map(|a| a.extra_variables)
+        .unwrap_or_default();
+    for variable in &extra_variables {
+        if !variable.iplos.is_some_and(|code| (1..=18).contains(&code)) {
+            problems.push(format!(
+                "assessment.extra_variables: '{}' has no iplos code; give the register's variable it is (code system 9111, 1–18), such as iplos = 7 for personal hygiene",
+                variable.code
+            ));
+        }
+    }
     let contacts = contacts(raw.contact, problems);
     if delivery.is_some() {
         for (kind, role) in [
@@ -538,16 +561,14 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
         municipality: number,
         municipality_name: name,
         municipality_orgnr: municipality.orgnr,
+        municipality_district: municipality.district,
         her_id,
         her_id_service_unit: her_unit,
         mode,
         data_dir: base.join(data_dir),
         sources,
         test_user_names,
-        extra_variables: raw
-            .assessment
-            .map(|a| a.extra_variables)
-            .unwrap_or_default(),
+        extra_variables,
         state_url,
         delivery,
         payload_schemas,

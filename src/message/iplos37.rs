@@ -1,25 +1,27 @@
-//! The final annual message, IPLOS 3.7: the fagmelding (`KPR_IPL`), which carries every person
-//! of the year under a serial number local to the message, and the identity message
-//! (`KPR_IDE`), which maps each serial number to the identity number. They go as two
-//! shipments, linked by the shipment's GUID in both headers.
+//! The annual fagmelding `KPR_IPL` in the register's format, IPLOS 3.7 (`iplos_2019.xsd`,
+//! built in under `schemas/official/iplos37/`): INNHINFO, then one PERSON per person, keyed by
+//! a number local to the message (`pePeID`) that the identity message `KPR_IDE` ([`super::ident`])
+//! pairs with the identity number. No identity number or name is ever written here.
 //!
-//! The official schema is not public; the format is kpr-bridge's reconstruction
-//! (`schemas/iplos37-ipl.xsd`, `schemas/iplos37-ide.xsd`, described in `docs/iplos37.md`), and
-//! a user with the official XSD validates against it instead (`--schema-ipl`, `--schema-ide`).
+//! IPLOS's namespace follows the reporting year (`iplos/2018` for 2018 data, `iplos/2019` for
+//! 2019): [`namespace`] writes `iplos/<year>`, and the built-in schema is the 3.7 structure
+//! under the 2025 namespace ([`BUILT_IN_YEAR`]); a configured official XSD replaces it, and its
+//! target namespace decides. Every choice where the published material is unsure (a code's
+//! meaning, which services are round-the-clock stays) is made in this file and written down
+//! in `docs/iplos37.md`.
 //!
-//! [`IplWriter`] and [`IdeWriter`] stream: a person is written as it comes and nothing of it is
-//! kept, so a message of a million persons takes no more memory than one of a thousand.
-//! [`read_ipl`] and [`read_ide`] read back what was written, for the tests and the local test
-//! receiver; whether a document is valid is the schema's to say.
+//! [`IplWriter`] streams: a person is written as it comes and nothing of it is kept.
+//! [`read_ipl`] reads a document back (ours, or the register's example) for the tests and
+//! the local test receiver; whether it is valid is the schema's to say.
 
 use std::fmt::Display;
 use std::io::{self, Write};
-use std::str::FromStr;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Europe::Oslo;
 use quick_xml::NsReader;
-use quick_xml::escape::{escape, unescape};
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::escape::escape;
+use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use thiserror::Error;
 use uuid::Uuid;
@@ -27,211 +29,302 @@ use uuid::Uuid;
 use super::guard;
 use crate::annual::person::{AnnualPerson, AnnualService};
 pub use crate::config::Contact;
-use crate::daily::state::{AssessmentState, AttributeSpan};
-use crate::model::{
-    Decision, DiagnosisSystem, Gender, HoursPerWeek, Household, Ident, year_bounds,
-};
+use crate::model::assessment::AssessmentVariables;
+use crate::model::{AttributeKind, Decision, DiagnosisSystem, Gender, Household, year_bounds};
 use crate::source::problem::hide_identity_numbers;
 
 /// The fagmelding's message type (MsgInfo/Type).
 pub const FAGMELDING: &str = "KPR_IPL";
 /// The identity message's message type.
 pub const IDENTMELDING: &str = "KPR_IDE";
+/// `IPLOS/@versjon`.
+pub const VERSION: &str = "3.7";
+/// The reporting year of the built-in schema's namespace: the last annual message.
+pub const BUILT_IN_YEAR: i32 = 2025;
+/// The namespace of the published schema, which the built-in one replaces.
+pub const PUBLISHED_NAMESPACE: &str = "http://www.npr.no/xmlstds/iplos/2019";
+/// `iiSysID`: the producing system (at most 15 characters).
+pub const SYSTEM_ID: &str = "kpr-bridge";
+/// An open end date, which the register's date check lets through.
+const OPEN: &str = "99991231";
 
-pub const NAMESPACE: &str = "urn:no:kpr-bridge:iplos37:ipl:v1";
-pub const IDENT_NAMESPACE: &str = "urn:no:kpr-bridge:iplos37:ide:v1";
+/// The namespace of IPLOS data for `year`.
+pub fn namespace(year: i32) -> String {
+    format!("http://www.npr.no/xmlstds/iplos/{year}")
+}
 
-/// The head of both messages; the identity message keeps only shipment, municipality, year
-/// and time.
+/// Service types whose grant is also a round-the-clock stay (DOGNTILBUD): respite in
+/// institution (8), the time-limited stays (18, 19, 20), long-term stay (21) and the municipal
+/// emergency bed (25). Day (17) and night (22) stays are not round the clock.
+pub const ROUND_THE_CLOCK: [u8; 6] = [8, 18, 19, 20, 21, 25];
+
+/// The head of both messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
+    /// Ours: names the files and links the two messages in the state store.
     pub shipment: Uuid,
     /// Four digits, valid in the reporting year.
     pub municipality: String,
-    pub municipality_name: String,
+    /// `iiBydelsnr`: two digits, `00` when the message covers the whole municipality.
+    pub district: String,
+    /// The reporting unit in `KPR_IDE` (`institusjonID`): the municipality's organisation
+    /// number, or its number when none is configured.
+    pub institution: String,
     pub year: i32,
     pub generated: DateTime<Utc>,
+    /// `iiLopenr` / `lopenr`: this message's number among those sent for the year.
+    pub running_number: u32,
     /// Product and version (empty when unknown) of each EPJ the year's data comes from.
     pub epj: Vec<(String, String)>,
     /// The IPLOS contact (16) and submitter (17), and whoever else is configured.
     pub contacts: Vec<Contact>,
+    /// The namespace written; [`namespace`] of the year unless a configured schema says.
+    pub namespace: String,
 }
 
 /// Writes a fagmelding person by person.
 pub struct IplWriter<W: Write> {
     out: W,
+    /// First and last day of the year, `YYYYMMDD`.
+    period: (String, String),
+    variables: AssessmentVariables,
 }
 
 impl<W: Write> IplWriter<W> {
-    /// Writes the declaration, the root and the header.
-    pub fn start(mut out: W, header: &Header) -> io::Result<IplWriter<W>> {
+    /// Writes the declaration, the root and INNHINFO. `variables` gives each assessment
+    /// variable its code (9111).
+    pub fn start(
+        mut out: W,
+        header: &Header,
+        variables: AssessmentVariables,
+    ) -> io::Result<IplWriter<W>> {
+        let (first, last) = year_bounds(header.year);
+        let period = (date(first), date(last));
         writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
-        writeln!(out, r#"<Fagmelding xmlns="{NAMESPACE}">"#)?;
-        write!(out, " <Header")?;
-        attribute(&mut out, "shipment", header.shipment)?;
-        text_attribute(&mut out, "municipality", &header.municipality)?;
-        text_attribute(&mut out, "municipalityName", &header.municipality_name)?;
-        attribute(&mut out, "year", header.year)?;
-        let (from, to) = year_bounds(header.year);
-        attribute(&mut out, "periodFrom", from)?;
-        attribute(&mut out, "periodTo", to)?;
-        attribute(&mut out, "generated", time(header.generated))?;
-        writeln!(out, ">")?;
-        for (product, version) in &header.epj {
-            write!(out, "  <Epj")?;
-            text_attribute(&mut out, "product", product)?;
-            if !version.is_empty() {
-                text_attribute(&mut out, "version", version)?;
-            }
-            writeln!(out, "/>")?;
-        }
+        writeln!(
+            out,
+            r#"<IPLOS xmlns="{}" versjon="{VERSION}">"#,
+            escape(&header.namespace)
+        )?;
+        writeln!(out, " <INNHINFO>")?;
+        element(&mut out, 2, "iiInnhType", "P")?;
+        text(&mut out, 2, "iiKomnr", &header.municipality)?;
+        text(&mut out, 2, "iiBydelsnr", &header.district)?;
         for contact in &header.contacts {
-            write!(out, "  <Contact")?;
-            attribute(&mut out, "type", contact.kind)?;
-            text_attribute(&mut out, "name", &contact.name)?;
-            optional_text(&mut out, "phone", contact.phone.as_deref())?;
-            text_attribute(&mut out, "email", &contact.email)?;
-            writeln!(out, "/>")?;
+            writeln!(out, "  <iiKontakt>")?;
+            // Code system 9341 is published nowhere: the role is given in 8471's codes.
+            element(&mut out, 3, "Type", contact.kind)?;
+            text(&mut out, 3, "Navn", &contact.name)?;
+            text(
+                &mut out,
+                3,
+                "Telefon",
+                contact.phone.as_deref().unwrap_or(""),
+            )?;
+            text(&mut out, 3, "Epost", &contact.email)?;
+            writeln!(out, "  </iiKontakt>")?;
         }
-        writeln!(out, " </Header>")?;
-        Ok(IplWriter { out })
+        element(&mut out, 2, "iiFraDato", &period.0)?;
+        element(&mut out, 2, "iiTilDato", &period.1)?;
+        let made = header.generated.with_timezone(&Oslo).date_naive();
+        element(&mut out, 2, "iiLagetDato", date(made))?;
+        element(&mut out, 2, "iiSysID", SYSTEM_ID)?;
+        let version: String = env!("CARGO_PKG_VERSION").chars().take(15).collect();
+        element(&mut out, 2, "iiSysVersjon", version)?;
+        element(&mut out, 2, "iiLopenr", header.running_number)?;
+        writeln!(out, " </INNHINFO>")?;
+        Ok(IplWriter {
+            out,
+            period,
+            variables,
+        })
     }
 
-    pub fn person(&mut self, person: &AnnualPerson) -> io::Result<()> {
+    pub fn person(&mut self, person: &AnnualPerson, year: i32) -> io::Result<()> {
+        let id = person.serial;
         let out = &mut self.out;
-        write!(out, " <Person")?;
-        attribute(out, "serial", person.serial)?;
-        optional(out, "birthYear", person.birth_year)?;
-        optional(out, "gender", person.gender.map(gender_code))?;
-        optional_text(out, "municipality", person.municipality.as_deref())?;
-        optional_text(out, "district", person.district.as_deref())?;
-        optional(out, "household", person.household.map(household_code))?;
-        writeln!(out, ">")?;
+        writeln!(out, r#" <PERSON pePeID="{id}">"#)?;
+        // Age on 31 December of the reporting year, from the year of birth.
+        if let Some(born) = person.birth_year {
+            element(out, 2, "peAlder", year - i32::from(born))?;
+        }
+        if let Some(gender) = person.gender {
+            element(out, 2, "peKjonn", gender_code(gender))?;
+        }
+        if let Some(municipality) = &person.municipality {
+            text(out, 2, "peKomnr", municipality)?;
+            let district = person.district.as_deref().map_or("00", district_code);
+            text(out, 2, "peBydelsnr", district)?;
+        }
+        self.person_information(person)?;
+        let out = &mut self.out;
         if let Some(assessment) = &person.assessment {
-            write!(out, "  <Assessment")?;
-            optional(out, "date", assessment.assessed_on)?;
-            writeln!(out, ">")?;
-            for (variable, value) in &assessment.scores {
-                write!(out, "   <Score")?;
-                text_attribute(out, "variable", variable)?;
-                attribute(out, "value", value)?;
-                writeln!(out, "/>")?;
+            let from = assessment.assessed_on.map_or(self.period.0.clone(), date);
+            let mut n = 0;
+            for (variable, score) in &assessment.scores {
+                let Some(code) = self.variables.find(variable).and_then(|v| v.iplos) else {
+                    continue;
+                };
+                n += 1;
+                writeln!(out, r#"  <FUNKSJON fnPeID="{id}" fnFnID="{n}">"#)?;
+                element(out, 3, "fnFunkType", code)?;
+                element(out, 3, "fnFunkVerdi", score)?;
+                element(out, 3, "fnFraDato", &from)?;
+                element(out, 3, "fnTilDato", OPEN)?;
+                writeln!(out, "  </FUNKSJON>")?;
             }
-            writeln!(out, "  </Assessment>")?;
         }
-        for span in &person.attributes {
-            write!(out, "  <Attribute")?;
-            attribute(out, "kind", span.kind.as_str())?;
-            optional(out, "from", span.from)?;
-            optional(out, "to", span.to)?;
-            writeln!(out, "/>")?;
+        for (n, service) in person.services.iter().enumerate() {
+            service_element(out, id, n + 1, service)?;
         }
-        for (system, code) in &person.diagnoses {
-            write!(out, "  <Diagnosis")?;
-            attribute(out, "system", system_code(*system))?;
-            text_attribute(out, "code", code)?;
-            writeln!(out, "/>")?;
+        for (n, (system, code)) in person.diagnoses.iter().enumerate() {
+            writeln!(out, r#"  <DIAGNOSE diPeID="{id}" diDiID="{}">"#, n + 1)?;
+            element(out, 3, "diKodeVersjon", code_version(*system))?;
+            text(out, 3, "diDiagKode", code)?;
+            element(out, 3, "diFraDato", &self.period.0)?;
+            element(out, 3, "diTilDato", OPEN)?;
+            writeln!(out, "  </DIAGNOSE>")?;
         }
-        for service in &person.services {
-            match service.decision {
-                Decision::Granted => {
-                    write!(out, "  <Service")?;
-                    attribute(out, "code", service.code)?;
-                    optional(out, "decided", service.decided_on)?;
-                    optional(out, "start", service.start)?;
-                    optional(out, "end", service.end)?;
-                    optional(out, "hoursPerWeek", service.hours)?;
-                    optional_text(out, "orgnr", service.orgnr.as_deref())?;
-                }
-                Decision::Refused => {
-                    write!(out, "  <Refusal")?;
-                    attribute(out, "code", service.code)?;
-                    optional(out, "decided", service.decided_on)?;
-                }
-            }
-            writeln!(out, "/>")?;
+        let stays = person.services.iter().filter(|s| {
+            s.decision == Decision::Granted && ROUND_THE_CLOCK.contains(&s.code.main())
+        });
+        for (n, stay) in stays.enumerate() {
+            writeln!(out, r#"  <DOGNTILBUD dgPeID="{id}" dgDgID="{}">"#, n + 1)?;
+            optional_text(out, 3, "dgInstOrgnr", stay.orgnr.as_deref())?;
+            optional(out, 3, "dgFraDato", stay.start.map(date))?;
+            optional(out, 3, "dgTilDato", stay.end.map(date))?;
+            writeln!(out, "  </DOGNTILBUD>")?;
         }
-        writeln!(out, " </Person>")
+        writeln!(out, " </PERSON>")
+    }
+
+    /// PERSONOPPL: household and the person attributes, one record when there is any.
+    fn person_information(&mut self, person: &AnnualPerson) -> io::Result<()> {
+        let attribute = |kind: AttributeKind| person.attributes.iter().find(|a| a.kind == kind);
+        if person.household.is_none() && person.attributes.is_empty() {
+            return Ok(());
+        }
+        let out = &mut self.out;
+        writeln!(
+            out,
+            r#"  <PERSONOPPL poPeID="{}" poPoID="1">"#,
+            person.serial
+        )?;
+        optional(out, 3, "poHusstand", person.household.map(household_code))?;
+        // Assessed by dental health personnel or a physician: the month, YYYYMM.
+        let month = |kind| {
+            attribute(kind)
+                .and_then(|a| a.from)
+                .map(|d| d.format("%Y%m"))
+        };
+        optional(out, 3, "poVurdTann", month(AttributeKind::DentalAssessment))?;
+        optional(out, 3, "poVurdLege", month(AttributeKind::DoctorAssessment))?;
+        // 9336: 1 = an individual plan in effect.
+        optional(
+            out,
+            3,
+            "poIndPlan",
+            attribute(AttributeKind::IndividualPlan).map(|_| 1),
+        )?;
+        // 9188 as the register's one-character check allows: 1 = a coordinator appointed.
+        optional(
+            out,
+            3,
+            "poHarKoordinator",
+            attribute(AttributeKind::Coordinator).map(|_| 1),
+        )?;
+        let rehab = attribute(AttributeKind::RehabOutsideInstitution);
+        optional(out, 3, "poHab", rehab.map(|_| 1))?;
+        optional(out, 3, "poHabDato", rehab.and_then(|a| a.from).map(date))?;
+        writeln!(out, "  </PERSONOPPL>")
     }
 
     /// Closes the root and flushes; gives the writer back.
     pub fn finish(mut self) -> io::Result<W> {
-        writeln!(self.out, "</Fagmelding>")?;
+        writeln!(self.out, "</IPLOS>")?;
         self.out.flush()?;
         Ok(self.out)
     }
 }
 
-/// Writes an identity message entry by entry.
-pub struct IdeWriter<W: Write> {
-    out: W,
-}
-
-impl<W: Write> IdeWriter<W> {
-    pub fn start(mut out: W, header: &Header) -> io::Result<IdeWriter<W>> {
-        writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
-        writeln!(out, r#"<Identmelding xmlns="{IDENT_NAMESPACE}">"#)?;
-        write!(out, " <Header")?;
-        attribute(&mut out, "shipment", header.shipment)?;
-        text_attribute(&mut out, "municipality", &header.municipality)?;
-        attribute(&mut out, "year", header.year)?;
-        attribute(&mut out, "generated", time(header.generated))?;
-        writeln!(out, "/>")?;
-        Ok(IdeWriter { out })
+/// One TJENESTE: a grant or a refusal (9171: 2 granted, 1 refused).
+fn service_element(
+    out: &mut impl Write,
+    person: u32,
+    n: usize,
+    service: &AnnualService,
+) -> io::Result<()> {
+    writeln!(out, r#"  <TJENESTE tjPeID="{person}" tjTjID="{n}">"#)?;
+    // tjTjenType is a number: respite in institution 08.01 (rolling) and 08.02 (not
+    // rolling) is type 8 with tjRullerende 1 or 2.
+    element(out, 3, "tjTjenType", service.code.main())?;
+    optional(out, 3, "tjVedtDato", service.decided_on.map(date))?;
+    let decision = match service.decision {
+        Decision::Granted => 2,
+        Decision::Refused => 1,
+    };
+    element(out, 3, "tjVedtak", decision)?;
+    if service.decision == Decision::Granted {
+        let hours = service.hours.map(|h| {
+            let hundredths = h.hundredths().max(0);
+            format!("{}.{:02}", hundredths / 100, hundredths % 100)
+        });
+        optional(out, 3, "tjTimerUke", hours)?;
+        let rolling = match service.code.to_string().as_str() {
+            "08.01" => Some(1),
+            "08.02" => Some(2),
+            _ => None,
+        };
+        optional(out, 3, "tjRullerende", rolling)?;
+        optional_text(out, 3, "tjInstOrgnr", service.orgnr.as_deref())?;
+        optional(out, 3, "tjFraDato", service.start.map(date))?;
+        optional(out, 3, "tjTilDato", service.end.map(date))?;
     }
-
-    pub fn person(&mut self, serial: u32, ident: &Ident) -> io::Result<()> {
-        write!(self.out, " <Person")?;
-        attribute(&mut self.out, "serial", serial)?;
-        text_attribute(&mut self.out, "ident", ident.expose())?;
-        writeln!(self.out, "/>")
-    }
-
-    pub fn finish(mut self) -> io::Result<W> {
-        writeln!(self.out, "</Identmelding>")?;
-        self.out.flush()?;
-        Ok(self.out)
-    }
+    writeln!(out, "  </TJENESTE>")
 }
 
-/// ` name="value"` for values whose text needs no escaping (numbers, codes, dates).
-fn attribute(out: &mut impl Write, name: &str, value: impl Display) -> io::Result<()> {
-    write!(out, r#" {name}="{value}""#)
+/// `<name>value</name>` for values whose text needs no escaping (numbers, codes, dates).
+fn element(out: &mut impl Write, indent: usize, name: &str, value: impl Display) -> io::Result<()> {
+    writeln!(out, "{:indent$}<{name}>{value}</{name}>", "")
 }
 
-/// ` name="value"` for text from the EPJ or the configuration, escaped.
-fn text_attribute(out: &mut impl Write, name: &str, value: &str) -> io::Result<()> {
-    write!(out, r#" {name}="{}""#, escape(value))
+/// `<name>value</name>` for text from the EPJ or the configuration, escaped.
+fn text(out: &mut impl Write, indent: usize, name: &str, value: &str) -> io::Result<()> {
+    element(out, indent, name, escape(value))
 }
 
-fn optional(out: &mut impl Write, name: &str, value: Option<impl Display>) -> io::Result<()> {
-    match value {
-        Some(value) => attribute(out, name, value),
-        None => Ok(()),
-    }
+fn optional(
+    out: &mut impl Write,
+    indent: usize,
+    name: &str,
+    value: Option<impl Display>,
+) -> io::Result<()> {
+    value.map_or(Ok(()), |value| element(out, indent, name, value))
 }
 
-fn optional_text(out: &mut impl Write, name: &str, value: Option<&str>) -> io::Result<()> {
-    match value {
-        Some(value) => text_attribute(out, name, value),
-        None => Ok(()),
-    }
+fn optional_text(
+    out: &mut impl Write,
+    indent: usize,
+    name: &str,
+    value: Option<&str>,
+) -> io::Result<()> {
+    value.map_or(Ok(()), |value| text(out, indent, name, value))
 }
 
-/// xs:dateTime in UTC, to the second.
-fn time(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+/// IPLOS dates: `YYYYMMDD`.
+pub fn date(day: NaiveDate) -> String {
+    day.format("%Y%m%d").to_string()
 }
 
-/// IPLOS coding: 1 male, 2 female.
-fn gender_code(gender: Gender) -> u8 {
+/// 3100: M, K.
+fn gender_code(gender: Gender) -> &'static str {
     match gender {
-        Gender::Male => 1,
-        Gender::Female => 2,
+        Gender::Male => "M",
+        Gender::Female => "K",
     }
 }
 
-/// IPLOS coding: 1 alone, 2 with others.
+/// 9335: 1 lives alone, 2 lives with others.
 fn household_code(household: Household) -> u8 {
     match household {
         Household::Alone => 1,
@@ -239,10 +332,21 @@ fn household_code(household: Household) -> u8 {
     }
 }
 
-fn system_code(system: DiagnosisSystem) -> &'static str {
+/// The district's two digits: the last two of the six-digit bydel (`460101` → `01`).
+fn district_code(district: &str) -> &str {
+    let district = district.trim();
+    match district.len() {
+        6 => &district[4..],
+        2 => district,
+        _ => "00",
+    }
+}
+
+/// `diKodeVersjon`: `ICPC-2`, `ICD-10`.
+fn code_version(system: DiagnosisSystem) -> &'static str {
     match system {
-        DiagnosisSystem::Icpc2 => "ICPC2",
-        DiagnosisSystem::Icd10 => "ICD10",
+        DiagnosisSystem::Icpc2 => "ICPC-2",
+        DiagnosisSystem::Icd10 => "ICD-10",
     }
 }
 
@@ -253,11 +357,8 @@ pub enum IplosError {
     Refused(String),
     #[error("is not well-formed XML at line {line}: {reason}")]
     NotXml { line: u32, reason: String },
-    #[error("is not a {expected}: its root is {found}")]
-    NotOurs {
-        expected: &'static str,
-        found: String,
-    },
+    #[error("is not an IPLOS 3.7 document: its root is {found} in {namespace}")]
+    NotIplos { found: String, namespace: String },
     #[error("line {line}: {element} has no usable {attribute} ('{value}')")]
     Value {
         line: u32,
@@ -265,413 +366,177 @@ pub enum IplosError {
         attribute: &'static str,
         value: String,
     },
-    #[error("line {line}: {element} is not expected here")]
-    Unexpected { line: u32, element: String },
 }
 
-/// A fagmelding as read.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A fagmelding as read: the header's facts and each PERSON's fields, by element name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Fagmelding {
-    pub header: Header,
-    pub persons: Vec<AnnualPerson>,
+    pub namespace: String,
+    pub municipality: String,
+    pub period: (String, String),
+    pub running_number: Option<u32>,
+    /// (Type, Navn) of each iiKontakt.
+    pub contacts: Vec<(String, String)>,
+    pub persons: Vec<IplPerson>,
 }
 
-/// Reads a fagmelding back.
-pub fn read_ipl(xml: &[u8]) -> Result<Fagmelding, IplosError> {
-    let mut header: Option<Header> = None;
-    let mut persons: Vec<AnnualPerson> = Vec::new();
-    walk(xml, NAMESPACE, "Fagmelding", "KPR_IPL fagmelding", |e| {
-        match e.local {
-            "Header" => {
-                let year: i32 = e.required("year")?;
-                header = Some(Header {
-                    shipment: e.required("shipment")?,
-                    municipality: e.required("municipality")?,
-                    municipality_name: e.required("municipalityName")?,
-                    year,
-                    generated: e.time("generated")?,
-                    epj: Vec::new(),
-                    contacts: Vec::new(),
-                });
-            }
-            "Epj" => {
-                let version = e.optional::<String>("version")?.unwrap_or_default();
-                let product = e.required("product")?;
-                e.within(header.as_mut())?.epj.push((product, version));
-            }
-            "Contact" => {
-                let contact = Contact {
-                    kind: e.required("type")?,
-                    name: e.required("name")?,
-                    phone: e.optional("phone")?,
-                    email: e.required("email")?,
-                };
-                e.within(header.as_mut())?.contacts.push(contact);
-            }
-            "Person" => persons.push(AnnualPerson {
-                serial: e.required("serial")?,
-                birth_year: e.optional("birthYear")?,
-                gender: e.coded("gender", &[("1", Gender::Male), ("2", Gender::Female)])?,
-                municipality: e.optional("municipality")?,
-                district: e.optional("district")?,
-                household: e.coded(
-                    "household",
-                    &[("1", Household::Alone), ("2", Household::WithOthers)],
-                )?,
-                ..AnnualPerson::default()
-            }),
-            "Assessment" => {
-                let assessed_on = e.optional("date")?;
-                e.within(persons.last_mut())?.assessment = Some(AssessmentState {
-                    assessed_on,
-                    scores: Vec::new(),
-                });
-            }
-            "Score" => {
-                let score = (e.required("variable")?, e.required("value")?);
-                let person = e.within(persons.last_mut())?;
-                e.within(person.assessment.as_mut())?.scores.push(score);
-            }
-            "Attribute" => {
-                let span = AttributeSpan {
-                    kind: e.required("kind")?,
-                    from: e.optional("from")?,
-                    to: e.optional("to")?,
-                };
-                e.within(persons.last_mut())?.attributes.push(span);
-            }
-            "Diagnosis" => {
-                let system = e.coded(
-                    "system",
-                    &[
-                        ("ICPC2", DiagnosisSystem::Icpc2),
-                        ("ICD10", DiagnosisSystem::Icd10),
-                    ],
-                )?;
-                let system = system.ok_or_else(|| e.bad("system", ""))?;
-                let diagnosis = (system, e.required("code")?);
-                e.within(persons.last_mut())?.diagnoses.push(diagnosis);
-            }
-            "Service" | "Refusal" => {
-                let refused = e.local == "Refusal";
-                let service = AnnualService {
-                    code: e.required("code")?,
-                    decision: if refused {
-                        Decision::Refused
-                    } else {
-                        Decision::Granted
-                    },
-                    start: e.optional("start")?,
-                    end: e.optional("end")?,
-                    decided_on: e.optional("decided")?,
-                    hours: e.optional::<HoursPerWeek>("hoursPerWeek")?,
-                    orgnr: e.optional("orgnr")?,
-                };
-                e.within(persons.last_mut())?.services.push(service);
-            }
-            _ => return Err(e.unexpected()),
-        }
-        Ok(())
-    })?;
-    let header = header.ok_or(IplosError::Unexpected {
-        line: 1,
-        element: "Fagmelding without Header".to_string(),
-    })?;
-    Ok(Fagmelding { header, persons })
+/// One PERSON: its key, its own fields and its records, each as (element, text) pairs in
+/// document order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IplPerson {
+    pub id: u64,
+    pub fields: Vec<(String, String)>,
+    /// (record name — PERSONOPPL, FUNKSJON, TJENESTE, DIAGNOSE, DOGNTILBUD —, its fields).
+    pub records: Vec<(String, Vec<(String, String)>)>,
 }
 
-/// Reads an identity message back: its shipment and each serial number with its identity
-/// number, in the order written.
-pub fn read_ide(xml: &[u8]) -> Result<(Uuid, Vec<(u32, String)>), IplosError> {
-    let mut shipment = None;
-    let mut persons = Vec::new();
-    walk(
-        xml,
-        IDENT_NAMESPACE,
-        "Identmelding",
-        "KPR_IDE identity message",
-        |e| {
-            match e.local {
-                "Header" => shipment = Some(e.required("shipment")?),
-                "Person" => persons.push((e.required("serial")?, e.required("ident")?)),
-                _ => return Err(e.unexpected()),
-            }
-            Ok(())
-        },
-    )?;
-    let shipment = shipment.ok_or(IplosError::Unexpected {
-        line: 1,
-        element: "Identmelding without Header".to_string(),
-    })?;
-    Ok((shipment, persons))
-}
+impl IplPerson {
+    pub fn field(&self, name: &str) -> Option<&str> {
+        find(&self.fields, name)
+    }
 
-/// One element below the root, with its attributes, as [`walk`] hands it over.
-struct Element<'a> {
-    local: &'a str,
-    line: u32,
-    attributes: Vec<(String, String)>,
-}
-
-impl Element<'_> {
-    fn value(&self, name: &str) -> Option<&str> {
-        self.attributes
+    /// The records of one kind.
+    pub fn records<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a [(String, String)]> {
+        self.records
             .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn bad(&self, attribute: &'static str, value: &str) -> IplosError {
-        IplosError::Value {
-            line: self.line,
-            element: self.local.to_string(),
-            attribute,
-            value: hide_identity_numbers(value),
-        }
-    }
-
-    fn optional<T: FromStr>(&self, name: &'static str) -> Result<Option<T>, IplosError> {
-        self.value(name)
-            .map(|v| v.parse().map_err(|_| self.bad(name, v)))
-            .transpose()
-    }
-
-    fn required<T: FromStr>(&self, name: &'static str) -> Result<T, IplosError> {
-        self.optional(name)?.ok_or_else(|| self.bad(name, ""))
-    }
-
-    fn time(&self, name: &'static str) -> Result<DateTime<Utc>, IplosError> {
-        let text: String = self.required(name)?;
-        DateTime::parse_from_rfc3339(&text)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| self.bad(name, &text))
-    }
-
-    fn coded<T: Copy>(
-        &self,
-        name: &'static str,
-        codes: &[(&str, T)],
-    ) -> Result<Option<T>, IplosError> {
-        self.value(name)
-            .map(|v| {
-                codes
-                    .iter()
-                    .find(|(code, _)| *code == v)
-                    .map(|(_, value)| *value)
-                    .ok_or_else(|| self.bad(name, v))
-            })
-            .transpose()
-    }
-
-    /// What the element belongs to (a person, an assessment), or an error if it stands
-    /// outside one.
-    fn within<'p, T>(&self, parent: Option<&'p mut T>) -> Result<&'p mut T, IplosError> {
-        parent.ok_or_else(|| self.unexpected())
-    }
-
-    fn unexpected(&self) -> IplosError {
-        IplosError::Unexpected {
-            line: self.line,
-            element: self.local.to_string(),
-        }
+            .filter(move |(k, _)| k == kind)
+            .map(|(_, fields)| fields.as_slice())
     }
 }
 
-/// Reads the document and hands each element below the root, in document order, to `each`.
-fn walk(
-    xml: &[u8],
-    namespace: &str,
-    root: &str,
-    what: &'static str,
-    mut each: impl FnMut(&Element) -> Result<(), IplosError>,
-) -> Result<(), IplosError> {
+/// A field of a record by name.
+pub fn find<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The records a PERSON holds, in the schema's order.
+pub const RECORDS: [&str; 5] = [
+    "PERSONOPPL",
+    "FUNKSJON",
+    "TJENESTE",
+    "DIAGNOSE",
+    "DOGNTILBUD",
+];
+
+/// Reads a fagmelding: any IPLOS 3.7 document, whatever year its namespace names.
+pub fn read_ipl(xml: &[u8]) -> Result<Fagmelding, IplosError> {
     let text = guard::checked(xml).map_err(|refused| IplosError::Refused(refused.to_string()))?;
     let mut reader = NsReader::from_str(text);
-    let mut depth = 0usize;
+    let mut read = Fagmelding::default();
+    // The open elements' local names, and the text of the innermost.
+    let mut path: Vec<String> = Vec::new();
+    let mut content = String::new();
+    let mut contact = (String::new(), String::new());
     loop {
         let at = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
-        let line = guard::line_at(text.as_bytes(), at);
+        // Counted only when needed: counting for every event would take quadratic time.
+        let line = || guard::line_at(text.as_bytes(), at);
         let not_xml = |reason: &dyn Display| IplosError::NotXml {
-            line,
+            line: line(),
             reason: hide_identity_numbers(&reason.to_string()),
         };
         let (resolved, event) = reader.read_resolved_event().map_err(|e| not_xml(&e))?;
-        let ours = matches!(resolved, ResolveResult::Bound(ns) if ns.0 == namespace.as_bytes());
         match event {
             Event::Start(ref e) | Event::Empty(ref e) => {
-                let local = std::str::from_utf8(e.local_name().into_inner())
-                    .map_err(|e| not_xml(&e))?
-                    .to_string();
-                if depth == 0 {
-                    if !ours || local != root {
-                        return Err(IplosError::NotOurs {
-                            expected: what,
+                let local = String::from_utf8_lossy(e.local_name().into_inner()).into_owned();
+                if path.is_empty() {
+                    let namespace = match resolved {
+                        ResolveResult::Bound(ns) => String::from_utf8_lossy(ns.0).into_owned(),
+                        _ => String::new(),
+                    };
+                    if local != "IPLOS"
+                        || !namespace.starts_with("http://www.npr.no/xmlstds/iplos/")
+                    {
+                        return Err(IplosError::NotIplos {
                             found: local,
+                            namespace,
                         });
                     }
-                } else {
-                    if !ours {
-                        return Err(IplosError::Unexpected {
-                            line,
-                            element: local,
-                        });
-                    }
-                    let attributes = attributes_of(e).map_err(|e| not_xml(&e))?;
-                    each(&Element {
-                        local: &local,
-                        line,
-                        attributes,
-                    })?;
+                    read.namespace = namespace;
                 }
+                let key = |name: &str| -> Option<String> {
+                    e.try_get_attribute(name).ok().flatten().and_then(|a| {
+                        let raw = std::str::from_utf8(&a.value).ok()?;
+                        quick_xml::escape::unescape(raw)
+                            .ok()
+                            .map(|v| v.into_owned())
+                    })
+                };
+                match (path.len(), local.as_str()) {
+                    (1, "PERSON") => {
+                        let id = key("pePeID").unwrap_or_default();
+                        let id = id.trim().parse().map_err(|_| IplosError::Value {
+                            line: line(),
+                            element: local.clone(),
+                            attribute: "pePeID",
+                            value: hide_identity_numbers(&id),
+                        })?;
+                        read.persons.push(IplPerson {
+                            id,
+                            ..IplPerson::default()
+                        });
+                    }
+                    (2, record) if path[1] == "PERSON" => {
+                        if let Some(person) = read.persons.last_mut() {
+                            person.records.push((record.to_string(), Vec::new()));
+                        }
+                    }
+                    _ => {}
+                }
+                content.clear();
                 if matches!(event, Event::Start(_)) {
-                    depth += 1;
+                    path.push(local);
                 }
             }
-            Event::End(_) => depth = depth.saturating_sub(1),
-            Event::Eof => return Ok(()),
+            Event::Text(ref t) => content.push_str(&t.decode().map_err(|e| not_xml(&e))?),
+            Event::GeneralRef(ref r) => match r.resolve_char_ref().map_err(|e| not_xml(&e))? {
+                Some(c) => content.push(c),
+                None => {
+                    let name = r.decode().map_err(|e| not_xml(&e))?;
+                    let value = quick_xml::escape::resolve_predefined_entity(&name)
+                        .ok_or_else(|| not_xml(&format!("&{name}; is not defined")))?;
+                    content.push_str(value);
+                }
+            },
+            Event::End(_) => {
+                let Some(local) = path.pop() else { continue };
+                let value = content.trim().to_string();
+                let parents: Vec<&str> = path.iter().map(String::as_str).collect();
+                match parents.as_slice() {
+                    ["IPLOS", "INNHINFO"] => match local.as_str() {
+                        "iiKomnr" => read.municipality = value,
+                        "iiFraDato" => read.period.0 = value,
+                        "iiTilDato" => read.period.1 = value,
+                        "iiLopenr" => read.running_number = value.parse().ok(),
+                        "iiKontakt" => read.contacts.push(std::mem::take(&mut contact)),
+                        _ => {}
+                    },
+                    ["IPLOS", "INNHINFO", "iiKontakt"] => match local.as_str() {
+                        "Type" => contact.0 = value,
+                        "Navn" => contact.1 = value,
+                        _ => {}
+                    },
+                    ["IPLOS", "PERSON"] if !RECORDS.contains(&local.as_str()) => {
+                        if let Some(person) = read.persons.last_mut() {
+                            person.fields.push((local, value));
+                        }
+                    }
+                    ["IPLOS", "PERSON", _] => {
+                        if let Some((_, fields)) =
+                            read.persons.last_mut().and_then(|p| p.records.last_mut())
+                        {
+                            fields.push((local, value));
+                        }
+                    }
+                    _ => {}
+                }
+                content.clear();
+            }
+            Event::Eof => return Ok(read),
             _ => {}
         }
-    }
-}
-
-fn attributes_of(element: &BytesStart) -> Result<Vec<(String, String)>, String> {
-    element
-        .attributes()
-        .map(|attribute| {
-            let attribute = attribute.map_err(|e| e.to_string())?;
-            let name = std::str::from_utf8(attribute.key.as_ref()).map_err(|e| e.to_string())?;
-            let raw = std::str::from_utf8(&attribute.value).map_err(|e| e.to_string())?;
-            let value = unescape(raw).map_err(|e| e.to_string())?;
-            Ok((name.to_string(), value.into_owned()))
-        })
-        .filter(|a: &Result<(String, String), String>| {
-            a.as_ref()
-                .map_or(true, |(name, _)| !name.starts_with("xmlns"))
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use chrono::NaiveDate;
-
-    use super::*;
-    use crate::model::{AttributeKind, ServiceCode};
-
-    fn header() -> Header {
-        Header {
-            shipment: Uuid::from_u128(7),
-            municipality: "4601".into(),
-            municipality_name: "Bergen & omegn".into(),
-            year: 2025,
-            generated: DateTime::parse_from_rfc3339("2026-01-10T08:00:00Z")
-                .unwrap()
-                .with_timezone(&Utc),
-            epj: vec![
-                ("Gerica".into(), "5.1".into()),
-                ("Profil".into(), String::new()),
-            ],
-            contacts: vec![
-                Contact {
-                    kind: 16,
-                    name: "Kari \"IPLOS\" Kontakt".into(),
-                    phone: Some("55 00 00 00".into()),
-                    email: "iplos@example.invalid".into(),
-                },
-                Contact {
-                    kind: 17,
-                    name: "Ola & Co".into(),
-                    phone: None,
-                    email: "innsending@example.invalid".into(),
-                },
-            ],
-        }
-    }
-
-    fn date(text: &str) -> NaiveDate {
-        text.parse().unwrap()
-    }
-
-    fn person() -> AnnualPerson {
-        AnnualPerson {
-            serial: 1,
-            birth_year: Some(1938),
-            gender: Some(Gender::Female),
-            municipality: Some("4601".into()),
-            district: None,
-            household: Some(Household::Alone),
-            assessment: Some(AssessmentState {
-                assessed_on: Some(date("2025-03-01")),
-                scores: vec![("HUKOMMELSE".into(), 3), ("SOSIAL<&>".into(), 9)],
-            }),
-            attributes: vec![AttributeSpan {
-                kind: AttributeKind::IndividualPlan,
-                from: Some(date("2025-01-01")),
-                to: None,
-            }],
-            diagnoses: vec![(DiagnosisSystem::Icpc2, "K86".into())],
-            services: vec![
-                AnnualService {
-                    code: "15".parse::<ServiceCode>().unwrap(),
-                    decision: Decision::Granted,
-                    start: Some(date("2025-01-01")),
-                    end: Some(date("2025-02-28")),
-                    decided_on: Some(date("2024-09-20")),
-                    hours: Some("7.5".parse().unwrap()),
-                    orgnr: Some("964338531".into()),
-                },
-                AnnualService {
-                    code: "06".parse::<ServiceCode>().unwrap(),
-                    decision: Decision::Refused,
-                    start: None,
-                    end: None,
-                    decided_on: Some(date("2025-05-02")),
-                    hours: None,
-                    orgnr: None,
-                },
-            ],
-        }
-    }
-
-    #[test]
-    fn fagmelding_reads_back_as_written() {
-        let mut writer = IplWriter::start(Vec::new(), &header()).unwrap();
-        writer.person(&person()).unwrap();
-        let second = AnnualPerson {
-            serial: 2,
-            ..AnnualPerson::default()
-        };
-        writer.person(&second).unwrap();
-        let xml = writer.finish().unwrap();
-        let read = read_ipl(&xml).unwrap();
-        assert_eq!(read.header, header());
-        assert_eq!(read.persons, vec![person(), second]);
-    }
-
-    #[test]
-    fn identity_message_reads_back_as_written() {
-        let mut writer = IdeWriter::start(Vec::new(), &header()).unwrap();
-        writer.person(1, &Ident::new("01015012345")).unwrap();
-        writer.person(2, &Ident::new("41015012345")).unwrap();
-        let xml = writer.finish().unwrap();
-        let (shipment, persons) = read_ide(&xml).unwrap();
-        assert_eq!(shipment, header().shipment);
-        assert_eq!(
-            persons,
-            vec![(1, "01015012345".into()), (2, "41015012345".into())]
-        );
-    }
-
-    #[test]
-    fn reading_the_wrong_document_says_what_it_is() {
-        let ide = IdeWriter::start(Vec::new(), &header())
-            .unwrap()
-            .finish()
-            .unwrap();
-        let error = read_ipl(&ide).unwrap_err();
-        assert!(matches!(error, IplosError::NotOurs { .. }), "{error}");
-        let broken = b"<Fagmelding xmlns=\"urn:no:kpr-bridge:iplos37:ipl:v1\"><Person serial=\"x\"/></Fagmelding>";
-        let error = read_ipl(broken).unwrap_err();
-        assert!(error.to_string().contains("serial"), "{error}");
     }
 }

@@ -68,30 +68,58 @@ const BUILT_IN: [(&str, &[u8]); 6] = [
     ("kith.xsd", include_bytes!("../../schemas/kith.xsd")),
 ];
 
-/// The payload schemas the project writes itself, by message type: file name and content.
-/// A configured schema for the same type replaces one.
-pub const BUILT_IN_PAYLOADS: [(&str, &str, &[u8]); 4] = [
+/// The payload schemas the project writes, by message type: the file of its schema among
+/// [`PAYLOAD_FILES`]. A configured schema for the same type replaces one.
+pub const BUILT_IN_PAYLOADS: [(&str, &str); 4] = [
+    (ktt::FAGMELDING, "kpr-ktt-v0.1.xsd"),
+    (ktt::IDENTMELDING, "kpr-ktt-ide-v0.1.xsd"),
+    (iplos37::FAGMELDING, "iplos_2019.xsd"),
+    (iplos37::IDENTMELDING, "XPR(ide).xsd"),
+];
+
+/// Every file of the built-in payload schemas, with what they include and import, as
+/// published (the register's under `schemas/official/`).
+const PAYLOAD_FILES: [(&str, &[u8]); 6] = [
     (
-        ktt::FAGMELDING,
         "kpr-ktt-v0.1.xsd",
         include_bytes!("../../schemas/kpr-ktt-v0.1.xsd"),
     ),
     (
-        ktt::IDENTMELDING,
         "kpr-ktt-ide-v0.1.xsd",
         include_bytes!("../../schemas/kpr-ktt-ide-v0.1.xsd"),
     ),
     (
-        iplos37::FAGMELDING,
-        "iplos37-ipl.xsd",
-        include_bytes!("../../schemas/iplos37-ipl.xsd"),
+        "iplos_2019.xsd",
+        include_bytes!("../../schemas/official/iplos37/iplos_2019.xsd"),
     ),
     (
-        iplos37::IDENTMELDING,
-        "iplos37-ide.xsd",
-        include_bytes!("../../schemas/iplos37-ide.xsd"),
+        "XPR(ide).xsd",
+        include_bytes!("../../schemas/official/ide-53.1.3/XPR(ide).xsd"),
+    ),
+    (
+        "XPR(ide)_CodingSchemes.xsd",
+        include_bytes!("../../schemas/official/ide-53.1.3/XPR(ide)_CodingSchemes.xsd"),
+    ),
+    (
+        "NPR.xsd",
+        include_bytes!("../../schemas/official/ide-53.1.3/NPR.xsd"),
     ),
 ];
+
+/// A built-in file as compiled: IPLOS 3.7's under the namespace of the year it is built in
+/// for ([`iplos37::BUILT_IN_YEAR`]; the published one is 2019's, and the namespace follows
+/// the reporting year), the others as they are.
+fn built_in_payload_file(name: &str, bytes: &[u8]) -> Vec<u8> {
+    if name != "iplos_2019.xsd" {
+        return bytes.to_vec();
+    }
+    String::from_utf8_lossy(bytes)
+        .replace(
+            iplos37::PUBLISHED_NAMESPACE,
+            &iplos37::namespace(iplos37::BUILT_IN_YEAR),
+        )
+        .into_bytes()
+}
 
 /// Problems kept per document; a broken document can have one per line.
 const KEEP: usize = 100;
@@ -117,6 +145,8 @@ enum Source<'a> {
 
 struct Payload {
     msg_type: String,
+    /// The schema's target namespace: what documents of the type are written in.
+    namespace: Option<String>,
     /// The payload's own schema.
     alone: Compiled,
     /// MsgHead 1.2 and the payload's schema together, for the strict wildcard in `Content`.
@@ -254,9 +284,12 @@ impl Schemas {
             .prefix("kpr-bridge-xsd-")
             .tempdir()
             .map_err(|e| SchemaError::TempDir(e.to_string()))?;
-        let payload_files = BUILT_IN_PAYLOADS.map(|(_, name, bytes)| (name, bytes));
-        for (name, bytes) in BUILT_IN.iter().chain(&payload_files) {
+        for (name, bytes) in BUILT_IN {
             std::fs::write(dir.path().join(name), bytes)
+                .map_err(|e| SchemaError::TempDir(e.to_string()))?;
+        }
+        for (name, bytes) in PAYLOAD_FILES {
+            std::fs::write(dir.path().join(name), built_in_payload_file(name, bytes))
                 .map_err(|e| SchemaError::TempDir(e.to_string()))?;
         }
         let built_in = |name: &str| {
@@ -269,7 +302,7 @@ impl Schemas {
         // Each type with its schema: the built-in ones unless configured, then the configured.
         let mut sources: Vec<(&str, Source)> = BUILT_IN_PAYLOADS
             .iter()
-            .map(|(msg_type, name, _)| (*msg_type, Source::BuiltIn(name)))
+            .map(|(msg_type, name)| (*msg_type, Source::BuiltIn(name)))
             .collect();
         for (i, (msg_type, file)) in payloads.iter().enumerate() {
             if payloads[..i].iter().any(|(earlier, _)| earlier == msg_type) {
@@ -310,6 +343,7 @@ impl Schemas {
             })?;
             compiled.push(Payload {
                 msg_type: msg_type.to_string(),
+                namespace,
                 alone,
                 message,
             });
@@ -319,6 +353,15 @@ impl Schemas {
             apprec_v1_1,
             payloads: compiled,
         })
+    }
+
+    /// The target namespace of a payload type's schema, as compiled: the namespace its
+    /// documents must be written in (a configured official schema decides IPLOS's year).
+    pub fn payload_namespace(&self, msg_type: &str) -> Option<&str> {
+        self.payloads
+            .iter()
+            .find(|p| p.msg_type == msg_type)
+            .and_then(|p| p.namespace.as_deref())
     }
 
     pub fn payload_types(&self) -> Vec<&str> {

@@ -1,8 +1,9 @@
 //! The functional assessment (bistandsbehov): its variables and the 1–5, 9 scale.
 //!
-//! The variable list of IPLOS 3.7 is not public in any copy found, so the compiled-in list
-//! (the commonly known 17) can be extended by configuration, and an unknown variable is kept
-//! and reported by the checks rather than dropped.
+//! The compiled-in list holds the register's 18 variables (code system 9111) under the names
+//! EPJs commonly use; a configuration adds its own names (`[assessment] extra_variables`,
+//! each with its 9111 code), and an unknown variable is kept and reported by the checks
+//! rather than dropped.
 
 use std::sync::LazyLock;
 
@@ -17,6 +18,10 @@ pub struct Variable {
     /// The Norwegian name, which extracts may also use.
     pub name: String,
     pub group: String,
+    /// The register's code for it (code system 9111, 1–18); a variable without one cannot
+    /// be reported in the annual message and is counted as left out.
+    #[serde(default)]
+    pub iplos: Option<u8>,
 }
 
 #[derive(Clone, Debug)]
@@ -85,7 +90,11 @@ mod tests {
     #[test]
     fn builtin_list() {
         let vars = AssessmentVariables::builtin();
-        assert_eq!(vars.all().len(), 17);
+        assert_eq!(vars.all().len(), 18);
+        assert_eq!(vars.find("Hukommelse").unwrap().iplos, Some(15));
+        let codes: std::collections::BTreeSet<u8> =
+            vars.all().iter().filter_map(|v| v.iplos).collect();
+        assert_eq!(codes, (1..=18).collect(), "every 9111 code once");
         assert_eq!(vars.find("hukommelse").unwrap().name, "Hukommelse");
         assert_eq!(
             vars.find("Bevege seg innendørs").unwrap().code,
@@ -97,13 +106,14 @@ mod tests {
     #[test]
     fn configuration_extends_the_list() {
         let extra = Variable {
-            code: "psykisk_helse".into(),
-            name: "Psykisk helse".into(),
+            code: "ADL_HYG".into(),
+            name: "Hygiene (lokal)".into(),
             group: "x".into(),
+            iplos: Some(7),
         };
         let vars = AssessmentVariables::extended([extra.clone(), extra]);
-        assert_eq!(vars.all().len(), 18);
-        assert!(vars.find("psykisk_helse").is_some());
+        assert_eq!(vars.all().len(), 19);
+        assert_eq!(vars.find("adl_hyg").unwrap().iplos, Some(7));
     }
 
     #[test]

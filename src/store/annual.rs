@@ -67,6 +67,35 @@ macro_rules! annual_sent {
 }
 
 impl Store {
+    /// The next number of `series` (such as `annual:2025`), taken for good: the register
+    /// asks for numbers that grow by one per message and are never reused.
+    pub async fn take_running_number(&self, series: &str) -> Result<u32, StoreError> {
+        let last: i64 = on_pool!(self, pool => {
+            sqlx::query_scalar(
+                "INSERT INTO running_numbers (series, last) VALUES ($1, 1)
+                 ON CONFLICT (series) DO UPDATE SET last = running_numbers.last + 1
+                 RETURNING last",
+            )
+            .bind(series)
+            .fetch_one(pool)
+            .await?
+        });
+        u32::try_from(last).map_err(|_| StoreError::Corrupt(format!("running number {last}")))
+    }
+
+    /// The number [`Store::take_running_number`] would give next, without taking it (a dry
+    /// run).
+    pub async fn next_running_number(&self, series: &str) -> Result<u32, StoreError> {
+        let last: Option<i64> = on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT last FROM running_numbers WHERE series = $1")
+                .bind(series)
+                .fetch_optional(pool)
+                .await?
+        });
+        u32::try_from(last.unwrap_or(0) + 1)
+            .map_err(|_| StoreError::Corrupt(format!("running number {last:?}")))
+    }
+
     /// Every annual message of `year` to `target`, oldest first.
     pub async fn annual_sent(
         &self,

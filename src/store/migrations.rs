@@ -41,6 +41,11 @@ const SQLITE: Files = &[
         "receipt conflicts",
         include_str!("../../migrations/sqlite/0006_receipt_conflicts.sql"),
     ),
+    (
+        7,
+        "running numbers",
+        include_str!("../../migrations/sqlite/0007_running_numbers.sql"),
+    ),
 ];
 
 const POSTGRES: Files = &[
@@ -73,6 +78,11 @@ const POSTGRES: Files = &[
         6,
         "receipt conflicts",
         include_str!("../../migrations/postgres/0006_receipt_conflicts.sql"),
+    ),
+    (
+        7,
+        "running numbers",
+        include_str!("../../migrations/postgres/0007_running_numbers.sql"),
     ),
 ];
 
