@@ -212,3 +212,26 @@ version = "1.0"
         assert!(!text.contains(fid.as_str()));
     }
 }
+
+#[test]
+fn the_register_s_checks_are_data_made_by_the_script_from_the_annotations() {
+    let codes = repo("../shared/reference/codes/official");
+    if !codes.exists() {
+        return;
+    }
+    let output = Command::new("python3")
+        .arg(repo("ops/iplos37-controls.py"))
+        .env("CODES_DIR", &codes)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let committed = std::fs::read(repo("src/annual/data/iplos37_controls.csv")).unwrap();
+    assert!(
+        output.stdout == committed,
+        "src/annual/data/iplos37_controls.csv is not what ops/iplos37-controls.py makes: run it again"
+    );
+}

@@ -15,8 +15,10 @@ use chrono::{DateTime, Utc};
 use thiserror::Error;
 use uuid::Uuid;
 
+use super::controls::{ControlFinding, Controls};
 use super::person::AnnualPerson;
 use super::year::Year;
+use crate::checks::Severity;
 use crate::config::Config;
 use crate::message::ident::IdeWriter;
 use crate::message::iplos37::{FAGMELDING, Header, IDENTMELDING, IplWriter};
@@ -50,6 +52,8 @@ pub enum Shipped {
         shipment: Uuid,
         identmelding: String,
         fagmelding: String,
+        /// What the register's arrival checks found that does not discard the message.
+        controls: Vec<ControlFinding>,
     },
     /// Earlier messages of the same year and target await their receipts; nothing was queued.
     Refused(Vec<AnnualSent>),
@@ -57,6 +61,7 @@ pub enum Shipped {
     Written {
         fagmelding: PathBuf,
         identmelding: PathBuf,
+        controls: Vec<ControlFinding>,
     },
 }
 
@@ -81,6 +86,11 @@ pub enum ShipError {
         size: u64,
         max: u64,
     },
+    #[error(
+        "the register's own arrival checks would discard the whole message: {}; nothing was sent — correct these in the patient record system, or the configuration, and send again",
+        discarding(.0)
+    )]
+    RegisterWouldDiscard(Vec<ControlFinding>),
     #[error(transparent)]
     Shipping(#[from] ShippingError),
     #[error(transparent)]
@@ -153,6 +163,7 @@ pub async fn ship(
                 source,
             })?;
             write(year, header, &fagmelding, &identmelding)?;
+            let controls = control(&fagmelding, year.year)?;
             for (msg_type, file) in [(FAGMELDING, &fagmelding), (IDENTMELDING, &identmelding)] {
                 let progress = Progress::step(&format!("validating {msg_type}"));
                 schemas
@@ -167,6 +178,7 @@ pub async fn ship(
             Ok(Shipped::Written {
                 fagmelding,
                 identmelding,
+                controls,
             })
         }
         Destination::Outbox {
@@ -180,6 +192,7 @@ pub async fn ship(
                 shipping.staging_file(&format!("{IDENTMELDING}-"))?,
             );
             write(year, header, fagmelding.path(), identmelding.path())?;
+            let controls = control(fagmelding.path(), year.year)?;
             let mut messages = Vec::new();
             for (msg_type, file, what) in [
                 (IDENTMELDING, &identmelding, "the identity message KPR_IDE"),
@@ -231,9 +244,48 @@ pub async fn ship(
                 shipment: header.shipment,
                 identmelding: messages[0].msg_id.clone(),
                 fagmelding: messages[1].msg_id.clone(),
+                controls,
             })
         }
     }
+}
+
+/// The register's arrival checks on the written fagmelding; refuses when one would discard
+/// the whole message.
+fn control(fagmelding: &Path, year: i32) -> Result<Vec<ControlFinding>, ShipError> {
+    let progress = Progress::step("checking KPR_IPL as the register will");
+    let file = File::open(fagmelding).map_err(|source| ShipError::Write {
+        file: fagmelding.to_path_buf(),
+        source,
+    })?;
+    let findings = Controls::built_in().run(io::BufReader::new(file), year);
+    progress.finish();
+    if findings
+        .iter()
+        .any(|f| f.severity() == Some(Severity::Error))
+    {
+        return Err(ShipError::RegisterWouldDiscard(findings));
+    }
+    Ok(findings)
+}
+
+/// The findings that discard the whole message, in words.
+fn discarding(findings: &[ControlFinding]) -> String {
+    findings
+        .iter()
+        .filter(|f| f.severity() == Some(Severity::Error))
+        .map(|f| {
+            format!(
+                "{} {} ({} check, {}: expected {})",
+                f.record,
+                f.field,
+                f.kind.as_str(),
+                f.example,
+                f.expected
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn write(

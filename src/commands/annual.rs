@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 
+use crate::annual::controls::ControlFinding;
 use crate::annual::ship::{self, Destination, Shipped};
 use crate::annual::year::{Summary, Year};
 use crate::checks::Severity;
@@ -155,7 +156,9 @@ async fn dry_run(
         Ok(Shipped::Written {
             fagmelding,
             identmelding,
+            controls,
         }) => {
+            show_controls(&controls);
             println!("dry run: wrote and validated {}", fagmelding.display());
             println!("dry run: wrote and validated {}", identmelding.display());
             println!(
@@ -230,7 +233,9 @@ async fn send(config: &Config, args: &AnnualArgs<'_>, shipping: &Shipping) -> An
             shipment,
             identmelding,
             fagmelding,
+            controls,
         }) => {
+            show_controls(&controls);
             println!(
                 "shipment {shipment}: identity message KPR_IDE {identmelding} and fagmelding KPR_IPL {fagmelding} queued for {target}"
             );
@@ -350,6 +355,38 @@ fn refuse_arguments(config: &Config, args: &AnnualArgs) -> Option<u8> {
         ));
     }
     None
+}
+
+/// What the register's arrival checks found in KPR_IPL that it would drop (a record or a
+/// value), and how much it takes as it is.
+fn show_controls(findings: &[ControlFinding]) {
+    let (dropping, taken): (Vec<_>, Vec<_>) = findings.iter().partition(|f| f.severity().is_some());
+    if !dropping.is_empty() {
+        println!("The register's arrival checks on KPR_IPL would drop data:");
+        for f in dropping {
+            println!(
+                "  {} {} ({} check), {} time(s): {}; expected {}, e.g. {}.\n    What to do: {}",
+                f.record,
+                f.field,
+                f.kind.as_str(),
+                f.count,
+                f.consequence.words(),
+                f.expected,
+                f.example,
+                f.fix()
+            );
+        }
+    }
+    if !taken.is_empty() {
+        let fields: Vec<String> = taken
+            .iter()
+            .map(|f| format!("{} ({} check, {})", f.field, f.kind.as_str(), f.count))
+            .collect();
+        println!(
+            "The register's arrival checks note, and take as it is: {}",
+            fields.join(", ")
+        );
+    }
 }
 
 /// Prints what could not be read and the findings; returns 1 when anything stops a send.

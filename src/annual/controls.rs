@@ -1,0 +1,631 @@
+//! The register's own arrival checks of IPLOS 3.7, run on KPR_IPL as written, so that the
+//! municipality learns before sending what the register would discard.
+//!
+//! The checks are data: `data/iplos37_controls.csv`, made from the register's annotations
+//! (`schemas/official/iplos37/iplos_2019_Annotations.xsd`) by `ops/iplos37-controls.py`, not
+//! typed by hand. Per field: a type check (the register's regex), a presence check (some only
+//! for certain service types), a code check and a range check, each with the consequence the
+//! register applies — the whole message discarded, the record discarded, the value set to
+//! NULL, or nothing. Bounds bound to 2019 in the file follow the reporting year. A check
+//! whose consequence discards the whole message is an error; one that drops a record or a
+//! value is a warning; one without consequence is only counted.
+//!
+//! [`Controls::run`] streams through the document: memory does not grow with its size.
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::sync::LazyLock;
+
+use chrono::NaiveDate;
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::checks::Severity;
+use crate::model::ServiceCode;
+use crate::source::problem::hide_identity_numbers;
+
+/// What the register does when a check fails (its `handling…ID`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Consequence {
+    /// 1, "Slettemerk melding".
+    Message,
+    /// 2, "Slettemerk rad med underelementer".
+    Record,
+    /// 7, "Sett verdi til NULL".
+    Null,
+    /// 9, "Ingen handling", or none stated.
+    Nothing,
+}
+
+impl Consequence {
+    fn from_id(id: &str) -> Consequence {
+        match id.trim() {
+            "1" => Consequence::Message,
+            "2" => Consequence::Record,
+            "7" => Consequence::Null,
+            _ => Consequence::Nothing,
+        }
+    }
+
+    /// In plain words.
+    pub fn words(self) -> &'static str {
+        match self {
+            Consequence::Message => "the register discards the whole message",
+            Consequence::Record => "the register discards the record and everything under it",
+            Consequence::Null => "the register discards the value",
+            Consequence::Nothing => "the register takes it as it is",
+        }
+    }
+
+    pub fn severity(self) -> Option<Severity> {
+        match self {
+            Consequence::Message => Some(Severity::Error),
+            Consequence::Record | Consequence::Null => Some(Severity::Warning),
+            Consequence::Nothing => None,
+        }
+    }
+}
+
+/// Which check found it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Kind {
+    /// The value does not match the register's pattern for its type.
+    Type,
+    /// A value the register requires is missing.
+    Mandatory,
+    /// The value is not a code of its code list.
+    Code,
+    /// The value is outside the range the register accepts.
+    Range,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Type => "type",
+            Kind::Mandatory => "mandatory",
+            Kind::Code => "code",
+            Kind::Range => "range",
+        }
+    }
+}
+
+/// One check that failed, counted over the message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ControlFinding {
+    /// The record (`TJENESTE`) and the field (`tjTimerUke`).
+    pub record: String,
+    pub field: String,
+    pub kind: Kind,
+    pub consequence: Consequence,
+    pub count: u64,
+    /// The first: the person (`pePeID`) and the value, identity numbers hidden.
+    pub example: String,
+    /// What the register expects, in words.
+    pub expected: String,
+}
+
+impl ControlFinding {
+    pub fn severity(&self) -> Option<Severity> {
+        self.consequence.severity()
+    }
+
+    /// What to do about it.
+    pub fn fix(&self) -> &'static str {
+        match self.kind {
+            Kind::Mandatory => {
+                "record the missing value in the patient record system, or leave the service out until it is known"
+            }
+            _ => {
+                "correct the value in the patient record system; `kpr-bridge check` locates the record"
+            }
+        }
+    }
+}
+
+/// A row of `data/iplos37_controls.csv`.
+#[derive(Deserialize)]
+struct Row {
+    class: String,
+    field: String,
+    type_regex: String,
+    type_action: String,
+    mandatory: String,
+    mandatory_when: String,
+    mandatory_action: String,
+    codes: String,
+    code_action: String,
+    range_from: String,
+    range_to: String,
+    range_action: String,
+}
+
+struct Control {
+    class: String,
+    field: String,
+    pattern: Option<(Regex, Consequence)>,
+    /// Required; for these service types only when not empty.
+    mandatory: Option<(Vec<String>, Consequence)>,
+    codes: Option<(Codes, Consequence)>,
+    range: Option<(String, String, Consequence)>,
+}
+
+enum Codes {
+    List(Vec<String>),
+    /// The service types valid in the reporting year (9151, as `model::service_codes` knows).
+    ServiceTypes,
+}
+
+/// The compiled checks.
+pub struct Controls {
+    controls: Vec<Control>,
+}
+
+static BUILT_IN: LazyLock<Controls> = LazyLock::new(|| {
+    let rows = csv::Reader::from_reader(include_str!("data/iplos37_controls.csv").as_bytes())
+        .into_deserialize::<Row>()
+        .map(|row| row.expect("the generated controls are well-formed (tested)"));
+    Controls {
+        controls: rows.map(Control::from).collect(),
+    }
+});
+
+impl From<Row> for Control {
+    fn from(row: Row) -> Control {
+        let action = |id: &str| Consequence::from_id(id);
+        let pattern = (!row.type_regex.is_empty()).then(|| {
+            let regex =
+                Regex::new(&row.type_regex).expect("the register's regexes compile (tested)");
+            (regex, action(&row.type_action))
+        });
+        let mandatory = (row.mandatory == "1").then(|| {
+            let when = row
+                .mandatory_when
+                .split_whitespace()
+                .map(String::from)
+                .collect();
+            (when, action(&row.mandatory_action))
+        });
+        let codes = (!row.codes.is_empty()).then(|| {
+            let codes = if row.codes == "@9151" {
+                Codes::ServiceTypes
+            } else {
+                Codes::List(row.codes.split_whitespace().map(String::from).collect())
+            };
+            (codes, action(&row.code_action))
+        });
+        let range = (!row.range_from.is_empty() || !row.range_to.is_empty())
+            .then(|| (row.range_from, row.range_to, action(&row.range_action)));
+        Control {
+            class: row.class,
+            field: row.field,
+            pattern,
+            mandatory,
+            codes,
+            range,
+        }
+    }
+}
+
+impl Controls {
+    pub fn built_in() -> &'static Controls {
+        &BUILT_IN
+    }
+
+    /// Runs every check on the KPR_IPL `xml` for `year`; the findings by record, field and
+    /// kind, the most serious first. Unreadable XML ends the run with what was found (the
+    /// schema's validation says why).
+    pub fn run(&self, xml: impl BufRead, year: i32) -> Vec<ControlFinding> {
+        let mut found: BTreeMap<(String, String, Kind), ControlFinding> = BTreeMap::new();
+        let mut note = |record: &str,
+                        field: &str,
+                        kind: Kind,
+                        consequence,
+                        example: String,
+                        expected: String| {
+            found
+                .entry((record.to_string(), field.to_string(), kind))
+                .and_modify(|f| f.count += 1)
+                .or_insert(ControlFinding {
+                    record: record.to_string(),
+                    field: field.to_string(),
+                    kind,
+                    consequence,
+                    count: 1,
+                    example,
+                    expected,
+                });
+        };
+        records(xml, |record, person, fields| {
+            for control in self.controls.iter().filter(|c| c.class == record) {
+                let value = fields
+                    .iter()
+                    .find(|(name, _)| *name == control.field)
+                    .map(|(_, v)| v.as_str())
+                    .filter(|v| !v.is_empty());
+                let example = |value: &str| {
+                    let person = person.map_or(String::new(), |p| format!("PERSON {p}: "));
+                    format!("{person}'{}'", hide_identity_numbers(value))
+                };
+                let Some(value) = value else {
+                    if let Some((when, consequence)) = &control.mandatory {
+                        let service = fields
+                            .iter()
+                            .find(|(n, _)| n == "tjTjenType")
+                            .map(|(_, v)| v.as_str());
+                        if when.is_empty() || service.is_some_and(|s| when.iter().any(|w| w == s)) {
+                            let expected = if when.is_empty() {
+                                "a value".to_string()
+                            } else {
+                                format!("a value for service types {}", when.join(", "))
+                            };
+                            note(
+                                record,
+                                &control.field,
+                                Kind::Mandatory,
+                                *consequence,
+                                example(""),
+                                expected,
+                            );
+                        }
+                    }
+                    continue;
+                };
+                if let Some((pattern, consequence)) = &control.pattern {
+                    if !pattern.is_match(value) {
+                        let expected = format!("the pattern {}", pattern.as_str());
+                        note(
+                            record,
+                            &control.field,
+                            Kind::Type,
+                            *consequence,
+                            example(value),
+                            expected,
+                        );
+                        continue;
+                    }
+                }
+                if let Some((codes, consequence)) = &control.codes {
+                    let known = match codes {
+                        Codes::List(list) => list.iter().any(|c| c == value),
+                        Codes::ServiceTypes => value
+                            .parse::<ServiceCode>()
+                            .ok()
+                            .and_then(ServiceCode::info)
+                            .is_some_and(|t| t.is_valid_in_year(year)),
+                    };
+                    if !known {
+                        let expected = match codes {
+                            Codes::List(list) => format!("one of {}", list.join(", ")),
+                            Codes::ServiceTypes => format!("a service type valid in {year}"),
+                        };
+                        note(
+                            record,
+                            &control.field,
+                            Kind::Code,
+                            *consequence,
+                            example(value),
+                            expected,
+                        );
+                    }
+                }
+                if let Some((from, to, consequence)) = &control.range {
+                    let (from, to) = (bound(from, year), bound(to, year));
+                    if !within(value, from.as_deref(), to.as_deref()) {
+                        let expected = format!(
+                            "from {} to {}",
+                            from.as_deref().unwrap_or("…"),
+                            to.as_deref().unwrap_or("…")
+                        );
+                        note(
+                            record,
+                            &control.field,
+                            Kind::Range,
+                            *consequence,
+                            example(value),
+                            expected,
+                        );
+                    }
+                }
+            }
+        });
+        let mut findings: Vec<ControlFinding> = found.into_values().collect();
+        findings.sort_by_key(|f| (f.consequence, f.record.clone(), f.field.clone(), f.kind));
+        findings
+    }
+}
+
+/// A range bound for `year`: `{YEAR}` the year, `{YEAR_END}` its last day; dates as
+/// `YYYYMMDD`, numbers as they are; `None` when open.
+fn bound(text: &str, year: i32) -> Option<String> {
+    if text.is_empty() {
+        return None;
+    }
+    let text = text
+        .replace("{YEAR_END}", &format!("{year}-12-31"))
+        .replace("{YEAR}", &year.to_string());
+    match NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
+        Ok(day) => Some(day.format("%Y%m%d").to_string()),
+        Err(_) => Some(text),
+    }
+}
+
+/// Whether `value` lies within the bounds: as dates (`YYYYMMDD`, or a month `YYYYMM`
+/// against the bound's month, compared as text) or as numbers.
+fn within(value: &str, from: Option<&str>, to: Option<&str>) -> bool {
+    let compare = |bound: &str| -> Option<std::cmp::Ordering> {
+        match (value.parse::<f64>(), bound.parse::<f64>()) {
+            _ if bound.len() == 8 && value.len() == 8 => Some(value.cmp(bound)),
+            _ if bound.len() == 8 && value.len() == 6 => Some(value.cmp(&bound[..6])),
+            (Ok(v), Ok(b)) => v.partial_cmp(&b),
+            _ => None,
+        }
+    };
+    let above = from.is_none_or(|f| compare(f).is_none_or(|o| o.is_ge()));
+    let below = to.is_none_or(|t| compare(t).is_none_or(|o| o.is_le()));
+    above && below
+}
+
+/// Hands each record of an IPLOS document to `each`: its element name (the root as `IPLOS`,
+/// `INNHINFO`, `iiKontakt`, `PERSON`, `TJENESTE`, …), the person it belongs to (`pePeID`),
+/// and its fields — attributes and child elements' text — as (name, value).
+fn records(xml: impl BufRead, mut each: impl FnMut(&str, Option<&str>, &[(String, String)])) {
+    let mut reader = Reader::from_reader(xml);
+    let mut buffer = Vec::new();
+    // The open records, innermost last, each with its fields.
+    let mut open: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    let mut person: Option<String> = None;
+    let mut field: Option<String> = None;
+    let mut text = String::new();
+    loop {
+        let event = match reader.read_event_into(&mut buffer) {
+            Ok(event) => event,
+            Err(_) => return,
+        };
+        match event {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                let empty = matches!(event, Event::Empty(_));
+                if is_record(&name) {
+                    let fields = attributes(e);
+                    if name == "PERSON" {
+                        person = fields
+                            .iter()
+                            .find(|(n, _)| n == "pePeID")
+                            .map(|(_, v)| v.clone());
+                    }
+                    if empty {
+                        each(&name, person.as_deref(), &fields);
+                    } else {
+                        open.push((name, fields));
+                    }
+                } else if !empty {
+                    field = Some(name);
+                    text.clear();
+                } else if let Some((_, fields)) = open.last_mut() {
+                    fields.push((name, String::new()));
+                }
+            }
+            Event::Text(ref t) if field.is_some() => {
+                text.push_str(&t.decode().unwrap_or_default());
+            }
+            Event::GeneralRef(ref r) if field.is_some() => {
+                let name = r.decode().unwrap_or_default();
+                text.push_str(quick_xml::escape::resolve_predefined_entity(&name).unwrap_or(""));
+            }
+            Event::End(ref e) => {
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                if field.as_deref() == Some(name.as_str()) {
+                    if let Some((_, fields)) = open.last_mut() {
+                        fields.push((name, text.trim().to_string()));
+                    }
+                    field = None;
+                } else if open.last().is_some_and(|(n, _)| *n == name) {
+                    let (name, fields) = open.pop().expect("checked above");
+                    each(&name, person.as_deref(), &fields);
+                    if name == "PERSON" {
+                        person = None;
+                    }
+                }
+            }
+            Event::Eof => return,
+            _ => {}
+        }
+        buffer.clear();
+    }
+}
+
+/// Elements that are records of their own (the rest are fields of the record around them).
+fn is_record(name: &str) -> bool {
+    matches!(
+        name,
+        "IPLOS"
+            | "INNHINFO"
+            | "iiKontakt"
+            | "PERSON"
+            | "PERSONOPPL"
+            | "FUNKSJON"
+            | "TJENESTE"
+            | "DIAGNOSE"
+            | "DOGNTILBUD"
+    )
+}
+
+fn attributes(element: &BytesStart) -> Vec<(String, String)> {
+    element
+        .attributes()
+        .flatten()
+        .filter(|a| !a.key.as_ref().starts_with(b"xmlns"))
+        .map(|a| {
+            let name = String::from_utf8_lossy(a.key.as_ref()).into_owned();
+            let raw = String::from_utf8_lossy(&a.value).into_owned();
+            let value = quick_xml::escape::unescape(&raw).map_or(raw.clone(), |v| v.into_owned());
+            (name, value)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A KPR_IPL for 2025 with one person, `person` its content after the PERSON tag.
+    fn message(from: &str, person: &str) -> String {
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<IPLOS xmlns="http://www.npr.no/xmlstds/iplos/2025" versjon="3.7">
+ <INNHINFO>
+  <iiInnhType>P</iiInnhType><iiKomnr>4601</iiKomnr><iiBydelsnr>00</iiBydelsnr>
+  <iiKontakt><Type>1</Type><Navn>A</Navn><Telefon/><Epost>a@x</Epost></iiKontakt>
+  <iiKontakt><Type>2</Type><Navn>A</Navn><Telefon/><Epost>a@x</Epost></iiKontakt>
+  <iiFraDato>{from}</iiFraDato><iiTilDato>20251231</iiTilDato><iiLagetDato>20260110</iiLagetDato>
+  <iiSysID>kpr-bridge</iiSysID><iiSysVersjon>1</iiSysVersjon><iiLopenr>1</iiLopenr>
+ </INNHINFO>
+ <PERSON pePeID="7">{person}</PERSON>
+</IPLOS>"#
+        )
+    }
+
+    fn run(xml: &str) -> Vec<ControlFinding> {
+        Controls::built_in().run(xml.as_bytes(), 2025)
+    }
+
+    fn found<'a>(findings: &'a [ControlFinding], field: &str) -> &'a ControlFinding {
+        findings
+            .iter()
+            .find(|f| f.field == field)
+            .unwrap_or_else(|| panic!("no finding on {field}: {findings:#?}"))
+    }
+
+    const SERVICE: &str = "<TJENESTE tjPeID=\"7\" tjTjID=\"1\"><tjTjenType>15</tjTjenType><tjVedtDato>20250101</tjVedtDato><tjVedtak>2</tjVedtak><tjTimerUke>7.50</tjTimerUke><tjFraDato>20250101</tjFraDato></TJENESTE>";
+
+    #[test]
+    fn a_clean_person_finds_only_what_the_records_cannot_know() {
+        let findings = run(&message(
+            "20250101",
+            &format!("<peKjonn>K</peKjonn>{SERVICE}"),
+        ));
+        // The application date is required for home health care, with no stated consequence.
+        assert!(
+            findings.iter().all(|f| f.severity().is_none()),
+            "{findings:#?}"
+        );
+        assert_eq!(found(&findings, "tjSoknadDato").kind, Kind::Mandatory);
+    }
+
+    #[test]
+    fn a_type_check_with_its_consequence() {
+        let findings = run(&message("20250101", "<peKomnr>46011</peKomnr>"));
+        let komnr = found(&findings, "peKomnr");
+        assert_eq!(
+            (komnr.kind, komnr.consequence),
+            (Kind::Type, Consequence::Nothing)
+        );
+        assert_eq!(komnr.example, "PERSON 7: '46011'");
+        // The id itself is typed: a record with a bad key is discarded.
+        let findings = run(&message("20250101", "").replace("pePeID=\"7\"", "pePeID=\"x7\""));
+        let key = found(&findings, "pePeID");
+        assert_eq!(
+            (key.kind, key.consequence),
+            (Kind::Type, Consequence::Record)
+        );
+        assert_eq!(key.severity(), Some(Severity::Warning));
+    }
+
+    #[test]
+    fn a_mandatory_check_bound_to_service_types() {
+        let without_decision = SERVICE.replace("<tjVedtak>2</tjVedtak>", "");
+        let findings = run(&message("20250101", &without_decision));
+        assert_eq!(found(&findings, "tjVedtak").kind, Kind::Mandatory);
+        assert!(found(&findings, "tjVedtak").expected.contains("15"));
+        // Housing (29) needs no hours: none is required.
+        let housing = SERVICE
+            .replace("<tjTjenType>15</tjTjenType>", "<tjTjenType>29</tjTjenType>")
+            .replace("<tjTimerUke>7.50</tjTimerUke>", "");
+        let findings = run(&message("20250101", &housing));
+        assert!(
+            findings.iter().all(|f| f.field != "tjTimerUke"),
+            "{findings:#?}"
+        );
+    }
+
+    #[test]
+    fn a_code_check_with_its_consequence() {
+        let findings = run(&message("20250101", "<peKjonn>X</peKjonn>"));
+        let gender = found(&findings, "peKjonn");
+        assert_eq!(
+            (gender.kind, gender.consequence),
+            (Kind::Code, Consequence::Record)
+        );
+        assert_eq!(gender.expected, "one of K, M");
+        // A service type retired before the year (16, rehabilitation outside institution).
+        let retired = SERVICE.replace("<tjTjenType>15</tjTjenType>", "<tjTjenType>16</tjTjenType>");
+        let findings = run(&message("20250101", &retired));
+        let service = found(&findings, "tjTjenType");
+        assert_eq!(
+            (service.kind, service.consequence),
+            (Kind::Code, Consequence::Null)
+        );
+        // Welfare technology (6) is still a service to report in 2025.
+        let alarm = SERVICE.replace("<tjTjenType>15</tjTjenType>", "<tjTjenType>6</tjTjenType>");
+        assert!(
+            run(&message("20250101", &alarm))
+                .iter()
+                .all(|f| f.field != "tjTjenType")
+        );
+    }
+
+    #[test]
+    fn a_range_check_follows_the_reporting_year() {
+        let findings = run(&message("20250101", &SERVICE.replace("7.50", "200.00")));
+        let hours = found(&findings, "tjTimerUke");
+        assert_eq!(
+            (hours.kind, hours.consequence),
+            (Kind::Range, Consequence::Nothing)
+        );
+        // The period is bound to 2019 in the file; here it is the reporting year's.
+        let findings = run(&message("20240101", ""));
+        let period = found(&findings, "iiFraDato");
+        assert_eq!(
+            (period.kind, period.consequence),
+            (Kind::Range, Consequence::Message)
+        );
+        assert_eq!(period.severity(), Some(Severity::Error));
+        assert_eq!(period.expected, "from 20250101 to 20250101");
+        // A month (YYYYMM) is compared with the bounds' months.
+        let assessed =
+            "<PERSONOPPL poPeID=\"7\" poPoID=\"1\"><poVurdLege>202512</poVurdLege></PERSONOPPL>";
+        assert!(
+            run(&message("20250101", assessed))
+                .iter()
+                .all(|f| f.field != "poVurdLege")
+        );
+        let later = assessed.replace("202512", "202601");
+        assert_eq!(
+            found(&run(&message("20250101", &later)), "poVurdLege").kind,
+            Kind::Range
+        );
+        // A service starting after the year is discarded with its record.
+        let findings = run(&message(
+            "20250101",
+            &SERVICE.replace("<tjFraDato>20250101", "<tjFraDato>20260101"),
+        ));
+        assert_eq!(
+            found(&findings, "tjFraDato").consequence,
+            Consequence::Record
+        );
+    }
+
+    #[test]
+    fn findings_are_counted_once_per_field_and_kind() {
+        let two = format!(
+            "{SERVICE}{}",
+            SERVICE.replace("tjTjID=\"1\"", "tjTjID=\"2\"")
+        )
+        .replace("7.50", "999.99");
+        let findings = run(&message("20250101", &two));
+        assert_eq!(found(&findings, "tjTimerUke").count, 2);
+    }
+}
