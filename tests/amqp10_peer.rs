@@ -18,10 +18,9 @@ use kpr_bridge::shipping::Shipping;
 use kpr_bridge::store::outbox::State;
 use serde::Deserialize;
 use support::amqp;
-use support::delivery::{PAYLOAD, municipality_config, receiver, repo};
+use support::delivery::{PAYLOAD, answered, municipality_config, repo};
 use support::forged;
 use support::municipality::Municipality;
-use tokio::sync::watch;
 
 /// One message as the peer saw it.
 #[derive(Debug, Deserialize)]
@@ -228,25 +227,7 @@ fn the_test_receiver_refuses_what_an_amqp10_receiver_would_not_see() {
             .unwrap();
         assert_eq!(shipping.flush().await.unwrap(), 1);
 
-        let kpr = receiver(
-            dir.path(),
-            &queues,
-            "tests/data/payload/test-payload.xsd",
-            "",
-        );
-        let (stop, shutdown) = watch::channel(false);
-        let running = tokio::spawn(async move { kpr.run(shutdown).await });
-        let mut state = State::Sent;
-        for _ in 0..300 {
-            shipping.collect().await.unwrap();
-            state = shipping.store.state(&msg_id).await.unwrap().unwrap();
-            if state != State::Sent {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        let _ = stop.send(true);
-        let _ = running.await;
+        let state = answered(&shipping, dir.path(), &queues, &msg_id).await;
         amqp::delete(&queues).await;
         assert_eq!(state, State::Error);
         let detail = shipping

@@ -15,9 +15,8 @@ use kpr_bridge::store::outbox::State;
 use kpr_bridge::transport::amqp::Amqp;
 use kpr_bridge::transport::properties::Properties;
 use support::amqp;
-use support::delivery::{PAYLOAD, municipality_config, receiver, repo};
+use support::delivery::{PAYLOAD, answered, municipality_config, repo};
 use support::forged;
-use tokio::sync::watch;
 
 #[test]
 fn only_kpr_s_signature_from_kpr_s_address_delivers_a_message() {
@@ -116,25 +115,7 @@ fn only_kpr_s_signature_from_kpr_s_address_delivers_a_message() {
         );
 
         // KPR's own answer, from the test receiver that signs with KPR's pinned pair.
-        let kpr = receiver(
-            dir.path(),
-            &queues,
-            "tests/data/payload/test-payload.xsd",
-            "",
-        );
-        let (stop, shutdown) = watch::channel(false);
-        let running = tokio::spawn(async move { kpr.run(shutdown).await });
-        let mut state = State::Sent;
-        for _ in 0..300 {
-            shipping.collect().await.unwrap();
-            state = shipping.store.state(&msg_id).await.unwrap().unwrap();
-            if state != State::Sent {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        let _ = stop.send(true);
-        let _ = running.await;
+        let state = answered(&shipping, dir.path(), &queues, &msg_id).await;
         amqp::delete(&queues).await;
         assert_eq!(state, State::Delivered);
     });

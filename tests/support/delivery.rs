@@ -125,3 +125,29 @@ KPR_IPL = "{xsd}"
     let config = ReceiverConfig::parse(&text, &dir.join("receiver.toml")).unwrap();
     Receiver::open(config).unwrap().0
 }
+
+/// Runs the test receiver on `queues` (with the test payload schema) until it has answered
+/// `msg_id`, collecting receipts meanwhile; the message's state then, or `sent` after 30 s.
+pub async fn answered(
+    shipping: &kpr_bridge::shipping::Shipping,
+    dir: &Path,
+    queues: &Queues,
+    msg_id: &str,
+) -> kpr_bridge::store::outbox::State {
+    use kpr_bridge::store::outbox::State;
+    let kpr = receiver(dir, queues, "tests/data/payload/test-payload.xsd", "");
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(async move { kpr.run(shutdown).await });
+    let mut state = State::Sent;
+    for _ in 0..300 {
+        shipping.collect().await.unwrap();
+        state = shipping.store.state(msg_id).await.unwrap().unwrap();
+        if state != State::Sent {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = stop.send(true);
+    let _ = running.await;
+    state
+}
