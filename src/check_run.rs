@@ -3,10 +3,15 @@
 //! A source that cannot be read is reported and the others are still checked, so that one
 //! broken export never hides what is wrong elsewhere.
 
-use crate::checks::{CheckOptions, CheckReport, SourceRecords, TestUsers, check};
+use std::io::{BufReader, BufWriter, Seek, SeekFrom};
+
+use crate::annual::assemble::assemble;
+use crate::annual::controls::{ControlFinding, Controls};
+use crate::checks::{CheckOptions, CheckReport, Severity, SourceRecords, TestUsers, check};
 use crate::config::url;
 use crate::config::{Config, Mode, SourceConfig, SourceKind};
 use crate::mapping::Mapping;
+use crate::message::iplos37::{self, Header, IplWriter};
 use crate::model::assessment::AssessmentVariables;
 use crate::source::{Problem, ReadSummary, RecordKind, Snapshot, read_database, read_extract};
 
@@ -41,6 +46,8 @@ pub struct CheckRun {
     pub year: i32,
     pub sources: Vec<SourceRun>,
     pub report: CheckReport,
+    /// The register's arrival checks on KPR_IPL as the year would be written.
+    pub controls: Vec<ControlFinding>,
 }
 
 impl CheckRun {
@@ -49,7 +56,13 @@ impl CheckRun {
     pub fn exit_code(&self) -> u8 {
         if self.sources.iter().any(SourceRun::is_unusable) {
             2
-        } else if self.report.has_errors() || self.sources.iter().any(|s| s.problems() > 0) {
+        } else if self.report.has_errors()
+            || self.sources.iter().any(|s| s.problems() > 0)
+            || self
+                .controls
+                .iter()
+                .any(|f| f.severity() == Some(Severity::Error))
+        {
             1
         } else {
             0
@@ -61,11 +74,59 @@ impl CheckRun {
 pub fn run(config: &Config, year: i32) -> CheckRun {
     let read: Vec<ReadSource> = config.sources.iter().map(read_source).collect();
     let report = check_read(config, year, &read);
+    let controls = register_controls(config, year, &read, &report);
     let sources = read.into_iter().map(|(run, _)| run).collect();
     CheckRun {
         year,
         sources,
         report,
+        controls,
+    }
+}
+
+/// The register's own arrival checks ([`crate::annual::controls`]) on KPR_IPL as `annual`
+/// would write the year: assembled, written to an anonymous temporary file (no identity is
+/// in it), checked streaming. A file that cannot be written gives no findings, logged.
+pub fn register_controls(
+    config: &Config,
+    year: i32,
+    read: &[ReadSource],
+    report: &CheckReport,
+) -> Vec<ControlFinding> {
+    let assembled = assemble(&records(config, read), year, report, &mut rand::rng());
+    let header = Header {
+        shipment: uuid::Uuid::nil(),
+        municipality: config.municipality.clone(),
+        district: config
+            .municipality_district
+            .clone()
+            .unwrap_or_else(|| "00".into()),
+        institution: config.municipality.clone(),
+        year,
+        generated: chrono::Utc::now(),
+        running_number: 1,
+        epj: Vec::new(),
+        contacts: config.contacts.clone(),
+        namespace: iplos37::namespace(year),
+    };
+    let variables = AssessmentVariables::extended(config.extra_variables.iter().cloned());
+    let written = tempfile::tempfile().and_then(|file| {
+        let mut writer = IplWriter::start(BufWriter::new(file), &header, variables)?;
+        for (_, person) in &assembled.persons {
+            writer.person(person, year)?;
+        }
+        let mut file = writer.finish()?.into_inner().map_err(|e| e.into_error())?;
+        file.seek(SeekFrom::Start(0))?;
+        Ok(file)
+    });
+    match written {
+        Ok(file) => Controls::built_in().run(BufReader::new(file), year),
+        Err(e) => {
+            tracing::warn!(
+                "the register's arrival checks were not run: cannot write KPR_IPL to a temporary file: {e}"
+            );
+            Vec::new()
+        }
     }
 }
 

@@ -90,8 +90,20 @@ path = "extract"
     let object = value.as_object().unwrap();
     let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["findings", "persons", "services", "year"]);
+    assert_eq!(
+        keys,
+        ["findings", "persons", "register_checks", "services", "year"]
+    );
     assert_eq!(value["year"], 2025);
+    // The register's own arrival checks ran on KPR_IPL as the year would be written: the
+    // generated data has services without the application date the register asks for.
+    let checks = value["register_checks"].as_array().unwrap();
+    assert!(
+        checks
+            .iter()
+            .any(|c| c["field"] == "tjSoknadDato" && c["kind"] == "Mandatory"),
+        "{checks:?}"
+    );
     assert!(value["persons"].as_u64().unwrap() > 0);
     let findings = value["findings"].as_array().unwrap();
     assert!(!findings.is_empty(), "generated data has findings");

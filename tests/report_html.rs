@@ -15,6 +15,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
+use kpr_bridge::annual::controls::{ControlFinding, Controls};
 use kpr_bridge::checks::{CheckReport, Severity};
 use kpr_bridge::mapping::Mapping;
 use kpr_bridge::model::{Decision, Ident, Person, PersonName, SERVICE_TYPES, Service, ident};
@@ -162,7 +163,25 @@ fn view<'a>(report: &'a CheckReport, sources: Vec<SourceLine>) -> ReportView<'a>
         generated: "2026-01-20 04:00".into(),
         sources,
         report,
+        controls: register_findings(),
     }
+}
+
+/// What the register's own arrival checks find in a KPR_IPL with a gender outside its code
+/// list (the record is discarded) and hours over 168 (taken as they are).
+fn register_findings() -> &'static [ControlFinding] {
+    static FOUND: std::sync::OnceLock<Vec<ControlFinding>> = std::sync::OnceLock::new();
+    FOUND.get_or_init(|| {
+        let xml = format!(
+            r#"<IPLOS xmlns="http://www.npr.no/xmlstds/iplos/{YEAR}" versjon="3.7"><INNHINFO>
+<iiInnhType>P</iiInnhType><iiKomnr>1804</iiKomnr><iiBydelsnr>00</iiBydelsnr>
+<iiFraDato>{YEAR}0101</iiFraDato><iiTilDato>{YEAR}1231</iiTilDato><iiLopenr>1</iiLopenr>
+</INNHINFO><PERSON pePeID="3"><peKjonn>X</peKjonn>
+<TJENESTE tjPeID="3" tjTjID="1"><tjTjenType>15</tjTjenType><tjTimerUke>200.00</tjTimerUke></TJENESTE>
+</PERSON></IPLOS>"#
+        );
+        Controls::built_in().run(xml.as_bytes(), YEAR)
+    })
 }
 
 #[test]
@@ -228,6 +247,15 @@ fn report_opens_in_chromium_with_its_figures_and_chart() {
         "UTF-8 and escaping"
     );
     assert!(page.dom.contains("Helsetjenester i hjemmet"));
+
+    // The register's own checks, with their consequence in plain words.
+    let checks = element(&page.dom, "<section id=\"register-checks\"", "</section>");
+    assert!(checks.contains("data-field=\"peKjonn\""), "{checks}");
+    assert!(
+        checks.contains("The register discards the record and everything under it"),
+        "{checks}"
+    );
+    assert!(checks.contains("tjTimerUke (range check, 1)"), "{checks}");
 }
 
 /// Every code valid in the year, one person each: the chart must still fit and read.

@@ -71,6 +71,7 @@ pub fn check(
             })
             .collect(),
         report: &run.report,
+        controls: &run.controls,
     };
     if json {
         match serde_json::to_string_pretty(&JsonReport::new(&view)) {

@@ -10,6 +10,7 @@
 use std::fmt::{self, Write};
 
 use super::{ReportView, SourceLine, thousands};
+use crate::annual::controls::ControlFinding;
 use crate::checks::{CheckReport, CodeMonths, Finding, Severity, TypeCoverage};
 
 /// Month labels on the chart and in its table, as a Norwegian reader abbreviates them.
@@ -33,6 +34,7 @@ fn page(out: &mut String, view: &ReportView) -> fmt::Result {
     summary(out, report)?;
     chart_section(out, view.year, &report.months)?;
     findings(out, &report.findings)?;
+    register_checks(out, view.controls)?;
     coverage(out, &view.sources, &report.coverage)?;
     writeln!(
         out,
@@ -560,6 +562,79 @@ fn finding_block(out: &mut String, finding: &Finding) -> fmt::Result {
     writeln!(out, "</tbody>\n</table>\n</article>")
 }
 
+/// The register's own arrival checks on KPR_IPL as the year would be written: what the
+/// register would discard, with its consequence in plain words; what it takes as it is, in
+/// one line.
+fn register_checks(out: &mut String, controls: &[ControlFinding]) -> fmt::Result {
+    writeln!(
+        out,
+        "<section id=\"register-checks\">\n<h2>The register's arrival checks</h2>\n\
+         <p>KPR checks the annual message when it arrives, and discards what fails some checks. \
+         These are its own checks, run on the message as kpr-bridge would write it for this year.</p>"
+    )?;
+    let (dropping, taken): (Vec<_>, Vec<_>) = controls.iter().partition(|f| f.severity().is_some());
+    if dropping.is_empty() {
+        writeln!(
+            out,
+            "<p class=\"none\">The register would discard nothing.</p>"
+        )?;
+    }
+    for f in dropping {
+        let severity = f.severity().unwrap_or(Severity::Warning);
+        let class = match severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(
+            out,
+            "<article class=\"finding {class}\" data-field=\"{}\">\n<h3><code>{} {}</code> ",
+            Escaped(&f.field),
+            Escaped(&f.record),
+            Escaped(&f.field)
+        )?;
+        severity_badge(out, severity)?;
+        writeln!(
+            out,
+            " <span class=\"count\">{} check, found {} time(s)</span></h3>\n\
+             <p><strong>{}.</strong> Expected {}; for example {}.</p>\n\
+             <p class=\"fix\"><strong>What to do:</strong> {}</p>\n</article>",
+            f.kind.as_str(),
+            figure(f.count),
+            Escaped(capitalised(f.consequence.words()).as_str()),
+            Escaped(&f.expected),
+            Escaped(&f.example),
+            Escaped(f.fix())
+        )?;
+    }
+    if !taken.is_empty() {
+        let fields: Vec<String> = taken
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} ({} check, {})",
+                    f.field,
+                    f.kind.as_str(),
+                    figure(f.count)
+                )
+            })
+            .collect();
+        writeln!(
+            out,
+            "<p class=\"note\">Noted by the register and taken as it is: {}.</p>",
+            Escaped(&fields.join(", "))
+        )?;
+    }
+    writeln!(out, "</section>")
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 /// How each source's local types are mapped: an unmapped or retired type means services
 /// that are not reported at all, so those rows come first and stand out.
 fn coverage(out: &mut String, sources: &[SourceLine], coverage: &[TypeCoverage]) -> fmt::Result {
@@ -760,6 +835,7 @@ mod tests {
             municipality_name: "Bergen",
             mode: "test",
             generated: "2026-01-15 04:00".into(),
+            controls: &[],
             sources: vec![SourceLine {
                 name: "gammel <EPJ>".into(),
                 origin: "extract /srv/a&b".into(),

@@ -6,6 +6,7 @@ pub mod summary;
 
 use serde::Serialize;
 
+use crate::annual::controls::ControlFinding;
 use crate::checks::{CheckReport, Finding};
 
 /// Everything a report shows: the check's result and where the data came from.
@@ -20,6 +21,8 @@ pub struct ReportView<'a> {
     pub generated: String,
     pub sources: Vec<SourceLine>,
     pub report: &'a CheckReport,
+    /// The register's own arrival checks on KPR_IPL as the year would be written.
+    pub controls: &'a [ControlFinding],
 }
 
 /// One configured source, as read.
@@ -40,6 +43,8 @@ pub struct JsonReport<'a> {
     pub persons: u64,
     pub services: u64,
     pub findings: &'a [Finding],
+    /// The register's arrival checks on KPR_IPL as the year would be written.
+    pub register_checks: &'a [ControlFinding],
 }
 
 impl<'a> JsonReport<'a> {
@@ -49,6 +54,7 @@ impl<'a> JsonReport<'a> {
             persons: view.report.persons,
             services: view.report.services,
             findings: &view.report.findings,
+            register_checks: view.controls,
         }
     }
 }

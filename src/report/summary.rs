@@ -33,6 +33,7 @@ pub fn render(view: &ReportView) -> String {
         thousands(report.persons),
         thousands(report.services),
     );
+    register_checks(&mut out, view);
     if report.findings.is_empty() {
         let _ = writeln!(out, "No findings.");
         return out;
@@ -52,4 +53,33 @@ pub fn render(view: &ReportView) -> String {
         );
     }
     out
+}
+
+/// The register's arrival checks that would drop data, one line each.
+fn register_checks(out: &mut String, view: &ReportView) {
+    let dropping: Vec<_> = view
+        .controls
+        .iter()
+        .filter(|f| f.severity().is_some())
+        .collect();
+    if dropping.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "The register's arrival checks on KPR_IPL as it would be written would drop data:"
+    );
+    for f in dropping {
+        let _ = writeln!(
+            out,
+            "  {} {} ({} check) {}: {}; expected {}, e.g. {}",
+            f.record,
+            f.field,
+            f.kind.as_str(),
+            thousands(f.count),
+            f.consequence.words(),
+            f.expected,
+            f.example
+        );
+    }
 }
