@@ -109,7 +109,7 @@ pub fn register_controls(
         contacts: config.contacts.clone(),
         namespace: iplos37::namespace(year),
     };
-    let variables = AssessmentVariables::extended(config.extra_variables.iter().cloned());
+    let variables = variables(read);
     let written = tempfile::tempfile().and_then(|file| {
         let mut writer = IplWriter::start(BufWriter::new(file), &header, variables)?;
         for (_, person) in &assembled.persons {
@@ -152,7 +152,7 @@ pub fn records<'a>(config: &'a Config, read: &'a [ReadSource]) -> Vec<SourceReco
 /// Checks the year over sources already read (one [`ReadSource`] per configured source).
 pub fn check_read(config: &Config, year: i32, read: &[ReadSource]) -> CheckReport {
     let test_users = TestUsers::new(&config.test_user_names);
-    let variables = AssessmentVariables::extended(config.extra_variables.iter().cloned());
+    let variables = variables(read);
     let options = CheckOptions {
         year,
         production: config.mode == Mode::Production,
@@ -160,6 +160,16 @@ pub fn check_read(config: &Config, year: i32, read: &[ReadSource]) -> CheckRepor
         variables: &variables,
     };
     check(&records(config, read), &options)
+}
+
+/// The assessment variables: the built-in names and each read source's own (`[[variable]]` in
+/// its mapping file).
+pub fn variables(read: &[ReadSource]) -> AssessmentVariables {
+    let mapped = read
+        .iter()
+        .filter_map(|(_, data)| data.as_ref())
+        .flat_map(|(_, mapping)| mapping.variables().iter().cloned());
+    AssessmentVariables::extended(mapped)
 }
 
 /// A source as read: how it went, and its records with its mapping when it could be read.

@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use thiserror::Error;
 
+use crate::model::assessment::Variable;
 use crate::model::{AttributeKind, Service, ServiceCode, year_bounds};
 use crate::source::fields::parse_date;
 
@@ -85,6 +86,8 @@ pub struct Mapping {
     file: PathBuf,
     /// Keyed by the local type in upper case: EPJs are not consistent about case.
     rules: HashMap<String, Vec<Rule>>,
+    /// The EPJ's own assessment variables (`[[variable]]`), each with its 9111 code.
+    variables: Vec<Variable>,
 }
 
 #[derive(Deserialize)]
@@ -96,6 +99,21 @@ struct MappingFile {
     description: Option<String>,
     #[serde(default, rename = "rule")]
     rules: Vec<toml::Spanned<RuleFile>>,
+    #[serde(default, rename = "variable")]
+    variables: Vec<toml::Spanned<VariableFile>>,
+}
+
+/// `[[variable]]`: an assessment variable as the EPJ names it, and the register's code.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VariableFile {
+    /// The name or code in the extract's `variable` column (any case).
+    local: String,
+    /// Code system 9111, 1–18.
+    code: u8,
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -150,10 +168,37 @@ impl Mapping {
             }
             same_type.push(rule);
         }
+        let mut variables = Vec::new();
+        for spanned in parsed.variables {
+            let line = line_of(text, spanned.span().start);
+            let variable = spanned.into_inner();
+            if !(1..=18).contains(&variable.code) {
+                return Err(MappingError::Rule {
+                    file: file.to_path_buf(),
+                    line,
+                    message: format!(
+                        "variable '{}': code {} is not an assessment variable of code system 9111 (1–18)",
+                        variable.local, variable.code
+                    ),
+                });
+            }
+            variables.push(Variable {
+                code: variable.local.clone(),
+                name: variable.local,
+                group: String::new(),
+                iplos: Some(variable.code),
+            });
+        }
         Ok(Mapping {
             file: file.to_path_buf(),
             rules,
+            variables,
         })
+    }
+
+    /// The EPJ's own assessment variables, beside the built-in names.
+    pub fn variables(&self) -> &[Variable] {
+        &self.variables
     }
 
     pub fn file(&self) -> &Path {
@@ -448,5 +493,23 @@ ignore = "an open offer, not a granted service"
             27
         );
         Mapping::load(&dir.join("sample-epj.toml")).unwrap();
+    }
+
+    #[test]
+    fn an_epj_s_assessment_variables_carry_their_9111_codes() {
+        let mapping =
+            parse("[[variable]]\nlocal = \"ADL_HYG\"\ncode = 7\nnote = \"hygiene\"\n").unwrap();
+        let variable = &mapping.variables()[0];
+        assert_eq!(
+            (variable.code.as_str(), variable.iplos),
+            ("ADL_HYG", Some(7))
+        );
+        let variables =
+            crate::model::assessment::AssessmentVariables::extended(mapping.variables().to_vec());
+        assert_eq!(variables.find("adl_hyg").and_then(|v| v.iplos), Some(7));
+        let error = parse("\n[[variable]]\nlocal = \"X\"\ncode = 42\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains(":2") && error.contains("9111"), "{error}");
     }
 }

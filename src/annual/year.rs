@@ -26,6 +26,7 @@ impl Year {
     /// be read is kept as such in `sources`; the others are still assembled.
     pub fn read(config: &Config, year: i32) -> Year {
         let read: Vec<ReadSource> = config.sources.iter().map(read_source).collect();
+        let variables = check_run::variables(&read);
         let report = check_run::check_read(config, year, &read);
         let mut rng = rand::rng();
         let assembled = assemble(&check_run::records(config, &read), year, &report, &mut rng);
@@ -45,7 +46,7 @@ impl Year {
             report,
             assembled,
             epj,
-            variables: AssessmentVariables::extended(config.extra_variables.iter().cloned()),
+            variables,
         }
     }
 

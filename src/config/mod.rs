@@ -20,7 +20,6 @@ use serde::Deserialize;
 
 use crate::checks::test_users::DEFAULT_PATTERNS;
 use crate::message::msghead::Target;
-use crate::model::assessment::Variable;
 use crate::model::municipalities::municipalities;
 use crate::source::RecordKind;
 use crate::source::fields::parse_date;
@@ -50,7 +49,6 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub sources: Vec<SourceConfig>,
     pub test_user_names: Vec<String>,
-    pub extra_variables: Vec<Variable>,
     /// The state store: a `postgres://` URL, or None for SQLite in `data_dir`.
     pub state_url: Option<String>,
     /// How messages leave and receipts arrive; None until configured (`check` needs none).
@@ -163,7 +161,8 @@ struct Raw {
     #[serde(default, rename = "source")]
     sources: Vec<RawSource>,
     test_users: Option<RawTestUsers>,
-    assessment: Option<RawAssessment>,
+    /// Gone: the EPJ's variables are in its mapping file (`[[variable]]`); said if given.
+    assessment: Option<toml::Value>,
     state: Option<RawState>,
     delivery: Option<delivery::RawDelivery>,
     amqp: Option<delivery::RawAmqp>,
@@ -222,12 +221,6 @@ struct RawSource {
 #[derive(Deserialize, Default)]
 struct RawTestUsers {
     names: Option<Vec<String>>,
-}
-
-#[derive(Deserialize, Default)]
-struct RawAssessment {
-    #[serde(default)]
-    extra_variables: Vec<Variable>,
 }
 
 impl Config {
@@ -524,17 +517,10 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
         .into_iter()
         .map(|(msg_type, path)| (msg_type, base.join(path)))
         .collect();
-    let extra_variables: Vec<Variable> = raw
-        .assessment
-        .map(|a| a.extra_variables)
-        .unwrap_or_default();
-    for variable in &extra_variables {
-        if !variable.iplos.is_some_and(|code| (1..=18).contains(&code)) {
-            problems.push(format!(
-                "assessment.extra_variables: '{}' has no iplos code; give the register's variable it is (code system 9111, 1–18), such as iplos = 7 for personal hygiene",
-                variable.code
-            ));
-        }
+    if raw.assessment.is_some() {
+        problems.push(
+            "[assessment] extra_variables is now [[variable]] in each source's mapping file: local = the EPJ's name for it, code = the register's variable (code system 9111, 1–18)".into(),
+        );
     }
     let contacts = contacts(raw.contact, problems);
     if delivery.is_some() {
@@ -568,7 +554,6 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
         data_dir: base.join(data_dir),
         sources,
         test_user_names,
-        extra_variables,
         state_url,
         delivery,
         payload_schemas,

@@ -152,7 +152,12 @@ pub async fn run_read(
         })
         .collect();
     let test_users = TestUsers::new(&config.test_user_names);
-    let variables = AssessmentVariables::extended(config.extra_variables.iter().cloned());
+    let variables = AssessmentVariables::extended(
+        inputs
+            .iter()
+            .filter_map(|input| input.mapping)
+            .flat_map(|mapping| mapping.variables().iter().cloned()),
+    );
     let checks = CheckOptions {
         year: options.date.year(),
         production: config.mode == Mode::Production,
