@@ -47,8 +47,6 @@ pub enum TransportError {
         "the broker {broker} ended the consumer of {queue}; check that the queue exists (ops/broker.md)"
     )]
     Cancelled { broker: String, queue: String },
-    #[error("{file}: {reason}")]
-    File { file: String, reason: String },
     #[error("no TLS connection to the broker {broker}: {reason}")]
     Tls { broker: String, reason: String },
 }
