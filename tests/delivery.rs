@@ -157,7 +157,7 @@ fn a_message_without_the_required_properties_comes_back_on_our_error_queue() {
                 .with_reply_to(queues.receipts.as_str().into())
                 .with_content_type(kpr_bridge::transport::properties::CONTENT_TYPE.into());
             publisher
-                .publish(&queues.kpr, &pending.body, properties)
+                .publish(&queues.kpr, &pending.bytes().unwrap(), properties)
                 .await
                 .unwrap();
             shipping

@@ -60,7 +60,10 @@ fn a_dropped_connection_mid_burst_loses_nothing_and_keeps_every_msg_id() {
                 .await
                 .unwrap();
         }
-        let packed_size = shipping.store.pending(1).await.unwrap()[0].body.len();
+        let packed_size = shipping.store.pending(1).await.unwrap()[0]
+            .bytes()
+            .unwrap()
+            .len();
         let proxy = Proxy::start(packed_size * BURST / 3).await;
         let through_proxy = amqp::broker_at(&proxy.url());
         let origin = Origin {

@@ -56,7 +56,7 @@ fn a_message_goes_from_queued_to_delivered_and_keeps_its_history() {
         store.enqueue(&m, at(1)).await.unwrap();
         let pending = store.pending(10).await.unwrap();
         assert_eq!(pending.len(), 1);
-        assert_eq!(pending[0].body, m.body);
+        assert_eq!(*pending[0].bytes().unwrap(), m.body[..]);
         store.note_publish(&[&m.msg_id], at(2)).await.unwrap();
         assert_eq!(
             store
@@ -278,7 +278,10 @@ fn a_msg_id_enters_the_outbox_once_and_nothing_is_overwritten() {
             ..m.clone()
         };
         assert!(store.enqueue(&again, at(2)).await.is_err());
-        assert_eq!(store.pending(10).await.unwrap()[0].body, m.body);
+        assert_eq!(
+            *store.pending(10).await.unwrap()[0].bytes().unwrap(),
+            m.body[..]
+        );
         assert_eq!(store.transitions(&m.msg_id).await.unwrap().len(), 1);
     });
 }
@@ -365,9 +368,11 @@ fn a_message_kept_in_a_file_is_pending_with_the_files_bytes_and_listed_with_its_
 
         let pending = store.pending(10).await.unwrap();
         assert_eq!(pending.len(), 2);
-        assert_eq!(pending[0].body, message(1).body);
+        assert_eq!(*pending[0].bytes().unwrap(), message(1).body[..]);
         assert_eq!(pending[1].msg_id, in_file.msg_id);
-        assert_eq!(pending[1].body, packed);
+        // Named, not read, until it is sent.
+        assert_eq!(pending[1].body_file.as_deref(), Some(file.as_path()));
+        assert_eq!(*pending[1].bytes().unwrap(), packed[..]);
 
         let sizes = |entries: Vec<kpr_bridge::store::outbox::Entry>| {
             let mut sizes: Vec<(String, i64)> =

@@ -145,8 +145,24 @@ pub struct Pending {
     pub msg_type: String,
     pub target: String,
     pub to_her_id: String,
-    pub body: Vec<u8>,
+    /// The packed bytes when the row holds them; empty when `body_file` does.
+    body: Vec<u8>,
+    /// The file holding the packed bytes of a message too large to hold in memory: read
+    /// only when it is sent ([`Pending::bytes`]), or copied as it is to a spool.
+    pub body_file: Option<PathBuf>,
     pub publish_count: i64,
+}
+
+impl Pending {
+    /// The packed bytes, from the row or read from their file.
+    pub fn bytes(&self) -> Result<std::borrow::Cow<'_, [u8]>, StoreError> {
+        match &self.body_file {
+            Some(file) => std::fs::read(file)
+                .map(std::borrow::Cow::Owned)
+                .map_err(|e| missing(file, &e)),
+            None => Ok(std::borrow::Cow::Borrowed(&self.body)),
+        }
+    }
 }
 
 /// One outbox row as `kpr-bridge receipts` shows it.
@@ -276,8 +292,8 @@ impl Store {
         Ok(())
     }
 
-    /// Messages not yet confirmed by the broker, oldest first, with their packed bytes (read
-    /// from their file when they are kept in one).
+    /// Messages not yet confirmed by the broker, oldest first, with their packed bytes or the
+    /// file that holds them (which must be there).
     pub async fn pending(&self, limit: i64) -> Result<Vec<Pending>, StoreError> {
         let rows = on_pool!(self, pool => {
             sqlx::query(
@@ -289,11 +305,12 @@ impl Store {
             .await?
             .into_iter()
             .map(|row| -> Result<Pending, StoreError> {
-                let body_file: Option<String> = row.try_get("body_file")?;
-                let body = match body_file {
+                let body_file: Option<PathBuf> =
+                    row.try_get::<Option<String>, _>("body_file")?.map(PathBuf::from);
+                let body = match &body_file {
                     Some(file) => {
-                        let file = PathBuf::from(file);
-                        std::fs::read(&file).map_err(|e| missing(&file, &e))?
+                        std::fs::metadata(file).map_err(|e| missing(file, &e))?;
+                        Vec::new()
                     }
                     None => row.try_get("body")?,
                 };
@@ -303,6 +320,7 @@ impl Store {
                     target: row.try_get("target")?,
                     to_her_id: row.try_get("to_her_id")?,
                     body,
+                    body_file,
                     publish_count: row.try_get("publish_count")?,
                 })
             })

@@ -74,10 +74,13 @@ pub async fn drain(
                 application_timestamp: Utc::now(),
                 cpa_id: None,
             };
+            // One message's bytes at a time: a large one is read from its file only now.
+            let body = message.bytes()?;
             let confirm = publisher
-                .start(queue, &message.body, properties.to_amqp())
+                .start(queue, &body, properties.to_amqp())
                 .await
                 .map_err(|e| amqp.broken(e))?;
+            drop(body);
             in_flight.push((message, confirm));
         }
         let mut refused = None;

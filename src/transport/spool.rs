@@ -60,7 +60,11 @@ pub async fn drain(store: &Store, dir: &Path, origin: &Origin) -> Result<usize, 
             let json = serde_json::to_vec_pretty(&properties::to_json(&properties.to_amqp()))
                 .expect("JSON of strings");
             store.note_publish(&[&message.msg_id], Utc::now()).await?;
-            pair::write(dir, &message.msg_id, Some(&message.body), &json)?;
+            match &message.body_file {
+                // A large message is copied file to file, never held in memory.
+                Some(file) => pair::write_copy(dir, &message.msg_id, file, &json)?,
+                None => pair::write(dir, &message.msg_id, Some(&message.bytes()?), &json)?,
+            }
             let detail = format!("written to {}", dir.display());
             store
                 .transition(&message.msg_id, State::Sent, Some(&detail), Utc::now())

@@ -152,6 +152,18 @@ pub fn write(
     write_atomically(dir, &format!("{name}.{PROPERTIES}"), properties)
 }
 
+/// [`write`] with the body copied from the file `body`, which may be larger than memory.
+pub fn write_copy(dir: &Path, name: &str, body: &Path, properties: &[u8]) -> Result<(), PairError> {
+    let body_name = format!("{name}.{BODY}");
+    let partial = dir.join(format!(".{body_name}.partial"));
+    fs::copy(body, &partial)
+        .and_then(|_| File::open(&partial)?.sync_all())
+        .map_err(failed(&partial, "write"))?;
+    let complete = dir.join(&body_name);
+    fs::rename(&partial, &complete).map_err(failed(&complete, "write"))?;
+    write_atomically(dir, &format!("{name}.{PROPERTIES}"), properties)
+}
+
 /// Writes `name` in `dir` under a hidden temporary name, syncs it, renames it into place and
 /// syncs the directory, so that the name only ever holds the whole file.
 fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), PairError> {
