@@ -2,8 +2,8 @@
 # Peak memory of packing one large payload from file to file (Shipping::pack_file:
 # validate, wrap, validate, sign, encrypt), at two sizes: it should not grow with the size.
 # examples/pack_large.rs writes the payload and packs it; /usr/bin/time measures the peak.
-# `report` is a payload type without identity constraints; `ktt`, the daily fagmelding, has
-# one (xs:unique on every event's Id), whose keys libxml2 keeps while it validates.
+# `report` is a payload type without identity constraints; `daily`, the daily message, has
+# them (xs:unique on every notification's GUID), whose keys libxml2 keeps while it validates.
 #
 #   benches/pack_large.sh [MB MB]        (default 50 500)
 set -euo pipefail
@@ -25,7 +25,7 @@ bin=$target/release/examples/pack_large
 
 echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 printf '%-8s %8s %12s %10s\n' type MB "peak (MiB)" "time (s)"
-for kind in report ktt; do
+for kind in report daily; do
   for mb in "$small" "$large"; do
     rm -rf "$work/run" && mkdir "$work/run"
     /usr/bin/time -f '%M %e' -o "$work/time" "$bin" "$work/certs" "$work/run" "$kind" "$mb" >/dev/null

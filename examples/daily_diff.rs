@@ -18,16 +18,18 @@ use std::time::Instant;
 
 use chrono::{NaiveDate, Utc};
 use kpr_bridge::checks::{self, CheckOptions, SourceRecords, TestUsers};
+use kpr_bridge::config::daily::{DEFAULT_MAX_NOTIFICATIONS, DEFAULT_SERVICE_TYPES, Daily};
 use kpr_bridge::daily::capture::{self, CaptureOptions};
 use kpr_bridge::daily::current::{self, Current, Pseudonyms, SourceInput};
 use kpr_bridge::daily::state::{Stored, content_hash};
 use kpr_bridge::mapping::Mapping;
+use kpr_bridge::message::ipl56;
 use kpr_bridge::model::assessment::AssessmentVariables;
 use kpr_bridge::model::{Decision, Gender, HoursPerWeek, Ident, Person, Service, ident};
 use kpr_bridge::source::Snapshot;
 use kpr_bridge::store::Store;
 
-const MAPPING: &str = "[[rule]]\nlocal_type = \"MATOMBR\"\ncode = \"5\"\n[[rule]]\nlocal_type = \"TRYGGH\"\ncode = \"6\"\n";
+const MAPPING: &str = "[[rule]]\nlocal_type = \"MATOMBR\"\ncode = \"5\"\n[[rule]]\nlocal_type = \"PRAKT\"\ncode = \"1\"\n";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -77,36 +79,43 @@ async fn main() -> ExitCode {
     let date = if changed { "2026-03-02" } else { "2026-03-01" };
     let options = CaptureOptions {
         date: date.parse().expect("a date"),
-        initial: !changed,
+        initial: (!changed).then(capture::default_since),
         now: Utc::now(),
     };
+    // The identity key lives beside the benchmark's store, made by the setup step.
+    let daily = Daily {
+        service_types: DEFAULT_SERVICE_TYPES.to_vec(),
+        max_notifications: DEFAULT_MAX_NOTIFICATIONS,
+        msg_type: ipl56::DEFAULT_MSG_TYPE.into(),
+        identity_key_file: std::env::temp_dir().join("kpr-bridge-daily-diff.key"),
+    };
     if changed && std::env::var_os("DAILY_DIFF_PARTS").is_some() {
-        parts(&store, &epj, &mapping, &inputs, &checks, options).await;
+        parts(&store, &epj, &mapping, &inputs, &checks, &daily, options).await;
     }
 
     let mut tx = store.begin_daily().await.expect("begin");
     Memory::reset_peak();
     let started = Instant::now();
-    let pseudonyms = capture::open(&mut tx, options)
+    let (pseudonyms, key) = capture::open(&mut tx, &daily, options)
         .await
         .expect("the state opens");
-    let current = current::build(&inputs, options.date, &checks, &pseudonyms);
+    let current = current::build(&inputs, options.date, &checks, &daily, &pseudonyms);
     let states_seconds = started.elapsed().as_secs_f64();
     let states = Memory::now();
 
     Memory::reset_peak();
     let started = Instant::now();
-    let captured = capture::diff_and_commit(&mut tx, &inputs, current, options)
+    let captured = capture::diff_and_commit(&mut tx, &inputs, current, &key, options)
         .await
         .expect("the capture runs");
     tx.commit().await.expect("commit");
     let diff_seconds = started.elapsed().as_secs_f64();
     let diff = Memory::now();
     println!(
-        "{step}: {n} services, {} events; EPJ records made in {made:.2} s, {} MiB; \
+        "{step}: {n} services, {} notifications; EPJ records made in {made:.2} s, {} MiB; \
          today's states (checks, mapping, keys) {states_seconds:.2} s, peak {} MiB; \
          diff + commit {diff_seconds:.2} s, peak {} MiB (at its start {} MiB)",
-        captured.events.len(),
+        captured.summary.notifications,
         epj_kib / 1024,
         states.peak_kib / 1024,
         diff.peak_kib / 1024,
@@ -125,6 +134,7 @@ async fn parts(
     mapping: &Mapping,
     inputs: &[SourceInput<'_>],
     checks: &CheckOptions<'_>,
+    daily: &Daily,
     options: CaptureOptions,
 ) {
     let records = [SourceRecords {
@@ -138,7 +148,8 @@ async fn parts(
     drop(checks::check(&records, checks));
     eprintln!("parts: checks {:.2} s", t.elapsed().as_secs_f64());
     let t = Instant::now();
-    let current: Current = current::build(inputs, options.date, checks, &Pseudonyms::new("x"));
+    let current: Current =
+        current::build(inputs, options.date, checks, daily, &Pseudonyms::new("x"));
     eprintln!(
         "parts: today's states, checks included {:.2} s",
         t.elapsed().as_secs_f64()
@@ -161,17 +172,10 @@ async fn parts(
         hashes.len(),
         hashes.values().map(|h| h.len()).sum::<usize>()
     );
-    let t = Instant::now();
-    let hashes = tx.person_hashes().await.expect("person hashes");
-    eprintln!(
-        "parts: baseline person hashes read {:.2} s ({} persons)",
-        t.elapsed().as_secs_f64(),
-        hashes.len()
-    );
     tx.rollback().await.expect("rollback");
 }
 
-/// `n` services of `n / 2` persons; with `changed`, every hundredth service has new hours.
+/// `n` services of `n / 2` persons; with `changed`, every hundredth service has an end date.
 fn synthetic(n: usize, changed: bool) -> Snapshot {
     let mut epj = Snapshot::default();
     let first = NaiveDate::from_ymd_opt(1930, 1, 1).expect("a date");
@@ -205,17 +209,18 @@ fn synthetic(n: usize, changed: bool) -> Snapshot {
         });
     }
     for s in 0..n {
-        let hours = if changed && s % 100 == 0 { 700 } else { 500 };
         epj.services.push(Service {
             service_id: format!("s{s}"),
             person_id: format!("p{}", s / 2),
-            local_type: if s % 2 == 0 { "MATOMBR" } else { "TRYGGH" }.into(),
+            local_type: if s % 2 == 0 { "MATOMBR" } else { "PRAKT" }.into(),
             decision: Decision::Granted,
             decided_on: None,
             start: NaiveDate::from_ymd_opt(2025, 1 + (s % 12) as u32, 1),
-            end: None,
-            hours_per_week: Some(HoursPerWeek::from_hundredths(hours)),
-            provider_orgnr: None,
+            end: (changed && s % 100 == 0)
+                .then(|| NaiveDate::from_ymd_opt(2026, 3, 31))
+                .flatten(),
+            hours_per_week: Some(HoursPerWeek::from_hundredths(500)),
+            provider_orgnr: Some("974760673".into()),
             pauses: vec![],
         });
     }

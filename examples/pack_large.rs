@@ -4,12 +4,12 @@
 //! `ops/make-test-certs.sh`, and prints the time and the process's peak memory (VmHWM) after
 //! each step. `benches/pack_large.sh` runs it at two sizes.
 //!
-//! The payload is `ktt`, a daily fagmelding with as many events as fit (its schema keeps every
-//! event's Id for `xs:unique`), or `report`, the tests' report of services
+//! The payload is `daily`, a daily message (XPR(ipl) 56.0.0) with as many notifications as
+//! fit (its schema keeps every GUID for `xs:unique`), or `report`, the tests' report of services
 //! (`tests/data/payload/test-payload.xsd`, no identity constraint).
 //!
 //! ```sh
-//! cargo run --release --example pack_large -- CERT_DIR WORK_DIR ktt|report MB [steps]
+//! cargo run --release --example pack_large -- CERT_DIR WORK_DIR daily|report MB [steps]
 //! ```
 //!
 //! With `steps`, each step is called on its own (the public functions `pack_file` uses),
@@ -20,13 +20,12 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use chrono::{NaiveDate, TimeZone, Utc};
-use kpr_bridge::config::Config;
-use kpr_bridge::daily::event::{About, Event, EventKind, PersonFact, Status};
-use kpr_bridge::daily::state::{PersonKey, Residence};
-use kpr_bridge::message::ktt::{self, Header};
+use chrono::NaiveDate;
+use kpr_bridge::config::{Config, Contact};
+use kpr_bridge::message::ipl56::{
+    self, EventKind, Header, Notification, ServiceEvent, Status, User,
+};
 use kpr_bridge::message::msghead::{self, Envelope, Party, Target};
-use kpr_bridge::model::Household;
 use kpr_bridge::shipping::Shipping;
 use uuid::Uuid;
 
@@ -47,7 +46,10 @@ fn main() -> ExitCode {
     let payload = work.join("payload.xml");
     let started = Instant::now();
     let (msg_type, written) = match kind.as_str() {
-        "ktt" => (ktt::FAGMELDING, write_ktt(&payload, mb * 1_000_000)),
+        "daily" => (
+            ipl56::DEFAULT_MSG_TYPE,
+            write_daily(&payload, mb * 1_000_000),
+        ),
         "report" => ("KPR_IPL", write_report(&payload, mb * 1_000_000)),
         _ => return usage(),
     };
@@ -178,57 +180,66 @@ kpr_signing_certificates = ["{certs}/kpr-sign.crt"]
 }
 
 /// A fagmelding with as many events as fit in `bytes`, each with an Id of its own.
-fn write_ktt(file: &Path, bytes: u64) -> std::io::Result<u64> {
+fn write_daily(file: &Path, bytes: u64) -> std::io::Result<u64> {
     let header = Header {
-        shipment: Uuid::nil(),
+        supplier: "Gerica".into(),
+        epj_name: "Gerica".into(),
+        epj_version: "6.2".into(),
+        local_id: "2026-03-02 part 1 of 1".into(),
+        contacts: vec![Contact {
+            kind: 16,
+            name: "Kari".into(),
+            phone: None,
+            email: "kari@example.invalid".into(),
+        }],
         municipality: "4601".into(),
-        municipality_name: "Bergen".into(),
-        reporting_date: NaiveDate::from_ymd_opt(2026, 3, 2).expect("a date"),
-        generated: Utc.with_ymd_and_hms(2026, 3, 3, 1, 0, 0).unwrap(),
-        epj: vec![("Gerica".into(), "6.2".into())],
     };
-    let first = Uuid::from_u128(1);
-    let one = String::from_utf8(ktt::fagmelding(&header, &[event(first)])).expect("UTF-8");
-    let (start, end) = (
-        one.find("  <Event>").expect("an event"),
-        one.rfind("</Event>").expect("an event") + "</Event>\n".len(),
-    );
-    let (head, event, tail) = (&one[..start], &one[start..end], &one[end..]);
-    let count =
-        (bytes.saturating_sub((head.len() + tail.len()) as u64) / event.len() as u64).max(1);
-    let head = head.replace(
-        "<EventCount>1</EventCount>",
-        &format!("<EventCount>{count}</EventCount>"),
-    );
+    let mut head = Vec::new();
+    ipl56::write_head(&mut head, &header)?;
+    let mut tail = Vec::new();
+    ipl56::write_tail(&mut tail, &header)?;
+    let mut one = Vec::new();
+    ipl56::write_notification(&mut one, &notification(1))?;
+    let count = (bytes.saturating_sub((head.len() + tail.len()) as u64) / one.len() as u64).max(1);
     let mut out = BufWriter::new(std::fs::File::create(file)?);
-    out.write_all(head.as_bytes())?;
-    let id = first.to_string();
-    for n in 0..count {
-        out.write_all(
-            event
-                .replace(&id, &Uuid::from_u128(u128::from(n) + 1).to_string())
-                .as_bytes(),
-        )?;
+    out.write_all(&head)?;
+    for n in 1..=count {
+        ipl56::write_notification(&mut out, &notification(n))?;
     }
-    out.write_all(tail.as_bytes())?;
+    out.write_all(&tail)?;
     out.flush()?;
     Ok(std::fs::metadata(file)?.len())
 }
 
-fn event(id: Uuid) -> Event {
-    Event {
-        id,
-        previous: None,
-        kind: EventKind::ResidenceChanged,
+/// A notification with GUIDs of its own (the schema keeps each for `xs:unique`).
+fn notification(n: u64) -> Notification {
+    let at = NaiveDate::from_ymd_opt(2026, 3, 2)
+        .and_then(|d| d.and_hms_opt(14, 5, 0))
+        .expect("a time");
+    Notification {
+        guid: Uuid::from_u128(u128::from(n)),
+        previous: Uuid::from_u128(u128::from(n) - 1),
+        number: n as i64,
         status: Status::Original,
-        effective_on: NaiveDate::from_ymd_opt(2026, 3, 1).expect("a date"),
-        registered_at: Utc.with_ymd_and_hms(2026, 3, 2, 14, 5, 0).unwrap(),
-        person: PersonKey([0xab; 16]),
-        about: About::Person(PersonFact::Residence(Residence {
-            municipality: Some("4601".into()),
-            district: Some("460101".into()),
-            household: Some(Household::Alone),
-        })),
+        corrects: None,
+        time: at,
+        event: ServiceEvent {
+            kind: EventKind::Start,
+            guid: Uuid::from_u128((1 << 64) + u128::from(n)),
+            service_id: format!("T{n}"),
+            service_type: 18,
+            registered: at,
+            orgnr: Some("974760673".into()),
+            day: at.date(),
+            stop_id: None,
+            user: User {
+                patient_guid: Uuid::from_u128((2 << 64) + u128::from(n)),
+                user_number: format!("P{n}"),
+                district: None,
+                fid: "13816199926".into(),
+                id_type: 1,
+            },
+        },
     }
 }
 
@@ -272,7 +283,7 @@ fn report(what: &str, start: Instant) {
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage: pack_large CERT_DIR WORK_DIR ktt|report MB [steps]");
+    eprintln!("usage: pack_large CERT_DIR WORK_DIR daily|report MB [steps]");
     ExitCode::from(2)
 }
 

@@ -75,9 +75,13 @@ enum Command {
         /// The reporting date, YYYY-MM-DD (default: yesterday in Europe/Oslo).
         #[arg(long)]
         date: Option<NaiveDate>,
-        /// The first run: record the baseline as of --date and report only what is active then.
+        /// The first run, the initial load: every service active on --since and every event
+        /// from then to --date.
         #[arg(long)]
         initial: bool,
+        /// The initial load's start date, YYYY-MM-DD (default 2026-01-01).
+        #[arg(long, requires = "initial")]
+        since: Option<NaiveDate>,
         /// Write the messages to --out and commit nothing.
         #[arg(long, requires = "out")]
         dry_run: bool,
@@ -231,12 +235,14 @@ fn main() -> ExitCode {
             config,
             date,
             initial,
+            since,
             dry_run: _,
             out,
         } => run_async(daily::daily(daily::DailyArgs {
             config: &config,
             date,
-            initial,
+            initial: initial
+                .then(|| since.unwrap_or_else(kpr_bridge::daily::capture::default_since)),
             dry_run: out.as_deref(),
         })),
         Command::Annual {

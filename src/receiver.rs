@@ -100,7 +100,10 @@ impl Receiver {
     /// receiver and the certificates' warnings.
     pub fn open(config: ReceiverConfig) -> Result<(Receiver, Vec<String>), OpenError> {
         let loaded = Keys::load(&config.certificates)?;
-        let schemas = Schemas::load(&config.payload_schemas)?;
+        let schemas = Schemas::load(&config.payload_schemas)?.with_alias(
+            &config.daily_msg_type,
+            crate::message::ipl56::DEFAULT_MSG_TYPE,
+        );
         let receiver = Receiver {
             config: Arc::new(config),
             keys: Arc::new(loaded.keys),

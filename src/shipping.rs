@@ -111,7 +111,10 @@ impl Shipping {
             .clone()
             .ok_or_else(|| ShippingError::NotConfigured(config.file.display().to_string()))?;
         let loaded = Keys::load(&delivery.certificates)?;
-        let schemas = Schemas::load(&config.payload_schemas)?;
+        let schemas = Schemas::load(&config.payload_schemas)?.with_alias(
+            &config.daily.msg_type,
+            crate::message::ipl56::DEFAULT_MSG_TYPE,
+        );
         let store = Store::open(config.state_url.as_deref(), &config.data_dir).await?;
         Ok(Shipping {
             config,
@@ -370,8 +373,7 @@ pub fn type_text(msg_type: &str) -> &str {
     match msg_type {
         "KPR_IPL" => "IPLOS-fagmelding til KPR",
         "KPR_IDE" => "IPLOS-identmelding til KPR",
-        "KPR_KTT" => "KPR daglig fagmelding",
-        "KPR_KTT_IDE" => "KPR daglig identmelding",
+        crate::message::ipl56::DEFAULT_MSG_TYPE => "IPLOS i KPR, løpende rapportering",
         other => other,
     }
 }

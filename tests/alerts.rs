@@ -423,7 +423,7 @@ kpr_signing_certificates = ["{c}/kpr-sign.crt"]
             .await
             .unwrap();
         let mut tx = store.begin_daily().await.unwrap();
-        ship::record(&mut tx, first, now - Duration::hours(30), None, None)
+        ship::record(&mut tx, first, now - Duration::hours(30), 0, Vec::new())
             .await
             .unwrap();
         tx.commit().await.unwrap();

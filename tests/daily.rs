@@ -1,19 +1,19 @@
-//! The daily capture on a real state store: each event kind and correction status, a person
-//! moving, a service deleted in the EPJ, an EPJ change mid-year, errors held back, the first
-//! run, and invariant 3 (the same day twice gives nothing).
+//! The daily capture on a real state store, by HIS 1135's triggers: each event with its
+//! status and the N original it refers to, a service gone from the EPJ, an EPJ change
+//! mid-year, the initial load, the chain of numbers over days, errors held back, the scope,
+//! identity numbers only sealed in the store, and invariant 3 (the same day twice gives
+//! nothing).
 
 mod support;
 
 use kpr_bridge::daily::capture::CaptureError;
-use kpr_bridge::daily::event::{About, Event, EventKind, PersonFact, Status};
-use kpr_bridge::model::{
-    Assessment, AttributeKind, Diagnosis, DiagnosisSystem, HoursPerWeek, Ident, Pause, Person,
-    PersonAttribute, ident,
-};
+use kpr_bridge::message::ipl56::{EventKind, Notification, Status};
+use kpr_bridge::model::{Ident, Pause, Person, ident};
 use kpr_bridge::source::Snapshot;
 use kpr_bridge::store::Store;
 use support::daily::{
-    ORGNR, OTHER_ORGNR, Source, baseline, capture_on, day, only, person, service,
+    ORGNR, OTHER_ORGNR, Source, assert_chain, baseline, capture_on, capture_with, day,
+    ident_number, notifications, notifications_after, only, person, service,
 };
 use support::on_both;
 
@@ -33,19 +33,12 @@ where
     );
 }
 
-/// `(kind, status)` of each event.
-fn kinds(events: &[Event]) -> Vec<(EventKind, Status)> {
-    events.iter().map(|e| (e.kind, e.status)).collect()
-}
-
-fn service_events(events: &[Event]) -> Vec<(EventKind, Status)> {
-    kinds(
-        &events
-            .iter()
-            .filter(|e| matches!(e.about, About::Service { .. }))
-            .cloned()
-            .collect::<Vec<_>>(),
-    )
+/// `(kind, status)` of each notification.
+fn kinds(notifications: &[Notification]) -> Vec<(EventKind, Status)> {
+    notifications
+        .iter()
+        .map(|n| (n.event.kind, n.status))
+        .collect()
 }
 
 fn one_person_one_service() -> Snapshot {
@@ -56,302 +49,267 @@ fn one_person_one_service() -> Snapshot {
     }
 }
 
-#[test]
-fn the_first_run_needs_initial_and_reports_only_what_is_active() {
-    on_both(|store| async move {
-        let mut epj = one_person_one_service();
-        epj.persons.push(person("p2", 2, "4601"));
-        let mut old = service("s2", "p2", "TRYGGH", "2025-01-01");
-        old.end = Some(day("2025-12-31"));
-        epj.services.push(old);
-        let refused = capture_on(&store, &only(&epj), "2026-03-01", false).await;
-        assert!(
-            matches!(refused, Err(CaptureError::NoBaseline)),
-            "{:?}",
-            refused.err()
-        );
-
-        let first = capture_on(&store, &only(&epj), "2026-03-01", true)
+/// The notifications one change gives: `epj` reported on 1 March, then changed by
+/// `change` and captured on 2 March.
+fn after_change(
+    epj: Snapshot,
+    change: impl FnOnce(&mut Snapshot) + Send,
+) -> (Vec<Notification>, Vec<Notification>) {
+    let result = std::sync::Mutex::new(None);
+    let out = &result;
+    on_sqlite(|store| async move {
+        let mut epj = epj;
+        capture_on(&store, &only(&epj), "2026-03-01", true)
             .await
             .unwrap();
-        assert_eq!(
-            kinds(&first.events),
-            [(Start, Original), (ResidenceChanged, Original)]
-        );
-        assert_eq!(first.summary.history, 1);
-        // Both services are in the baseline; only one was reported.
-        assert_eq!(baseline(&store).await.services.len(), 2);
+        let first = notifications_after(&store, 0).await;
+        change(&mut epj);
+        capture_on(&store, &only(&epj), "2026-03-02", false)
+            .await
+            .unwrap();
+        let second = notifications_after(&store, first.len() as i64).await;
+        assert_chain(&notifications_after(&store, 0).await);
+        *out.lock().unwrap() = Some((first, second));
+    });
+    result.into_inner().unwrap().unwrap()
+}
 
-        let again = capture_on(&store, &only(&epj), "2026-03-01", true).await;
+#[test]
+fn the_first_run_needs_the_initial_load() {
+    on_sqlite(|store| async move {
+        let epj = one_person_one_service();
+        let refused = capture_on(&store, &only(&epj), "2026-03-01", false).await;
+        assert!(matches!(refused, Err(CaptureError::NoBaseline)));
+        capture_on(&store, &only(&epj), "2026-03-01", true)
+            .await
+            .unwrap();
+        let again = capture_on(&store, &only(&epj), "2026-03-02", true).await;
         assert!(matches!(again, Err(CaptureError::AlreadyStarted(_))));
-        let before = capture_on(&store, &only(&epj), "2026-02-01", false).await;
+        let before = capture_on(&store, &only(&epj), "2026-02-28", false).await;
         assert!(matches!(before, Err(CaptureError::BeforeInitial { .. })));
     });
 }
 
+/// HIS 1135: TjenesteStart for each service active on the start date and
+/// MidlertidigStoppFra for each stop active then, then every event since, in date order.
 #[test]
-fn the_same_day_twice_gives_no_new_events() {
+fn the_initial_load_sends_what_is_active_on_its_start_date_and_every_event_since() {
     on_both(|store| async move {
-        let epj = one_person_one_service();
-        capture_on(&store, &only(&epj), "2026-03-01", true)
-            .await
-            .unwrap();
-        let second = capture_on(&store, &only(&epj), "2026-03-01", false)
-            .await
-            .unwrap();
-        assert!(second.events.is_empty(), "{:?}", kinds(&second.events));
-        let next_day = capture_on(&store, &only(&epj), "2026-03-02", false)
-            .await
-            .unwrap();
-        assert!(next_day.events.is_empty());
-    });
-}
-
-/// What a step is, what it changes, and the events it must give.
-type Step = (
-    &'static str,
-    Box<dyn Fn(&mut Snapshot)>,
-    Vec<(EventKind, Status)>,
-);
-
-/// Each step changes the one service and names the events it must give.
-#[test]
-fn each_service_event_and_correction_status() {
-    on_sqlite(|store| async move {
-        let mut epj = one_person_one_service();
-        capture_on(&store, &only(&epj), "2026-03-01", true)
-            .await
-            .unwrap();
-        let mut all: Vec<Event> = Vec::new();
-        let steps: Vec<Step> = vec![
-            (
-                "a pause begins",
-                Box::new(|e| {
-                    e.services[0].pauses = vec![Pause {
-                        from: day("2026-03-02"),
-                        to: None,
-                    }]
-                }),
-                vec![(PauseFrom, Original)],
-            ),
-            (
-                "the pause's end is known",
-                Box::new(|e| e.services[0].pauses[0].to = Some(day("2026-03-09"))),
-                vec![(PauseUntil, Original)],
-            ),
-            (
-                "the pause's end moves",
-                Box::new(|e| e.services[0].pauses[0].to = Some(day("2026-03-12"))),
-                vec![(PauseUntil, Replaces)],
-            ),
-            (
-                "the pause's end is removed",
-                Box::new(|e| e.services[0].pauses[0].to = None),
-                vec![(PauseUntil, Annuls)],
-            ),
-            (
-                "the pause was registered in error",
-                Box::new(|e| e.services[0].pauses.clear()),
-                vec![(PauseFrom, Annuls)],
-            ),
-            (
-                "a provider is filled in",
-                Box::new(|e| e.services[0].provider_orgnr = Some(ORGNR.into())),
-                vec![(ProviderChanged, Supplements)],
-            ),
-            (
-                "the provider changes",
-                Box::new(|e| e.services[0].provider_orgnr = Some(OTHER_ORGNR.into())),
-                vec![(ProviderChanged, Original)],
-            ),
-            (
-                "hours are filled in",
-                Box::new(|e| {
-                    e.services[0].hours_per_week = Some(HoursPerWeek::from_hundredths(300))
-                }),
-                vec![(Start, Supplements)],
-            ),
-            (
-                "the hours change",
-                Box::new(|e| {
-                    e.services[0].hours_per_week = Some(HoursPerWeek::from_hundredths(450))
-                }),
-                vec![(Start, Replaces)],
-            ),
-            (
-                "the start date is corrected",
-                Box::new(|e| e.services[0].start = Some(day("2026-01-12"))),
-                vec![(Start, Replaces)],
-            ),
-            (
-                "the type is corrected",
-                Box::new(|e| e.services[0].local_type = "TRYGGH".into()),
-                vec![(Start, Replaces)],
-            ),
-            (
-                "the service ends",
-                Box::new(|e| e.services[0].end = Some(day("2026-04-30"))),
-                vec![(End, Original)],
-            ),
-            (
-                "the end moves",
-                Box::new(|e| e.services[0].end = Some(day("2026-05-31"))),
-                vec![(End, Replaces)],
-            ),
-            (
-                "the end is removed",
-                Box::new(|e| e.services[0].end = None),
-                vec![(End, Annuls)],
-            ),
-            (
-                "the service is deleted in the EPJ",
-                Box::new(|e| e.services.clear()),
-                vec![(Start, Annuls)],
-            ),
+        let mut running = service("s1", "p1", "MATOMBR", "2025-06-01");
+        running.pauses = vec![
+            Pause {
+                from: day("2025-10-01"),
+                to: Some(day("2025-10-05")),
+            },
+            Pause {
+                from: day("2025-12-20"),
+                to: Some(day("2026-01-10")),
+            },
         ];
-        for (n, (what, change, expected)) in steps.into_iter().enumerate() {
-            change(&mut epj);
-            let date = format!("2026-03-{:02}", n + 2);
-            let captured = capture_on(&store, &only(&epj), &date, false).await.unwrap();
-            assert_eq!(service_events(&captured.events), expected, "{what}");
-            all.extend(captured.events);
-        }
-        // One chain: each event links to the one before it, all name the same service.
-        for pair in all.windows(2) {
-            assert_eq!(pair[1].previous, Some(pair[0].id));
-        }
-        let refs: std::collections::HashSet<_> = all
-            .iter()
-            .map(|e| match &e.about {
-                About::Service { service, .. } => *service,
-                About::Person(_) => panic!("a person event"),
-            })
-            .collect();
-        assert_eq!(refs.len(), 1);
-        assert!(
-            baseline(&store).await.services.is_empty(),
-            "a deleted service leaves the baseline"
-        );
-    });
-}
-
-#[test]
-fn a_refusal_is_reported_and_a_new_service_with_a_past_pause_and_end_is_complete() {
-    on_sqlite(|store| async move {
-        let mut epj = one_person_one_service();
-        capture_on(&store, &only(&epj), "2026-03-01", true)
+        let mut over = service("s2", "p2", "MATOMBR", "2025-03-01");
+        over.end = Some(day("2025-12-15"));
+        let mut short = service("s3", "p2", "MATOMBR", "2026-02-01");
+        short.end = Some(day("2026-02-20"));
+        let epj = Snapshot {
+            persons: vec![person("p1", 1, "4601"), person("p2", 2, "4601")],
+            services: vec![running, over, short],
+            ..Snapshot::default()
+        };
+        let captured = capture_with(&store, &only(&epj), "2026-03-01", Some(day("2026-01-01")))
             .await
             .unwrap();
-        let mut refused = service("s2", "p1", "TRYGGH", "2026-03-01");
-        refused.decision = kpr_bridge::model::Decision::Refused;
-        refused.start = None;
-        refused.decided_on = Some(day("2026-03-01"));
-        let mut short = service("s3", "p1", "PRAKT", "2026-02-01");
-        short.provider_orgnr = Some(ORGNR.into());
-        short.pauses = vec![Pause {
-            from: day("2026-02-05"),
-            to: Some(day("2026-02-07")),
-        }];
-        short.end = Some(day("2026-02-28"));
-        epj.services.extend([refused, short]);
-        let captured = capture_on(&store, &only(&epj), "2026-03-02", false)
+        assert_eq!(captured.summary.history, 1);
+        let sent = notifications_after(&store, 0).await;
+        let days: Vec<(EventKind, String)> = sent
+            .iter()
+            .map(|n| (n.event.kind, n.event.day.to_string()))
+            .collect();
+        assert_eq!(
+            days,
+            [
+                (Start, "2025-06-01".to_string()),
+                (StopFrom, "2025-12-20".to_string()),
+                (StopUntil, "2026-01-10".to_string()),
+                (Start, "2026-02-01".to_string()),
+                (End, "2026-02-20".to_string()),
+            ]
+        );
+        assert!(
+            sent.iter()
+                .all(|n| n.status == Original && n.corrects.is_none())
+        );
+        assert_eq!(sent[1].event.stop_id, sent[2].event.stop_id);
+        assert_chain(&sent);
+
+        let again = capture_on(&store, &only(&epj), "2026-03-02", false)
             .await
             .unwrap();
         assert_eq!(
-            service_events(&captured.events),
-            [
-                (Refused, Original),
-                (Start, Original),
-                (PauseFrom, Original),
-                (PauseUntil, Original),
-                (End, Original)
-            ]
+            again.summary.notifications, 0,
+            "the same EPJ again gives nothing"
         );
     });
 }
 
 #[test]
-fn person_events_moving_municipality_diagnoses_attributes_assessments() {
+fn a_service_that_starts_is_a_tjenestestart_n_with_its_user() {
+    let (_, sent) = after_change(one_person_one_service(), |epj| {
+        epj.persons.push(person("p2", 2, "4601"));
+        let mut new = service("s2", "p2", "MATOMBR", "2026-03-02");
+        new.provider_orgnr = Some(ORGNR.into());
+        epj.services.push(new);
+    });
+    assert_eq!(kinds(&sent), [(Start, Original)]);
+    let n = &sent[0];
+    assert_eq!(n.event.service_id, "s2");
+    assert_eq!(n.event.service_type, 5);
+    assert_eq!(n.event.orgnr.as_deref(), Some(ORGNR));
+    assert_eq!(n.event.day, day("2026-03-02"));
+    assert_eq!(n.event.user.user_number, "p2");
+    assert_eq!(n.event.user.fid, ident_number(2));
+    assert_eq!(n.event.user.id_type, 1);
+}
+
+#[test]
+fn a_service_without_a_start_date_sends_nothing_until_it_has_one() {
+    let mut epj = one_person_one_service();
+    epj.services[0].start = None;
+    let (first, _) = after_change(epj.clone(), |_| {});
+    assert!(first.is_empty());
+    let (_, sent) = after_change(epj, |epj| {
+        epj.services[0].start = Some(day("2026-02-01"));
+    });
+    assert_eq!(kinds(&sent), [(Start, Original)]);
+}
+
+#[test]
+fn a_changed_start_date_is_a_tjenestestart_m_pointing_to_the_original() {
+    let (first, sent) = after_change(one_person_one_service(), |epj| {
+        epj.services[0].start = Some(day("2026-01-12"));
+    });
+    assert_eq!(kinds(&sent), [(Start, Replaces)]);
+    assert_eq!(sent[0].corrects, Some(first[0].guid));
+    assert_eq!(sent[0].event.day, day("2026-01-12"));
+}
+
+#[test]
+fn an_end_date_set_changed_and_removed_is_n_then_m_then_c_on_the_original() {
     on_sqlite(|store| async move {
         let mut epj = one_person_one_service();
         capture_on(&store, &only(&epj), "2026-03-01", true)
             .await
             .unwrap();
-        let person_events = |events: &[Event]| {
-            events
-                .iter()
-                .filter(|e| matches!(e.about, About::Person(_)))
-                .map(|e| (e.kind, e.status))
-                .collect::<Vec<_>>()
-        };
+        let mut steps = Vec::new();
+        for (date, end) in [
+            ("2026-03-02", Some("2026-03-31")),
+            ("2026-03-03", Some("2026-04-30")),
+            ("2026-03-04", None),
+        ] {
+            epj.services[0].end = end.map(day);
+            let before = notifications_after(&store, 0).await.len() as i64;
+            capture_on(&store, &only(&epj), date, false).await.unwrap();
+            steps.extend(notifications_after(&store, before).await);
+        }
+        assert_eq!(
+            kinds(&steps),
+            [(End, Original), (End, Replaces), (End, Cancels)]
+        );
+        assert_eq!(steps[1].corrects, Some(steps[0].guid));
+        assert_eq!(
+            steps[2].corrects,
+            Some(steps[0].guid),
+            "always the N original"
+        );
+        assert_eq!(steps[1].event.day, day("2026-04-30"));
+        assert_chain(&notifications_after(&store, 0).await);
+    });
+}
 
-        epj.persons[0].municipality = Some("0301".into());
-        let moved = capture_on(&store, &only(&epj), "2026-03-02", false)
+#[test]
+fn a_new_provider_is_a_tjenesteutforerendret_n() {
+    let mut epj = one_person_one_service();
+    epj.services[0].provider_orgnr = Some(ORGNR.into());
+    let (_, sent) = after_change(epj, |epj| {
+        epj.services[0].provider_orgnr = Some(OTHER_ORGNR.into());
+    });
+    assert_eq!(kinds(&sent), [(ProviderChanged, Original)]);
+    assert_eq!(sent[0].event.orgnr.as_deref(), Some(OTHER_ORGNR));
+    assert_eq!(sent[0].event.day, day("2026-03-02"));
+}
+
+#[test]
+fn a_stop_is_a_pair_of_fra_and_til_with_one_stop_id() {
+    on_sqlite(|store| async move {
+        let mut epj = one_person_one_service();
+        capture_on(&store, &only(&epj), "2026-03-01", true)
             .await
             .unwrap();
-        assert_eq!(person_events(&moved.events), [(ResidenceChanged, Original)]);
-        match &moved.events[0].about {
-            About::Person(PersonFact::Residence(r)) => {
-                assert_eq!(r.municipality.as_deref(), Some("0301"))
-            }
-            other => panic!("{other:?}"),
-        }
-
-        epj.diagnoses = vec![Diagnosis {
-            person_id: "p1".into(),
-            system: DiagnosisSystem::Icpc2,
-            code: "K86".into(),
-            registered_on: None,
-        }];
-        epj.attributes = vec![PersonAttribute {
-            person_id: "p1".into(),
-            kind: AttributeKind::IndividualPlan,
-            from: Some(day("2026-03-01")),
+        epj.services[0].pauses = vec![Pause {
+            from: day("2026-03-02"),
             to: None,
         }];
-        epj.assessments = vec![Assessment {
-            person_id: "p1".into(),
-            assessed_on: Some(day("2026-03-01")),
-            variable: "V01".into(),
-            score: 2,
-        }];
-        let added = capture_on(&store, &only(&epj), "2026-03-03", false)
+        capture_on(&store, &only(&epj), "2026-03-02", false)
             .await
             .unwrap();
+        epj.services[0].pauses[0].to = Some(day("2026-03-09"));
+        capture_on(&store, &only(&epj), "2026-03-09", false)
+            .await
+            .unwrap();
+        epj.services[0].pauses.clear();
+        capture_on(&store, &only(&epj), "2026-03-10", false)
+            .await
+            .unwrap();
+        let all = notifications_after(&store, 1).await;
         assert_eq!(
-            person_events(&added.events),
+            kinds(&all),
             [
-                (AssessmentChanged, Original),
-                (DiagnosisAdded, Original),
-                (AttributeStarted, Original)
+                (StopFrom, Original),
+                (StopUntil, Original),
+                (StopUntil, Cancels),
+                (StopFrom, Cancels)
             ]
         );
-
-        epj.assessments[0].score = 3;
-        epj.attributes[0].to = Some(day("2026-03-31"));
-        epj.diagnoses.clear();
-        let changed = capture_on(&store, &only(&epj), "2026-03-04", false)
-            .await
-            .unwrap();
-        assert_eq!(
-            person_events(&changed.events),
-            [
-                (AssessmentChanged, Replaces),
-                (DiagnosisRemoved, Original),
-                (AttributeEnded, Original)
-            ]
-        );
-
-        epj.assessments[0].assessed_on = Some(day("2026-03-04"));
-        epj.attributes.clear();
-        let again = capture_on(&store, &only(&epj), "2026-03-05", false)
-            .await
-            .unwrap();
-        assert_eq!(
-            person_events(&again.events),
-            [(AssessmentChanged, Original), (AttributeStarted, Annuls)]
-        );
+        let id = all[0].event.stop_id.clone().unwrap();
+        assert!(all.iter().all(|n| n.event.stop_id.as_deref() == Some(&*id)));
+        assert_eq!(all[2].corrects, Some(all[1].guid));
+        assert_eq!(all[3].corrects, Some(all[0].guid));
     });
+}
+
+#[test]
+fn a_service_gone_from_the_epj_cancels_each_of_its_originals() {
+    let mut epj = one_person_one_service();
+    epj.services[0].end = Some(day("2026-06-30"));
+    epj.services[0].pauses = vec![Pause {
+        from: day("2026-03-01"),
+        to: Some(day("2026-03-10")),
+    }];
+    let (first, sent) = after_change(epj, |epj| {
+        epj.services.clear();
+    });
+    assert_eq!(first.len(), 4);
+    assert!(
+        sent.iter().all(|n| n.status == Cancels),
+        "{:?}",
+        kinds(&sent)
+    );
+    let mut corrected: Vec<_> = sent.iter().map(|n| n.corrects.unwrap()).collect();
+    let mut originals: Vec<_> = first.iter().map(|n| n.guid).collect();
+    corrected.sort();
+    originals.sort();
+    assert_eq!(corrected, originals);
+    // The person is no longer in the EPJ's list either: the register's names still go.
+    assert!(sent.iter().all(|n| n.event.user.fid == ident_number(1)));
+}
+
+#[test]
+fn a_service_outside_the_daily_scope_sends_nothing() {
+    let (_, sent) = after_change(one_person_one_service(), |epj| {
+        // TRYGGH is 6, trygghetsalarm, withdrawn from the 56.0.0 code list.
+        epj.services
+            .push(service("s2", "p1", "TRYGGH", "2026-03-02"));
+    });
+    assert!(sent.is_empty(), "{:?}", kinds(&sent));
 }
 
 #[test]
@@ -375,7 +333,7 @@ fn a_service_missing_from_a_source_with_unreadable_rows_is_not_annulled() {
         let captured = capture_on(&store, &partial, "2026-03-02", false)
             .await
             .unwrap();
-        assert!(captured.events.is_empty());
+        assert_eq!(captured.summary.notifications, 0);
         assert_eq!(captured.summary.left_as_they_are.len(), 1);
         let unread = vec![Source {
             name: "epj",
@@ -387,7 +345,7 @@ fn a_service_missing_from_a_source_with_unreadable_rows_is_not_annulled() {
         let captured = capture_on(&store, &unread, "2026-03-02", false)
             .await
             .unwrap();
-        assert!(captured.events.is_empty());
+        assert_eq!(captured.summary.notifications, 0);
         assert_eq!(baseline(&store).await.services.len(), 1);
     });
 }
@@ -403,11 +361,14 @@ fn an_error_holds_back_that_change_while_the_rest_flows() {
         // Practical help needs the provider's orgnr: an error, held back.
         epj.services
             .push(service("s2", "p2", "PRAKT", "2026-03-01"));
-        epj.services[0].hours_per_week = Some(HoursPerWeek::from_hundredths(200));
+        epj.services[0].end = Some(day("2026-03-31"));
         let captured = capture_on(&store, &only(&epj), "2026-03-02", false)
             .await
             .unwrap();
-        assert_eq!(service_events(&captured.events), [(Start, Supplements)]);
+        assert_eq!(
+            kinds(&notifications_after(&store, 1).await),
+            [(End, Original)]
+        );
         assert_eq!(captured.summary.held_services, 1);
         assert_eq!(captured.current.report.count("orgnr-missing"), 1);
 
@@ -415,14 +376,17 @@ fn an_error_holds_back_that_change_while_the_rest_flows() {
         let fixed = capture_on(&store, &only(&epj), "2026-03-03", false)
             .await
             .unwrap();
-        assert_eq!(service_events(&fixed.events), [(Start, Original)]);
+        assert_eq!(
+            kinds(&notifications_after(&store, 2).await),
+            [(Start, Original)]
+        );
         assert_eq!(fixed.summary.held_services, 0);
     });
 }
 
 /// The old EPJ's last day is 31 May; the new one's first extract names the same services
-/// under its own ids, some with the migration date as start. The register must see neither
-/// an annulment nor a restart — only what really differs.
+/// under its own ids, some with the migration date as start. The register sees neither an
+/// annulment nor a new TjenesteStart, and keeps the tjenesteID and brukerNr it knows.
 #[test]
 fn an_epj_change_mid_year_continues_what_the_old_epj_reported() {
     on_both(|store| async move {
@@ -432,11 +396,12 @@ fn an_epj_change_mid_year_continues_what_the_old_epj_reported() {
                 .collect(),
             services: vec![
                 service("a-s1", "a1", "MATOMBR", "2025-06-01"),
-                service("a-s2", "a2", "TRYGGH", "2026-01-01"),
-                service("a-s4", "a4", "TRYGGH", "2026-02-01"),
+                service("a-s2", "a2", "PRAKT", "2026-01-01"),
+                service("a-s4", "a4", "MATOMBR", "2026-02-01"),
             ],
             ..Snapshot::default()
         };
+        old.services[1].provider_orgnr = Some(ORGNR.into());
         let mut ended = service("a-s3", "a3", "MATOMBR", "2025-01-01");
         ended.end = Some(day("2026-04-30"));
         old.services.push(ended);
@@ -450,7 +415,7 @@ fn an_epj_change_mid_year_continues_what_the_old_epj_reported() {
         capture_on(&store, &before, "2026-05-01", true)
             .await
             .unwrap();
-        let refs_before = baseline(&store).await.refs;
+        let reported = notifications_after(&store, 0).await.len() as i64;
 
         let mut new = Snapshot {
             persons: (1..=3)
@@ -458,11 +423,11 @@ fn an_epj_change_mid_year_continues_what_the_old_epj_reported() {
                 .collect(),
             services: vec![
                 service("b-x1", "b1", "MATOMBR", "2026-06-01"),
-                service("b-x2", "b2", "TRYGGH", "2026-01-01"),
+                service("b-x2", "b2", "PRAKT", "2026-01-01"),
             ],
             ..Snapshot::default()
         };
-        new.services[1].hours_per_week = Some(HoursPerWeek::from_hundredths(100));
+        new.services[1].provider_orgnr = Some(OTHER_ORGNR.into());
         let after = vec![
             Source {
                 name: "old-epj",
@@ -482,78 +447,112 @@ fn an_epj_change_mid_year_continues_what_the_old_epj_reported() {
         let switched = capture_on(&store, &after, "2026-06-01", false)
             .await
             .unwrap();
-        // x1 continues s1 unchanged; x2 continues s2 with hours filled in; s4 was not taken
-        // over, so it ends on the old EPJ's last day; s3 had ended and stays history.
-        assert_eq!(
-            service_events(&switched.events),
-            [(Start, Supplements), (End, Original)]
-        );
-        assert!(switched.events.iter().all(|e| e.status != Annuls));
+        // x1 continues s1 unchanged; x2 continues s2 with a new provider; s4 was not taken
+        // over, so it ends on the old EPJ's last day; s3 had ended before.
+        let sent = notifications_after(&store, reported).await;
+        assert_eq!(kinds(&sent), [(ProviderChanged, Original), (End, Original)]);
         assert_eq!(switched.summary.continued_services, 2);
         assert_eq!(switched.summary.ended_at_switch, 1);
-        let end = switched.events.iter().find(|e| e.kind == End).unwrap();
-        assert_eq!(end.effective_on, day("2026-05-31"));
-        // The register knows the continued services by the references it had.
-        let refs_after = baseline(&store).await.refs;
         assert_eq!(
-            refs_after[&("new-epj".to_string(), "b-x1".to_string())],
-            refs_before[&("old-epj".to_string(), "a-s1".to_string())]
+            sent[0].event.service_id, "a-s2",
+            "the tjenesteID the register knows"
         );
         assert_eq!(
-            refs_after[&("new-epj".to_string(), "b-x2".to_string())],
-            refs_before[&("old-epj".to_string(), "a-s2".to_string())]
+            sent[0].event.user.user_number, "a2",
+            "the brukerNr the register knows"
         );
+        assert_eq!(sent[1].event.service_id, "a-s4");
+        assert_eq!(sent[1].event.day, day("2026-05-31"));
+        let refs = baseline(&store).await.refs;
+        assert_eq!(refs[&("new-epj".to_string(), "b-x1".to_string())], "a-s1");
         assert!(
-            !refs_after.keys().any(|(source, _)| source == "old-epj"),
-            "{refs_after:?}"
+            !refs.keys().any(|(source, _)| source == "old-epj"),
+            "{refs:?}"
         );
 
         let next = capture_on(&store, &after, "2026-06-02", false)
             .await
             .unwrap();
-        assert!(next.events.is_empty(), "{:?}", kinds(&next.events));
+        assert_eq!(next.summary.notifications, 0);
+        assert_chain(&notifications_after(&store, 0).await);
     });
 }
 
+/// Three days of captures: the numbers run on without a gap across days, each previous GUID
+/// is the notification before, the first the empty GUID.
 #[test]
-fn a_retired_epj_without_a_successor_is_left_as_it_is() {
-    on_sqlite(|store| async move {
-        let old = one_person_one_service();
-        let before = vec![Source {
-            name: "old-epj",
-            records: Some(&old),
-            from: None,
-            to: Some("2026-05-31"),
-            complete: true,
-        }];
-        capture_on(&store, &before, "2026-05-01", true)
+fn the_chain_runs_across_days() {
+    on_both(|store| async move {
+        let mut epj = one_person_one_service();
+        capture_on(&store, &only(&epj), "2026-03-01", true)
             .await
             .unwrap();
-        let after = vec![Source {
-            name: "old-epj",
-            records: None,
-            from: None,
-            to: Some("2026-05-31"),
-            complete: false,
-        }];
-        let captured = capture_on(&store, &after, "2026-06-01", false)
-            .await
-            .unwrap();
-        assert!(captured.events.is_empty());
-        assert_eq!(captured.summary.left_as_they_are.len(), 1);
-        assert!(
-            captured.summary.left_as_they_are[0]
-                .why
-                .contains("no configured source takes over")
+        for (n, date) in ["2026-03-02", "2026-03-03", "2026-03-04"]
+            .iter()
+            .enumerate()
+        {
+            let p = format!("n{n}");
+            epj.persons.push(person(&p, 10 + n as u32, "4601"));
+            epj.services
+                .push(service(&format!("t{n}"), &p, "MATOMBR", date));
+            epj.services[0].end = Some(day(date));
+            capture_on(&store, &only(&epj), date, false).await.unwrap();
+        }
+        let all = notifications(&store).await;
+        assert_eq!(all.len(), 1 + 3 * 2);
+        assert_chain(
+            &all.iter()
+                .map(|s| s.notification.clone())
+                .collect::<Vec<_>>(),
         );
+        assert_eq!(all[6].reporting_date, day("2026-03-04"));
+        assert_eq!(
+            (all[5].source.as_str(), all[5].local_id.as_str()),
+            ("epj", "s1")
+        );
+        assert_eq!(all[5].notification.status, Replaces);
+    });
+}
+
+/// No identity number in any table of the store, in plain text, on either database —
+/// though every notification carries one, sealed.
+#[test]
+fn the_store_holds_no_identity_number_in_plain_text() {
+    on_both(|store| async move {
+        let mut epj = Snapshot {
+            persons: (1..=20)
+                .map(|n| person(&format!("p{n}"), n, "4601"))
+                .collect(),
+            services: (1..=20)
+                .map(|n| service(&format!("s{n}"), &format!("p{n}"), "MATOMBR", "2026-01-05"))
+                .collect(),
+            ..Snapshot::default()
+        };
+        capture_on(&store, &only(&epj), "2026-03-01", true)
+            .await
+            .unwrap();
+        epj.services.truncate(10);
+        capture_on(&store, &only(&epj), "2026-03-02", false)
+            .await
+            .unwrap();
+        assert_eq!(notifications(&store).await.len(), 30);
+        let text = support::store_text(&store).await;
+        for n in 1..=20 {
+            let number = ident_number(n);
+            assert!(
+                !text.contains(&number),
+                "identity number {n} found in the store"
+            );
+            // Nor its digits split by a separator a dump might add.
+            assert!(!text.contains(&number[..6]) || !text.contains(&number[6..]));
+        }
     });
 }
 
 /// Local ids as an EPJ may have them (a tab, a line break, capitals, letters outside ASCII)
 /// and enough services that today's states are hashed on more than one thread: the
-/// baseline reads back whichever way it has to be read, and only what changed gives events.
-/// "s TAB 1 LF 2" reads as two good lines of the aggregated hashes; only their count
-/// shows that they are one id.
+/// baseline reads back whichever way it has to be read, and only what changed gives
+/// notifications.
 #[test]
 fn awkward_local_ids_and_many_services_give_exactly_the_changes() {
     on_both(|store| async move {
@@ -574,8 +573,9 @@ fn awkward_local_ids_and_many_services_give_exactly_the_changes() {
             let (a, b) = (format!("r{p}a"), format!("r{p}b"));
             epj.services
                 .push(service(&a, &format!("p{p}"), "MATOMBR", "2026-01-05"));
-            epj.services
-                .push(service(&b, &format!("p{p}"), "TRYGGH", "2026-01-05"));
+            let mut practical = service(&b, &format!("p{p}"), "PRAKT", "2026-01-05");
+            practical.provider_orgnr = Some(ORGNR.into());
+            epj.services.push(practical);
         }
         let awkward = ["tab\there", "Zed", "apple", "Ærlig", "ærlig", "s\t1\n2"];
         for (i, id) in awkward.iter().enumerate() {
@@ -591,7 +591,6 @@ fn awkward_local_ids_and_many_services_give_exactly_the_changes() {
         assert_eq!(first.summary.new_services, 10_500 + awkward.len());
         assert_eq!(first.summary.held_services, 0);
 
-        let hours = Some(HoursPerWeek::from_hundredths(450));
         let index = |epj: &Snapshot, id: &str| {
             epj.services
                 .iter()
@@ -599,12 +598,13 @@ fn awkward_local_ids_and_many_services_give_exactly_the_changes() {
                 .unwrap()
         };
         let (line_break, regular) = (index(&epj, "s\t1\n2"), index(&epj, "r17b"));
-        epj.services[line_break].hours_per_week = hours;
-        epj.services[regular].hours_per_week = hours;
+        epj.services[line_break].end = Some(day("2026-03-31"));
+        epj.services[regular].provider_orgnr = Some(OTHER_ORGNR.into());
         let tab = index(&epj, "tab\there");
         epj.services.remove(tab);
-        epj.services
-            .push(service("new\tone", "q3", "TRYGGH", "2026-03-01"));
+        let mut practical = service("new\tone", "q3", "PRAKT", "2026-03-01");
+        practical.provider_orgnr = Some(ORGNR.into());
+        epj.services.push(practical);
         let second = capture_on(&store, &only(&epj), "2026-03-02", false)
             .await
             .unwrap();
@@ -616,50 +616,16 @@ fn awkward_local_ids_and_many_services_give_exactly_the_changes() {
             ),
             (2, 1, 1)
         );
-        assert_eq!(second.events.len(), 4, "{:?}", kinds(&second.events));
+        assert_eq!(second.summary.notifications, 4);
 
         let third = capture_on(&store, &only(&epj), "2026-03-03", false)
             .await
             .unwrap();
-        assert!(third.events.is_empty(), "{:?}", kinds(&third.events));
+        assert_eq!(third.summary.notifications, 0);
         assert_eq!(third.summary.changed_services, 0);
         assert_eq!(
             baseline(&store).await.services.len(),
             10_500 + awkward.len()
         );
-    });
-}
-
-/// The identity numbers the identity message needs: written, updated and read back by key,
-/// on each store's way of sending many rows at once.
-#[test]
-fn identities_are_written_and_read_back_by_key() {
-    on_both(|store| async move {
-        use kpr_bridge::daily::state::PersonKey;
-        let keys: Vec<PersonKey> = (0..1_200u16)
-            .map(|i| {
-                let mut key = [0u8; 16];
-                key[..2].copy_from_slice(&i.to_be_bytes());
-                PersonKey(key)
-            })
-            .collect();
-        let numbers: Vec<String> = (0..keys.len()).map(|i| format!("n{i}")).collect();
-        let rows: Vec<(PersonKey, &str)> = keys
-            .iter()
-            .zip(&numbers)
-            .map(|(key, n)| (*key, n.as_str()))
-            .collect();
-        let mut tx = store.begin_daily().await.unwrap();
-        tx.upsert_identities(&rows).await.unwrap();
-        tx.upsert_identities(&[(keys[7], "changed")]).await.unwrap();
-        let mut wanted = vec![keys[7], keys[1_199], PersonKey([0xff; 16])];
-        wanted.extend(&keys[100..700]);
-        let mut found = tx.identities(&wanted).await.unwrap();
-        found.sort();
-        tx.rollback().await.unwrap();
-        assert_eq!(found.len(), 602);
-        assert!(found.contains(&(keys[7], "changed".to_string())));
-        assert!(found.contains(&(keys[1_199], "n1199".to_string())));
-        assert!(found.contains(&(keys[650], "n650".to_string())));
     });
 }

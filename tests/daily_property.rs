@@ -1,13 +1,14 @@
-//! The diff as a property: for random pairs of EPJ snapshots, the events of the second day,
-//! applied to what the first day reported, give exactly what the second day reports — read
-//! only by what each event's kind and status mean — and the same day again gives nothing.
+//! The diff as a property: for random pairs of EPJ snapshots, the notifications of both
+//! days, read only by what each status means (N an original, M replaces the original it
+//! names, C cancels it), give the register exactly what the EPJ now says of each service;
+//! the chain holds; and the same day again gives nothing.
 
 mod support;
 
 use std::collections::HashMap;
 
-use kpr_bridge::daily::event::{About, Event, EventKind, PersonFact, Status};
-use kpr_bridge::daily::state::{AttributeSpan, PersonKey, PersonState, ServiceState};
+use chrono::NaiveDate;
+use kpr_bridge::message::ipl56::{EventKind, Notification, Status};
 use kpr_bridge::model::{
     Assessment, AttributeKind, Decision, Diagnosis, DiagnosisSystem, HoursPerWeek, Household,
     Pause, PersonAttribute,
@@ -15,7 +16,11 @@ use kpr_bridge::model::{
 use kpr_bridge::source::Snapshot;
 use kpr_bridge::store::Store;
 use proptest::prelude::*;
-use support::daily::{ORGNR, OTHER_ORGNR, baseline, capture_on, day, only, person, service};
+use support::daily::{
+    ORGNR, OTHER_ORGNR, assert_chain, capture_on, capture_with, day, notifications_after, only,
+    person, service,
+};
+use uuid::Uuid;
 
 const PERSONS: usize = 4;
 const SERVICES: usize = 8;
@@ -178,156 +183,118 @@ fn snapshot((persons, services): &Spec) -> Snapshot {
     epj
 }
 
-/// What the register knows: services by reference, persons by key.
+/// A service as the register reads it from the notifications: its start, end and stops.
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Known {
-    services: HashMap<String, ServiceState>,
-    persons: HashMap<PersonKey, PersonState>,
+    start: Option<NaiveDate>,
+    end: Option<NaiveDate>,
+    /// (first day, last day) of each stop.
+    stops: Vec<(NaiveDate, Option<NaiveDate>)>,
 }
 
-/// Applies events as the register would read them: each kind and status by its meaning.
-fn apply(known: &mut Known, events: &[Event]) {
-    for event in events {
-        match &event.about {
-            About::Service {
-                service,
-                facts,
-                pause,
-            } => {
-                let key = service.to_string();
-                let base = matches!(event.kind, EventKind::Start | EventKind::Refused);
-                if base && event.status == Status::Annuls {
-                    known.services.remove(&key);
-                    continue;
-                }
-                if base && event.status == Status::Original {
-                    known.services.insert(
-                        key.clone(),
-                        ServiceState {
-                            person: event.person,
-                            code: facts.code,
-                            decision: facts.decision,
-                            decided_on: facts.decided_on,
-                            start: facts.start,
-                            end: None,
-                            hours: facts.hours,
-                            orgnr: facts.orgnr.clone(),
-                            pauses: vec![],
-                        },
-                    );
-                    continue;
-                }
-                let s = known
-                    .services
-                    .get_mut(&key)
-                    .expect("a correction of a known service");
-                let pause_at = |s: &mut ServiceState| {
-                    let from = pause.expect("pause events name their pause").from;
-                    s.pauses.iter().position(|p| p.from == from)
-                };
-                match (event.kind, event.status) {
-                    (EventKind::Start | EventKind::Refused, _) => {
-                        s.person = event.person;
-                        s.code = facts.code;
-                        s.decision = facts.decision;
-                        s.decided_on = facts.decided_on;
-                        s.start = facts.start;
-                        s.hours = facts.hours;
-                    }
-                    (EventKind::End, Status::Annuls) => s.end = None,
-                    (EventKind::End, _) => s.end = Some(event.effective_on),
-                    (EventKind::ProviderChanged, Status::Annuls) => s.orgnr = None,
-                    (EventKind::ProviderChanged, _) => s.orgnr = facts.orgnr.clone(),
-                    (EventKind::PauseFrom, Status::Annuls) => {
-                        let i = pause_at(s).expect("an annulled pause was known");
-                        s.pauses.remove(i);
-                    }
-                    (EventKind::PauseFrom, _) => {
-                        s.pauses.push(Pause {
-                            from: event.effective_on,
-                            to: None,
-                        });
-                        s.pauses.sort();
-                    }
-                    (EventKind::PauseUntil, status) => {
-                        let i = pause_at(s).expect("a pause's end names a known pause");
-                        s.pauses[i].to = (status != Status::Annuls).then_some(event.effective_on);
-                    }
-                    other => panic!("{other:?} about a service"),
-                }
+/// Reads the notifications as the register would: an N is an original, an M replaces the
+/// original it names, a C cancels it — each M and C must name a live N original of the same
+/// kind and service. Gives each service (by tjenesteID) as it stands.
+fn register(all: &[Notification]) -> HashMap<String, Known> {
+    // original GUID → (service, kind, day, stop id)
+    let mut originals: HashMap<Uuid, (String, EventKind, NaiveDate, Option<String>)> =
+        HashMap::new();
+    for n in all {
+        let e = &n.event;
+        match n.status {
+            Status::Original => {
+                assert!(n.corrects.is_none());
+                originals.insert(
+                    n.guid,
+                    (e.service_id.clone(), e.kind, e.day, e.stop_id.clone()),
+                );
             }
-            About::Person(fact) => {
-                let p = known.persons.entry(event.person).or_default();
-                match (event.kind, event.status, fact) {
-                    (EventKind::ResidenceChanged, _, PersonFact::Residence(r)) => {
-                        p.residence = r.clone()
-                    }
-                    (EventKind::AssessmentChanged, _, PersonFact::Assessment(a)) => {
-                        p.assessment = a.clone()
-                    }
-                    (EventKind::DiagnosisAdded, _, PersonFact::Diagnosis { system, code }) => {
-                        p.diagnoses.insert((*system, code.clone()));
-                    }
-                    (EventKind::DiagnosisRemoved, _, PersonFact::Diagnosis { system, code }) => {
-                        p.diagnoses.remove(&(*system, code.clone()));
-                    }
-                    (EventKind::AttributeStarted, Status::Annuls, PersonFact::Attribute(a)) => {
-                        p.attributes
-                            .retain(|x| (x.kind, x.from) != (a.kind, a.from));
-                    }
-                    (EventKind::AttributeStarted, _, PersonFact::Attribute(a)) => {
-                        p.attributes.push(AttributeSpan { to: None, ..*a });
-                        p.attributes.sort();
-                    }
-                    (EventKind::AttributeEnded, status, PersonFact::Attribute(a)) => {
-                        let x = p
-                            .attributes
-                            .iter_mut()
-                            .find(|x| (x.kind, x.from) == (a.kind, a.from))
-                            .expect("a known attribute");
-                        x.to = (status != Status::Annuls).then_some(event.effective_on);
-                    }
-                    other => panic!("{other:?} about a person"),
+            status => {
+                let original = n.corrects.expect("an M or C names its original");
+                let (service, kind, _, _) = originals
+                    .get(&original)
+                    .expect("the original is live")
+                    .clone();
+                assert_eq!((service.as_str(), kind), (e.service_id.as_str(), e.kind));
+                if status == Status::Cancels {
+                    originals.remove(&original);
+                } else {
+                    originals.get_mut(&original).unwrap().2 = e.day;
                 }
             }
         }
     }
+    let mut services: HashMap<String, Known> = HashMap::new();
+    let mut stops: HashMap<(String, String), (Option<NaiveDate>, Option<NaiveDate>)> =
+        HashMap::new();
+    for (service, kind, day, stop) in originals.into_values() {
+        let known = services.entry(service.clone()).or_default();
+        match kind {
+            EventKind::Start => known.start = Some(day),
+            EventKind::End => known.end = Some(day),
+            EventKind::ProviderChanged => {}
+            EventKind::StopFrom => {
+                stops.entry((service, stop.unwrap())).or_default().0 = Some(day);
+            }
+            EventKind::StopUntil => {
+                stops.entry((service, stop.unwrap())).or_default().1 = Some(day);
+            }
+        }
+    }
+    for ((service, _), (from, until)) in stops {
+        let from = from.expect("a stop's last day belongs to a stop that began");
+        services
+            .entry(service)
+            .or_default()
+            .stops
+            .push((from, until));
+    }
+    services.retain(|_, known| *known != Known::default());
+    for known in services.values_mut() {
+        known.stops.sort();
+    }
+    services
 }
 
-async fn known(store: &Store) -> Known {
-    let b = baseline(store).await;
-    Known {
-        services: b.services,
-        persons: b.persons,
-    }
+/// What the EPJ says of its granted services, as the register should know them.
+fn expected(epj: &Snapshot) -> HashMap<String, Known> {
+    epj.services
+        .iter()
+        .filter(|s| s.decision == Decision::Granted && s.local_type != "TRYGGH")
+        .map(|s| {
+            (
+                s.service_id.clone(),
+                Known {
+                    start: s.start,
+                    end: s.end,
+                    stops: s.pauses.iter().map(|p| (p.from, p.to)).collect(),
+                },
+            )
+        })
+        .collect()
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     #[test]
-    fn events_turn_the_old_report_into_the_new_one(old in snapshot_spec(), new in snapshot_spec()) {
+    fn notifications_turn_the_old_report_into_the_new_one(old in snapshot_spec(), new in snapshot_spec()) {
         let (old, new) = (snapshot(&old), snapshot(&new));
         let dir = tempfile::tempdir().unwrap();
         let data_dir = dir.path().to_path_buf();
         support::block_on(|| async move {
             let store = Store::open(None, &data_dir).await.unwrap();
-            let first = capture_on(&store, &only(&old), "2026-03-01", true).await.unwrap();
+            let first = capture_with(&store, &only(&old), "2026-03-01", Some(day("2025-01-01"))).await.unwrap();
             assert_eq!(first.summary.held_services + first.summary.held_persons, 0, "{:?}", first.current.report.findings);
-            let mut reported = known(&store).await;
+            assert_eq!(register(&notifications_after(&store, 0).await), expected(&old));
             let second = capture_on(&store, &only(&new), "2026-03-02", false).await.unwrap();
             assert_eq!(second.summary.held_services + second.summary.held_persons, 0);
-            apply(&mut reported, &second.events);
-            // Persons who left keep what was last reported: compare those the EPJ knows.
-            let now = known(&store).await;
-            assert_eq!(reported.services, now.services);
-            for (key, person) in &now.persons {
-                assert_eq!(reported.persons.get(key), Some(person));
-            }
-            // And the stored baseline is what the EPJ now says.
-            assert_eq!(now.services.len(), new.services.len());
+            let all = notifications_after(&store, 0).await;
+            assert_chain(&all);
+            // The tjenesteID is the EPJ's id here (no EPJ change).
+            assert_eq!(register(&all), expected(&new));
             let again = capture_on(&store, &only(&new), "2026-03-02", false).await.unwrap();
-            assert!(again.events.is_empty(), "{:?}", again.events);
+            assert_eq!(again.summary.notifications, 0);
             store.close().await;
         });
     }

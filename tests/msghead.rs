@@ -316,16 +316,16 @@ fn wrap_file_writes_what_wrap_writes_to_the_byte() {
     let body = report.split_once("?>\n").unwrap().1;
     let mut with_bom = b"\xEF\xBB\xBF".to_vec();
     with_bom.extend_from_slice(report.as_bytes());
-    let daily = kpr_bridge::message::ktt::fagmelding(
-        &kpr_bridge::message::ktt::Header {
-            shipment: uuid::Uuid::nil(),
+    let daily = kpr_bridge::message::ipl56::write(
+        &kpr_bridge::message::ipl56::Header {
+            supplier: "Gerica".into(),
+            epj_name: "Gerica".into(),
+            epj_version: "6.2".into(),
+            local_id: "2026-03-02 part 1 of 1".into(),
+            contacts: Vec::new(),
             municipality: "4601".into(),
-            municipality_name: "Bergen".into(),
-            reporting_date: chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
-            generated: envelope.generated,
-            epj: vec![("Gerica".into(), "6.2".into())],
         },
-        &[],
+        [],
     );
     let payloads: Vec<(&str, Vec<u8>)> = vec![
         ("the sample", report.clone().into_bytes()),

@@ -5,13 +5,13 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use chrono::{NaiveDate, TimeZone, Utc};
-use kpr_bridge::daily::event::{About, Event, EventKind, PersonFact, Status};
-use kpr_bridge::daily::state::{PersonKey, Residence};
-use kpr_bridge::message::ktt::{self, Header};
+use chrono::NaiveDate;
+use kpr_bridge::config::Contact;
+use kpr_bridge::message::ipl56::{
+    self, EventKind, Header, Notification, ServiceEvent, Status, User,
+};
 use kpr_bridge::message::msghead::{self, Envelope, Party, Target, Unit};
 use kpr_bridge::message::schema::{Invalid, SchemaError, Schemas};
-use kpr_bridge::model::{Household, Ident};
 use kpr_bridge::shipping::type_text;
 use uuid::Uuid;
 
@@ -66,10 +66,7 @@ fn line_of(xml: &[u8], needle: &str) -> u32 {
 #[test]
 fn the_kith_receipt_samples_validate() {
     let schemas = Schemas::load(&[]).unwrap();
-    assert_eq!(
-        schemas.payload_types(),
-        ["KPR_KTT", "KPR_KTT_IDE", "KPR_IPL", "KPR_IDE"]
-    );
+    assert_eq!(schemas.payload_types(), ["KPR_KTT", "KPR_IPL", "KPR_IDE"]);
     for name in [
         "v1.0-all-data.xml",
         "v1.0-example-avvist.xml",
@@ -110,7 +107,7 @@ fn a_wrapped_payload_validates_alone_and_in_its_envelope() {
     let schemas = schemas();
     assert_eq!(
         schemas.payload_types(),
-        ["KPR_KTT", "KPR_KTT_IDE", "KPR_IPL", "KPR_IDE", "KPR_TEST"]
+        ["KPR_KTT", "KPR_IPL", "KPR_IDE", "KPR_TEST"]
     );
     schemas
         .validate_payload("KPR_TEST", report().as_bytes())
@@ -121,96 +118,97 @@ fn a_wrapped_payload_validates_alone_and_in_its_envelope() {
     }
 }
 
-fn daily_header() -> Header {
-    Header {
-        shipment: Uuid::new_v4(),
+/// A daily message of one notification, as kpr-bridge writes it.
+fn daily_message() -> Vec<u8> {
+    let header = Header {
+        supplier: "Gerica".into(),
+        epj_name: "Gerica".into(),
+        epj_version: "6.2".into(),
+        local_id: "2026-03-02 part 1 of 1".into(),
+        contacts: vec![Contact {
+            kind: 16,
+            name: "Kari".into(),
+            phone: None,
+            email: "kari@example.invalid".into(),
+        }],
         municipality: "4601".into(),
-        municipality_name: "Bergen".into(),
-        reporting_date: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
-        generated: Utc.with_ymd_and_hms(2026, 3, 3, 1, 0, 0).unwrap(),
-        epj: vec![("Gerica".into(), "6.2".into())],
-    }
-}
-
-fn daily_event() -> Event {
-    Event {
-        id: Uuid::new_v4(),
-        previous: None,
-        kind: EventKind::ResidenceChanged,
+    };
+    let at = NaiveDate::from_ymd_opt(2026, 3, 2)
+        .unwrap()
+        .and_hms_opt(4, 0, 0)
+        .unwrap();
+    let notification = Notification {
+        guid: Uuid::new_v4(),
+        previous: ipl56::FIRST_PREVIOUS,
+        number: 1,
         status: Status::Original,
-        effective_on: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
-        registered_at: Utc.with_ymd_and_hms(2026, 3, 2, 14, 5, 0).unwrap(),
-        person: PersonKey([0xab; 16]),
-        about: About::Person(PersonFact::Residence(Residence {
-            municipality: Some("4601".into()),
-            district: Some("460101".into()),
-            household: Some(Household::Alone),
-        })),
-    }
+        corrects: None,
+        time: at,
+        event: ServiceEvent {
+            kind: EventKind::Start,
+            guid: Uuid::new_v4(),
+            service_id: "T1".into(),
+            service_type: 18,
+            registered: at,
+            orgnr: None,
+            day: at.date(),
+            stop_id: None,
+            user: User {
+                patient_guid: Uuid::new_v4(),
+                user_number: "P1".into(),
+                district: None,
+                fid: IDENT.into(),
+                id_type: 1,
+            },
+        },
+    };
+    ipl56::write(&header, [&notification])
 }
 
 #[test]
-fn the_daily_messages_validate_in_their_envelope_with_the_built_in_schemas() {
+fn the_daily_message_validates_in_its_envelope_with_the_built_in_schema() {
     let schemas = Schemas::load(&[]).unwrap();
-    let header = daily_header();
-    let fagmelding = ktt::fagmelding(&header, &[daily_event()]);
-    let identmelding = ktt::identmelding(
-        &header,
-        &[(PersonKey([0xab; 16]), Ident::new(IDENT.to_string()))],
-    );
-    for (msg_type, payload) in [
-        (ktt::FAGMELDING, fagmelding),
-        (ktt::IDENTMELDING, identmelding),
-    ] {
-        schemas.validate_payload(msg_type, &payload).unwrap();
-        let xml = message_as(msg_type, type_text(msg_type), &payload);
-        if let Err(invalid) = schemas.validate_message(msg_type, &xml) {
-            panic!("{invalid}\n{}", String::from_utf8_lossy(&xml));
-        }
-        // Each validates as itself only: the other's schema refuses it.
-        let other = if msg_type == ktt::FAGMELDING {
-            ktt::IDENTMELDING
-        } else {
-            ktt::FAGMELDING
-        };
-        let invalid = schemas.validate_message(other, &xml).unwrap_err();
-        assert_eq!(invalid.apprec_code(), "T02", "{invalid}");
+    let msg_type = ipl56::DEFAULT_MSG_TYPE;
+    let payload = daily_message();
+    schemas.validate_payload(msg_type, &payload).unwrap();
+    let xml = message_as(msg_type, type_text(msg_type), &payload);
+    if let Err(invalid) = schemas.validate_message(msg_type, &xml) {
+        panic!("{invalid}\n{}", String::from_utf8_lossy(&xml));
     }
+    // It validates as itself only: the annual fagmelding's schema refuses it.
+    let invalid = schemas.validate_message("KPR_IPL", &xml).unwrap_err();
+    assert_eq!(invalid.apprec_code(), "T02", "{invalid}");
+    // A configured message type for the daily message takes the same schema.
+    let aliased = Schemas::load(&[])
+        .unwrap()
+        .with_alias("KPR_IPL_K", msg_type);
+    aliased.validate_payload("KPR_IPL_K", &payload).unwrap();
 }
 
 #[test]
 fn a_configured_schema_replaces_a_built_in_one() {
-    let schemas = Schemas::load(&[(
-        ktt::FAGMELDING.to_string(),
-        data("payload/test-payload.xsd"),
-    )])
-    .unwrap();
-    assert_eq!(
-        schemas.payload_types(),
-        ["KPR_KTT", "KPR_KTT_IDE", "KPR_IPL", "KPR_IDE"]
-    );
+    let msg_type = ipl56::DEFAULT_MSG_TYPE;
+    let schemas =
+        Schemas::load(&[(msg_type.to_string(), data("payload/test-payload.xsd"))]).unwrap();
+    assert_eq!(schemas.payload_types(), [msg_type, "KPR_IPL", "KPR_IDE"]);
     schemas
-        .validate_payload(ktt::FAGMELDING, report().as_bytes())
+        .validate_payload(msg_type, report().as_bytes())
         .unwrap();
-    let xml = message_as(ktt::FAGMELDING, "Testmelding", report().as_bytes());
-    schemas.validate_message(ktt::FAGMELDING, &xml).unwrap();
-    // The built-in fagmelding schema is gone; the identity message's is still there.
-    let daily = ktt::fagmelding(&daily_header(), &[daily_event()]);
+    let xml = message_as(msg_type, "Testmelding", report().as_bytes());
+    schemas.validate_message(msg_type, &xml).unwrap();
+    // The built-in daily schema is gone.
     let invalid = schemas
-        .validate_payload(ktt::FAGMELDING, &daily)
+        .validate_payload(msg_type, &daily_message())
         .unwrap_err();
     assert_eq!(invalid.apprec_code(), "T02", "{invalid}");
-    schemas
-        .validate_payload(ktt::IDENTMELDING, &ktt::identmelding(&daily_header(), &[]))
-        .unwrap();
     // Given twice, a built-in type is still a configuration fault.
     let twice = Schemas::load(&[
-        (ktt::FAGMELDING.into(), data("payload/test-payload.xsd")),
-        (ktt::FAGMELDING.into(), data("payload/test-payload.xsd")),
+        (msg_type.into(), data("payload/test-payload.xsd")),
+        (msg_type.into(), data("payload/test-payload.xsd")),
     ])
     .unwrap_err();
     assert!(
-        matches!(twice, SchemaError::DuplicateType(ref t) if t == "KPR_KTT"),
+        matches!(twice, SchemaError::DuplicateType(ref t) if t == msg_type),
         "{twice}"
     );
 }
@@ -350,7 +348,7 @@ fn an_unknown_type_is_t10() {
     assert_eq!(invalid.apprec_code(), "T10");
     assert_eq!(
         invalid.to_string(),
-        "message type 'KPR_NONE' has no payload schema (known: KPR_KTT, KPR_KTT_IDE, KPR_IPL, KPR_IDE, KPR_TEST) — \
+        "message type 'KPR_NONE' has no payload schema (known: KPR_KTT, KPR_IPL, KPR_IDE, KPR_TEST) — \
          add its XSD to the configuration"
     );
     assert!(matches!(

@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 
 use chrono::{DateTime, Duration, Utc};
 use kpr_bridge::config::Config;
-use kpr_bridge::daily::ship::{self, Sender};
+use kpr_bridge::daily::ship;
 use kpr_bridge::message::apprec::{AppRec, ReceiptError, Status as Receipt, Version};
 use kpr_bridge::status::{Status, gather, metrics::metrics, render::render};
 use kpr_bridge::store::Store;
@@ -135,34 +135,31 @@ async fn fill(store: &Store, now: DateTime<Utc>, config: &Config) -> chrono::Nai
         .await
         .unwrap();
     let mut tx = store.begin_daily().await.unwrap();
-    let sender = Sender {
-        municipality: "4601".into(),
-        municipality_name: "Bergen".into(),
-        epj: vec![("Test-EPJ".into(), "1.0".into())],
+    let numbers = tx.unshipped(date).await.unwrap();
+    assert_eq!(numbers, [1], "the capture made a notification");
+    let daily = message(1, "KPR_KTT");
+    let part = ship::Part {
+        part: 1,
+        parts: 1,
+        numbers,
+        xml: Vec::new(),
+        label: format!("{date} part 1 of 1"),
     };
-    let built = ship::build(&mut tx, &sender, date, ago(5)).await.unwrap();
-    assert!(built.is_some(), "the capture made events");
-    let (fagmelding, identmelding) = (message(1, "KPR_KTT"), message(2, "KPR_KTT_IDE"));
-    ship::record(
-        &mut tx,
-        date,
-        ago(5),
-        built.as_ref(),
-        Some((fagmelding.clone(), identmelding.clone())),
-    )
-    .await
-    .unwrap();
+    ship::enqueue_part(&mut tx, &part, &daily, Some(date), ago(5), false)
+        .await
+        .unwrap();
+    ship::record(&mut tx, date, ago(5), 1, vec![daily.msg_id.clone()])
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
-    for m in [&fagmelding, &identmelding] {
-        store
-            .transition(&m.msg_id, State::Sent, None, ago(5))
-            .await
-            .unwrap();
-        store
-            .record_receipt(&receipt(&m.msg_id, Receipt::Ok, &[]), ago(4))
-            .await
-            .unwrap();
-    }
+    store
+        .transition(&daily.msg_id, State::Sent, None, ago(5))
+        .await
+        .unwrap();
+    store
+        .record_receipt(&receipt(&daily.msg_id, Receipt::Ok, &[]), ago(4))
+        .await
+        .unwrap();
 
     // An annual message KPR rejected: a known code, and one it explains only in its own
     // words — which hold an identity number that must never be shown.
@@ -383,20 +380,17 @@ fn the_status_names_what_went_wrong_in_plain_words_and_counts_it() {
         let run = &status.daily.runs[0];
         assert_eq!(run.reporting_date, date);
         assert_eq!(run.captures, 1);
-        assert!(run.events >= 2, "{run:?}");
+        assert!(run.notifications >= 1, "{run:?}");
         assert_eq!(run.held_back, 1, "the service of an unknown type");
         let shipment = &run.shipments[0];
         let states: Vec<_> = shipment
             .messages
             .iter()
-            .map(|m| (m.msg_id.as_str(), m.role, m.state.as_deref()))
+            .map(|m| (m.msg_id.as_str(), m.part.as_str(), m.state.as_deref()))
             .collect();
         assert_eq!(
             states,
-            [
-                (msg_id(1).as_str(), "fagmelding", Some("delivered")),
-                (msg_id(2).as_str(), "identmelding", Some("delivered"))
-            ]
+            [(msg_id(1).as_str(), "part 1 of 1", Some("delivered"))]
         );
         assert_eq!(status.daily.last_shipped, Some(date));
         assert_eq!(status.daily.missed_count, 0, "{:?}", status.daily);
@@ -481,7 +475,7 @@ fn the_status_names_what_went_wrong_in_plain_words_and_counts_it() {
             assert!(c.subject.as_deref().unwrap().contains("CN="), "{c:?}");
         }
 
-        assert_eq!(status.messages_per_state["delivered"], 2);
+        assert_eq!(status.messages_per_state["delivered"], 1);
         assert_eq!(status.messages_per_state["rejected"], 1);
         assert_eq!(status.messages_per_state["expired"], 1);
         assert_eq!(status.messages_per_state["queued"], 1);
@@ -493,8 +487,8 @@ fn the_status_names_what_went_wrong_in_plain_words_and_counts_it() {
             status.events_per_kind
         );
         assert_eq!(
-            status.receipt_latency.count, 3,
-            "two delivered, one rejected"
+            status.receipt_latency.count, 2,
+            "one delivered, one rejected"
         );
         assert!(status.needs_action());
 
@@ -538,7 +532,7 @@ fn the_status_names_what_went_wrong_in_plain_words_and_counts_it() {
         );
         assert_eq!(
             get("kpr_bridge_messages", &[("state", "delivered")]),
-            Some(2.0)
+            Some(1.0)
         );
         assert_eq!(
             get("kpr_bridge_events_total", &[("kind", "start")]),
@@ -556,11 +550,11 @@ fn the_status_names_what_went_wrong_in_plain_words_and_counts_it() {
                 "kpr_bridge_receipt_latency_seconds_bucket",
                 &[("le", "+Inf")]
             ),
-            Some(3.0)
+            Some(2.0)
         );
         assert_eq!(
             get("kpr_bridge_receipt_latency_seconds_count", &[]),
-            Some(3.0)
+            Some(2.0)
         );
         let days = get("kpr_bridge_certificate_expiry_days", &[("role", "signing")]).unwrap();
         assert!((360.0..=366.0).contains(&days));

@@ -508,31 +508,44 @@ fn an_annual_shipment_waits_for_the_receipts_of_the_one_before() {
 }
 
 #[test]
-fn shipped_days_count_each_shipments_events_per_kind() {
+fn shipped_days_count_each_shipments_notifications_per_kind_and_status() {
     on_both(|store| async move {
         on_pool(
             &store,
-            "INSERT INTO daily_shipments (shipment, reporting_date, at, events, fagmelding_msg_id,
-             identmelding_msg_id) VALUES
-             ('s1', '2026-01-05', '2026-01-06T02:00:00Z', 3, 'f1', 'i1'),
-             ('s0', '2026-01-06', '2026-01-07T02:00:00Z', 0, NULL, NULL),
-             ('s2', '2026-01-07', '2026-01-08T02:00:00Z', 1, 'f2', 'i2')",
+            "INSERT INTO daily_shipments (shipment, reporting_date, at, notifications, messages)
+             VALUES
+             ('s1', '2026-01-05', '2026-01-06T02:00:00Z', 3, 2),
+             ('s0', '2026-01-06', '2026-01-07T02:00:00Z', 0, 0),
+             ('s2', '2026-01-07', '2026-01-08T02:00:00Z', 1, 1)",
         )
         .await;
         on_pool(
             &store,
-            "INSERT INTO daily_events (event_id, reporting_date, person_key, kind, status,
-             effective_on, registered_at, body, shipment) VALUES
-             ('e1', '2026-01-05', 'p', 'start', 'N', '2026-01-05', '2026-01-06T02:00:00Z', '{}', 's1'),
-             ('e2', '2026-01-05', 'p', 'start', 'N', '2026-01-05', '2026-01-06T02:00:00Z', '{}', 's1'),
-             ('e3', '2026-01-05', 'p', 'residence_changed', 'N', '2026-01-05', '2026-01-06T02:00:00Z', '{}', 's1'),
-             ('e4', '2026-01-07', 'p', 'end', 'N', '2026-01-07', '2026-01-08T02:00:00Z', '{}', 's2'),
-             ('e5', '2026-01-08', 'p', 'end', 'N', '2026-01-08', '2026-01-09T02:00:00Z', '{}', NULL)",
+            "INSERT INTO daily_messages (msg_id, reporting_date, at, part, parts, notifications,
+             first_number, last_number, resend, forced) VALUES
+             ('m1', '2026-01-05', '2026-01-06T02:00:00Z', 1, 2, 2, 1, 2, 0, 0),
+             ('m2', '2026-01-05', '2026-01-06T02:00:01Z', 2, 2, 1, 3, 3, 0, 0),
+             ('m3', '2026-01-07', '2026-01-08T02:00:00Z', 1, 1, 1, 4, 4, 0, 0),
+             ('r1', NULL, '2026-01-09T02:00:00Z', 1, 1, 1, 1, 1, 1, 0)",
+        )
+        .await;
+        on_pool(
+            &store,
+            "INSERT INTO daily_notifications (number, guid, previous, reporting_date, kind,
+             status, corrects, event_day, user_number, source, local_id, body, identity,
+             first_message) VALUES
+             (1, 'g1', 'g0', '2026-01-05', 'start', 'N', NULL, '2026-01-05', 'u', 'e', 'a', '{}', '', 'm1'),
+             (2, 'g2', 'g1', '2026-01-05', 'start', 'N', NULL, '2026-01-05', 'u', 'e', 'b', '{}', '', 'm1'),
+             (3, 'g3', 'g2', '2026-01-05', 'end', 'C', 'g0', '2026-01-05', 'u', 'e', 'c', '{}', '', 'm2'),
+             (4, 'g4', 'g3', '2026-01-07', 'end', 'N', NULL, '2026-01-07', 'u', 'e', 'a', '{}', '', 'm3'),
+             (5, 'g5', 'g4', '2026-01-08', 'end', 'N', NULL, '2026-01-08', 'u', 'e', 'd', '{}', '', NULL)",
         )
         .await;
         let days = store.shipped_days().await.unwrap();
-        let kinds = |list: &[(&str, i64)]| -> Vec<(String, i64)> {
-            list.iter().map(|(k, n)| (k.to_string(), *n)).collect()
+        let kinds = |list: &[(&str, &str, i64)]| -> Vec<(String, String, i64)> {
+            list.iter()
+                .map(|(k, s, n)| (k.to_string(), s.to_string(), *n))
+                .collect()
         };
         assert_eq!(
             days,
@@ -540,19 +553,17 @@ fn shipped_days_count_each_shipments_events_per_kind() {
                 ShippedDay {
                     reporting_date: "2026-01-05".parse().unwrap(),
                     shipment: "s1".into(),
-                    fagmelding: Some("f1".into()),
-                    identmelding: Some("i1".into()),
-                    kinds: kinds(&[("residence_changed", 1), ("start", 2)]),
+                    messages: vec!["m1".into(), "m2".into()],
+                    kinds: kinds(&[("end", "C", 1), ("start", "N", 2)]),
                 },
                 ShippedDay {
                     reporting_date: "2026-01-07".parse().unwrap(),
                     shipment: "s2".into(),
-                    fagmelding: Some("f2".into()),
-                    identmelding: Some("i2".into()),
-                    kinds: kinds(&[("end", 1)]),
+                    messages: vec!["m3".into()],
+                    kinds: kinds(&[("end", "N", 1)]),
                 },
             ],
-            "the day without events and the unshipped event are not listed"
+            "the day without notifications, the re-send and the unshipped one are not listed"
         );
     });
 }

@@ -55,7 +55,7 @@ impl DailyWork {
     ) -> Result<DayOutcome, String> {
         let options = DayOptions {
             date,
-            initial: false,
+            initial: None,
             now,
         };
         day::run_read(
@@ -92,14 +92,14 @@ impl Reporter for DailyWork {
         let outcome = self
             .run(date, now, read, Destination::Outbox(&self.shipping))
             .await?;
-        match outcome.shipped.as_ref().and_then(|s| s.messages.as_ref()) {
-            Some((fagmelding, identmelding)) => {
+        match outcome.shipped.as_ref().filter(|s| !s.messages.is_empty()) {
+            Some(shipped) => {
                 tracing::info!(
                     %date,
-                    events = outcome.shipped.as_ref().map_or(0, |s| s.events),
-                    %fagmelding,
-                    %identmelding,
-                    "daily run: events shipped"
+                    notifications = shipped.notifications,
+                    messages = %shipped.messages.join(", "),
+                    "daily run: notifications shipped in {} message(s)",
+                    shipped.messages.len()
                 );
                 self.queued.notify_one();
             }
@@ -120,10 +120,10 @@ impl Reporter for DailyWork {
             tracing::warn!(%date, "{held}");
         }
         self.held = held;
-        if capture.events > 0 {
+        if capture.notifications > 0 {
             tracing::info!(
                 %date,
-                events = capture.events,
+                notifications = capture.notifications,
                 "captured; they go with the daily run for {date}"
             );
         } else {

@@ -19,8 +19,8 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 
 use super::person::{AnnualPerson, AnnualService};
+use super::person::{AssessmentState, AttributeSpan};
 use crate::checks::{CheckReport, SourceRecords};
-use crate::daily::state::{AssessmentState, AttributeSpan};
 use crate::mapping::{Resolution, reporting_day};
 use crate::model::{AttributeKind, Decision, Ident, diagnosis_codes, year_bounds};
 

@@ -5,8 +5,9 @@
 
 use chrono::NaiveDate;
 
-use crate::daily::state::{AssessmentState, AttributeSpan};
-use crate::model::{Decision, DiagnosisSystem, Gender, HoursPerWeek, Household, ServiceCode};
+use crate::model::{
+    AttributeKind, Decision, DiagnosisSystem, Gender, HoursPerWeek, Household, ServiceCode,
+};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AnnualPerson {
@@ -37,4 +38,20 @@ pub struct AnnualService {
     pub decided_on: Option<NaiveDate>,
     pub hours: Option<HoursPerWeek>,
     pub orgnr: Option<String>,
+}
+
+/// A person attribute's period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AttributeSpan {
+    pub kind: AttributeKind,
+    pub from: Option<NaiveDate>,
+    /// Last day; open while it lasts.
+    pub to: Option<NaiveDate>,
+}
+
+/// The scores of one assessment, sorted by variable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssessmentState {
+    pub assessed_on: Option<NaiveDate>,
+    pub scores: Vec<(String, u8)>,
 }

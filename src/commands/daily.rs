@@ -8,6 +8,7 @@ use chrono_tz::Europe::Oslo;
 use crate::checks::Severity;
 use crate::config::Config;
 use crate::daily::day::{self, DayOptions, DayOutcome, Destination};
+use crate::message::ipl56;
 use crate::message::schema::Schemas;
 use crate::shipping::Shipping;
 use crate::store::Store;
@@ -15,7 +16,8 @@ use crate::store::Store;
 pub struct DailyArgs<'a> {
     pub config: &'a Path,
     pub date: Option<NaiveDate>,
-    pub initial: bool,
+    /// The initial load, from this start date.
+    pub initial: Option<NaiveDate>,
     /// `Some(dir)` for a dry run.
     pub dry_run: Option<&'a Path>,
 }
@@ -49,7 +51,7 @@ pub async fn daily(args: DailyArgs<'_>) -> u8 {
     let outcome = match args.dry_run {
         Some(out) => {
             let schemas = match Schemas::load(&config.payload_schemas) {
-                Ok(schemas) => schemas,
+                Ok(schemas) => schemas.with_alias(&config.daily.msg_type, ipl56::DEFAULT_MSG_TYPE),
                 Err(e) => return fail(&e, 2),
             };
             let store = match Store::open(config.state_url.as_deref(), &config.data_dir).await {
@@ -91,7 +93,7 @@ pub async fn daily(args: DailyArgs<'_>) -> u8 {
         if outcome
             .shipped
             .as_ref()
-            .is_some_and(|s| s.messages.is_some())
+            .is_some_and(|s| !s.messages.is_empty())
         {
             match shipping.flush().await {
                 Ok(sent) => println!("{sent} message(s) handed to the transport"),
@@ -126,15 +128,18 @@ fn show(outcome: &DayOutcome, date: NaiveDate) -> u8 {
     }
     let c = &outcome.capture;
     println!(
-        "{date}: {} event(s) — {} new, {} changed, {} annulled, {} continued from an earlier EPJ, {} ended at an EPJ change, {} person(s) changed; {} recorded as history",
-        c.events,
+        "{date}: {} notification(s){} — services: {} new, {} changed, {} gone from the EPJ, {} continued from an earlier EPJ, {} ended at an EPJ change; {} recorded as history, {} outside [daily] service_types",
+        c.notifications,
+        c.numbers
+            .map(|(first, last)| format!(" (numbers {first}–{last})"))
+            .unwrap_or_default(),
         c.new_services,
         c.changed_services,
         c.annulled_services,
         c.continued_services,
         c.ended_at_switch,
-        c.changed_persons,
-        c.history
+        c.history,
+        c.out_of_scope
     );
     if c.held_services + c.held_persons > 0 {
         code = 1;
@@ -164,12 +169,18 @@ fn show(outcome: &DayOutcome, date: NaiveDate) -> u8 {
         );
     }
     if let Some(shipped) = &outcome.shipped {
-        match &shipped.messages {
-            Some((fagmelding, identmelding)) => println!(
-                "shipment {}: {} event(s) in fagmelding {fagmelding} and identity message {identmelding}",
-                shipped.shipment, shipped.events
-            ),
-            None => println!("no changes to ship for {date}; nothing sent (recorded)"),
+        if shipped.messages.is_empty() {
+            println!("no changes to ship for {date}; nothing sent (recorded)");
+        }
+        let parts = shipped.messages.len();
+        for (at, msg_id) in shipped.messages.iter().enumerate() {
+            println!("{date} part {} of {parts}: message {msg_id}", at + 1);
+        }
+        if parts > 0 {
+            println!(
+                "shipment {}: {} notification(s) in {parts} message(s)",
+                shipped.shipment, shipped.notifications
+            );
         }
     }
     for file in &outcome.written {
@@ -180,7 +191,7 @@ fn show(outcome: &DayOutcome, date: NaiveDate) -> u8 {
             println!("dry run: no changes to ship; nothing was committed");
         } else {
             println!(
-                "dry run: nothing was committed; the identity message holds identity numbers — keep it inside the secure zone"
+                "dry run: nothing was committed; the messages hold identity numbers — keep them inside the secure zone"
             );
         }
     }

@@ -7,6 +7,7 @@
 
 pub mod agent;
 pub mod alerts;
+pub mod daily;
 pub mod delivery;
 pub mod receiver;
 pub mod url;
@@ -59,6 +60,8 @@ pub struct Config {
     /// at least one IPLOS contact (type 16) and one IPLOS submitter (type 17) once messages
     /// are sent.
     pub contacts: Vec<Contact>,
+    /// The daily flow: scope, parts, message type, identity key.
+    pub daily: daily::Daily,
     /// How `kpr-bridge run` paces itself and answers HTTP.
     pub agent: agent::Agent,
     pub log_format: agent::LogFormat,
@@ -170,6 +173,7 @@ struct Raw {
     schemas: Option<BTreeMap<String, PathBuf>>,
     /// `[[contact]]`: a table per contact; read by hand to explain the old `[contact]`.
     contact: Option<toml::Value>,
+    daily: Option<daily::RawDaily>,
     agent: Option<agent::RawAgent>,
     log: Option<agent::RawLog>,
     alerts: Option<alerts::RawAlerts>,
@@ -539,6 +543,8 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
         .test_users
         .and_then(|t| t.names)
         .unwrap_or_else(|| DEFAULT_PATTERNS.map(String::from).to_vec());
+    let data_dir = base.join(data_dir);
+    let daily = daily::daily(raw.daily, base, &data_dir, problems);
     let agent = agent::agent(raw.agent, problems);
     let log_format = agent::log_format(raw.log, problems);
     let alerts = alerts::alerts(raw.alerts, base, problems);
@@ -551,13 +557,14 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
         her_id,
         her_id_service_unit: her_unit,
         mode,
-        data_dir: base.join(data_dir),
+        data_dir,
         sources,
         test_user_names,
         state_url,
         delivery,
         payload_schemas,
         contacts,
+        daily,
         agent,
         log_format,
         alerts,

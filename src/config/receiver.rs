@@ -25,6 +25,8 @@ pub struct ReceiverConfig {
     pub certificates: CertificateFiles,
     /// Payload XSDs by message type; a payload that does not validate is rejected with T02.
     pub payload_schemas: Vec<(String, PathBuf)>,
+    /// The daily message's MsgHead type, as the municipalities send it (`[daily] msg_type`).
+    pub daily_msg_type: String,
     pub rules: Vec<Rule>,
 }
 
@@ -60,11 +62,18 @@ struct RawSpool {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDaily {
+    msg_type: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
 struct Raw {
     amqp: Option<RawAmqp>,
     spool: Option<RawSpool>,
     certificates: Option<RawCertificates>,
     schemas: Option<BTreeMap<String, PathBuf>>,
+    daily: Option<RawDaily>,
     #[serde(default, rename = "rule")]
     rules: Vec<Rule>,
 }
@@ -161,6 +170,10 @@ impl ReceiverConfig {
                 .into_iter()
                 .map(|(msg_type, path)| (msg_type, base.join(path)))
                 .collect(),
+            daily_msg_type: raw
+                .daily
+                .and_then(|d| d.msg_type)
+                .unwrap_or_else(|| crate::message::ipl56::DEFAULT_MSG_TYPE.to_string()),
             rules: raw.rules,
         };
         ConfigError::unless_any(file, problems, config).map_err(|mut e| {

@@ -21,6 +21,7 @@
 //! - `expiry.rs`: a certificate file's subject and end date, for `kpr-bridge status`.
 //! - [`test_certificates`]: a throwaway CA and pairs made in-process, for demos and tests only.
 
+pub mod at_rest;
 mod der;
 pub(crate) mod describe;
 mod expiry;

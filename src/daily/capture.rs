@@ -1,50 +1,67 @@
-//! Capture: sources → today's states → the diff against the baseline → events and the new
-//! baseline, written in one state-store transaction (invariant 1). Run as often as wanted:
-//! an unchanged source gives no events (invariant 3), because the baseline moves with the
-//! events it caused.
+//! Capture: sources → today's states → the diff against the baseline → notifications and the
+//! new baseline, written in one state-store transaction (invariant 1). Run as often as
+//! wanted: an unchanged source gives no notifications (invariant 3), because the baseline
+//! moves with the notifications it caused.
+//!
+//! Each notification gets its number (`notifikasjonLopeNr`) and its place in the chain
+//! (`notifikasjonForrigeGUID`) here, in the transaction that writes it, so that a crash can
+//! neither skip nor reuse a number. Its identity number is sealed before it is stored.
 //!
 //! Reading the whole baseline would cost more than the diff, so only each service's hash is
 //! read; the stored state is read back only for what changed.
 //!
 //! Which baseline services are compared with what:
 //! - a source that speaks for the date and was read: each service diffed; one that left the
-//!   EPJ without an end is annulled — but only if every row of the source could be read;
+//!   EPJ is annulled (C to each N original) — but only if every row of the source could be
+//!   read;
 //! - a source whose `to` has passed (an EPJ change): its open services are *continued* by
 //!   the new EPJ's services of the same person and code, so that the register sees no
-//!   annulment and no restart; those not continued are ended on the old source's last day,
-//!   once a source that takes over is configured;
+//!   annulment and no restart, and keeps its tjenesteID; those not continued are ended on
+//!   the old source's last day, once a source that takes over is configured;
 //! - a source that could not be read, is not in use yet, or is no longer configured: left
 //!   exactly as it is, and said so.
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, Utc};
+use chrono_tz::Europe::Oslo;
 use serde::Serialize;
 use thiserror::Error;
 use uuid::Uuid;
 
 use super::current::{self, Current, Pseudonyms, SourceInput};
-use super::event::{About, Event, ServiceFacts};
-use super::state::{PersonKey, PersonState, ServiceState, Stored};
+use super::state::{Original, Originals, PersonKey, ServiceState, StopOriginals, Stored};
 use crate::checks::CheckOptions;
-use crate::delta::{self, Change, Compare, Said};
-use crate::model::Decision;
+use crate::config::daily::Daily;
+use crate::crypto::at_rest::IdentityKey;
+use crate::delta::{self, Change, Compare};
+use crate::message::ident::type_id;
+use crate::message::ipl56::{EventKind, FIRST_PREVIOUS, Notification, ServiceEvent, Status, User};
+use crate::model::Ident;
 use crate::store::StoreError;
-use crate::store::daily::{BaselinePerson, BaselineService, DailyState, DailyTx, SourceHashes};
+use crate::store::daily::{
+    BaselineService, DailyState, DailyTx, Param, SourceHashes, StoredNotification, StoredPerson,
+};
+
+/// The initial load's start date unless `--since` says otherwise: the 2026 duty's.
+pub fn default_since() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 1, 1).expect("a valid date")
+}
 
 #[derive(Clone, Copy, Debug)]
 pub struct CaptureOptions {
     /// The reporting date: the day whose changes these are.
     pub date: NaiveDate,
-    /// The first run: record the baseline as of `date`; report only what is active then.
-    pub initial: bool,
+    /// The first run, with the initial load's start date: every service active on it and
+    /// every event since.
+    pub initial: Option<NaiveDate>,
     pub now: DateTime<Utc>,
 }
 
 #[derive(Debug, Error)]
 pub enum CaptureError {
     #[error(
-        "the state store has no baseline yet: the first daily run needs --initial (kpr-bridge daily --config FILE --initial --date YYYY-MM-DD), which records what the EPJ holds on that date and reports only what is active then"
+        "the state store has no baseline yet: the first daily run is the initial load (kpr-bridge daily --config FILE --initial [--since 2026-01-01]), which sends every service active on the start date and every event since"
     )]
     NoBaseline,
     #[error(
@@ -55,6 +72,12 @@ pub enum CaptureError {
         "the reporting date {date} is before daily reporting began ({initial}); give a date on or after {initial}"
     )]
     BeforeInitial { date: NaiveDate, initial: NaiveDate },
+    #[error(
+        "--since {since} is after the reporting date {date}; the initial load starts on or before the date it reports"
+    )]
+    SinceAfterDate { since: NaiveDate, date: NaiveDate },
+    #[error(transparent)]
+    Key(#[from] crate::crypto::at_rest::KeyError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -62,7 +85,7 @@ pub enum CaptureError {
 /// What a capture found, for the operator and the `daily_captures` table.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct CaptureSummary {
-    pub events: usize,
+    pub notifications: usize,
     pub new_services: usize,
     pub changed_services: usize,
     pub annulled_services: usize,
@@ -72,9 +95,12 @@ pub struct CaptureSummary {
     pub ended_at_switch: usize,
     /// Services that ended before reporting began: recorded, not reported.
     pub history: usize,
-    pub changed_persons: usize,
     pub held_services: usize,
     pub held_persons: usize,
+    /// Services whose type is not in `[daily] service_types`.
+    pub out_of_scope: usize,
+    /// The numbers this capture gave, first and last.
+    pub numbers: Option<(i64, i64)>,
     /// Per source, services missing from it that were not annulled, and why.
     pub left_as_they_are: Vec<Left>,
 }
@@ -87,7 +113,6 @@ pub struct Left {
 }
 
 pub struct Captured {
-    pub events: Vec<Event>,
     pub summary: CaptureSummary,
     pub current: Current,
 }
@@ -107,23 +132,36 @@ pub async fn capture(
     tx: &mut DailyTx,
     sources: &[SourceInput<'_>],
     checks: &CheckOptions<'_>,
+    daily: &Daily,
     options: CaptureOptions,
 ) -> Result<Captured, CaptureError> {
-    let pseudonyms = open(tx, options).await?;
-    let current = current::build(sources, options.date, checks, &pseudonyms);
-    diff_and_commit(tx, sources, current, options).await
+    let (pseudonyms, key) = open(tx, daily, options).await?;
+    let current = current::build(sources, options.date, checks, daily, &pseudonyms);
+    diff_and_commit(tx, sources, current, &key, options).await
 }
 
-/// Reads the daily state, or makes it on the initial run, and gives the person keys' secret.
-pub async fn open(tx: &mut DailyTx, options: CaptureOptions) -> Result<Pseudonyms, CaptureError> {
+/// Reads the daily state, or makes it on the initial run, and gives the person keys' secret
+/// and the identity key (made on the initial run if there is none).
+pub async fn open(
+    tx: &mut DailyTx,
+    daily: &Daily,
+    options: CaptureOptions,
+) -> Result<(Pseudonyms, IdentityKey), CaptureError> {
     let state = match (tx.state().await?, options.initial) {
-        (None, false) => return Err(CaptureError::NoBaseline),
-        (Some(state), true) => return Err(CaptureError::AlreadyStarted(state.initial_date)),
-        (Some(state), false) => state,
-        (None, true) => {
+        (None, None) => return Err(CaptureError::NoBaseline),
+        (Some(state), Some(_)) => return Err(CaptureError::AlreadyStarted(state.initial_date)),
+        (Some(state), None) => state,
+        (None, Some(since)) => {
+            if since > options.date {
+                return Err(CaptureError::SinceAfterDate {
+                    since,
+                    date: options.date,
+                });
+            }
             let state = DailyState {
                 pseudonym_secret: new_secret(),
                 initial_date: options.date,
+                since,
             };
             tx.create_state(&state, options.now).await?;
             state
@@ -135,52 +173,60 @@ pub async fn open(tx: &mut DailyTx, options: CaptureOptions) -> Result<Pseudonym
             initial: state.initial_date,
         });
     }
-    Ok(Pseudonyms::new(&state.pseudonym_secret))
+    let key = IdentityKey::open(&daily.identity_key_file, options.initial.is_some())?;
+    Ok((Pseudonyms::new(&state.pseudonym_secret), key))
 }
 
-/// Diffs today's states against the baseline and writes the events and the new baseline,
-/// all inside `tx` (the caller commits).
+/// Oslo's civil time of an instant, as HIS 1135's times are written.
+pub fn oslo(at: DateTime<Utc>) -> NaiveDateTime {
+    at.with_timezone(&Oslo).naive_local()
+}
+
+/// Diffs today's states against the baseline and writes the notifications and the new
+/// baseline, all inside `tx` (the caller commits).
 pub async fn diff_and_commit(
     tx: &mut DailyTx,
     sources: &[SourceInput<'_>],
     current: Current,
+    key: &IdentityKey,
     options: CaptureOptions,
 ) -> Result<Captured, CaptureError> {
     let mut run = Run {
         options,
-        events: Vec::new(),
+        drafts: Vec::new(),
         services_out: Vec::new(),
-        persons_out: Vec::new(),
         summary: CaptureSummary {
             held_services: current.held_services.len(),
             held_persons: current.held_persons.len(),
+            out_of_scope: current.out_of_scope,
             ..CaptureSummary::default()
         },
-        reported_persons: HashSet::new(),
     };
     run.services(tx, sources, &current).await?;
-    run.persons(tx, &current).await?;
-
-    let mut identities: Vec<(PersonKey, &str)> = run
-        .events
-        .iter()
-        .map(|e| e.person)
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .filter_map(|key| Some((key, current.idents.get(&key)?.expose())))
-        .collect();
-    identities.sort();
-    tx.upsert_services(&run.services_out).await?;
-    tx.upsert_persons(&run.persons_out).await?;
-    tx.insert_events(options.date, &run.events).await?;
-    tx.upsert_identities(&identities).await?;
-    run.summary.events = run.events.len();
+    let Run {
+        mut drafts,
+        services_out,
+        mut summary,
+        ..
+    } = run;
+    if options.initial.is_some() {
+        // The initial load in date order: what was active on the start date first.
+        drafts.sort_by_key(|d| (d.change.day, d.change.kind == EventKind::End));
+    }
+    let notifications = number(tx, drafts, &current, key, options).await?;
+    summary.notifications = notifications.len();
+    summary.numbers = notifications
+        .first()
+        .zip(notifications.last())
+        .map(|(first, last)| (first.number, last.number));
+    tx.upsert_services(&services_out).await?;
+    tx.insert_notifications(&notifications).await?;
     tx.record_capture(&crate::store::daily::CaptureRecord {
         reporting_date: options.date,
         at: options.now,
-        events: run.events.len() as i64,
-        held: (run.summary.held_services + run.summary.held_persons) as i64,
-        summary: serde_json::to_string(&run.summary).expect("the summary serializes"),
+        events: notifications.len() as i64,
+        held: (summary.held_services + summary.held_persons) as i64,
+        summary: serde_json::to_string(&summary).expect("the summary serializes"),
         findings: current
             .report
             .findings
@@ -194,22 +240,215 @@ pub async fn diff_and_commit(
     })
     .await?;
     crate::failpoint::hit("daily.capture.before-commit");
-    Ok(Captured {
-        events: run.events,
-        summary: run.summary,
-        current,
-    })
+    Ok(Captured { summary, current })
+}
+
+/// A notification before it has its number: one change of one service.
+struct Draft {
+    guid: Uuid,
+    change: Change,
+    stop_id: Option<String>,
+    service_id: String,
+    service_type: u8,
+    orgnr: Option<String>,
+    person: PersonKey,
+    source: String,
+    local_id: String,
+}
+
+/// Numbers the drafts after the last notification, chains them, names their users (a person
+/// new to the register gets a pasientGUID and keeps this brukerNr for good) and seals each
+/// identity number.
+async fn number(
+    tx: &mut DailyTx,
+    drafts: Vec<Draft>,
+    current: &Current,
+    key: &IdentityKey,
+    options: CaptureOptions,
+) -> Result<Vec<StoredNotification>, CaptureError> {
+    if drafts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut keys: Vec<PersonKey> = drafts.iter().map(|d| d.person).collect();
+    keys.sort();
+    keys.dedup();
+    let mut persons: HashMap<PersonKey, StoredPerson> = tx
+        .persons(&keys)
+        .await?
+        .into_iter()
+        .map(|p| (p.key, p))
+        .collect();
+    let mut new_persons = Vec::new();
+    // Who the EPJ no longer knows is named as the register last heard of them.
+    let mut last_known: HashMap<PersonKey, (Ident, Option<String>)> = HashMap::new();
+    for person in &keys {
+        if current.users.contains_key(person) {
+            if !persons.contains_key(person) {
+                let stored = StoredPerson {
+                    key: *person,
+                    patient_guid: Uuid::new_v4(),
+                    user_number: current.users[person].person_id.clone(),
+                };
+                new_persons.push(stored.clone());
+                persons.insert(*person, stored);
+            }
+        } else if let Some(stored) = persons.get(person) {
+            let known = last_user(tx, &stored.user_number, key).await?;
+            last_known.insert(*person, known);
+        }
+    }
+    tx.insert_persons(&new_persons).await?;
+
+    let (mut number, mut previous) = tx.last_notification().await?.unwrap_or((0, FIRST_PREVIOUS));
+    let at = oslo(options.now);
+    let mut stored = Vec::with_capacity(drafts.len());
+    for draft in drafts {
+        let person = persons.get(&draft.person).ok_or_else(|| {
+            StoreError::Corrupt("a person with a reported service is not in daily_persons".into())
+        })?;
+        let (ident, district) = match current.users.get(&draft.person) {
+            Some(user) => (user.ident.clone(), user.district.clone()),
+            None => last_known.get(&draft.person).cloned().ok_or_else(|| {
+                StoreError::Corrupt("a person the register knows has no notification".into())
+            })?,
+        };
+        number += 1;
+        let notification = Notification {
+            guid: draft.guid,
+            previous,
+            number,
+            status: draft.change.status,
+            corrects: draft.change.corrects,
+            time: at,
+            event: ServiceEvent {
+                kind: draft.change.kind,
+                guid: Uuid::new_v4(),
+                service_id: draft.service_id,
+                service_type: draft.service_type,
+                registered: at,
+                orgnr: draft.orgnr,
+                day: draft.change.day,
+                stop_id: draft.stop_id,
+                user: User {
+                    patient_guid: person.patient_guid,
+                    user_number: person.user_number.clone(),
+                    district,
+                    fid: String::new(),
+                    id_type: type_id(&ident),
+                },
+            },
+        };
+        previous = draft.guid;
+        stored.push(StoredNotification {
+            number,
+            guid: draft.guid,
+            previous: notification.previous,
+            reporting_date: options.date,
+            kind: notification.event.kind,
+            status: notification.status,
+            corrects: notification.corrects,
+            event_day: notification.event.day,
+            user_number: person.user_number.clone(),
+            source: draft.source,
+            local_id: draft.local_id,
+            body: serde_json::to_string(&notification).expect("notifications serialize"),
+            identity: key.seal(ident.expose(), &draft.guid.to_string()),
+        });
+    }
+    Ok(stored)
+}
+
+/// The identity number and district of a person's latest notification.
+async fn last_user(
+    tx: &mut DailyTx,
+    user_number: &str,
+    key: &IdentityKey,
+) -> Result<(Ident, Option<String>), CaptureError> {
+    let numbers = tx
+        .select_numbers("user_number = $1", &[Param::Text(user_number.to_string())])
+        .await?;
+    let last = *numbers.last().ok_or_else(|| {
+        StoreError::Corrupt("a person the register knows has no notification".into())
+    })?;
+    let (_, body, sealed) = tx
+        .notifications(&[last])
+        .await?
+        .pop()
+        .ok_or_else(|| StoreError::Corrupt("a notification vanished".into()))?;
+    let notification: Notification = serde_json::from_str(&body)
+        .map_err(|e| StoreError::Corrupt(format!("daily notification {last}: {e}")))?;
+    let fid = key.open_sealed(&sealed, &notification.guid.to_string())?;
+    Ok((Ident::new(fid), notification.event.user.district))
+}
+
+/// Records a notification's GUID among the originals; gives the stop's id for stop events.
+fn record(originals: &mut Originals, change: &Change, guid: Uuid) -> Option<String> {
+    let original = Original {
+        guid,
+        day: change.day,
+    };
+    let set = |slot: &mut Option<Original>| match change.status {
+        Status::Original => *slot = Some(original),
+        Status::Replaces => {
+            if let Some(slot) = slot {
+                slot.day = change.day;
+            }
+        }
+        Status::Cancels => *slot = None,
+    };
+    match change.kind {
+        EventKind::Start => set(&mut originals.start),
+        EventKind::End => set(&mut originals.end),
+        EventKind::ProviderChanged => match change.status {
+            Status::Original => originals.providers.push(original),
+            _ => originals
+                .providers
+                .retain(|p| Some(p.guid) != change.corrects),
+        },
+        EventKind::StopFrom | EventKind::StopUntil => {
+            let first_day = change.stop.unwrap_or(change.day);
+            let at = originals
+                .stops
+                .iter()
+                .position(|s| s.first_day == first_day);
+            let id = match (change.kind, change.status, at) {
+                (EventKind::StopFrom, Status::Original, None) => {
+                    let id = Uuid::new_v4().to_string();
+                    originals.stops.push(StopOriginals {
+                        first_day,
+                        id: id.clone(),
+                        from: original,
+                        until: None,
+                    });
+                    originals.stops.sort_by_key(|s| s.first_day);
+                    id
+                }
+                (_, _, Some(at)) => {
+                    let id = originals.stops[at].id.clone();
+                    if change.kind == EventKind::StopFrom {
+                        if change.status == Status::Cancels {
+                            originals.stops.remove(at);
+                        }
+                    } else {
+                        set(&mut originals.stops[at].until);
+                    }
+                    id
+                }
+                // A stop's last day without its first: the diff does not give one.
+                (_, _, None) => first_day.to_string(),
+            };
+            return Some(id);
+        }
+    }
+    None
 }
 
 /// One capture's work in progress.
 struct Run {
     options: CaptureOptions,
-    events: Vec<Event>,
+    drafts: Vec<Draft>,
     services_out: Vec<BaselineService>,
-    persons_out: Vec<BaselinePerson>,
     summary: CaptureSummary,
-    /// Persons with a reported service in this capture (an initial run reports only them).
-    reported_persons: HashSet<PersonKey>,
 }
 
 /// Below this many states, hashing them on one thread is quicker than starting others.
@@ -243,51 +482,50 @@ fn parse<T: Stored>(text: &str, what: &str) -> Result<T, StoreError> {
     T::from_text(text).ok_or_else(|| StoreError::Corrupt(format!("baseline state of {what}")))
 }
 
+fn parse_originals(text: &str, what: &str) -> Result<Originals, StoreError> {
+    Originals::from_text(text)
+        .ok_or_else(|| StoreError::Corrupt(format!("baseline originals of {what}")))
+}
+
+/// Where a service's notifications come from and what they name.
+struct Subject<'a> {
+    source: &'a str,
+    local_id: &'a str,
+    service_id: &'a str,
+}
+
 impl Run {
-    fn compare(&self, continued: bool) -> Compare {
+    fn compare(&self, continued: bool, since: Option<NaiveDate>) -> Compare {
         Compare {
             today: self.options.date,
             continued,
+            since,
         }
     }
 
-    /// Turns a service's changes into events linked to its previous event; returns the new
-    /// last event.
+    /// Turns a service's changes into drafts, recording each among its originals.
     fn service_events(
         &mut self,
-        service_ref: &str,
-        last_event: Option<String>,
+        subject: Subject,
         state: &ServiceState,
+        originals: &mut Originals,
         changes: Vec<Change>,
-    ) -> Result<Option<String>, StoreError> {
-        let service = guid(service_ref)?;
-        let mut previous = last_event.as_deref().map(guid).transpose()?;
-        if !changes.is_empty() {
-            self.reported_persons.insert(state.person);
-        }
+    ) {
         for change in changes {
-            let pause = match change.said {
-                Said::Service { pause } => pause,
-                Said::Person(_) => None,
-            };
-            let id = Uuid::new_v4();
-            self.events.push(Event {
-                id,
-                previous,
-                kind: change.kind,
-                status: change.status,
-                effective_on: change.effective_on,
-                registered_at: self.options.now,
+            let guid = Uuid::new_v4();
+            let stop_id = record(originals, &change, guid);
+            self.drafts.push(Draft {
+                guid,
+                change,
+                stop_id,
+                service_id: subject.service_id.to_string(),
+                service_type: state.code.main(),
+                orgnr: state.orgnr.clone(),
                 person: state.person,
-                about: About::Service {
-                    service,
-                    facts: facts(state),
-                    pause,
-                },
+                source: subject.source.to_string(),
+                local_id: subject.local_id.to_string(),
             });
-            previous = Some(id);
         }
-        Ok(previous.map(|id| id.to_string()).or(last_event))
     }
 
     /// Diffs every service.
@@ -387,12 +625,22 @@ impl Run {
             for (id, state, text, hash) in changed {
                 let row = &rows[id];
                 let old: ServiceState = parse(&row.state, name)?;
-                let changes = delta::diff_service(Some(&old), Some(state), self.compare(false));
-                let last =
-                    self.service_events(&row.service_ref, row.last_event.clone(), state, changes)?;
+                let mut originals = parse_originals(&row.originals, name)?;
+                let changes = delta::diff_service(
+                    Some(&old),
+                    Some(state),
+                    &originals,
+                    self.compare(false, None),
+                );
+                let subject = Subject {
+                    source: name,
+                    local_id: id,
+                    service_id: &row.service_id,
+                };
+                self.service_events(subject, state, &mut originals, changes);
                 self.summary.changed_services += 1;
                 self.services_out.push(BaselineService {
-                    last_event: last,
+                    originals: originals.to_text(),
                     hash,
                     state: text,
                     ..row.clone()
@@ -401,8 +649,15 @@ impl Run {
             for id in gone {
                 let row = &rows[id];
                 let old: ServiceState = parse(&row.state, name)?;
-                let changes = delta::diff_service(Some(&old), None, self.compare(false));
-                self.service_events(&row.service_ref, row.last_event.clone(), &old, changes)?;
+                let mut originals = parse_originals(&row.originals, name)?;
+                let changes =
+                    delta::diff_service(Some(&old), None, &originals, self.compare(false, None));
+                let subject = Subject {
+                    source: name,
+                    local_id: id,
+                    service_id: &row.service_id,
+                };
+                self.service_events(subject, &old, &mut originals, changes);
                 self.summary.annulled_services += 1;
                 tx.delete_service(name, id).await?;
             }
@@ -420,47 +675,60 @@ impl Run {
                 .filter(|(row, old, _)| {
                     old.person == state.person
                         && old.code == state.code
-                        && old.decision == Decision::Granted
-                        && state.decision == Decision::Granted
                         && is_open_at(old, source.from.unwrap_or(date))
                         && !taken.contains(&(row.source.clone(), row.local_id.clone()))
                 })
                 .max_by_key(|(_, old, _)| old.start);
             if let Some((row, old, _)) = continued {
                 taken.insert((row.source.clone(), row.local_id.clone()));
-                let changes = delta::diff_service(Some(old), Some(state), self.compare(true));
-                let last =
-                    self.service_events(&row.service_ref, row.last_event.clone(), state, changes)?;
+                let mut originals = parse_originals(&row.originals, &row.source)?;
+                let changes = delta::diff_service(
+                    Some(old),
+                    Some(state),
+                    &originals,
+                    self.compare(true, None),
+                );
+                let subject = Subject {
+                    source: name,
+                    local_id: id,
+                    service_id: &row.service_id,
+                };
+                self.service_events(subject, state, &mut originals, changes);
                 tx.delete_service(&row.source, &row.local_id).await?;
                 self.summary.continued_services += 1;
                 self.services_out.push(BaselineService {
                     source: name.to_string(),
                     local_id: id.to_string(),
-                    service_ref: row.service_ref.clone(),
-                    last_event: last,
+                    service_id: row.service_id.clone(),
+                    originals: originals.to_text(),
                     hash,
                     state: text,
                 });
                 continue;
             }
-            let service_ref = Uuid::new_v4().to_string();
             let cutoff = match (self.options.initial, source.from) {
-                (true, from) => Some(from.map_or(date, |f| f.max(date))),
-                (false, from) => from,
+                (Some(since), from) => Some(from.map_or(since, |f| f.max(since))),
+                (None, from) => from,
             };
-            let last = if cutoff.is_some_and(|cutoff| is_history(state, cutoff)) {
+            let mut originals = Originals::default();
+            if cutoff.is_some_and(|cutoff| is_history(state, cutoff)) {
                 self.summary.history += 1;
-                None
             } else {
                 self.summary.new_services += 1;
-                let changes = delta::diff_service(None, Some(state), self.compare(false));
-                self.service_events(&service_ref, None, state, changes)?
-            };
+                let changes =
+                    delta::diff_service(None, Some(state), &originals, self.compare(false, cutoff));
+                let subject = Subject {
+                    source: name,
+                    local_id: id,
+                    service_id: id,
+                };
+                self.service_events(subject, state, &mut originals, changes);
+            }
             self.services_out.push(BaselineService {
                 source: name.to_string(),
                 local_id: id.to_string(),
-                service_ref,
-                last_event: last,
+                service_id: id.to_string(),
+                originals: originals.to_text(),
                 hash,
                 state: text,
             });
@@ -480,13 +748,24 @@ impl Run {
             if !successor {
                 continue;
             }
-            if old.decision == Decision::Granted && old.end.is_none_or(|end| end > last_day) {
+            if old.end.is_none_or(|end| end > last_day) {
                 let ended = ServiceState {
                     end: Some(last_day),
                     ..old.clone()
                 };
-                let changes = delta::diff_service(Some(old), Some(&ended), self.compare(false));
-                self.service_events(&row.service_ref, row.last_event.clone(), &ended, changes)?;
+                let mut originals = parse_originals(&row.originals, &row.source)?;
+                let changes = delta::diff_service(
+                    Some(old),
+                    Some(&ended),
+                    &originals,
+                    self.compare(false, None),
+                );
+                let subject = Subject {
+                    source: &row.source,
+                    local_id: &row.local_id,
+                    service_id: &row.service_id,
+                };
+                self.service_events(subject, &ended, &mut originals, changes);
                 self.summary.ended_at_switch += 1;
             }
             tx.delete_service(&row.source, &row.local_id).await?;
@@ -517,97 +796,6 @@ impl Run {
         self.summary.left_as_they_are = left;
         Ok(())
     }
-
-    /// Diffs every person the EPJ knows today. A person who is no longer there keeps their
-    /// baseline and gets no event: leaving an EPJ is not an error to annul, their services
-    /// say what ended, and if they return the diff starts from what was reported.
-    async fn persons(&mut self, tx: &mut DailyTx, current: &Current) -> Result<(), StoreError> {
-        let today = self.options.date;
-        let hashes = tx.person_hashes().await?;
-        let mut changed: Vec<(PersonKey, Option<&PersonState>, String, i64)> = Vec::new();
-        for ((key, state), hash) in current.persons.iter().zip(self::hashes(&current.persons)) {
-            if hashes.get(key) != Some(hash) {
-                changed.push((*key, Some(state), state.to_text(), hash));
-            }
-        }
-        let wanted: Vec<PersonKey> = changed
-            .iter()
-            .filter(|c| hashes.contains_key(&c.0))
-            .map(|c| c.0)
-            .collect();
-        let rows: HashMap<PersonKey, BaselinePerson> = tx
-            .persons(&wanted)
-            .await?
-            .into_iter()
-            .map(|row| (row.key, row))
-            .collect();
-        for (key, state, text, hash) in changed {
-            let row = rows.get(&key);
-            let old: Option<PersonState> = row.map(|r| parse(&r.state, "a person")).transpose()?;
-            let quiet =
-                old.is_none() && self.options.initial && !self.reported_persons.contains(&key);
-            let changes = if quiet {
-                Vec::new()
-            } else {
-                delta::diff_person(old.as_ref(), state, today)
-            };
-            if !changes.is_empty() {
-                self.summary.changed_persons += 1;
-            }
-            let last = self.person_events(key, row.and_then(|r| r.last_event.clone()), changes)?;
-            self.persons_out.push(BaselinePerson {
-                key,
-                last_event: last,
-                hash,
-                state: text,
-            });
-        }
-        Ok(())
-    }
-
-    fn person_events(
-        &mut self,
-        person: PersonKey,
-        last_event: Option<String>,
-        changes: Vec<Change>,
-    ) -> Result<Option<String>, StoreError> {
-        let mut previous = last_event.as_deref().map(guid).transpose()?;
-        for change in changes {
-            let Said::Person(fact) = change.said else {
-                continue;
-            };
-            let id = Uuid::new_v4();
-            self.events.push(Event {
-                id,
-                previous,
-                kind: change.kind,
-                status: change.status,
-                effective_on: change.effective_on,
-                registered_at: self.options.now,
-                person,
-                about: About::Person(fact),
-            });
-            previous = Some(id);
-        }
-        Ok(previous.map(|id| id.to_string()).or(last_event))
-    }
-}
-
-/// A GUID as stored in the baseline; anything else means the store was changed by hand.
-fn guid(text: &str) -> Result<Uuid, StoreError> {
-    Uuid::parse_str(text).map_err(|_| StoreError::Corrupt(format!("GUID '{text}' in the baseline")))
-}
-
-fn facts(state: &ServiceState) -> ServiceFacts {
-    ServiceFacts {
-        code: state.code,
-        decision: state.decision,
-        decided_on: state.decided_on,
-        start: state.start,
-        end: state.end,
-        hours: state.hours,
-        orgnr: state.orgnr.clone(),
-    }
 }
 
 /// Whether a service still runs on `day`, or ended the day before (an old EPJ that closed
@@ -619,8 +807,5 @@ fn is_open_at(state: &ServiceState, day: NaiveDate) -> bool {
 
 /// Whether a service was over before `cutoff`: recorded, not reported.
 fn is_history(state: &ServiceState, cutoff: NaiveDate) -> bool {
-    match state.decision {
-        Decision::Granted => state.end.is_some_and(|end| end < cutoff),
-        Decision::Refused => state.decided_on.is_some_and(|day| day < cutoff),
-    }
+    state.end.is_some_and(|end| end < cutoff)
 }

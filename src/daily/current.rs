@@ -1,20 +1,20 @@
 //! What the EPJ says today, in the shape the baseline keeps: the records of every source
 //! that speaks for the reporting date, test users left out, services mapped to their
-//! national codes, persons merged across sources under their pseudonymous key, and what a
-//! check marks as an error set aside (held) so that its baseline stays as it was.
+//! national codes and kept when their type is in the daily scope, persons merged across
+//! sources under their pseudonymous key, and what a check marks as an error (or a person
+//! without an identity number, whom `Bruker` cannot name) set aside (held) so that its
+//! baseline stays as it was.
 
-use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
 use openssl::sha::Sha256;
 
-use super::state::{
-    AssessmentState, AttributeSpan, PersonKey, PersonState, Residence, ServiceState,
-};
+use super::state::{PersonKey, ServiceState};
 use crate::checks::{CheckOptions, CheckReport, SourceRecords, check};
+use crate::config::daily::Daily;
 use crate::mapping::{Mapping, Resolution, reporting_day};
-use crate::model::{Ident, diagnosis_codes};
+use crate::model::{Decision, Ident};
 use crate::source::Snapshot;
 
 /// One configured source as read for the daily capture.
@@ -44,15 +44,23 @@ pub struct Current {
     /// source lists. Sorted lists rather than maps: the diff walks them beside the baseline
     /// in the same order, and at a million services a map costs twice the memory.
     pub services: HashMap<String, Vec<(String, ServiceState)>>,
-    /// Sorted by key.
-    pub persons: Vec<(PersonKey, PersonState)>,
-    /// The identity behind each key, for the identity message only.
-    pub idents: HashMap<PersonKey, Ident>,
+    /// What a notification's `Bruker` says of each person with a service in scope.
+    pub users: HashMap<PersonKey, UserFacts>,
     /// `(source, local id)` of services in the EPJ whose changes are held back by an error.
     pub held_services: HashSet<(String, String)>,
     pub held_persons: HashSet<PersonKey>,
+    /// Services left out because their type is not in `[daily] service_types`.
+    pub out_of_scope: usize,
     /// The checks' findings, for the operator.
     pub report: CheckReport,
+}
+
+/// A person as the register's `Bruker` names them, from the first source that knows them.
+pub struct UserFacts {
+    pub ident: Ident,
+    /// The EPJ's person id (`brukerNr`, until the store has one for the person).
+    pub person_id: String,
+    pub district: Option<String>,
 }
 
 impl Current {
@@ -108,11 +116,13 @@ impl Pseudonyms {
     }
 }
 
-/// Reads the sources that speak for `date` into today's states.
+/// Reads the sources that speak for `date` into today's states: granted services of the
+/// types in `scope` (a refusal has no event in 56.0.0).
 pub fn build(
     sources: &[SourceInput],
     date: NaiveDate,
     options: &CheckOptions,
+    scope: &Daily,
     pseudonyms: &Pseudonyms,
 ) -> Current {
     let active: Vec<(&SourceInput, &Snapshot, &Mapping)> = sources
@@ -132,7 +142,6 @@ pub fn build(
         .collect();
     let report = check(&records, options);
     let mut current = Current::default();
-    let mut persons = Persons::default();
     let year = date.year();
     for (source, records, mapping) in &active {
         let name = source.name;
@@ -150,180 +159,74 @@ pub fn build(
             .filter(|(source, _)| source == name)
             .map(|(_, id)| id.as_str())
             .collect();
-        let mut keys: HashMap<&str, PersonKey> = HashMap::with_capacity(records.persons.len());
+        // The persons the daily flow can name: an identity number is what `Bruker` needs.
+        let mut keys: HashMap<&str, Option<PersonKey>> =
+            HashMap::with_capacity(records.persons.len());
         for person in &records.persons {
             if test_users.contains(person.person_id.as_str()) {
                 continue;
             }
-            let key = match &person.ident {
-                Some(ident) => pseudonyms.key(ident.expose()),
-                None => pseudonyms.key(&format!("local:{name}:{}", person.person_id)),
+            let Some(ident) = &person.ident else {
+                keys.insert(&person.person_id, None);
+                continue;
             };
-            keys.insert(&person.person_id, key);
-            if ["person", "assessment", "diagnosis"]
-                .iter()
-                .any(|record| error(record, &person.person_id))
-            {
+            let key = pseudonyms.key(ident.expose());
+            keys.insert(&person.person_id, Some(key));
+            if error("person", &person.person_id) {
                 current.held_persons.insert(key);
                 continue;
             }
-            if let Some(ident) = &person.ident {
-                current.idents.entry(key).or_insert_with(|| ident.clone());
-            }
-            // The first source that knows the person tells where they live.
-            persons.first(key, || PersonState {
-                residence: Residence {
-                    municipality: person.municipality.clone(),
-                    district: person.district.clone(),
-                    household: person.household,
-                },
-                ..PersonState::default()
+            current.users.entry(key).or_insert_with(|| UserFacts {
+                ident: ident.clone(),
+                person_id: person.person_id.clone(),
+                district: person.district.clone(),
             });
         }
         let services = current.services.entry(name.to_string()).or_default();
         services.reserve(records.services.len());
         for service in &records.services {
+            if service.decision != Decision::Granted {
+                continue;
+            }
             let Some(&key) = keys.get(service.person_id.as_str()) else {
                 continue;
             };
-            if current.held_persons.contains(&key) || error("service", &service.service_id) {
+            let held = key.is_none_or(|key| current.held_persons.contains(&key));
+            if held || error("service", &service.service_id) {
                 current
                     .held_services
                     .insert((name.to_string(), service.service_id.clone()));
                 continue;
             }
+            let Some(key) = key else { continue };
             let day = reporting_day(service, year);
-            match mapping.resolve(&service.local_type, day) {
-                Resolution::Service(code) => {
-                    let mut pauses = service.pauses.clone();
-                    pauses.sort();
-                    pauses.dedup_by_key(|p| p.from);
-                    services.push((
-                        service.service_id.clone(),
-                        ServiceState {
-                            person: key,
-                            code,
-                            decision: service.decision,
-                            decided_on: service.decided_on,
-                            start: service.start,
-                            end: service.end,
-                            hours: service.hours_per_week,
-                            orgnr: service.provider_orgnr.clone(),
-                            pauses,
-                        },
-                    ));
+            if let Resolution::Service(code) = mapping.resolve(&service.local_type, day) {
+                if !scope.in_scope(code.main()) {
+                    current.out_of_scope += 1;
+                    continue;
                 }
-                Resolution::Attribute(kind) => {
-                    if let Some(person) = persons.get_mut(&key) {
-                        person.attributes.push(AttributeSpan {
-                            kind,
-                            from: service.start,
-                            to: service.end,
-                        });
-                    }
-                }
-                Resolution::Ignored(_) | Resolution::Unmapped => {}
-            }
-        }
-        let mut assessments: HashMap<PersonKey, AssessmentState> = HashMap::new();
-        for assessment in &records.assessments {
-            let Some(key) = keys.get(assessment.person_id.as_str()) else {
-                continue;
-            };
-            let latest = assessments.entry(*key).or_insert_with(|| AssessmentState {
-                assessed_on: assessment.assessed_on,
-                scores: Vec::new(),
-            });
-            if assessment.assessed_on > latest.assessed_on {
-                *latest = AssessmentState {
-                    assessed_on: assessment.assessed_on,
-                    scores: Vec::new(),
-                };
-            }
-            if assessment.assessed_on == latest.assessed_on {
-                latest
-                    .scores
-                    .push((assessment.variable.clone(), assessment.score));
-            }
-        }
-        for (key, mut assessment) in assessments {
-            let Some(person) = persons.get_mut(&key) else {
-                continue;
-            };
-            assessment.scores.sort();
-            assessment.scores.dedup_by(|a, b| a.0 == b.0);
-            if person.assessment.is_none() {
-                person.assessment = Some(assessment);
-            }
-        }
-        for diagnosis in &records.diagnoses {
-            // A malformed code is a warning in the checks; it is not reported until fixed,
-            // or it would make the whole day's message invalid.
-            if !diagnosis_codes::is_well_formed(diagnosis.system, &diagnosis.code) {
-                continue;
-            }
-            if let Some(person) = keys
-                .get(diagnosis.person_id.as_str())
-                .and_then(|key| persons.get_mut(key))
-            {
-                person
-                    .diagnoses
-                    .insert((diagnosis.system, diagnosis.code.trim().to_string()));
-            }
-        }
-        for attribute in &records.attributes {
-            if let Some(person) = keys
-                .get(attribute.person_id.as_str())
-                .and_then(|key| persons.get_mut(key))
-            {
-                person.attributes.push(AttributeSpan {
-                    kind: attribute.kind,
-                    from: attribute.from,
-                    to: attribute.to,
-                });
+                let mut pauses = service.pauses.clone();
+                pauses.sort();
+                pauses.dedup_by_key(|p| p.from);
+                services.push((
+                    service.service_id.clone(),
+                    ServiceState {
+                        person: key,
+                        code,
+                        start: service.start,
+                        end: service.end,
+                        orgnr: service.provider_orgnr.clone(),
+                        pauses,
+                    },
+                ));
             }
         }
     }
     for services in current.services.values_mut() {
         sort_keeping_last(services);
     }
-    current.persons = persons.into_sorted();
-    for (_, person) in &mut current.persons {
-        person.attributes.sort();
-        person.attributes.dedup_by_key(|a| (a.kind, a.from));
-    }
     current.report = report;
     current
-}
-
-/// Today's persons in the order they were first seen, and where each is.
-#[derive(Default)]
-struct Persons {
-    list: Vec<(PersonKey, PersonState)>,
-    index: HashMap<PersonKey, usize>,
-}
-
-impl Persons {
-    /// Adds the person unless already there.
-    fn first(&mut self, key: PersonKey, state: impl FnOnce() -> PersonState) {
-        if let Entry::Vacant(entry) = self.index.entry(key) {
-            entry.insert(self.list.len());
-            self.list.push((key, state()));
-        }
-    }
-
-    fn get_mut(&mut self, key: &PersonKey) -> Option<&mut PersonState> {
-        let at = *self.index.get(key)?;
-        Some(&mut self.list[at].1)
-    }
-
-    fn into_sorted(self) -> Vec<(PersonKey, PersonState)> {
-        drop(self.index);
-        let mut list = self.list;
-        // Each key is there once, so the order of equals does not arise.
-        list.sort_unstable_by_key(|(key, _)| *key);
-        list
-    }
 }
 
 /// Sorts by id in byte order and keeps, of several with the same id, the last one listed

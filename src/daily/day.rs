@@ -1,6 +1,6 @@
 //! One daily run: read the sources that speak for the date, capture, ship — each step one
 //! state-store transaction. A dry run does the same work in one transaction that it rolls
-//! back, and writes the two messages to a directory instead of the outbox.
+//! back, and writes each message's payload to a directory instead of the outbox.
 
 use std::path::{Path, PathBuf};
 
@@ -9,11 +9,11 @@ use thiserror::Error;
 
 use super::capture::{self, CaptureError, CaptureOptions, CaptureSummary};
 use super::current::SourceInput;
-use super::ship::{self, Sender, Shipped};
+use super::ship::{self, Parts, Sender, ShipError, Shipped};
 use crate::check_run::{ReadSource, SourceRun, read_source};
 use crate::checks::{CheckOptions, CheckReport, TestUsers};
 use crate::config::{Config, Mode};
-use crate::message::ktt::{FAGMELDING, IDENTMELDING};
+use crate::crypto::at_rest::IdentityKey;
 use crate::message::msghead::Target;
 use crate::message::schema::Schemas;
 use crate::model::assessment::AssessmentVariables;
@@ -61,7 +61,8 @@ impl DayRead {
 #[derive(Clone, Copy, Debug)]
 pub struct DayOptions {
     pub date: NaiveDate,
-    pub initial: bool,
+    /// The initial load, from this start date.
+    pub initial: Option<NaiveDate>,
     pub now: DateTime<Utc>,
 }
 
@@ -73,6 +74,19 @@ pub enum DayError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Shipping(#[from] ShippingError),
+    #[error(transparent)]
+    Ship(#[from] ShipError),
+    #[error(transparent)]
+    Key(#[from] crate::crypto::at_rest::KeyError),
+    #[error(
+        "the daily message {label} packed is {size} bytes, more than delivery.max_message_bytes ({max} bytes) — nothing was sent; lower [daily] max_notifications (now {notifications}) so that each part is smaller"
+    )]
+    TooLarge {
+        label: String,
+        size: usize,
+        max: u64,
+        notifications: usize,
+    },
     #[error("{file}: cannot be written: {source}")]
     Write {
         file: PathBuf,
@@ -89,7 +103,9 @@ impl DayError {
     /// later run overcomes.
     pub fn exit_code(&self) -> u8 {
         match self {
-            DayError::Capture(CaptureError::Store(_)) | DayError::Store(_) => 1,
+            DayError::Capture(CaptureError::Store(_))
+            | DayError::Store(_)
+            | DayError::Ship(ShipError::Store(_)) => 1,
             DayError::Shipping(e) => e.exit_code(),
             _ => 2,
         }
@@ -103,7 +119,7 @@ pub struct DayOutcome {
     pub capture: CaptureSummary,
     /// `None` for a dry run.
     pub shipped: Option<Shipped>,
-    /// A dry run's files: the fagmelding and the identity message.
+    /// A dry run's files: each message's payload.
     pub written: Vec<PathBuf>,
 }
 
@@ -164,31 +180,14 @@ pub async fn run_read(
         test_users: &test_users,
         variables: &variables,
     };
-    let sender = Sender {
-        municipality: config.municipality.clone(),
-        municipality_name: config.municipality_name.clone(),
-        epj: config
-            .sources
-            .iter()
-            .zip(&inputs)
-            .filter(|(_, input)| input.speaks_for(options.date))
-            .map(|(source, _)| {
-                (
-                    source
-                        .product
-                        .clone()
-                        .unwrap_or_else(|| source.name.clone()),
-                    source.version.clone().unwrap_or_default(),
-                )
-            })
-            .collect(),
-    };
+    let sender = sender(config, options.date);
 
     let mut tx = store.begin_daily().await?;
     let captured = capture::capture(
         &mut tx,
         &inputs,
         &checks,
+        &config.daily,
         CaptureOptions {
             date: options.date,
             initial: options.initial,
@@ -203,69 +202,61 @@ pub async fn run_read(
             None
         }
         Destination::DryRun { schemas, out } => {
-            let built = ship::build(&mut tx, &sender, options.date, options.now).await?;
-            tx.rollback().await?;
-            if let Some(built) = built {
-                for (what, msg_type, xml) in [
-                    ("fagmelding", FAGMELDING, &built.fagmelding),
-                    ("identity message", IDENTMELDING, &built.identmelding),
-                ] {
-                    schemas.validate_payload(msg_type, xml).map_err(|invalid| {
-                        DayError::Invalid {
-                            what,
-                            invalid: invalid.to_string(),
-                        }
+            let key = IdentityKey::open(&config.daily.identity_key_file, true)?;
+            let numbers = tx.unshipped(options.date).await?;
+            let parts = Parts::new(&sender, &numbers, options.date.to_string());
+            for at in 0..parts.len() {
+                let part = parts.build(&mut tx, &key, at).await?;
+                schemas
+                    .validate_payload(&sender.msg_type, &part.xml)
+                    .map_err(|invalid| DayError::Invalid {
+                        what: "message",
+                        invalid: invalid.to_string(),
                     })?;
-                    let file = out.join(format!("{msg_type}-{}.xml", options.date));
-                    std::fs::create_dir_all(out)
-                        .and_then(|()| std::fs::write(&file, xml))
-                        .map_err(|source| DayError::Write {
-                            file: file.clone(),
-                            source,
-                        })?;
-                    written.push(file);
-                }
+                let file = out.join(format!(
+                    "{}-{}-part{}of{}.xml",
+                    sender.msg_type, options.date, part.part, part.parts
+                ));
+                std::fs::create_dir_all(out)
+                    .and_then(|()| std::fs::write(&file, &part.xml))
+                    .map_err(|source| DayError::Write {
+                        file: file.clone(),
+                        source,
+                    })?;
+                written.push(file);
             }
+            tx.rollback().await?;
             None
         }
         Destination::Outbox(shipping) => {
-            // Captured events commit first: a fault in building or packing the messages
-            // must not lose them (they ship with the next run).
-            let built = ship::build(&mut tx, &sender, options.date, options.now).await?;
-            let packed = match &built {
-                None => None,
-                Some(built) => {
-                    let target = match config.mode {
-                        Mode::Test => Target::Validation,
-                        Mode::Production => Target::Production,
-                    };
-                    let packed = shipping
-                        .pack(
-                            &built.fagmelding,
-                            FAGMELDING,
-                            target,
-                            "the daily fagmelding",
-                        )
-                        .and_then(|f| {
-                            let i = shipping.pack(
-                                &built.identmelding,
-                                IDENTMELDING,
-                                target,
-                                "the daily identity message",
-                            )?;
-                            Ok((f, i))
-                        });
-                    match packed {
-                        Ok(packed) => Some(packed),
-                        Err(e) => {
-                            tx.commit().await?;
-                            return Err(e.into());
-                        }
-                    }
-                }
+            // Captured notifications commit first: a fault in building or packing the
+            // messages must not lose them (they ship with the next run).
+            tx.commit().await?;
+            let mut tx = store.begin_daily().await?;
+            let key = IdentityKey::open(&config.daily.identity_key_file, false)?;
+            let numbers = tx.unshipped(options.date).await?;
+            let parts = Parts::new(&sender, &numbers, options.date.to_string());
+            let target = match config.mode {
+                Mode::Test => Target::Validation,
+                Mode::Production => Target::Production,
             };
+            let mut messages = Vec::new();
+            for at in 0..parts.len() {
+                let part = parts.build(&mut tx, &key, at).await?;
+                let packed = pack_part(shipping, &sender, &part, target)?;
+                ship::enqueue_part(
+                    &mut tx,
+                    &part,
+                    &packed,
+                    Some(options.date),
+                    options.now,
+                    false,
+                )
+                .await?;
+                messages.push(packed.msg_id);
+            }
             let shipped =
-                ship::record(&mut tx, options.date, options.now, built.as_ref(), packed).await?;
+                ship::record(&mut tx, options.date, options.now, numbers.len(), messages).await?;
             tx.commit().await?;
             Some(shipped)
         }
@@ -277,4 +268,52 @@ pub async fn run_read(
         shipped,
         written,
     })
+}
+
+/// The sender of the day's messages: the EPJs in use on the date, the contacts, and how
+/// messages are typed and cut.
+pub fn sender(config: &Config, date: NaiveDate) -> Sender {
+    Sender {
+        municipality: config.municipality.clone(),
+        epj: config
+            .sources
+            .iter()
+            .filter(|source| {
+                source.from.is_none_or(|from| from <= date) && source.to.is_none_or(|to| date <= to)
+            })
+            .map(|source| {
+                (
+                    source
+                        .product
+                        .clone()
+                        .unwrap_or_else(|| source.name.clone()),
+                    source.version.clone().unwrap_or_default(),
+                )
+            })
+            .collect(),
+        contacts: config.contacts.clone(),
+        msg_type: config.daily.msg_type.clone(),
+        max_notifications: config.daily.max_notifications,
+    }
+}
+
+/// Validates and packs one part; refuses one larger than the network takes.
+pub fn pack_part(
+    shipping: &Shipping,
+    sender: &Sender,
+    part: &ship::Part,
+    target: Target,
+) -> Result<crate::store::outbox::NewMessage, DayError> {
+    let what = format!("the daily message {}", part.label);
+    let packed = shipping.pack(&part.xml, &sender.msg_type, target, &what)?;
+    let max = shipping.delivery.max_message_bytes;
+    if packed.body.len() as u64 > max {
+        return Err(DayError::TooLarge {
+            label: part.label.clone(),
+            size: packed.body.len(),
+            max,
+            notifications: sender.max_notifications,
+        });
+    }
+    Ok(packed)
 }

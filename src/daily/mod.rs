@@ -1,9 +1,10 @@
-//! The daily flow: what the register was told (the baseline), what changed since (events),
-//! and the two daily messages.
+//! The daily flow in the register's format (HIS 1135): what the register was told (the
+//! baseline and the originals), what changed since (notifications, numbered and chained),
+//! the messages they go in, and re-sending them.
 
 pub mod capture;
 pub mod current;
 pub mod day;
-pub mod event;
+pub mod resend;
 pub mod ship;
 pub mod state;

@@ -1,115 +1,185 @@
-//! Ship: every captured, unshipped event up to the reporting date → one fagmelding and one
-//! identity message (two shipments, like IPL and IDE) → packed into the outbox, the events
-//! marked shipped, all in one state-store transaction (invariant 1). A day without changes
-//! sends nothing and records that it did so.
+//! Ship: the notifications not yet sent, up to the reporting date, in messages of at most
+//! `[daily] max_notifications` each — every part its own MsgId, validated and packed, put in
+//! the outbox with a record of which notifications it holds, all in one state-store
+//! transaction (invariant 1). A day without changes sends nothing and records that it did so.
+//!
+//! A message is rebuilt from the store the same way for a first send and for a re-send
+//! ([`super::resend`]): the stored notification with its identity number unsealed while the
+//! message is written.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use thiserror::Error;
 use uuid::Uuid;
 
-use super::event::Event;
-use super::state::PersonKey;
-use crate::message::ktt::{self, Header};
+use crate::config::Contact;
+use crate::crypto::at_rest::{IdentityKey, KeyError};
+use crate::message::ipl56::{self, Header, Notification};
 use crate::store::StoreError;
-use crate::store::daily::{DailyTx, ShipmentRecord};
+use crate::store::daily::{DailyTx, MessageRecord, ShipmentRecord};
 use crate::store::outbox::NewMessage;
 
-/// Who sends, and from which EPJs, for the message header.
+/// Who sends, from which EPJ, and how the messages are cut, for every daily message.
 #[derive(Clone, Debug)]
 pub struct Sender {
     pub municipality: String,
-    pub municipality_name: String,
-    /// Product and version of each EPJ in use on the date.
+    /// Product and version of each EPJ in use on the date; the last names the message.
     pub epj: Vec<(String, String)>,
+    pub contacts: Vec<Contact>,
+    pub msg_type: String,
+    pub max_notifications: usize,
 }
 
-/// The day's two messages, built and not yet packed.
-pub struct Built {
-    pub shipment: Uuid,
-    pub events: Vec<Event>,
-    pub fagmelding: Vec<u8>,
-    pub identmelding: Vec<u8>,
-}
-
-/// Builds the two messages from every unshipped event of `date` or before; `None` when
-/// there are none.
-pub async fn build(
-    tx: &mut DailyTx,
-    sender: &Sender,
-    date: NaiveDate,
-    now: DateTime<Utc>,
-) -> Result<Option<Built>, StoreError> {
-    let events = tx.unshipped_events(date).await?;
-    if events.is_empty() {
-        return Ok(None);
+impl Sender {
+    fn header(&self, local_id: String) -> Header {
+        let (product, version) = self.epj.last().cloned().unwrap_or_default();
+        Header {
+            // The vendor is not configured: the product names it best.
+            supplier: product.clone(),
+            epj_name: product,
+            epj_version: version,
+            local_id,
+            contacts: self.contacts.clone(),
+            municipality: self.municipality.clone(),
+        }
     }
-    let mut keys: Vec<PersonKey> = events.iter().map(|e| e.person).collect();
-    keys.sort();
-    keys.dedup();
-    let identities: Vec<(PersonKey, crate::model::Ident)> = tx
-        .identities(&keys)
-        .await?
-        .into_iter()
-        .map(|(key, ident)| (key, crate::model::Ident::new(ident)))
-        .collect();
-    let header = Header {
-        shipment: Uuid::new_v4(),
-        municipality: sender.municipality.clone(),
-        municipality_name: sender.municipality_name.clone(),
-        reporting_date: date,
-        generated: now,
-        epj: sender.epj.clone(),
-    };
-    Ok(Some(Built {
-        shipment: header.shipment,
-        fagmelding: ktt::fagmelding(&header, &events),
-        identmelding: ktt::identmelding(&header, &identities),
-        events,
-    }))
+}
+
+#[derive(Debug, Error)]
+pub enum ShipError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
+
+/// One message, written and not yet packed.
+pub struct Part {
+    /// 1-based, of `parts`.
+    pub part: usize,
+    pub parts: usize,
+    pub numbers: Vec<i64>,
+    pub xml: Vec<u8>,
+    /// "2026-03-02 part 1 of 3", or "re-send part 1 of 1".
+    pub label: String,
+}
+
+/// Cuts `numbers` into the parts of at most `max_notifications`; each is built when asked
+/// for, so that one part at a time is in memory.
+pub struct Parts<'a> {
+    sender: &'a Sender,
+    chunks: Vec<&'a [i64]>,
+    title: String,
+}
+
+impl<'a> Parts<'a> {
+    pub fn new(sender: &'a Sender, numbers: &'a [i64], title: String) -> Parts<'a> {
+        Parts {
+            sender,
+            chunks: numbers.chunks(sender.max_notifications.max(1)).collect(),
+            title,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.chunks.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    /// Part `at` (0-based), written from the store.
+    pub async fn build(
+        &self,
+        tx: &mut DailyTx,
+        key: &IdentityKey,
+        at: usize,
+    ) -> Result<Part, ShipError> {
+        let numbers = self.chunks[at];
+        let label = format!("{} part {} of {}", self.title, at + 1, self.len());
+        let header = self.sender.header(label.clone());
+        let mut xml = Vec::new();
+        ipl56::write_head(&mut xml, &header).expect("writing to a Vec does not fail");
+        for (number, body, sealed) in tx.notifications(numbers).await? {
+            let mut notification: Notification = serde_json::from_str(&body)
+                .map_err(|e| StoreError::Corrupt(format!("daily notification {number}: {e}")))?;
+            notification.event.user.fid =
+                key.open_sealed(&sealed, &notification.guid.to_string())?;
+            ipl56::write_notification(&mut xml, &notification)
+                .expect("writing to a Vec does not fail");
+        }
+        ipl56::write_tail(&mut xml, &header).expect("writing to a Vec does not fail");
+        Ok(Part {
+            part: at + 1,
+            parts: self.len(),
+            numbers: numbers.to_vec(),
+            xml,
+            label,
+        })
+    }
 }
 
 /// What a ship put in the outbox.
 #[derive(Clone, Debug)]
 pub struct Shipped {
     pub shipment: String,
-    pub events: usize,
-    /// MsgIds of the fagmelding and the identity message; `None` on a day without changes.
-    pub messages: Option<(String, String)>,
+    pub notifications: usize,
+    /// MsgIds of the parts, in order; empty on a day without changes.
+    pub messages: Vec<String>,
 }
 
-/// Puts the packed messages in the outbox and marks their events shipped, inside `tx`.
-/// `packed` is the fagmelding and the identity message, packed; `None` when nothing changed.
+/// Puts one packed part in the outbox and records what it holds, inside `tx`.
+pub async fn enqueue_part(
+    tx: &mut DailyTx,
+    part: &Part,
+    packed: &NewMessage,
+    reporting_date: Option<NaiveDate>,
+    now: DateTime<Utc>,
+    forced: bool,
+) -> Result<(), StoreError> {
+    tx.enqueue(packed, now).await?;
+    tx.record_message(
+        &MessageRecord {
+            msg_id: packed.msg_id.clone(),
+            reporting_date,
+            at: now,
+            part: part.part as i64,
+            parts: part.parts as i64,
+            resend: reporting_date.is_none(),
+            forced,
+        },
+        &part.numbers,
+    )
+    .await?;
+    tracing::info!(
+        msg_id = %packed.msg_id,
+        notifications = part.numbers.len(),
+        "daily message {}", part.label
+    );
+    Ok(())
+}
+
+/// Records the ship of `date`: `messages` are the parts already enqueued.
 pub async fn record(
     tx: &mut DailyTx,
     date: NaiveDate,
     now: DateTime<Utc>,
-    built: Option<&Built>,
-    packed: Option<(NewMessage, NewMessage)>,
+    notifications: usize,
+    messages: Vec<String>,
 ) -> Result<Shipped, StoreError> {
-    let shipment = built.map_or_else(Uuid::new_v4, |b| b.shipment).to_string();
-    let events = built.map_or(0, |b| b.events.len());
-    let messages = match packed {
-        Some((fagmelding, identmelding)) => {
-            tx.enqueue(&fagmelding, now).await?;
-            tx.enqueue(&identmelding, now).await?;
-            tx.mark_shipped(date, &shipment).await?;
-            tx.forget_shipped_identities().await?;
-            Some((fagmelding.msg_id, identmelding.msg_id))
-        }
-        None => None,
-    };
+    let shipment = Uuid::new_v4().to_string();
     tx.record_shipment(&ShipmentRecord {
         shipment: shipment.clone(),
         reporting_date: date,
         at: now,
-        events: events as i64,
-        fagmelding: messages.as_ref().map(|m| m.0.clone()),
-        identmelding: messages.as_ref().map(|m| m.1.clone()),
+        notifications: notifications as i64,
+        messages: messages.len() as i64,
     })
     .await?;
     crate::failpoint::hit("daily.ship.before-commit");
     Ok(Shipped {
         shipment,
-        events,
+        notifications,
         messages,
     })
 }

@@ -1,8 +1,7 @@
-//! What the register has been told about a service or a person: the reported state that the
-//! baseline keeps and the diff compares. It holds no identity number and no name — a person
-//! is a pseudonymous [`PersonKey`].
+//! What the register has been told about a service: the reported state that the baseline
+//! keeps and the diff compares, and the originals its corrections refer to. It holds no
+//! identity number and no name — a person is a pseudonymous [`PersonKey`].
 
-use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -10,13 +9,12 @@ use chrono::NaiveDate;
 use openssl::sha::Sha256;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{
-    AttributeKind, Decision, DiagnosisSystem, HoursPerWeek, Household, Pause, ServiceCode,
-};
+use uuid::Uuid;
 
-/// A person as KPR sees them in the daily message: 16 bytes derived from the identity number
-/// with the municipality's secret (see `daily::pseudonym`), the same every day and in every
-/// EPJ. Only the identity message maps it back.
+use crate::model::{Pause, ServiceCode};
+
+/// A person in the state store: 16 bytes derived from the identity number with the
+/// municipality's secret (`daily::current::Pseudonyms`), the same every day and in every EPJ.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PersonKey(pub [u8; 16]);
 
@@ -77,55 +75,64 @@ impl<'de> Deserialize<'de> for PersonKey {
     }
 }
 
-/// One service decision as reported: its national code and what the register is told.
+/// A service as the register was told of it: only what its events say. Refusals, hours,
+/// decisions and everything about the person but their key have no place in 56.0.0's
+/// events, so the baseline does not keep them and a change to them sends nothing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceState {
     pub person: PersonKey,
     pub code: ServiceCode,
-    pub decision: Decision,
-    pub decided_on: Option<NaiveDate>,
     pub start: Option<NaiveDate>,
     /// Last day; open while the service runs.
     pub end: Option<NaiveDate>,
-    pub hours: Option<HoursPerWeek>,
     pub orgnr: Option<String>,
     /// Sorted by their first day; at most one pause starts on a day.
     pub pauses: Vec<Pause>,
 }
 
-/// The person-level facts IPLOS reports beside the services.
+/// The N originals of one service's events: what an M or a C refers to (HIS 1135: always
+/// the N original, never a later correction), each with the day it reported.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PersonState {
-    pub residence: Residence,
-    /// The latest functional assessment, if any.
-    pub assessment: Option<AssessmentState>,
-    pub diagnoses: BTreeSet<(DiagnosisSystem, String)>,
-    /// Sorted; one per kind and first day (a person can have the same attribute twice).
-    pub attributes: Vec<AttributeSpan>,
+pub struct Originals {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<Original>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<Original>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub providers: Vec<Original>,
+    /// By the stop's first day.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stops: Vec<StopOriginals>,
 }
 
-/// A person attribute's period.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct AttributeSpan {
-    pub kind: AttributeKind,
-    pub from: Option<NaiveDate>,
-    /// Last day; open while it lasts.
-    pub to: Option<NaiveDate>,
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Original {
+    pub guid: Uuid,
+    pub day: NaiveDate,
 }
 
-/// Where and how the person lives.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Residence {
-    pub municipality: Option<String>,
-    pub district: Option<String>,
-    pub household: Option<Household>,
-}
-
-/// The scores of one assessment, sorted by variable.
+/// A temporary stop as reported: its `midlertidigStoppID` and its two originals.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AssessmentState {
-    pub assessed_on: Option<NaiveDate>,
-    pub scores: Vec<(String, u8)>,
+pub struct StopOriginals {
+    pub first_day: NaiveDate,
+    pub id: String,
+    pub from: Original,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Original>,
+}
+
+impl Originals {
+    pub fn stop(&self, first_day: NaiveDate) -> Option<&StopOriginals> {
+        self.stops.iter().find(|s| s.first_day == first_day)
+    }
+
+    pub fn to_text(&self) -> String {
+        serde_json::to_string(self).expect("originals serialize to JSON")
+    }
+
+    pub fn from_text(text: &str) -> Option<Originals> {
+        serde_json::from_str(text).ok()
+    }
 }
 
 /// The text a state is stored as, and the hash that spares reading it back when unchanged.
@@ -148,7 +155,6 @@ pub trait Stored: Serialize + for<'de> Deserialize<'de> {
 }
 
 impl Stored for ServiceState {}
-impl Stored for PersonState {}
 
 /// The first eight bytes of the text's SHA-256: stable across processes, versions and
 /// machines (unlike Rust's own hashers), which a stored hash needs.
@@ -188,11 +194,8 @@ mod tests {
         let state = ServiceState {
             person: PersonKey([1; 16]),
             code: ServiceCode::new(15, 0),
-            decision: Decision::Granted,
-            decided_on: None,
             start: NaiveDate::from_ymd_opt(2026, 1, 5),
             end: None,
-            hours: Some(HoursPerWeek::from_hundredths(750)),
             orgnr: Some("974760673".into()),
             pauses: vec![],
         };

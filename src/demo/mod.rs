@@ -175,7 +175,7 @@ impl Demo {
         let code = daily::daily(daily::DailyArgs {
             config: &written.municipality,
             date: Some(first_day()),
-            initial: true,
+            initial: Some(crate::daily::capture::default_since()),
             dry_run: None,
         })
         .await;
@@ -198,7 +198,7 @@ impl Demo {
         let code = daily::daily(daily::DailyArgs {
             config: &written.municipality,
             date: Some(second_day()),
-            initial: false,
+            initial: None,
             dry_run: None,
         })
         .await;

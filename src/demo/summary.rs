@@ -74,17 +74,18 @@ pub async fn print(store: &Store, facts: &Facts<'_>) -> Result<u8, StoreError> {
     }
 
     let days = store.shipped_days().await?;
-    println!("\nDaily events sent");
+    println!("\nDaily notifications sent (HIS 1135)");
     for day in &days {
-        let total: i64 = day.kinds.iter().map(|(_, n)| n).sum();
+        let total: i64 = day.kinds.iter().map(|(_, _, n)| n).sum();
         let kinds: Vec<String> = day
             .kinds
             .iter()
-            .map(|(kind, n)| format!("{kind} {n}"))
+            .map(|(kind, status, n)| format!("{kind} {status} {n}"))
             .collect();
         println!(
-            "  {}  {total} event(s): {}",
+            "  {}  {total} notification(s) in {} message(s): {}",
             day.reporting_date,
+            day.messages.len(),
             kinds.join(", ")
         );
     }

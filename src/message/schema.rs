@@ -38,7 +38,7 @@ use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use thiserror::Error;
 
-use super::{apprec, guard, iplos37, ktt, msghead};
+use super::{apprec, guard, ipl56, iplos37, msghead};
 use crate::source::problem::{hide_identity_numbers, shown_value};
 
 const XSD_NAMESPACE: &str = "http://www.w3.org/2001/XMLSchema";
@@ -70,38 +70,41 @@ const BUILT_IN: [(&str, &[u8]); 6] = [
 
 /// The payload schemas the project writes, by message type: the file of its schema among
 /// [`PAYLOAD_FILES`]. A configured schema for the same type replaces one.
-pub const BUILT_IN_PAYLOADS: [(&str, &str); 4] = [
-    (ktt::FAGMELDING, "kpr-ktt-v0.1.xsd"),
-    (ktt::IDENTMELDING, "kpr-ktt-ide-v0.1.xsd"),
-    (iplos37::FAGMELDING, "iplos_2019.xsd"),
-    (iplos37::IDENTMELDING, "XPR(ide).xsd"),
+pub const BUILT_IN_PAYLOADS: [(&str, &str); 3] = [
+    (ipl56::DEFAULT_MSG_TYPE, "ipl-56.0.0/XPR(ipl).xsd"),
+    (iplos37::FAGMELDING, "iplos37/iplos_2019.xsd"),
+    (iplos37::IDENTMELDING, "ide-53.1.3/XPR(ide).xsd"),
 ];
 
 /// Every file of the built-in payload schemas, with what they include and import, as
-/// published (the register's under `schemas/official/`).
-const PAYLOAD_FILES: [(&str, &[u8]); 6] = [
+/// published, each in its folder under `schemas/official/` (two publications have an `NPR.xsd`).
+const PAYLOAD_FILES: [(&str, &[u8]); 7] = [
     (
-        "kpr-ktt-v0.1.xsd",
-        include_bytes!("../../schemas/kpr-ktt-v0.1.xsd"),
+        "ipl-56.0.0/XPR(ipl).xsd",
+        include_bytes!("../../schemas/official/ipl-56.0.0/XPR(ipl).xsd"),
     ),
     (
-        "kpr-ktt-ide-v0.1.xsd",
-        include_bytes!("../../schemas/kpr-ktt-ide-v0.1.xsd"),
+        "ipl-56.0.0/XPR(ipl)_CodingSchemes.xsd",
+        include_bytes!("../../schemas/official/ipl-56.0.0/XPR(ipl)_CodingSchemes.xsd"),
     ),
     (
-        "iplos_2019.xsd",
+        "ipl-56.0.0/NPR.xsd",
+        include_bytes!("../../schemas/official/ipl-56.0.0/NPR.xsd"),
+    ),
+    (
+        "iplos37/iplos_2019.xsd",
         include_bytes!("../../schemas/official/iplos37/iplos_2019.xsd"),
     ),
     (
-        "XPR(ide).xsd",
+        "ide-53.1.3/XPR(ide).xsd",
         include_bytes!("../../schemas/official/ide-53.1.3/XPR(ide).xsd"),
     ),
     (
-        "XPR(ide)_CodingSchemes.xsd",
+        "ide-53.1.3/XPR(ide)_CodingSchemes.xsd",
         include_bytes!("../../schemas/official/ide-53.1.3/XPR(ide)_CodingSchemes.xsd"),
     ),
     (
-        "NPR.xsd",
+        "ide-53.1.3/NPR.xsd",
         include_bytes!("../../schemas/official/ide-53.1.3/NPR.xsd"),
     ),
 ];
@@ -110,7 +113,7 @@ const PAYLOAD_FILES: [(&str, &[u8]); 6] = [
 /// for ([`iplos37::BUILT_IN_YEAR`]; the published one is 2019's, and the namespace follows
 /// the reporting year), the others as they are.
 fn built_in_payload_file(name: &str, bytes: &[u8]) -> Vec<u8> {
-    if name != "iplos_2019.xsd" {
+    if name != "iplos37/iplos_2019.xsd" {
         return bytes.to_vec();
     }
     String::from_utf8_lossy(bytes)
@@ -133,6 +136,8 @@ pub struct Schemas {
     apprec_v1_0: Compiled,
     apprec_v1_1: Compiled,
     payloads: Vec<Payload>,
+    /// Another message type for a payload type's schema: `[daily] msg_type` → the daily one.
+    aliases: Vec<(String, String)>,
 }
 
 /// Where a payload type's schema comes from.
@@ -289,7 +294,10 @@ impl Schemas {
                 .map_err(|e| SchemaError::TempDir(e.to_string()))?;
         }
         for (name, bytes) in PAYLOAD_FILES {
-            std::fs::write(dir.path().join(name), built_in_payload_file(name, bytes))
+            let file = dir.path().join(name);
+            file.parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| std::fs::write(&file, built_in_payload_file(name, bytes)))
                 .map_err(|e| SchemaError::TempDir(e.to_string()))?;
         }
         let built_in = |name: &str| {
@@ -352,16 +360,23 @@ impl Schemas {
             apprec_v1_0,
             apprec_v1_1,
             payloads: compiled,
+            aliases: Vec::new(),
         })
+    }
+
+    /// Validates messages of type `alias` with the schema of `of`: the daily message's type
+    /// is configured (no public name exists), its format is not.
+    pub fn with_alias(mut self, alias: &str, of: &str) -> Schemas {
+        if alias != of {
+            self.aliases.push((alias.to_string(), of.to_string()));
+        }
+        self
     }
 
     /// The target namespace of a payload type's schema, as compiled: the namespace its
     /// documents must be written in (a configured official schema decides IPLOS's year).
     pub fn payload_namespace(&self, msg_type: &str) -> Option<&str> {
-        self.payloads
-            .iter()
-            .find(|p| p.msg_type == msg_type)
-            .and_then(|p| p.namespace.as_deref())
+        self.payload(msg_type).ok()?.namespace.as_deref()
     }
 
     pub fn payload_types(&self) -> Vec<&str> {
@@ -425,6 +440,11 @@ impl Schemas {
     }
 
     fn payload(&self, msg_type: &str) -> Result<&Payload, Invalid> {
+        let msg_type = self
+            .aliases
+            .iter()
+            .find(|(alias, _)| alias == msg_type)
+            .map_or(msg_type, |(_, of)| of.as_str());
         self.payloads
             .iter()
             .find(|p| p.msg_type == msg_type)

@@ -137,8 +137,7 @@ pub fn receipt_status(status: i64) -> &'static str {
 /// An outbox message type in words.
 pub fn message_type(msg_type: &str) -> String {
     match msg_type {
-        "KPR_KTT" => "daily report".into(),
-        "KPR_KTT_IDE" => "daily identity message".into(),
+        crate::message::ipl56::DEFAULT_MSG_TYPE => "daily report".into(),
         "KPR_IPL" => "annual report".into(),
         "KPR_IDE" => "annual identity message".into(),
         other => format!("{other} message"),

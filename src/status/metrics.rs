@@ -18,7 +18,7 @@ pub fn metrics(status: &Status) -> String {
         &mut out,
         "kpr_bridge_events_total",
         "counter",
-        "Daily change events captured, by kind, since daily reporting began.",
+        "Daily notifications made, by event kind, since daily reporting began.",
     );
     for (kind, count) in &status.events_per_kind {
         sample(

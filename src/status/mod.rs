@@ -25,7 +25,7 @@ use serde::Serialize;
 
 use crate::checks::{Severity, rules};
 use crate::config::{Config, Mode};
-use crate::daily::event::EventKind;
+use crate::message::ipl56::EventKind;
 use crate::source::problem::hide_identity_numbers;
 use crate::store::outbox::State;
 use crate::store::status::{CaptureRow, MessageRow, ShipmentRow};
@@ -105,8 +105,8 @@ pub struct Daily {
 pub struct DailyRun {
     pub reporting_date: NaiveDate,
     pub captures: u64,
-    /// Events captured for the date, over all its captures.
-    pub events: i64,
+    /// Notifications captured for the date, over all its captures.
+    pub notifications: i64,
     /// Records held back by the latest capture of the date (errors found by the checks).
     pub held_back: i64,
     pub last_capture_at: Option<DateTime<Utc>>,
@@ -116,16 +116,16 @@ pub struct DailyRun {
 #[derive(Clone, Debug, Serialize)]
 pub struct Shipment {
     pub at: DateTime<Utc>,
-    pub events: i64,
-    /// The fagmelding and the identity message; none on a day without changes.
+    pub notifications: i64,
+    /// Its messages, one per part; none on a day without changes.
     pub messages: Vec<MessageState>,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct MessageState {
     pub msg_id: String,
-    /// `fagmelding` or `identmelding`.
-    pub role: &'static str,
+    /// "part 1 of 3".
+    pub part: String,
     pub state: Option<String>,
 }
 
@@ -495,7 +495,7 @@ fn daily_runs(captures: &[CaptureRow], shipments: &[ShipmentRow]) -> Vec<DailyRu
         runs.entry(date).or_insert_with(|| DailyRun {
             reporting_date: date,
             captures: 0,
-            events: 0,
+            notifications: 0,
             held_back: 0,
             last_capture_at: None,
             shipments: Vec::new(),
@@ -505,33 +505,30 @@ fn daily_runs(captures: &[CaptureRow], shipments: &[ShipmentRow]) -> Vec<DailyRu
         run(&mut runs, capture.reporting_date);
         let entry = runs.get_mut(&capture.reporting_date).expect("just made");
         entry.captures += 1;
-        entry.events += capture.events;
+        entry.notifications += capture.events;
         // Captures come oldest first: the last one's held count stands.
         entry.held_back = capture.held;
         entry.last_capture_at = Some(capture.at);
     }
     for shipment in shipments {
         run(&mut runs, shipment.reporting_date);
-        let message = |m: &Option<(String, Option<State>)>, role| {
-            m.as_ref().map(|(msg_id, state)| MessageState {
-                msg_id: msg_id.clone(),
-                role,
-                state: state.map(|s| s.to_string()),
-            })
-        };
+        let parts = shipment.messages.len();
         runs.get_mut(&shipment.reporting_date)
             .expect("just made")
             .shipments
             .push(Shipment {
                 at: shipment.at,
-                events: shipment.events,
-                messages: [
-                    message(&shipment.fagmelding, "fagmelding"),
-                    message(&shipment.identmelding, "identmelding"),
-                ]
-                .into_iter()
-                .flatten()
-                .collect(),
+                notifications: shipment.notifications,
+                messages: shipment
+                    .messages
+                    .iter()
+                    .enumerate()
+                    .map(|(at, (msg_id, state))| MessageState {
+                        msg_id: msg_id.clone(),
+                        part: format!("part {} of {parts}", at + 1),
+                        state: state.map(|s| s.to_string()),
+                    })
+                    .collect(),
             });
     }
     runs.into_values().rev().collect()

@@ -291,8 +291,8 @@ fn daily(status: &Status, out: &mut String) {
         if run.captures > 0 {
             let _ = write!(
                 line,
-                " read {} time(s), {} change(s)",
-                run.captures, run.events
+                " read {} time(s), {} notification(s)",
+                run.captures, run.notifications
             );
             if run.held_back > 0 {
                 let _ = write!(line, ", {} record(s) held back", run.held_back);
@@ -312,11 +312,7 @@ fn daily(status: &Status, out: &mut String) {
                     .map(|m| {
                         format!(
                             "{} {} ({})",
-                            if m.role == "fagmelding" {
-                                "report"
-                            } else {
-                                "identity message"
-                            },
+                            m.part,
                             m.state.as_deref().unwrap_or("?"),
                             m.msg_id
                         )
@@ -324,9 +320,9 @@ fn daily(status: &Status, out: &mut String) {
                     .collect();
                 let _ = write!(
                     line,
-                    " sent {} with {} event(s): {}",
+                    " sent {} with {} notification(s): {}",
                     time(shipment.at),
-                    shipment.events,
+                    shipment.notifications,
                     states.join(", ")
                 );
             }

@@ -1,10 +1,10 @@
-//! The daily flow's tables: baselines (what was last reported per service and per person),
-//! events, the identities the next identity message needs, and the record of each capture
-//! and each ship.
+//! The daily flow's tables: baselines (what the register was last told per service), the
+//! persons it knows, the notifications (numbered, chained, their identity numbers sealed),
+//! the messages they went in, and the record of each capture and each ship.
 //!
-//! Everything goes through [`DailyTx`], one transaction: a capture writes its events and the
-//! new baseline together, a ship writes its two messages to the outbox and marks its events
-//! together (invariant 1). Captures and ships never overlap: SQLite's `BEGIN IMMEDIATE`
+//! Everything goes through [`DailyTx`], one transaction: a capture numbers and writes its
+//! notifications and the new baseline together, a ship writes its messages to the outbox and
+//! records which notifications they hold together (invariant 1). Captures and ships never overlap: SQLite's `BEGIN IMMEDIATE`
 //! holds the write lock, PostgreSQL takes a transaction-scoped advisory lock.
 
 use std::collections::HashMap;
@@ -13,10 +13,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::TryStreamExt;
 use sqlx::Row;
 
+use uuid::Uuid;
+
 use super::outbox::NewMessage;
 use super::{Store, StoreError, on_pool};
-use crate::daily::event::Event;
 use crate::daily::state::PersonKey;
+use crate::message::ipl56::{EventKind, Status};
 
 /// Rows per statement. SQLite binds each value, and 500 rows stay well under its limit on
 /// parameters; PostgreSQL binds each column as one array (`UNNEST`, `= ANY`), with one
@@ -45,6 +47,8 @@ macro_rules! on_tx {
 pub struct DailyState {
     pub pseudonym_secret: String,
     pub initial_date: NaiveDate,
+    /// The initial load's start date.
+    pub since: NaiveDate,
 }
 
 /// A service's baseline row.
@@ -52,19 +56,56 @@ pub struct DailyState {
 pub struct BaselineService {
     pub source: String,
     pub local_id: String,
-    pub service_ref: String,
-    pub last_event: Option<String>,
+    /// The `tjenesteID` the register knows the service by.
+    pub service_id: String,
+    /// [`crate::daily::state::Originals`] as JSON.
+    pub originals: String,
     pub hash: i64,
     pub state: String,
 }
 
-/// A person's baseline row.
+/// A person the register knows: `pasientGUID` and `brukerNr`, kept for all years.
 #[derive(Clone, Debug)]
-pub struct BaselinePerson {
+pub struct StoredPerson {
     pub key: PersonKey,
-    pub last_event: Option<String>,
-    pub hash: i64,
-    pub state: String,
+    pub patient_guid: Uuid,
+    pub user_number: String,
+}
+
+/// One notification as stored: its place in the chain, what the status and the
+/// administration page select by, and its content without the identity number.
+#[derive(Clone, Debug)]
+pub struct StoredNotification {
+    pub number: i64,
+    pub guid: Uuid,
+    pub previous: Uuid,
+    pub reporting_date: NaiveDate,
+    pub kind: EventKind,
+    pub status: Status,
+    pub corrects: Option<Uuid>,
+    pub event_day: NaiveDate,
+    pub user_number: String,
+    /// Where in the EPJ it comes from: the source and the service's local id.
+    pub source: String,
+    pub local_id: String,
+    /// The notification as JSON, its `fid` empty.
+    pub body: String,
+    /// The identity number, sealed (`crypto::at_rest`) for the notification's GUID.
+    pub identity: String,
+}
+
+/// One daily message: a part of a date's shipment or of a re-send.
+#[derive(Clone, Debug)]
+pub struct MessageRecord {
+    pub msg_id: String,
+    /// `None` for a re-send.
+    pub reporting_date: Option<NaiveDate>,
+    pub at: DateTime<Utc>,
+    pub part: i64,
+    pub parts: i64,
+    pub resend: bool,
+    /// A re-send of notifications whose message still awaited its receipt (`--force`).
+    pub forced: bool,
 }
 
 /// Hashes of every service's baseline, per source.
@@ -146,44 +187,6 @@ fn offset(at: usize) -> u32 {
     u32::try_from(at).expect("a source's local ids fit in 4 GB")
 }
 
-/// Hashes of every person's baseline, sorted by key.
-#[derive(Clone, Debug, Default)]
-pub struct PersonHashes(Vec<(PersonKey, i64)>);
-
-impl PersonHashes {
-    pub fn get(&self, key: &PersonKey) -> Option<i64> {
-        let at = self.0.binary_search_by_key(key, |(k, _)| *k).ok()?;
-        Some(self.0[at].1)
-    }
-
-    pub fn contains_key(&self, key: &PersonKey) -> bool {
-        self.get(key).is_some()
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Reads `key TAB hash` lines; `None` unless there are exactly `count` of them.
-    fn parse(text: &str, count: usize) -> Option<PersonHashes> {
-        let mut hashes = Vec::with_capacity(count);
-        for line in text.split('\n') {
-            let (key, hash) = line.split_once('\t')?;
-            hashes.push((key.parse().ok()?, hash.parse().ok()?));
-        }
-        (hashes.len() == count).then(|| PersonHashes::sorted(hashes))
-    }
-
-    fn sorted(mut hashes: Vec<(PersonKey, i64)>) -> PersonHashes {
-        hashes.sort_unstable_by_key(|(key, _)| *key);
-        PersonHashes(hashes)
-    }
-}
-
 /// The baseline hashes, each source's in one text of `local id TAB hash` lines, with the
 /// count of rows it should hold: one row per source, where reading a million rows one by one
 /// was what took the time. A text is bounded by the database's largest value (1 GB): some 30
@@ -197,10 +200,6 @@ mod aggregate {
     pub const SERVICES_POSTGRES: &str = r#"SELECT source, COUNT(*),
         string_agg(local_id || E'\t' || hash, E'\n')
         FROM baseline_services GROUP BY source"#;
-    pub const PERSONS_SQLITE: &str = "SELECT COUNT(*),
-        group_concat(person_key || char(9) || hash, char(10)) FROM baseline_persons";
-    pub const PERSONS_POSTGRES: &str = r#"SELECT COUNT(*),
-        string_agg(person_key || E'\t' || hash, E'\n') FROM baseline_persons"#;
 }
 
 /// What one capture did, as kept in `daily_captures`.
@@ -225,15 +224,22 @@ pub struct FindingCount {
     pub count: u64,
 }
 
+/// A parameter of a selection over the notifications.
+#[derive(Clone, Debug)]
+pub enum Param {
+    Text(String),
+    Number(i64),
+    Date(NaiveDate),
+}
+
 /// One ship, as kept in `daily_shipments`.
 #[derive(Clone, Debug)]
 pub struct ShipmentRecord {
     pub shipment: String,
     pub reporting_date: NaiveDate,
     pub at: DateTime<Utc>,
-    pub events: i64,
-    pub fagmelding: Option<String>,
-    pub identmelding: Option<String>,
+    pub notifications: i64,
+    pub messages: i64,
 }
 
 impl Store {
@@ -300,15 +306,18 @@ impl DailyTx {
     }
 
     pub async fn state(&mut self) -> Result<Option<DailyState>, StoreError> {
-        let row: Option<(String, NaiveDate)> = on_tx!(self, tx => {
-            sqlx::query_as("SELECT pseudonym_secret, initial_date FROM daily_state WHERE id = 1")
+        let row: Option<(String, NaiveDate, NaiveDate)> = on_tx!(self, tx => {
+            sqlx::query_as("SELECT pseudonym_secret, initial_date, since FROM daily_state WHERE id = 1")
                 .fetch_optional(&mut **tx)
                 .await?
         });
-        Ok(row.map(|(pseudonym_secret, initial_date)| DailyState {
-            pseudonym_secret,
-            initial_date,
-        }))
+        Ok(
+            row.map(|(pseudonym_secret, initial_date, since)| DailyState {
+                pseudonym_secret,
+                initial_date,
+                since,
+            }),
+        )
     }
 
     pub async fn create_state(
@@ -318,11 +327,12 @@ impl DailyTx {
     ) -> Result<(), StoreError> {
         on_tx!(self, tx => {
             sqlx::query(
-                "INSERT INTO daily_state (id, pseudonym_secret, initial_date, created_at)
-                 VALUES (1, $1, $2, $3)",
+                "INSERT INTO daily_state (id, pseudonym_secret, initial_date, since, created_at)
+                 VALUES (1, $1, $2, $3, $4)",
             )
             .bind(&state.pseudonym_secret)
             .bind(state.initial_date)
+            .bind(state.since)
             .bind(now)
             .execute(&mut **tx)
             .await?;
@@ -390,7 +400,7 @@ impl DailyTx {
         source: &str,
         local_ids: &[&str],
     ) -> Result<Vec<BaselineService>, StoreError> {
-        const SELECT: &str = "SELECT source, local_id, service_ref, last_event, hash, state
+        const SELECT: &str = "SELECT source, local_id, service_id, originals, hash, state
             FROM baseline_services WHERE source = ";
         let mut found = Vec::with_capacity(local_ids.len());
         match self {
@@ -427,7 +437,7 @@ impl DailyTx {
     pub async fn services_of(&mut self, source: &str) -> Result<Vec<BaselineService>, StoreError> {
         on_tx!(self, tx => {
             sqlx::query(
-                "SELECT source, local_id, service_ref, last_event, hash, state FROM baseline_services
+                "SELECT source, local_id, service_id, originals, hash, state FROM baseline_services
                  WHERE source = $1 ORDER BY local_id",
             )
             .bind(source)
@@ -440,9 +450,10 @@ impl DailyTx {
     }
 
     pub async fn upsert_services(&mut self, rows: &[BaselineService]) -> Result<(), StoreError> {
-        const INSERT: &str = "INSERT INTO baseline_services (source, local_id, service_ref, last_event, hash, state)";
+        const INSERT: &str =
+            "INSERT INTO baseline_services (source, local_id, service_id, originals, hash, state)";
         const CONFLICT: &str = "ON CONFLICT (source, local_id) DO UPDATE SET
-            service_ref = excluded.service_ref, last_event = excluded.last_event,
+            service_id = excluded.service_id, originals = excluded.originals,
             hash = excluded.hash, state = excluded.state";
         match self {
             DailyTx::Sqlite(tx) => {
@@ -453,8 +464,8 @@ impl DailyTx {
                         query = query
                             .bind(&row.source)
                             .bind(&row.local_id)
-                            .bind(&row.service_ref)
-                            .bind(&row.last_event)
+                            .bind(&row.service_id)
+                            .bind(&row.originals)
                             .bind(row.hash)
                             .bind(&row.state);
                     }
@@ -470,8 +481,8 @@ impl DailyTx {
                     sqlx::query(&sql)
                         .bind(column(chunk, |r| r.source.as_str()))
                         .bind(column(chunk, |r| r.local_id.as_str()))
-                        .bind(column(chunk, |r| r.service_ref.as_str()))
-                        .bind(column(chunk, |r| r.last_event.as_deref()))
+                        .bind(column(chunk, |r| r.service_id.as_str()))
+                        .bind(column(chunk, |r| r.originals.as_str()))
                         .bind(column(chunk, |r| r.hash))
                         .bind(column(chunk, |r| r.state.as_str()))
                         .execute(&mut **tx)
@@ -493,240 +504,11 @@ impl DailyTx {
         Ok(())
     }
 
-    /// Every person's baseline hash: one aggregated text (see [`aggregate`]), or row by row
-    /// if that does not read back.
-    pub async fn person_hashes(&mut self) -> Result<PersonHashes, StoreError> {
-        let parse = |count: i64, text: Option<&str>| match (usize::try_from(count), text) {
-            (Ok(0), _) => Some(PersonHashes::default()),
-            (Ok(count), Some(text)) => PersonHashes::parse(text, count),
-            _ => None,
-        };
-        let parsed = match self {
-            DailyTx::Sqlite(tx) => {
-                let row = sqlx::query(aggregate::PERSONS_SQLITE)
-                    .fetch_one(&mut **tx)
-                    .await?;
-                parse(row.try_get(0)?, row.try_get(1)?)
-            }
-            DailyTx::Postgres(tx) => {
-                let row = sqlx::query(aggregate::PERSONS_POSTGRES)
-                    .fetch_one(&mut **tx)
-                    .await?;
-                parse(row.try_get(0)?, row.try_get(1)?)
-            }
-        };
-        if let Some(parsed) = parsed {
-            return Ok(parsed);
-        }
-        let mut hashes = Vec::new();
-        on_tx!(self, tx => {
-            let mut rows = sqlx::query("SELECT person_key, hash FROM baseline_persons").fetch(&mut **tx);
-            while let Some(row) = rows.try_next().await? {
-                hashes.push((person_key(row.try_get(0)?)?, row.try_get(1)?));
-            }
-        });
-        Ok(PersonHashes::sorted(hashes))
-    }
-
-    pub async fn persons(&mut self, keys: &[PersonKey]) -> Result<Vec<BaselinePerson>, StoreError> {
+    /// The person rows of these keys.
+    pub async fn persons(&mut self, keys: &[PersonKey]) -> Result<Vec<StoredPerson>, StoreError> {
         const SELECT: &str =
-            "SELECT person_key, last_event, hash, state FROM baseline_persons WHERE person_key";
-        let mut rows = Vec::new();
-        match self {
-            DailyTx::Sqlite(tx) => {
-                for chunk in keys.chunks(BATCH) {
-                    let sql = format!("{SELECT} IN ({})", marks(chunk.len()));
-                    let mut query = sqlx::query(&sql);
-                    for key in chunk {
-                        query = query.bind(key.to_string());
-                    }
-                    for row in query.fetch_all(&mut **tx).await? {
-                        rows.push(person_row(&row)?);
-                    }
-                }
-            }
-            DailyTx::Postgres(tx) => {
-                let sql = format!("{SELECT} = ANY($1)");
-                for chunk in keys.chunks(ARRAY_BATCH) {
-                    let query = sqlx::query(&sql).bind(column(chunk, PersonKey::to_string));
-                    for row in query.fetch_all(&mut **tx).await? {
-                        rows.push(person_row(&row)?);
-                    }
-                }
-            }
-        }
-        Ok(rows)
-    }
-
-    pub async fn upsert_persons(&mut self, rows: &[BaselinePerson]) -> Result<(), StoreError> {
-        const INSERT: &str = "INSERT INTO baseline_persons (person_key, last_event, hash, state)";
-        const CONFLICT: &str = "ON CONFLICT (person_key) DO UPDATE SET
-            last_event = excluded.last_event, hash = excluded.hash, state = excluded.state";
-        match self {
-            DailyTx::Sqlite(tx) => {
-                for chunk in rows.chunks(BATCH) {
-                    let sql = format!("{INSERT} VALUES {} {CONFLICT}", value_rows(chunk.len(), 4));
-                    let mut query = sqlx::query(&sql);
-                    for row in chunk {
-                        query = query
-                            .bind(row.key.to_string())
-                            .bind(&row.last_event)
-                            .bind(row.hash)
-                            .bind(&row.state);
-                    }
-                    query.execute(&mut **tx).await?;
-                }
-            }
-            DailyTx::Postgres(tx) => {
-                let sql = format!(
-                    "{INSERT} SELECT * FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::text[])
-                     {CONFLICT}"
-                );
-                for chunk in rows.chunks(ARRAY_BATCH) {
-                    sqlx::query(&sql)
-                        .bind(column(chunk, |r| r.key.to_string()))
-                        .bind(column(chunk, |r| r.last_event.as_deref()))
-                        .bind(column(chunk, |r| r.hash))
-                        .bind(column(chunk, |r| r.state.as_str()))
-                        .execute(&mut **tx)
-                        .await?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Appends events captured for `date`, in order.
-    pub async fn insert_events(
-        &mut self,
-        date: NaiveDate,
-        events: &[Event],
-    ) -> Result<(), StoreError> {
-        const INSERT: &str = "INSERT INTO daily_events (event_id, reporting_date, person_key, kind,
-            status, effective_on, registered_at, body)";
-        let body = |event: &Event| serde_json::to_string(event).expect("events serialize to JSON");
-        match self {
-            DailyTx::Sqlite(tx) => {
-                for chunk in events.chunks(BATCH) {
-                    let sql = format!("{INSERT} VALUES {}", value_rows(chunk.len(), 8));
-                    let mut query = sqlx::query(&sql);
-                    for event in chunk {
-                        query = query
-                            .bind(event.id.to_string())
-                            .bind(date)
-                            .bind(event.person.to_string())
-                            .bind(event.kind.as_str())
-                            .bind(event.status.code())
-                            .bind(event.effective_on)
-                            .bind(event.registered_at)
-                            .bind(body(event));
-                    }
-                    query.execute(&mut **tx).await?;
-                }
-            }
-            DailyTx::Postgres(tx) => {
-                // In the arrays' order, which is the order of `seq`.
-                let sql = format!(
-                    "{INSERT} SELECT id, $2, person, kind, status, effective_on, registered_at, body
-                     FROM UNNEST($1::text[], $3::text[], $4::text[], $5::text[], $6::date[],
-                     $7::timestamptz[], $8::text[]) WITH ORDINALITY
-                     AS e (id, person, kind, status, effective_on, registered_at, body, n)
-                     ORDER BY n"
-                );
-                for chunk in events.chunks(ARRAY_BATCH) {
-                    sqlx::query(&sql)
-                        .bind(column(chunk, |e| e.id.to_string()))
-                        .bind(date)
-                        .bind(column(chunk, |e| e.person.to_string()))
-                        .bind(column(chunk, |e| e.kind.as_str()))
-                        .bind(column(chunk, |e| e.status.code()))
-                        .bind(column(chunk, |e| e.effective_on))
-                        .bind(column(chunk, |e| e.registered_at))
-                        .bind(column(chunk, body))
-                        .execute(&mut **tx)
-                        .await?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Events not yet shipped whose reporting date is `date` or earlier, in capture order.
-    pub async fn unshipped_events(&mut self, date: NaiveDate) -> Result<Vec<Event>, StoreError> {
-        let bodies: Vec<String> = on_tx!(self, tx => {
-            sqlx::query_scalar(
-                "SELECT body FROM daily_events WHERE shipment IS NULL AND reporting_date <= $1
-                 ORDER BY seq",
-            )
-            .bind(date)
-            .fetch_all(&mut **tx)
-            .await?
-        });
-        bodies
-            .iter()
-            .map(|body| {
-                serde_json::from_str(body)
-                    .map_err(|e| StoreError::Corrupt(format!("daily event: {e}")))
-            })
-            .collect()
-    }
-
-    pub async fn mark_shipped(
-        &mut self,
-        date: NaiveDate,
-        shipment: &str,
-    ) -> Result<(), StoreError> {
-        on_tx!(self, tx => {
-            sqlx::query(
-                "UPDATE daily_events SET shipment = $2 WHERE shipment IS NULL AND reporting_date <= $1",
-            )
-            .bind(date)
-            .bind(shipment)
-            .execute(&mut **tx)
-            .await?;
-        });
-        Ok(())
-    }
-
-    pub async fn upsert_identities(
-        &mut self,
-        rows: &[(PersonKey, &str)],
-    ) -> Result<(), StoreError> {
-        const INSERT: &str = "INSERT INTO daily_identities (person_key, ident)";
-        const CONFLICT: &str = "ON CONFLICT (person_key) DO UPDATE SET ident = excluded.ident";
-        match self {
-            DailyTx::Sqlite(tx) => {
-                for chunk in rows.chunks(BATCH) {
-                    let sql = format!("{INSERT} VALUES {} {CONFLICT}", value_rows(chunk.len(), 2));
-                    let mut query = sqlx::query(&sql);
-                    for (key, ident) in chunk {
-                        query = query.bind(key.to_string()).bind(*ident);
-                    }
-                    query.execute(&mut **tx).await?;
-                }
-            }
-            DailyTx::Postgres(tx) => {
-                let sql =
-                    format!("{INSERT} SELECT * FROM UNNEST($1::text[], $2::text[]) {CONFLICT}");
-                for chunk in rows.chunks(ARRAY_BATCH) {
-                    sqlx::query(&sql)
-                        .bind(column(chunk, |(key, _)| key.to_string()))
-                        .bind(column(chunk, |(_, ident)| *ident))
-                        .execute(&mut **tx)
-                        .await?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The identity numbers of these persons (those that have one stored).
-    pub async fn identities(
-        &mut self,
-        keys: &[PersonKey],
-    ) -> Result<Vec<(PersonKey, String)>, StoreError> {
-        const SELECT: &str = "SELECT person_key, ident FROM daily_identities WHERE person_key";
-        let mut rows: Vec<(String, String)> = Vec::with_capacity(keys.len());
+            "SELECT person_key, patient_guid, user_number FROM daily_persons WHERE person_key";
+        let mut rows: Vec<(String, String, String)> = Vec::with_capacity(keys.len());
         match self {
             DailyTx::Sqlite(tx) => {
                 for chunk in keys.chunks(BATCH) {
@@ -747,20 +529,360 @@ impl DailyTx {
             }
         }
         rows.into_iter()
-            .map(|(key, ident)| Ok((person_key(&key)?, ident)))
+            .map(|(key, guid, user_number)| {
+                Ok(StoredPerson {
+                    key: person_key(&key)?,
+                    patient_guid: Uuid::parse_str(&guid)
+                        .map_err(|_| corrupt("pasientGUID", &guid))?,
+                    user_number,
+                })
+            })
             .collect()
     }
 
-    /// Forgets the identity numbers no unshipped event needs any more.
-    pub async fn forget_shipped_identities(&mut self) -> Result<(), StoreError> {
+    /// Records persons the register hears of for the first time.
+    pub async fn insert_persons(&mut self, rows: &[StoredPerson]) -> Result<(), StoreError> {
+        const INSERT: &str = "INSERT INTO daily_persons (person_key, patient_guid, user_number)";
+        match self {
+            DailyTx::Sqlite(tx) => {
+                for chunk in rows.chunks(BATCH) {
+                    let sql = format!("{INSERT} VALUES {}", value_rows(chunk.len(), 3));
+                    let mut query = sqlx::query(&sql);
+                    for row in chunk {
+                        query = query
+                            .bind(row.key.to_string())
+                            .bind(row.patient_guid.to_string())
+                            .bind(&row.user_number);
+                    }
+                    query.execute(&mut **tx).await?;
+                }
+            }
+            DailyTx::Postgres(tx) => {
+                let sql =
+                    format!("{INSERT} SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[])");
+                for chunk in rows.chunks(ARRAY_BATCH) {
+                    sqlx::query(&sql)
+                        .bind(column(chunk, |r| r.key.to_string()))
+                        .bind(column(chunk, |r| r.patient_guid.to_string()))
+                        .bind(column(chunk, |r| r.user_number.as_str()))
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The last notification's number and GUID: where the chain goes on.
+    pub async fn last_notification(&mut self) -> Result<Option<(i64, Uuid)>, StoreError> {
+        let row: Option<(i64, String)> = on_tx!(self, tx => {
+            sqlx::query_as(
+                "SELECT number, guid FROM daily_notifications ORDER BY number DESC LIMIT 1",
+            )
+            .fetch_optional(&mut **tx)
+            .await?
+        });
+        row.map(|(number, guid)| {
+            Ok((
+                number,
+                Uuid::parse_str(&guid).map_err(|_| corrupt("notification GUID", &guid))?,
+            ))
+        })
+        .transpose()
+    }
+
+    /// Appends notifications, numbered by the caller in this transaction.
+    pub async fn insert_notifications(
+        &mut self,
+        rows: &[StoredNotification],
+    ) -> Result<(), StoreError> {
+        const INSERT: &str = "INSERT INTO daily_notifications (number, guid, previous,
+            reporting_date, kind, status, corrects, event_day, user_number, source, local_id,
+            body, identity)";
+        match self {
+            DailyTx::Sqlite(tx) => {
+                for chunk in rows.chunks(BATCH) {
+                    let sql = format!("{INSERT} VALUES {}", value_rows(chunk.len(), 13));
+                    let mut query = sqlx::query(&sql);
+                    for row in chunk {
+                        query = query
+                            .bind(row.number)
+                            .bind(row.guid.to_string())
+                            .bind(row.previous.to_string())
+                            .bind(row.reporting_date)
+                            .bind(row.kind.as_str())
+                            .bind(row.status.code())
+                            .bind(row.corrects.map(|g| g.to_string()))
+                            .bind(row.event_day)
+                            .bind(&row.user_number)
+                            .bind(&row.source)
+                            .bind(&row.local_id)
+                            .bind(&row.body)
+                            .bind(&row.identity);
+                    }
+                    query.execute(&mut **tx).await?;
+                }
+            }
+            DailyTx::Postgres(tx) => {
+                let sql = format!(
+                    "{INSERT} SELECT * FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::date[],
+                     $5::text[], $6::text[], $7::text[], $8::date[], $9::text[], $10::text[],
+                     $11::text[], $12::text[], $13::text[])"
+                );
+                for chunk in rows.chunks(ARRAY_BATCH) {
+                    sqlx::query(&sql)
+                        .bind(column(chunk, |r| r.number))
+                        .bind(column(chunk, |r| r.guid.to_string()))
+                        .bind(column(chunk, |r| r.previous.to_string()))
+                        .bind(column(chunk, |r| r.reporting_date))
+                        .bind(column(chunk, |r| r.kind.as_str()))
+                        .bind(column(chunk, |r| r.status.code()))
+                        .bind(column(chunk, |r| r.corrects.map(|g| g.to_string())))
+                        .bind(column(chunk, |r| r.event_day))
+                        .bind(column(chunk, |r| r.user_number.as_str()))
+                        .bind(column(chunk, |r| r.source.as_str()))
+                        .bind(column(chunk, |r| r.local_id.as_str()))
+                        .bind(column(chunk, |r| r.body.as_str()))
+                        .bind(column(chunk, |r| r.identity.as_str()))
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The numbers of the notifications not yet shipped whose reporting date is `date` or
+    /// earlier, ascending.
+    pub async fn unshipped(&mut self, date: NaiveDate) -> Result<Vec<i64>, StoreError> {
+        Ok(on_tx!(self, tx => {
+            sqlx::query_scalar(
+                "SELECT number FROM daily_notifications
+                 WHERE first_message IS NULL AND reporting_date <= $1 ORDER BY number",
+            )
+            .bind(date)
+            .fetch_all(&mut **tx)
+            .await?
+        }))
+    }
+
+    /// The numbers a query over `daily_notifications` selects (`WHERE …` given, with its
+    /// parameters), ascending.
+    pub(crate) async fn select_numbers(
+        &mut self,
+        condition: &str,
+        params: &[Param],
+    ) -> Result<Vec<i64>, StoreError> {
+        let sql =
+            format!("SELECT number FROM daily_notifications WHERE {condition} ORDER BY number");
+        Ok(on_tx!(self, tx => {
+            let mut query = sqlx::query_scalar(&sql);
+            for param in params {
+                query = match param {
+                    Param::Text(text) => query.bind(text),
+                    Param::Number(number) => query.bind(number),
+                    Param::Date(date) => query.bind(date),
+                };
+            }
+            query.fetch_all(&mut **tx).await?
+        }))
+    }
+
+    /// The messages these notifications went in, with how many of them each held.
+    pub async fn messages_of(&mut self, numbers: &[i64]) -> Result<Vec<(String, i64)>, StoreError> {
+        const SELECT: &str = "SELECT msg_id FROM daily_message_notifications WHERE number";
+        let mut ids: Vec<String> = Vec::new();
+        match self {
+            DailyTx::Sqlite(tx) => {
+                for chunk in numbers.chunks(BATCH) {
+                    let sql = format!("{SELECT} IN ({})", marks(chunk.len()));
+                    let mut query = sqlx::query_scalar(&sql);
+                    for number in chunk {
+                        query = query.bind(number);
+                    }
+                    ids.extend(query.fetch_all(&mut **tx).await?);
+                }
+            }
+            DailyTx::Postgres(tx) => {
+                let sql = format!("{SELECT} = ANY($1)");
+                for chunk in numbers.chunks(ARRAY_BATCH) {
+                    ids.extend(
+                        sqlx::query_scalar(&sql)
+                            .bind(chunk)
+                            .fetch_all(&mut **tx)
+                            .await?,
+                    );
+                }
+            }
+        }
+        let mut counted: Vec<(String, i64)> = Vec::new();
+        ids.sort();
+        for id in ids {
+            match counted.last_mut() {
+                Some((last, n)) if *last == id => *n += 1,
+                _ => counted.push((id, 1)),
+            }
+        }
+        Ok(counted)
+    }
+
+    /// These stored notifications, ascending: (number, body, sealed identity).
+    pub async fn notifications(
+        &mut self,
+        numbers: &[i64],
+    ) -> Result<Vec<(i64, String, String)>, StoreError> {
+        const SELECT: &str = "SELECT number, body, identity FROM daily_notifications WHERE number";
+        let mut rows: Vec<(i64, String, String)> = Vec::with_capacity(numbers.len());
+        match self {
+            DailyTx::Sqlite(tx) => {
+                for chunk in numbers.chunks(BATCH) {
+                    let sql = format!("{SELECT} IN ({})", marks(chunk.len()));
+                    let mut query = sqlx::query_as(&sql);
+                    for number in chunk {
+                        query = query.bind(number);
+                    }
+                    rows.extend(query.fetch_all(&mut **tx).await?);
+                }
+            }
+            DailyTx::Postgres(tx) => {
+                let sql = format!("{SELECT} = ANY($1)");
+                for chunk in numbers.chunks(ARRAY_BATCH) {
+                    rows.extend(
+                        sqlx::query_as(&sql)
+                            .bind(chunk)
+                            .fetch_all(&mut **tx)
+                            .await?,
+                    );
+                }
+            }
+        }
+        rows.sort_by_key(|row| row.0);
+        Ok(rows)
+    }
+
+    /// Of these notifications, those whose latest message still awaits its receipt
+    /// (`queued` or `sent`): (number, MsgId).
+    pub async fn awaiting_receipt(
+        &mut self,
+        numbers: &[i64],
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        const SELECT: &str = "SELECT n.number, n.msg_id, m.at, o.state
+            FROM daily_message_notifications n
+            JOIN daily_messages m ON m.msg_id = n.msg_id
+            JOIN outbox o ON o.msg_id = n.msg_id WHERE n.number";
+        let mut rows: Vec<(i64, String, DateTime<Utc>, String)> = Vec::new();
+        match self {
+            DailyTx::Sqlite(tx) => {
+                for chunk in numbers.chunks(BATCH) {
+                    let sql = format!("{SELECT} IN ({})", marks(chunk.len()));
+                    let mut query = sqlx::query_as(&sql);
+                    for number in chunk {
+                        query = query.bind(number);
+                    }
+                    rows.extend(query.fetch_all(&mut **tx).await?);
+                }
+            }
+            DailyTx::Postgres(tx) => {
+                let sql = format!("{SELECT} = ANY($1)");
+                for chunk in numbers.chunks(ARRAY_BATCH) {
+                    rows.extend(
+                        sqlx::query_as(&sql)
+                            .bind(chunk)
+                            .fetch_all(&mut **tx)
+                            .await?,
+                    );
+                }
+            }
+        }
+        let mut latest: HashMap<i64, (DateTime<Utc>, String, String)> = HashMap::new();
+        for (number, msg_id, at, state) in rows {
+            let entry = latest
+                .entry(number)
+                .or_insert((at, msg_id.clone(), state.clone()));
+            if at > entry.0 {
+                *entry = (at, msg_id, state);
+            }
+        }
+        let mut waiting: Vec<(i64, String)> = latest
+            .into_iter()
+            .filter(|(_, (_, _, state))| state == "queued" || state == "sent")
+            .map(|(number, (_, msg_id, _))| (number, msg_id))
+            .collect();
+        waiting.sort();
+        Ok(waiting)
+    }
+
+    /// Records a daily message and which notifications it holds; the first message of each
+    /// is remembered on the notification.
+    pub async fn record_message(
+        &mut self,
+        message: &MessageRecord,
+        numbers: &[i64],
+    ) -> Result<(), StoreError> {
         on_tx!(self, tx => {
             sqlx::query(
-                "DELETE FROM daily_identities WHERE person_key NOT IN
-                 (SELECT person_key FROM daily_events WHERE shipment IS NULL)",
+                "INSERT INTO daily_messages (msg_id, reporting_date, at, part, parts,
+                 notifications, first_number, last_number, resend, forced)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
+            .bind(&message.msg_id)
+            .bind(message.reporting_date)
+            .bind(message.at)
+            .bind(message.part)
+            .bind(message.parts)
+            .bind(numbers.len() as i64)
+            .bind(numbers.first().copied().unwrap_or(0))
+            .bind(numbers.last().copied().unwrap_or(0))
+            .bind(i64::from(message.resend))
+            .bind(i64::from(message.forced))
             .execute(&mut **tx)
             .await?;
         });
+        match self {
+            DailyTx::Sqlite(tx) => {
+                for chunk in numbers.chunks(BATCH) {
+                    let sql = format!(
+                        "INSERT INTO daily_message_notifications (msg_id, number) VALUES {}",
+                        value_rows(chunk.len(), 2)
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for number in chunk {
+                        query = query.bind(&message.msg_id).bind(number);
+                    }
+                    query.execute(&mut **tx).await?;
+                    let sql = format!(
+                        "UPDATE daily_notifications SET first_message = ? WHERE first_message IS NULL
+                         AND number IN ({})",
+                        marks(chunk.len())
+                    );
+                    let mut query = sqlx::query(&sql).bind(&message.msg_id);
+                    for number in chunk {
+                        query = query.bind(number);
+                    }
+                    query.execute(&mut **tx).await?;
+                }
+            }
+            DailyTx::Postgres(tx) => {
+                for chunk in numbers.chunks(ARRAY_BATCH) {
+                    sqlx::query(
+                        "INSERT INTO daily_message_notifications (msg_id, number)
+                         SELECT $1, * FROM UNNEST($2::int8[])",
+                    )
+                    .bind(&message.msg_id)
+                    .bind(chunk)
+                    .execute(&mut **tx)
+                    .await?;
+                    sqlx::query(
+                        "UPDATE daily_notifications SET first_message = $1
+                         WHERE first_message IS NULL AND number = ANY($2)",
+                    )
+                    .bind(&message.msg_id)
+                    .bind(chunk)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+            }
+        }
         Ok(())
     }
 
@@ -787,15 +909,14 @@ impl DailyTx {
     pub async fn record_shipment(&mut self, record: &ShipmentRecord) -> Result<(), StoreError> {
         on_tx!(self, tx => {
             sqlx::query(
-                "INSERT INTO daily_shipments (shipment, reporting_date, at, events,
-                 fagmelding_msg_id, identmelding_msg_id) VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO daily_shipments (shipment, reporting_date, at, notifications,
+                 messages) VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(&record.shipment)
             .bind(record.reporting_date)
             .bind(record.at)
-            .bind(record.events)
-            .bind(&record.fagmelding)
-            .bind(&record.identmelding)
+            .bind(record.notifications)
+            .bind(record.messages)
             .execute(&mut **tx)
             .await?;
         });
@@ -816,74 +937,59 @@ impl DailyTx {
     }
 }
 
-/// A daily shipment that carried messages, with its events counted per kind.
+/// A daily shipment that carried notifications: its messages, and its notifications counted
+/// per event kind and status.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShippedDay {
     pub reporting_date: NaiveDate,
     pub shipment: String,
-    pub fagmelding: Option<String>,
-    pub identmelding: Option<String>,
-    /// Each event kind (`start`, `end`, `residence_changed`, …) with how many went, by kind.
-    pub kinds: Vec<(String, i64)>,
+    /// MsgIds of its parts, in order.
+    pub messages: Vec<String>,
+    /// (event kind, status, count), e.g. ("start", "N", 12).
+    pub kinds: Vec<(String, String, i64)>,
 }
 
 impl Store {
-    /// Every daily shipment that carried events, in the order they were made.
+    /// Every daily shipment that carried notifications, in the order they were made.
     pub async fn shipped_days(&self) -> Result<Vec<ShippedDay>, StoreError> {
-        let rows = on_pool!(self, pool => {
-            sqlx::query(
-                "SELECT s.reporting_date, s.shipment, s.fagmelding_msg_id, s.identmelding_msg_id,
-                        e.kind, COUNT(*) AS n
-                 FROM daily_shipments s JOIN daily_events e ON e.shipment = s.shipment
-                 GROUP BY s.at, s.reporting_date, s.shipment, s.fagmelding_msg_id,
-                          s.identmelding_msg_id, e.kind
-                 ORDER BY s.at, s.shipment, e.kind",
+        let shipments: Vec<(NaiveDate, String)> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT reporting_date, shipment FROM daily_shipments WHERE messages > 0
+                 ORDER BY at, shipment",
             )
             .fetch_all(pool)
             .await?
-            .into_iter()
-            .map(|row| -> Result<(ShippedDay, (String, i64)), StoreError> {
-                Ok((
-                    ShippedDay {
-                        reporting_date: row.try_get("reporting_date")?,
-                        shipment: row.try_get("shipment")?,
-                        fagmelding: row.try_get("fagmelding_msg_id")?,
-                        identmelding: row.try_get("identmelding_msg_id")?,
-                        kinds: Vec::new(),
-                    },
-                    (row.try_get("kind")?, row.try_get("n")?),
-                ))
-            })
-            .collect::<Result<Vec<_>, _>>()?
         });
-        let mut days: Vec<ShippedDay> = Vec::new();
-        for (day, kind) in rows {
-            match days.last_mut() {
-                Some(last) if last.shipment == day.shipment => last.kinds.push(kind),
-                _ => days.push(ShippedDay {
-                    kinds: vec![kind],
-                    ..day
-                }),
-            }
+        let mut days = Vec::new();
+        for (reporting_date, shipment) in shipments {
+            let (messages, kinds) = on_pool!(self, pool => {
+                let messages: Vec<String> = sqlx::query_scalar(
+                    "SELECT msg_id FROM daily_messages WHERE resend = 0 AND reporting_date = $1
+                     ORDER BY at, part",
+                )
+                .bind(reporting_date)
+                .fetch_all(pool)
+                .await?;
+                let kinds: Vec<(String, String, i64)> = sqlx::query_as(
+                    "SELECT n.kind, n.status, COUNT(*) FROM daily_notifications n
+                     JOIN daily_messages m ON m.msg_id = n.first_message
+                     WHERE m.resend = 0 AND m.reporting_date = $1
+                     GROUP BY n.kind, n.status ORDER BY n.kind, n.status",
+                )
+                .bind(reporting_date)
+                .fetch_all(pool)
+                .await?;
+                (messages, kinds)
+            });
+            days.push(ShippedDay {
+                reporting_date,
+                shipment,
+                messages,
+                kinds,
+            });
         }
         Ok(days)
     }
-}
-
-fn person_row<R: Row>(row: &R) -> Result<BaselinePerson, StoreError>
-where
-    usize: sqlx::ColumnIndex<R>,
-    for<'r> &'r str: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database>,
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    Ok(BaselinePerson {
-        key: person_key(row.try_get(0)?)?,
-        last_event: row.try_get(1)?,
-        hash: row.try_get(2)?,
-        state: row.try_get(3)?,
-    })
 }
 
 fn service_row<R: Row>(row: &R) -> Result<BaselineService, StoreError>
@@ -896,8 +1002,8 @@ where
     Ok(BaselineService {
         source: row.try_get(0)?,
         local_id: row.try_get(1)?,
-        service_ref: row.try_get(2)?,
-        last_event: row.try_get(3)?,
+        service_id: row.try_get(2)?,
+        originals: row.try_get(3)?,
         hash: row.try_get(4)?,
         state: row.try_get(5)?,
     })
@@ -946,18 +1052,6 @@ mod tests {
         hashes.sort();
         assert_eq!(entries(&hashes), [("a", 1), ("b", 2), ("c", 3)]);
         assert_eq!(hashes.len(), 3);
-    }
-
-    #[test]
-    fn person_hashes_read_back_and_are_found_by_key() {
-        let a = PersonKey([0xaa; 16]);
-        let b = PersonKey([0x01; 16]);
-        let text = format!("{a}\t-1\n{b}\t2");
-        let hashes = PersonHashes::parse(&text, 2).unwrap();
-        assert_eq!((hashes.get(&a), hashes.get(&b)), (Some(-1), Some(2)));
-        assert!(!hashes.contains_key(&PersonKey([0; 16])));
-        assert!(PersonHashes::parse(&text, 3).is_none());
-        assert!(PersonHashes::parse("not a key\t1", 1).is_none());
     }
 
     #[test]

@@ -46,6 +46,11 @@ const SQLITE: Files = &[
         "running numbers",
         include_str!("../../migrations/sqlite/0007_running_numbers.sql"),
     ),
+    (
+        8,
+        "daily in HIS 1135",
+        include_str!("../../migrations/sqlite/0008_daily_his1135.sql"),
+    ),
 ];
 
 const POSTGRES: Files = &[
@@ -83,6 +88,11 @@ const POSTGRES: Files = &[
         7,
         "running numbers",
         include_str!("../../migrations/postgres/0007_running_numbers.sql"),
+    ),
+    (
+        8,
+        "daily in HIS 1135",
+        include_str!("../../migrations/postgres/0008_daily_his1135.sql"),
     ),
 ];
 

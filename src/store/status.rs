@@ -22,15 +22,14 @@ pub struct CaptureRow {
     pub findings: Option<Vec<FindingCount>>,
 }
 
-/// One ship, with the states of its two messages.
+/// One ship, with the states of its messages.
 #[derive(Clone, Debug)]
 pub struct ShipmentRow {
     pub reporting_date: NaiveDate,
     pub at: DateTime<Utc>,
-    pub events: i64,
-    /// (MsgId, state) of the fagmelding and the identity message; none on a quiet day.
-    pub fagmelding: Option<(String, Option<State>)>,
-    pub identmelding: Option<(String, Option<State>)>,
+    pub notifications: i64,
+    /// (MsgId, state) of each part, in order; none on a quiet day.
+    pub messages: Vec<(String, Option<State>)>,
 }
 
 /// An outbox message without its bytes, with what it belongs to.
@@ -134,36 +133,46 @@ impl Store {
             })
             .collect::<Result<Vec<_>, _>>()?
         });
-        let shipments = on_pool!(self, pool => {
+        let rows = on_pool!(self, pool => {
             sqlx::query(
-                "SELECT d.reporting_date, d.at, d.events, d.fagmelding_msg_id,
-                        f.state AS fagmelding_state, d.identmelding_msg_id,
-                        i.state AS identmelding_state
+                "SELECT d.reporting_date, d.at, d.notifications, m.msg_id, o.state
                  FROM daily_shipments d
-                 LEFT JOIN outbox f ON f.msg_id = d.fagmelding_msg_id
-                 LEFT JOIN outbox i ON i.msg_id = d.identmelding_msg_id
-                 WHERE d.reporting_date >= $1 ORDER BY d.at, d.shipment",
+                 LEFT JOIN daily_messages m ON m.reporting_date = d.reporting_date
+                     AND m.resend = 0 AND d.messages > 0
+                 LEFT JOIN outbox o ON o.msg_id = m.msg_id
+                 WHERE d.reporting_date >= $1 ORDER BY d.at, d.shipment, m.part",
             )
             .bind(first)
             .fetch_all(pool)
             .await?
             .into_iter()
-            .map(|row| -> Result<ShipmentRow, StoreError> {
-                let message = |id: &str, state_column: &str| -> Result<_, StoreError> {
-                    let msg_id: Option<String> = row.try_get(id)?;
-                    let state = state(row.try_get(state_column)?)?;
-                    Ok(msg_id.map(|msg_id| (msg_id, state)))
-                };
-                Ok(ShipmentRow {
-                    reporting_date: row.try_get("reporting_date")?,
-                    at: row.try_get("at")?,
-                    events: row.try_get("events")?,
-                    fagmelding: message("fagmelding_msg_id", "fagmelding_state")?,
-                    identmelding: message("identmelding_msg_id", "identmelding_state")?,
-                })
+            .map(|row| -> Result<(ShipmentRow, Option<(String, Option<State>)>), StoreError> {
+                let msg_id: Option<String> = row.try_get("msg_id")?;
+                let state = state(row.try_get("state")?)?;
+                Ok((
+                    ShipmentRow {
+                        reporting_date: row.try_get("reporting_date")?,
+                        at: row.try_get("at")?,
+                        notifications: row.try_get("notifications")?,
+                        messages: Vec::new(),
+                    },
+                    msg_id.map(|id| (id, state)),
+                ))
             })
             .collect::<Result<Vec<_>, _>>()?
         });
+        let mut shipments: Vec<ShipmentRow> = Vec::new();
+        for (row, message) in rows {
+            match shipments.last_mut() {
+                Some(last) if last.reporting_date == row.reporting_date && last.at == row.at => {
+                    last.messages.extend(message);
+                }
+                _ => shipments.push(ShipmentRow {
+                    messages: message.into_iter().collect(),
+                    ..row
+                }),
+            }
+        }
         Ok((captures, shipments))
     }
 
@@ -200,15 +209,15 @@ impl Store {
     }
 
     /// When the latest daily ship went that needs nothing more: a day without changes, or
-    /// both messages delivered.
+    /// every part delivered.
     pub async fn last_successful_shipment(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         let at: Option<DateTime<Utc>> = on_pool!(self, pool => {
             sqlx::query_scalar(
                 "SELECT d.at FROM daily_shipments d
-                 LEFT JOIN outbox f ON f.msg_id = d.fagmelding_msg_id
-                 LEFT JOIN outbox i ON i.msg_id = d.identmelding_msg_id
-                 WHERE d.fagmelding_msg_id IS NULL
-                    OR (f.state = 'delivered' AND i.state = 'delivered')
+                 WHERE d.messages = 0 OR NOT EXISTS (SELECT 1 FROM daily_messages m
+                     LEFT JOIN outbox o ON o.msg_id = m.msg_id
+                     WHERE m.reporting_date = d.reporting_date AND m.resend = 0
+                       AND (o.state IS NULL OR o.state <> 'delivered'))
                  ORDER BY d.at DESC LIMIT 1",
             )
             .fetch_optional(pool)
@@ -284,8 +293,7 @@ impl Store {
             .fetch_optional(pool)
             .await?;
             trouble.reporting_date = sqlx::query_scalar(
-                "SELECT reporting_date FROM daily_shipments
-                 WHERE fagmelding_msg_id = $1 OR identmelding_msg_id = $1 LIMIT 1",
+                "SELECT reporting_date FROM daily_messages WHERE msg_id = $1",
             )
             .bind(msg_id)
             .fetch_optional(pool)
@@ -312,10 +320,12 @@ impl Store {
             .collect()
     }
 
-    /// How many daily events were captured of each kind, ever.
+    /// How many daily notifications were made of each event kind, ever.
     pub async fn events_per_kind(&self) -> Result<Vec<(String, i64)>, StoreError> {
         Ok(on_pool!(self, pool => {
-            sqlx::query_as("SELECT kind, COUNT(*) FROM daily_events GROUP BY kind ORDER BY kind")
+            sqlx::query_as(
+                "SELECT kind, COUNT(*) FROM daily_notifications GROUP BY kind ORDER BY kind",
+            )
                 .fetch_all(pool)
                 .await?
         }))

@@ -1,15 +1,19 @@
 //! The daily flow in a test's own words: records built by hand, a capture on a real store,
-//! and the baseline read back from its tables.
+//! and the baseline and the notifications read back from its tables.
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::LazyLock;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use kpr_bridge::checks::{CheckOptions, TestUsers};
+use kpr_bridge::config::daily::{DEFAULT_SERVICE_TYPES, Daily};
+use kpr_bridge::crypto::at_rest::IdentityKey;
 use kpr_bridge::daily::capture::{self, CaptureError, CaptureOptions, Captured};
 use kpr_bridge::daily::current::SourceInput;
-use kpr_bridge::daily::state::{PersonKey, PersonState, ServiceState, Stored};
+use kpr_bridge::daily::state::{ServiceState, Stored as _};
 use kpr_bridge::mapping::Mapping;
+use kpr_bridge::message::ipl56::{self, Notification};
 use kpr_bridge::model::assessment::AssessmentVariables;
 use kpr_bridge::model::{Decision, Gender, Ident, Person, Service, ident};
 use kpr_bridge::source::Snapshot;
@@ -98,12 +102,45 @@ pub fn only(records: &Snapshot) -> Vec<Source<'_>> {
     }]
 }
 
-/// Runs one capture on `store` for `date` and commits it.
+/// The `[daily]` settings of every test capture: all types in force, and one identity key
+/// file for the whole test process (made once, before any capture needs it).
+pub fn daily() -> &'static Daily {
+    static DAILY: LazyLock<(tempfile::TempDir, Daily)> = LazyLock::new(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("identity.key");
+        IdentityKey::open(&file, true).unwrap();
+        let daily = Daily {
+            service_types: DEFAULT_SERVICE_TYPES.to_vec(),
+            max_notifications: 10_000,
+            msg_type: ipl56::DEFAULT_MSG_TYPE.into(),
+            identity_key_file: file,
+        };
+        (dir, daily)
+    });
+    &DAILY.1
+}
+
+pub fn identity_key() -> IdentityKey {
+    IdentityKey::open(&daily().identity_key_file, false).unwrap()
+}
+
+/// Runs one capture on `store` for `date` and commits it; `initial` makes it the initial
+/// load from `date` itself (what is active on the date, nothing before).
 pub async fn capture_on(
     store: &Store,
     sources: &[Source<'_>],
     date: &str,
     initial: bool,
+) -> Result<Captured, CaptureError> {
+    capture_with(store, sources, date, initial.then(|| day(date))).await
+}
+
+/// [`capture_on`] with the initial load's start date given.
+pub async fn capture_with(
+    store: &Store,
+    sources: &[Source<'_>],
+    date: &str,
+    initial: Option<NaiveDate>,
 ) -> Result<Captured, CaptureError> {
     let mapping = mapping();
     let inputs: Vec<SourceInput> = sources
@@ -130,6 +167,7 @@ pub async fn capture_on(
         &mut tx,
         &inputs,
         &checks,
+        daily(),
         CaptureOptions {
             date,
             initial,
@@ -141,38 +179,89 @@ pub async fn capture_on(
     Ok(captured)
 }
 
-/// The baseline as stored: services by their reference, persons by key.
+/// One stored notification: its chain, where it came from, and its content with the
+/// identity number unsealed.
+#[derive(Clone, Debug)]
+pub struct Stored {
+    pub notification: Notification,
+    pub reporting_date: NaiveDate,
+    pub source: String,
+    pub local_id: String,
+    pub first_message: Option<String>,
+}
+
+/// Every notification in the store, by number.
+pub async fn notifications(store: &Store) -> Vec<Stored> {
+    notifications_with(store, &identity_key()).await
+}
+
+/// [`notifications`] unsealed with `key`.
+pub async fn notifications_with(store: &Store, key: &IdentityKey) -> Vec<Stored> {
+    const SQL: &str = "SELECT body, identity, CAST(reporting_date AS TEXT), source, local_id,
+        first_message FROM daily_notifications ORDER BY number";
+    type Row = (String, String, String, String, String, Option<String>);
+    let rows: Vec<Row> = match store {
+        Store::Sqlite(pool) => sqlx::query_as(SQL).fetch_all(pool).await.unwrap(),
+        Store::Postgres(pool) => sqlx::query_as(SQL).fetch_all(pool).await.unwrap(),
+    };
+    rows.into_iter()
+        .map(|(body, sealed, date, source, local_id, first_message)| {
+            let mut notification: Notification = serde_json::from_str(&body).unwrap();
+            assert_eq!(
+                notification.event.user.fid, "",
+                "no identity number in the body"
+            );
+            notification.event.user.fid = key
+                .open_sealed(&sealed, &notification.guid.to_string())
+                .unwrap();
+            Stored {
+                notification,
+                reporting_date: day(&date),
+                source,
+                local_id,
+                first_message,
+            }
+        })
+        .collect()
+}
+
+/// The notifications numbered after `after`.
+pub async fn notifications_after(store: &Store, after: i64) -> Vec<Notification> {
+    notifications(store)
+        .await
+        .into_iter()
+        .map(|s| s.notification)
+        .filter(|n| n.number > after)
+        .collect()
+}
+
+/// The chain holds: numbers 1, 2, 3, … without a gap, each notification's previous the one
+/// before, the first's the empty GUID.
+pub fn assert_chain(all: &[Notification]) {
+    let mut previous = ipl56::FIRST_PREVIOUS;
+    for (at, n) in all.iter().enumerate() {
+        assert_eq!(n.number, at as i64 + 1, "numbers ascend without a gap");
+        assert_eq!(
+            n.previous, previous,
+            "notification {} chains to the one before",
+            n.number
+        );
+        previous = n.guid;
+    }
+}
+
+/// The baseline as stored: services by their tjenesteID.
 pub struct Baseline {
     pub services: HashMap<String, ServiceState>,
-    /// `(source, local id)` → reference.
+    /// `(source, local id)` → tjenesteID.
     pub refs: HashMap<(String, String), String>,
-    pub persons: HashMap<PersonKey, PersonState>,
 }
 
 pub async fn baseline(store: &Store) -> Baseline {
+    const SQL: &str = "SELECT source, local_id, service_id, state FROM baseline_services";
     let services: Vec<(String, String, String, String)> = match store {
-        Store::Sqlite(pool) => {
-            sqlx::query_as("SELECT source, local_id, service_ref, state FROM baseline_services")
-                .fetch_all(pool)
-                .await
-                .unwrap()
-        }
-        Store::Postgres(pool) => {
-            sqlx::query_as("SELECT source, local_id, service_ref, state FROM baseline_services")
-                .fetch_all(pool)
-                .await
-                .unwrap()
-        }
-    };
-    let persons: Vec<(String, String)> = match store {
-        Store::Sqlite(pool) => sqlx::query_as("SELECT person_key, state FROM baseline_persons")
-            .fetch_all(pool)
-            .await
-            .unwrap(),
-        Store::Postgres(pool) => sqlx::query_as("SELECT person_key, state FROM baseline_persons")
-            .fetch_all(pool)
-            .await
-            .unwrap(),
+        Store::Sqlite(pool) => sqlx::query_as(SQL).fetch_all(pool).await.unwrap(),
+        Store::Postgres(pool) => sqlx::query_as(SQL).fetch_all(pool).await.unwrap(),
     };
     Baseline {
         refs: services
@@ -182,15 +271,6 @@ pub async fn baseline(store: &Store) -> Baseline {
         services: services
             .into_iter()
             .map(|(_, _, r, state)| (r, ServiceState::from_text(&state).unwrap()))
-            .collect(),
-        persons: persons
-            .into_iter()
-            .map(|(key, state)| {
-                (
-                    key.parse().unwrap(),
-                    PersonState::from_text(&state).unwrap(),
-                )
-            })
             .collect(),
     }
 }
@@ -202,9 +282,10 @@ pub async fn dump(pool: &sqlx::SqlitePool) -> Vec<String> {
     for (table, order) in [
         ("daily_state", "id"),
         ("baseline_services", "source, local_id"),
-        ("baseline_persons", "person_key"),
-        ("daily_events", "seq"),
-        ("daily_identities", "person_key"),
+        ("daily_persons", "person_key"),
+        ("daily_notifications", "number"),
+        ("daily_messages", "msg_id"),
+        ("daily_message_notifications", "msg_id, number"),
         ("daily_captures", "id"),
         ("daily_shipments", "shipment"),
         ("outbox", "msg_id"),

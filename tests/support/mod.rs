@@ -291,3 +291,71 @@ where
         store.close().await;
     });
 }
+
+/// Every row of every table of a state store as one text, to scan for what must not be
+/// there (an identity number, a name).
+pub async fn store_text(store: &kpr_bridge::store::Store) -> String {
+    use kpr_bridge::store::Store;
+    use sqlx::Row;
+    let mut text = String::new();
+    match store {
+        Store::Sqlite(pool) => {
+            let tables: Vec<String> =
+                sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
+                    .fetch_all(pool)
+                    .await
+                    .unwrap();
+            for table in tables {
+                for row in sqlx::query(&format!("SELECT * FROM \"{table}\""))
+                    .fetch_all(pool)
+                    .await
+                    .unwrap()
+                {
+                    for i in 0..row.len() {
+                        let cell = row
+                            .try_get::<Option<String>, _>(i)
+                            .ok()
+                            .flatten()
+                            .or_else(|| {
+                                row.try_get::<Option<Vec<u8>>, _>(i)
+                                    .ok()
+                                    .flatten()
+                                    .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                            })
+                            .or_else(|| {
+                                row.try_get::<Option<i64>, _>(i)
+                                    .ok()
+                                    .flatten()
+                                    .map(|n| n.to_string())
+                            })
+                            .unwrap_or_default();
+                        text.push_str(&cell);
+                        text.push('|');
+                    }
+                    text.push('\n');
+                }
+            }
+        }
+        Store::Postgres(pool) => {
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT table_name::text FROM information_schema.tables
+                 WHERE table_schema = current_schema()",
+            )
+            .fetch_all(pool)
+            .await
+            .unwrap();
+            for table in tables {
+                let rows: Vec<String> =
+                    sqlx::query_scalar(&format!("SELECT CAST(t AS TEXT) FROM \"{table}\" t"))
+                        .fetch_all(pool)
+                        .await
+                        .unwrap();
+                for row in rows {
+                    text.push_str(&row);
+                    text.push('\n');
+                }
+            }
+        }
+    }
+    text
+}
