@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use chrono::{Datelike, NaiveDate};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use kpr_bridge::commands::{annual, check, daily, delivery, status};
+use kpr_bridge::commands::{annual, check, daily, delivery, resend, status};
 use kpr_bridge::config::Config;
 use kpr_bridge::config::agent::LogFormat;
 use kpr_bridge::generate::{self, OutputEncoding};
@@ -67,7 +67,7 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         max_problems: usize,
     },
-    /// Capture the day's changes, ship them as the daily fagmelding and identity message, send.
+    /// Capture the day's changes, ship them as the register's daily notifications (HIS 1135), send.
     Daily {
         /// The configuration file (see ops/examples/kpr-bridge.toml).
         #[arg(long)]
@@ -88,6 +88,50 @@ enum Command {
         /// The directory for a dry run's messages.
         #[arg(long, requires = "dry_run")]
         out: Option<PathBuf>,
+    },
+    /// Send daily notifications again, exactly as first sent, in new messages (choose one way).
+    #[command(group(
+        clap::ArgGroup::new("selector")
+            .required(true)
+            .args(["message", "notification", "since_date", "since_number", "between_dates", "between_numbers", "patient"])
+    ))]
+    Resend {
+        /// The configuration file (see ops/examples/kpr-bridge.toml).
+        #[arg(long)]
+        config: PathBuf,
+        /// The notifications of one message (MsgId), such as one KPR rejected.
+        #[arg(long)]
+        message: Option<String>,
+        /// One notification, by its GUID.
+        #[arg(long)]
+        notification: Option<uuid::Uuid>,
+        /// Those reported on this date or later (YYYY-MM-DD).
+        #[arg(long)]
+        since_date: Option<NaiveDate>,
+        /// Those numbered from this notifikasjonLopeNr on.
+        #[arg(long)]
+        since_number: Option<i64>,
+        /// Those reported between two dates, both included.
+        #[arg(long, num_args = 2, value_names = ["FROM", "TO"])]
+        between_dates: Option<Vec<NaiveDate>>,
+        /// Those numbered between two numbers, both included.
+        #[arg(long, num_args = 2, value_names = ["FROM", "TO"])]
+        between_numbers: Option<Vec<i64>>,
+        /// One patient's, by brukerNr (the EPJ's person id).
+        #[arg(long)]
+        patient: Option<String>,
+        /// Write the messages to --out and commit nothing.
+        #[arg(long, requires = "out")]
+        dry_run: bool,
+        /// The directory for a dry run's messages.
+        #[arg(long, requires = "dry_run")]
+        out: Option<PathBuf>,
+        /// Send without asking for confirmation.
+        #[arg(long)]
+        yes: bool,
+        /// Send although a selected notification's message still awaits its receipt.
+        #[arg(long)]
+        force: bool,
     },
     /// Send the final annual message of a year (IPLOS 3.7: KPR_IDE, then KPR_IPL) after checks.
     Annual {
@@ -245,6 +289,46 @@ fn main() -> ExitCode {
                 .then(|| since.unwrap_or_else(kpr_bridge::daily::capture::default_since)),
             dry_run: out.as_deref(),
         })),
+        Command::Resend {
+            config,
+            message,
+            notification,
+            since_date,
+            since_number,
+            between_dates,
+            between_numbers,
+            patient,
+            dry_run: _,
+            out,
+            yes,
+            force,
+        } => {
+            use kpr_bridge::daily::resend::Selector;
+            let selector = if let Some(id) = message {
+                Selector::Message(id)
+            } else if let Some(guid) = notification {
+                Selector::Notification(guid)
+            } else if let Some(d) = since_date {
+                Selector::SinceDate(d)
+            } else if let Some(n) = since_number {
+                Selector::SinceNumber(n)
+            } else if let Some(dates) = between_dates {
+                Selector::BetweenDates(dates[0], dates[1])
+            } else if let Some(numbers) = between_numbers {
+                Selector::BetweenNumbers(numbers[0], numbers[1])
+            } else if let Some(user) = patient {
+                Selector::Patient(user)
+            } else {
+                unreachable!("clap requires one selector")
+            };
+            run_async(resend::resend(resend::ResendArgs {
+                config: &config,
+                selector,
+                dry_run: out.as_deref(),
+                yes,
+                force,
+            }))
+        }
         Command::Annual {
             config,
             year,

@@ -23,7 +23,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, Timelike, Utc};
 use chrono_tz::Europe::Oslo;
 use serde::Serialize;
 use thiserror::Error;
@@ -177,9 +177,10 @@ pub async fn open(
     Ok((Pseudonyms::new(&state.pseudonym_secret), key))
 }
 
-/// Oslo's civil time of an instant, as HIS 1135's times are written.
+/// Oslo's civil time of an instant, in whole seconds, as HIS 1135's times are written.
 pub fn oslo(at: DateTime<Utc>) -> NaiveDateTime {
-    at.with_timezone(&Oslo).naive_local()
+    let local = at.with_timezone(&Oslo).naive_local();
+    local.with_nanosecond(0).unwrap_or(local)
 }
 
 /// Diffs today's states against the baseline and writes the notifications and the new

@@ -11,6 +11,7 @@ pub mod daily;
 pub mod delivery;
 pub mod forged;
 pub mod municipality;
+pub mod spool;
 pub mod tls;
 
 use std::sync::atomic::{AtomicU32, Ordering};
