@@ -16,11 +16,11 @@ fn date(day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 3, day).unwrap()
 }
 
-/// Service `n` (1 to 4), starting on `day`: meals or a safety alarm for person 1 or 2, no
-/// two alike, so that none is a duplicate.
+/// Service `n` (1 to 4), starting on `day`: meals or a support contact for person 1 or 2,
+/// no two alike, so that none is a duplicate.
 fn service(n: u32, day: u32) -> String {
     let person = 1 + (n - 1) / 2;
-    let kind = ["MATOMBR", "TRYGGH"][(n as usize - 1) % 2];
+    let kind = ["MATOMBR", "STOTTEK"][(n as usize - 1) % 2];
     format!("s{n};p{person};{kind};innvilget;;2026-03-{day:02};;;;;")
 }
 
@@ -81,9 +81,9 @@ fn three_days_three_daily_shipments_delivered_then_a_clean_stop() {
         let health: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(health["healthy"], true, "{body}");
         // The metrics are gathered at most every two seconds.
-        let delivered = "kpr_bridge_messages{state=\"delivered\"} 8";
+        let delivered = "kpr_bridge_messages{state=\"delivered\"} 4";
         eventually(
-            "four pairs delivered in /metrics",
+            "four daily messages delivered in /metrics",
             Duration::from_secs(10),
             || async { running.get("/metrics").1.contains(delivered) },
         )
@@ -246,7 +246,10 @@ fn a_step_that_does_not_finish_is_rolled_back_at_sigterm_and_runs_again() {
             .fetch_one(&store)
             .await
             .unwrap();
-        assert_eq!(messages, 4, "the rolled-back pair never entered the outbox");
+        assert_eq!(
+            messages, 2,
+            "the rolled-back message never entered the outbox"
+        );
         store.close().await;
         let (exit, _, lines) = tokio::task::spawn_blocking(move || running.terminate())
             .await

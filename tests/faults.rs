@@ -79,6 +79,8 @@ struct Count {
     produced: i64,
     delivered: i64,
     starts: i64,
+    /// Numbers 1, 2, … without a gap, each notification chained to the one before.
+    chained: bool,
 }
 
 async fn count(store: &sqlx::SqlitePool) -> Count {
@@ -88,14 +90,26 @@ async fn count(store: &sqlx::SqlitePool) -> Count {
             .await
             .unwrap()
     };
+    let chain: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT number, guid, previous FROM daily_notifications ORDER BY number")
+            .fetch_all(store)
+            .await
+            .unwrap();
+    let mut previous = uuid::Uuid::nil().to_string();
+    let mut chained = true;
+    for (at, (number, guid, before)) in chain.into_iter().enumerate() {
+        chained &= number == at as i64 + 1 && before == previous;
+        previous = guid;
+    }
     Count {
-        produced: scalar("SELECT COUNT(*) FROM daily_events").await,
+        produced: scalar("SELECT COUNT(*) FROM daily_notifications").await,
         delivered: scalar(
-            "SELECT COUNT(*) FROM daily_events e JOIN daily_shipments s ON e.shipment = s.shipment
-             JOIN outbox o ON o.msg_id = s.fagmelding_msg_id WHERE o.state = 'delivered'",
+            "SELECT COUNT(*) FROM daily_notifications n
+             JOIN outbox o ON o.msg_id = n.first_message WHERE o.state = 'delivered'",
         )
         .await,
-        starts: scalar("SELECT COUNT(*) FROM daily_events WHERE kind = 'start'").await,
+        starts: scalar("SELECT COUNT(*) FROM daily_notifications WHERE kind = 'start'").await,
+        chained,
     }
 }
 
@@ -165,10 +179,14 @@ fn killed_at_random_moments_and_through_a_broker_outage_nothing_is_lost() {
         let lost = count.produced - count.delivered;
         let duplicates = Stats::count(&stats.duplicates);
         eprintln!(
-            "crash harness (seed {seed}): {kills} kills, broker stopped for kills {}..{}; events produced {}, delivered {}, lost {lost}; messages received twice (same MsgId) {duplicates}",
-            outage.0, outage.1, count.produced, count.delivered
+            "crash harness (seed {seed}): {kills} kills, broker stopped for kills {}..{}; notifications produced {}, delivered {}, lost {lost}, chain unbroken {}; messages received twice (same MsgId) {duplicates}",
+            outage.0, outage.1, count.produced, count.delivered, count.chained
         );
         assert_eq!(lost, 0, "{count:?}");
+        assert!(
+            count.chained,
+            "the chain has a gap or a wrong link: {count:?}"
+        );
         // Every service added was reported started exactly once: nothing lost, nothing doubled.
         assert_eq!(count.starts, kills as i64 + 1, "{count:?}");
         let dates = daily_shipments(&store).await;

@@ -1,49 +1,45 @@
 //! The day's change the demo makes in its extract between two daily runs, as an EPJ would
-//! write it: one service ends, one person moves to another city district, and another gets
-//! a new service. The three are chosen among persons with one plain service, active on the
-//! first day and mapped to a national code, so that each change reaches the register (a
-//! person with two overlapping services of one code is held back as a duplicate).
+//! write it: one service ends, another stops for a while, and a third person gets a new
+//! service — a `TjenesteSlutt`, a `MidlertidigStoppFra` and a `TjenesteStart` for the
+//! register. The three are chosen among persons with one plain service, active on the first
+//! day and mapped to a national code the daily flow reports, so that each change reaches the
+//! register (a person with two overlapping services of one code is held back as a
+//! duplicate).
 //!
 //! The extract is rewritten as `docs/export-format.md` asks: `READY` removed first, each
 //! file replaced whole, `READY` written last.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::Path;
 
 use chrono::{Days, NaiveDate};
 
+use crate::config::daily::Daily;
 use crate::mapping::{Mapping, Resolution};
 use crate::source::RecordKind;
 use crate::source::extract::{READY, file_name};
 
-/// The local type of the service the demo adds: a safety alarm (code 6), which needs no
+/// The local type of the service the demo adds: meals delivered (code 5), which needs no
 /// provider's organisation number.
-const ADDED_TYPE: &str = "TRYGGH";
+const ADDED_TYPE: &str = "MATOMBR";
 
 /// What was changed, by the EPJ's own ids (never an identity number or a name).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Change {
     pub ended_service: String,
+    pub stopped_service: String,
     pub added_service: String,
     pub added_for: String,
-    pub moved_person: String,
-    pub from_district: String,
-    pub to_district: String,
 }
 
 impl std::fmt::Display for Change {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "service {} ends; person {} moves from city district {} to {}; person {} gets a new service {} ({ADDED_TYPE})",
-            self.ended_service,
-            self.moved_person,
-            self.from_district,
-            self.to_district,
-            self.added_for,
-            self.added_service
+            "service {} ends; service {} stops for a while; person {} gets a new service {} ({ADDED_TYPE})",
+            self.ended_service, self.stopped_service, self.added_for, self.added_service
         )
     }
 }
@@ -114,17 +110,22 @@ impl Table {
 
 /// Changes the extract in `dir` for `day` (the second daily run's date; `day - 1` is the
 /// first's): the service ends on `day`, the move and the new service take effect on it.
-pub fn apply(dir: &Path, day: NaiveDate, mapping: &Mapping) -> Result<Change, ChangeError> {
+pub fn apply(
+    dir: &Path,
+    day: NaiveDate,
+    mapping: &Mapping,
+    scope: &Daily,
+) -> Result<Change, ChangeError> {
     let unexpected = |why: String| ChangeError::Unexpected {
         dir: dir.to_path_buf(),
         why,
     };
     let persons_file = dir.join(file_name(RecordKind::Persons));
     let services_file = dir.join(file_name(RecordKind::Services));
-    let mut persons = Table::read(&persons_file).map_err(unexpected)?;
+    let persons = Table::read(&persons_file).map_err(unexpected)?;
     let mut services = Table::read(&services_file).map_err(unexpected)?;
     let (change, added_row) =
-        choose(&mut persons, &mut services, day, mapping).map_err(unexpected)?;
+        choose(&persons, &mut services, day, mapping, scope).map_err(unexpected)?;
     services.rows.push(added_row);
 
     let io = |source| ChangeError::Io {
@@ -135,12 +136,10 @@ pub fn apply(dir: &Path, day: NaiveDate, mapping: &Mapping) -> Result<Change, Ch
         Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(io(e)),
         _ => {}
     }
-    for (file, table) in [(&persons_file, &persons), (&services_file, &services)] {
-        let partial = file.with_extension("csv.partial");
-        fs::write(&partial, table.text())
-            .and_then(|()| fs::rename(&partial, file))
-            .map_err(io)?;
-    }
+    let partial = services_file.with_extension("csv.partial");
+    fs::write(&partial, services.text())
+        .and_then(|()| fs::rename(&partial, &services_file))
+        .map_err(io)?;
     fs::File::create(dir.join(READY))
         .and_then(|f| f.sync_all())
         .map_err(io)?;
@@ -149,10 +148,11 @@ pub fn apply(dir: &Path, day: NaiveDate, mapping: &Mapping) -> Result<Change, Ch
 
 /// Picks the three persons and changes their rows; returns the change and the new row.
 fn choose(
-    persons: &mut Table,
+    persons: &Table,
     services: &mut Table,
     day: NaiveDate,
     mapping: &Mapping,
+    scope: &Daily,
 ) -> Result<(Change, Vec<String>), String> {
     let first_day = day - Days::new(1);
     let [
@@ -201,56 +201,26 @@ fn choose(
                     .is_ok_and(|s| s <= first_day)
                 && matches!(
                     mapping.resolve(&row[local_type], first_day),
-                    Resolution::Service(_)
+                    Resolution::Service(code) if scope.in_scope(code.main())
                 )
         })
         .map(|(i, _)| i)
         .collect();
 
-    let (p_id, municipality, district) = (
-        persons.column("person_id")?,
-        persons.column("municipality")?,
-        persons.column("district")?,
-    );
-    let districts: BTreeSet<String> = persons
-        .rows
+    let p_id = persons.column("person_id")?;
+    let known = |id: &str| persons.rows.iter().any(|p| p[p_id] == id);
+    let mut chosen = plain
         .iter()
-        .filter(|p| p[municipality] == "4601" && !p[district].is_empty())
-        .map(|p| p[district].clone())
-        .collect();
-    let person_row = |id: &str| persons.rows.iter().position(|p| p[p_id] == id);
-
-    let ended = *plain.first().ok_or("no service to end")?;
-    let ended_person = services.rows[ended][person_id].clone();
-    let moved = plain
-        .iter()
-        .filter_map(|&i| person_row(&services.rows[i][person_id]))
-        .find(|&p| {
-            persons.rows[p][p_id] != ended_person
-                && persons.rows[p][municipality] == "4601"
-                && !persons.rows[p][district].is_empty()
-        })
-        .ok_or("no person to move")?;
-    let moved_person = persons.rows[moved][p_id].clone();
-    let added_for = plain
-        .iter()
+        .filter(|&&i| known(&services.rows[i][person_id]));
+    let ended = *chosen.next().ok_or("no service to end")?;
+    let stopped = *chosen.next().ok_or("no service to stop")?;
+    let added_for = chosen
         .map(|&i| &services.rows[i])
-        .find(|row| {
-            row[person_id] != ended_person
-                && row[person_id] != moved_person
-                && !row[local_type].eq_ignore_ascii_case(ADDED_TYPE)
-        })
+        .find(|row| !row[local_type].eq_ignore_ascii_case(ADDED_TYPE))
         .map(|row| row[person_id].clone())
         .ok_or("no person to give a new service")?;
-
-    let from_district = persons.rows[moved][district].clone();
-    let to_district = districts
-        .iter()
-        .find(|d| **d != from_district)
-        .ok_or("no other city district to move to")?
-        .clone();
-    persons.rows[moved][district] = to_district.clone();
     services.rows[ended][end] = day.to_string();
+    services.rows[stopped][pause_from] = day.to_string();
 
     let next_id = services
         .rows
@@ -269,11 +239,9 @@ fn choose(
 
     let change = Change {
         ended_service: services.rows[ended][service_id].clone(),
+        stopped_service: services.rows[stopped][service_id].clone(),
         added_service: next_id.to_string(),
         added_for,
-        moved_person,
-        from_district,
-        to_district,
     };
     Ok((change, added))
 }
@@ -297,8 +265,13 @@ mod tests {
         generate::generate(dir.path(), &options).unwrap();
         let mapping = Mapping::parse(SAMPLE, Path::new("sample-epj.toml")).unwrap();
         let day: NaiveDate = "2026-01-06".parse().unwrap();
-        let change = apply(dir.path(), day, &mapping).unwrap();
-        assert_ne!(change.from_district, change.to_district);
+        let scope = crate::config::daily::Daily {
+            service_types: crate::config::daily::DEFAULT_SERVICE_TYPES.to_vec(),
+            max_notifications: 10,
+            msg_type: "KPR_KTT".into(),
+            identity_key_file: dir.path().join("identity.key"),
+        };
+        let change = apply(dir.path(), day, &mapping, &scope).unwrap();
 
         let mut records = Snapshot::default();
         let summary = read_extract(dir.path(), &mut records).unwrap();
@@ -317,12 +290,11 @@ mod tests {
             (added.person_id.as_str(), added.start),
             (change.added_for.as_str(), Some(day))
         );
-        let moved = records
-            .persons
-            .iter()
-            .find(|p| p.person_id == change.moved_person)
-            .unwrap();
-        assert_eq!(moved.district.as_deref(), Some(change.to_district.as_str()));
+        let stopped = service(&change.stopped_service);
+        assert_eq!(
+            stopped.pauses.first().map(|p| (p.from, p.to)),
+            Some((day, None))
+        );
         assert!(dir.path().join(READY).exists());
     }
 

@@ -189,8 +189,8 @@ impl Demo {
         Demo::heading(6, "a change in the extract");
         let mapping =
             Mapping::load(&config.sources[0].mapping).map_err(|e| Stopped(e.to_string()))?;
-        let change =
-            change::apply(&extract, second_day(), &mapping).map_err(|e| Stopped(e.to_string()))?;
+        let change = change::apply(&extract, second_day(), &mapping, &config.daily)
+            .map_err(|e| Stopped(e.to_string()))?;
         println!("On {}: {change}", second_day());
         self.step("change", change.to_string());
 

@@ -85,6 +85,9 @@ pub struct Status {
 pub struct Daily {
     /// The schedule as configured (cron, Europe/Oslo).
     pub schedule: String,
+    /// MsgHead type of the daily message in use (`[daily] msg_type`): no public name exists,
+    /// so the operator must see which one goes.
+    pub msg_type: String,
     /// The latest reporting date shipped; `None` before daily reporting began.
     pub last_shipped: Option<NaiveDate>,
     /// The latest reporting date that should have been shipped by now.
@@ -92,8 +95,8 @@ pub struct Daily {
     /// Closed reporting dates not shipped, the latest [`MAX_MISSED`] of them.
     pub missed: Vec<NaiveDate>,
     pub missed_count: u64,
-    /// When the latest daily ship went that needs nothing more (a quiet day, or both
-    /// messages delivered), and how long ago.
+    /// When the latest daily ship went that needs nothing more (a quiet day, or every part
+    /// delivered), and how long ago.
     pub last_success_at: Option<DateTime<Utc>>,
     pub last_success_age_seconds: Option<i64>,
     /// The latest reporting dates, newest first.
@@ -381,6 +384,7 @@ pub async fn gather(
         },
         daily: Daily {
             schedule: config.agent.schedule.text().to_string(),
+            msg_type: config.daily.msg_type.clone(),
             last_shipped,
             closed,
             missed,

@@ -267,7 +267,7 @@ fn daily(status: &Status, out: &mut String) {
         None => {
             let _ = writeln!(
                 out,
-                "  Daily reporting has not begun: the first run is `kpr-bridge daily --config FILE --initial --date YYYY-MM-DD`."
+                "  Daily reporting has not begun: the first run is the initial load, `kpr-bridge daily --config FILE --initial [--since 2026-01-01]`."
             );
         }
         Some(last) => {
@@ -278,6 +278,11 @@ fn daily(status: &Status, out: &mut String) {
             );
         }
     }
+    let _ = writeln!(
+        out,
+        "  Daily messages go as MsgHead type {} (HIS 1135, XPR(ipl) 56.0.0); no public name exists for it — confirm it with FHI before production.",
+        daily.msg_type
+    );
     if let (Some(at), Some(age)) = (daily.last_success_at, daily.last_success_age_seconds) {
         let _ = writeln!(
             out,

@@ -190,11 +190,15 @@ pub async fn integrity(pool: &sqlx::SqlitePool) -> String {
         .unwrap()
 }
 
-/// The daily shipments so far: reporting date and the fagmelding's state.
+/// The daily shipments so far: reporting date and the state of its least advanced part
+/// (`None` for a day without changes).
 pub async fn daily_shipments(pool: &sqlx::SqlitePool) -> Vec<(String, Option<String>)> {
     sqlx::query_as(
-        "SELECT s.reporting_date, o.state FROM daily_shipments s
-         LEFT JOIN outbox o ON o.msg_id = s.fagmelding_msg_id ORDER BY s.reporting_date",
+        "SELECT s.reporting_date, (SELECT o.state FROM daily_messages m
+             JOIN outbox o ON o.msg_id = m.msg_id
+             WHERE m.reporting_date = s.reporting_date AND m.resend = 0
+             ORDER BY o.state = 'delivered', m.part LIMIT 1)
+         FROM daily_shipments s ORDER BY s.reporting_date",
     )
     .fetch_all(pool)
     .await

@@ -31,6 +31,9 @@ code = "6"
 local_type = "PRAKT"
 code = "1"
 [[rule]]
+local_type = "STOTTEK"
+code = "9"
+[[rule]]
 local_type = "REHAB"
 attribute = "rehab_outside_institution"
 "#;
