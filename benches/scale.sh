@@ -4,10 +4,11 @@
 #   floor   reading the five files and splitting them on ';' and newlines, nothing decoded
 #           (benches/read_extract.rs --floor-only, in process);
 #   check   `kpr-bridge check --year 2025` over the extract;
-#   daily   `kpr-bridge daily` on the next day after 1 % of the services changed (their hours),
-#           from a baseline recorded by `daily --initial` the day before: read, check,
-#           capture (diff + commit) and ship (KTT + identity message, validated, packed,
-#           written to a spool);
+#   daily   the initial load, `kpr-bridge daily --initial --since 2026-01-01 --date 2026-01-05`
+#           (every service active since 1 January as HIS 1135 notifications, in parts); then
+#           `kpr-bridge daily` on the next day after 1 % of the services got an end date:
+#           read, check, capture (diff, numbering, sealing, commit) and ship (XPR(ipl)
+#           56.0.0 messages in parts, validated, packed, written to a spool);
 #   annual  `kpr-bridge annual --year 2025 --target validation --yes --allow-errors`: read,
 #           check, write KPR_IPL and KPR_IDE, validate, pack, into the outbox and the spool.
 #
@@ -126,13 +127,13 @@ summary() {
   : >"$work/times"
 }
 
-# change_one_percent IN OUT: the services of IN with the hours of 1 % of all services changed
-# (services with hours that still run on the daily dates; every row of a service with pauses).
+# change_one_percent IN OUT: the services of IN with 1 % of all services given an end date,
+# 2026-01-06 (granted services still open then; every row of a service with pauses).
 change_one_percent() {
   awk -F';' -v OFS=';' '
     NR == FNR {
       if (FNR > 1 && !($1 in all)) { all[$1] = 1; total++ }
-      if (FNR > 1 && $4 == "granted" && $8 != "" && ($7 == "" || $7 >= "2026-01-07") && !($1 in ok)) {
+      if (FNR > 1 && $4 == "granted" && $6 != "" && $6 <= "2026-01-05" && ($7 == "" || $7 >= "2026-01-07") && !($1 in ok)) {
         ok[$1] = 1; order[++eligible] = $1
       }
       next
@@ -143,9 +144,7 @@ change_one_percent() {
       print; next
     }
     ($1 in pick) {
-      split($8, h, ",")
-      h[1] = (h[1] >= 2) ? h[1] - 1 : h[1] + 1
-      $8 = (h[2] != "") ? h[1] "," h[2] : h[1]
+      $7 = "2026-01-06"
       if (!($1 in seen)) { seen[$1] = 1; changed++ }
     }
     { print }
@@ -261,9 +260,12 @@ for n in "${sizes[@]}"; do
   read -r changed services <"$work/changed"
   touch "$day2/READY"
   config daily-base "$work/daily-base" "$extract"
-  if timed "$work/initial.out" "$bin" daily --config "$work/daily-base.toml" --initial --date 2026-01-05; then
+  if timed "$work/initial.out" "$bin" daily --config "$work/daily-base.toml" --initial --since 2026-01-01 --date 2026-01-05; then
     read -r initial_s initial_kib <<<"$(summary)"
-    baseline="the baseline (\`daily --initial\`) took $initial_s s at a peak of $((initial_kib / 1024)) MiB"
+    row "daily --initial: the initial load" "$initial_s" "$initial_kib"
+    initial_said=$(grep -m1 'notification(s)' "$work/initial.out" || true)
+    parts=$(grep -c ' part [0-9]* of [0-9]*: message' "$work/initial.out" || true)
+    baseline="the initial load made $parts message(s): \"${initial_said%% —*}\"; the state store then held $(du -sk "$work/daily-base" | cut -f1) KiB ($(awk -v k="$(du -sk "$work/daily-base" | cut -f1)" -v s="$services" 'BEGIN { printf "%.0f", k * 1024 / s }') bytes per service)"
     log "$n: daily, 1 % changed (3 runs)"
     for _ in 1 2 3; do
       rm -rf "$work/daily-run" "$work/spool/daily-run"
@@ -274,11 +276,11 @@ for n in "${sizes[@]}"; do
     done
     read -r s kib <<<"$(summary)"
     row "daily: 1 % of services changed" "$s" "$kib"
-    daily_said=$(grep -m1 'event(s)' "$work/daily.out" || true)
+    daily_said=$(grep -m1 'notification(s)' "$work/daily.out" || true)
   else
     : >"$work/times"
     echo "| $(echo "$n" | sed ':a; s/\B[0-9]\{3\}\>/,&/; ta') | daily: 1 % of services changed | not measured: the baseline failed | | | | | |" >>"$table"
-    baseline="**the baseline (\`daily --initial\`) failed, so the daily run was not measured**: $(grep -m1 '^error:' "$work/initial.out" || tail -n 1 "$work/initial.out")"
+    baseline="**the initial load (\`daily --initial\`) failed, so the daily run was not measured**: $(grep -m1 '^error:' "$work/initial.out" || tail -n 1 "$work/initial.out")"
     daily_said=""
   fi
 
@@ -286,7 +288,7 @@ for n in "${sizes[@]}"; do
 
   {
     echo "- $n persons: $mb MB in five files, $rows lines; extract $generated."
-    echo "  Daily: $changed of $services services changed (hours); $baseline.${daily_said:+ The last run said: \"$daily_said\".}"
+    echo "  Daily: $baseline; then $changed of $services services got an end date.${daily_said:+ The last run said: \"${daily_said%% —*}\".}"
   } >>"$notes"
   publish >/dev/null
 done

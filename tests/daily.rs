@@ -152,6 +152,22 @@ fn the_initial_load_sends_what_is_active_on_its_start_date_and_every_event_since
 }
 
 #[test]
+fn the_same_day_twice_gives_no_new_notifications() {
+    on_both(|store| async move {
+        let epj = one_person_one_service();
+        capture_on(&store, &only(&epj), "2026-03-01", true)
+            .await
+            .unwrap();
+        for date in ["2026-03-01", "2026-03-02"] {
+            let again = capture_on(&store, &only(&epj), date, false).await.unwrap();
+            assert_eq!(again.summary.notifications, 0);
+            assert_eq!(again.summary.changed_services, 0);
+        }
+        assert_eq!(notifications_after(&store, 0).await.len(), 1);
+    });
+}
+
+#[test]
 fn a_service_that_starts_is_a_tjenestestart_n_with_its_user() {
     let (_, sent) = after_change(one_person_one_service(), |epj| {
         epj.persons.push(person("p2", 2, "4601"));

@@ -112,18 +112,13 @@ fn first_run_then_a_day_without_changes_then_a_change() {
             .unwrap();
         let days = store.shipped_days().await.unwrap();
         store.close().await;
-        let seen: Vec<(String, Vec<(String, String, i64)>)> = days
-            .iter()
-            .map(|d| (d.reporting_date.to_string(), d.kinds.clone()))
-            .collect();
-        assert_eq!(seen.len(), 2, "{seen:?}");
-        assert_eq!(seen[0].0, "2026-03-01");
-        assert_eq!(seen[1].0, "2026-03-03");
+        let dates: Vec<String> = days.iter().map(|d| d.reporting_date.to_string()).collect();
+        assert_eq!(dates, ["2026-03-01", "2026-03-03"]);
         assert!(
-            seen[1]
-                .1
+            days[1]
+                .kinds
                 .contains(&("start".to_string(), "N".to_string(), 1)),
-            "{seen:?}"
+            "{days:?}"
         );
         assert!(days.iter().all(|d| d.messages.len() == 1));
     });

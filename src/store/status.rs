@@ -22,14 +22,17 @@ pub struct CaptureRow {
     pub findings: Option<Vec<FindingCount>>,
 }
 
+/// A message's MsgId and, when it is still in the outbox, its state.
+type MessageState = (String, Option<State>);
+
 /// One ship, with the states of its messages.
 #[derive(Clone, Debug)]
 pub struct ShipmentRow {
     pub reporting_date: NaiveDate,
     pub at: DateTime<Utc>,
     pub notifications: i64,
-    /// (MsgId, state) of each part, in order; none on a quiet day.
-    pub messages: Vec<(String, Option<State>)>,
+    /// Each part, in order; none on a quiet day.
+    pub messages: Vec<MessageState>,
 }
 
 /// An outbox message without its bytes, with what it belongs to.
@@ -146,7 +149,7 @@ impl Store {
             .fetch_all(pool)
             .await?
             .into_iter()
-            .map(|row| -> Result<(ShipmentRow, Option<(String, Option<State>)>), StoreError> {
+            .map(|row| -> Result<(ShipmentRow, Option<MessageState>), StoreError> {
                 let msg_id: Option<String> = row.try_get("msg_id")?;
                 let state = state(row.try_get("state")?)?;
                 Ok((
