@@ -214,18 +214,16 @@ pub async fn diff_and_commit(
         // The initial load in date order: what was active on the start date first.
         drafts.sort_by_key(|d| (d.change.day, d.change.kind == EventKind::End));
     }
-    let notifications = number(tx, drafts, &current, key, options).await?;
-    summary.notifications = notifications.len();
-    summary.numbers = notifications
-        .first()
-        .zip(notifications.last())
-        .map(|(first, last)| (first.number, last.number));
     tx.upsert_services(&services_out).await?;
-    tx.insert_notifications(&notifications).await?;
+    drop(services_out);
+    summary.numbers = number(tx, drafts, &current, key, options).await?;
+    summary.notifications = summary
+        .numbers
+        .map_or(0, |(first, last)| (last - first + 1) as usize);
     tx.record_capture(&crate::store::daily::CaptureRecord {
         reporting_date: options.date,
         at: options.now,
-        events: notifications.len() as i64,
+        events: summary.notifications as i64,
         held: (summary.held_services + summary.held_persons) as i64,
         summary: serde_json::to_string(&summary).expect("the summary serializes"),
         findings: current
@@ -257,18 +255,22 @@ struct Draft {
     local_id: String,
 }
 
+/// Notifications written per statement batch: the rest wait as drafts, a quarter the size.
+const WRITE_EVERY: usize = 10_000;
+
 /// Numbers the drafts after the last notification, chains them, names their users (a person
-/// new to the register gets a pasientGUID and keeps this brukerNr for good) and seals each
-/// identity number.
+/// new to the register gets a pasientGUID and keeps this brukerNr for good), seals each
+/// identity number and writes them, some thousands at a time; gives the first and last
+/// number.
 async fn number(
     tx: &mut DailyTx,
     drafts: Vec<Draft>,
     current: &Current,
     key: &IdentityKey,
     options: CaptureOptions,
-) -> Result<Vec<StoredNotification>, CaptureError> {
+) -> Result<Option<(i64, i64)>, CaptureError> {
     if drafts.is_empty() {
-        return Ok(Vec::new());
+        return Ok(None);
     }
     let mut keys: Vec<PersonKey> = drafts.iter().map(|d| d.person).collect();
     keys.sort();
@@ -301,8 +303,9 @@ async fn number(
     tx.insert_persons(&new_persons).await?;
 
     let (mut number, mut previous) = tx.last_notification().await?.unwrap_or((0, FIRST_PREVIOUS));
+    let first = number + 1;
     let at = oslo(options.now);
-    let mut stored = Vec::with_capacity(drafts.len());
+    let mut stored = Vec::with_capacity(WRITE_EVERY.min(drafts.len()));
     for draft in drafts {
         let person = persons.get(&draft.person).ok_or_else(|| {
             StoreError::Corrupt("a person with a reported service is not in daily_persons".into())
@@ -355,8 +358,13 @@ async fn number(
             body: serde_json::to_string(&notification).expect("notifications serialize"),
             identity: key.seal(ident.expose(), &draft.guid.to_string()),
         });
+        if stored.len() == WRITE_EVERY {
+            tx.insert_notifications(&stored).await?;
+            stored.clear();
+        }
     }
-    Ok(stored)
+    tx.insert_notifications(&stored).await?;
+    Ok(Some((first, number)))
 }
 
 /// The identity number and district of a person's latest notification.
