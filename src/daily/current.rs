@@ -8,7 +8,8 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
-use openssl::sha::Sha256;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 use super::state::{PersonKey, ServiceState};
 use crate::checks::{CheckOptions, CheckReport, SourceRecords, check};
@@ -71,48 +72,33 @@ impl Current {
 }
 
 /// Derives person keys: HMAC-SHA256 with the municipality's secret, so the key is stable
-/// across days and EPJs but cannot be computed from an identity number by anyone else.
-///
-/// HMAC (RFC 2104) is SHA-256 over the padded key and the text, then over the padded key
-/// and that digest. Both padded keys are absorbed once here; each key then costs two
-/// clones of a hash state and three compression rounds, where openssl's HMAC interface
-/// would set up a new context for every person.
+/// across days and EPJs but cannot be computed from an identity number by anyone else. The
+/// keyed state is made once; each key clones it.
 pub struct Pseudonyms {
-    inner: Sha256,
-    outer: Sha256,
+    mac: Hmac<Sha256>,
 }
-
-/// SHA-256's block size, to which HMAC pads its key.
-const BLOCK: usize = 64;
 
 impl Pseudonyms {
     pub fn new(secret: &str) -> Pseudonyms {
-        let mut key = [0u8; BLOCK];
-        if secret.len() > BLOCK {
-            let mut sha = Sha256::new();
-            sha.update(secret.as_bytes());
-            key[..32].copy_from_slice(&sha.finish());
-        } else {
-            key[..secret.len()].copy_from_slice(secret.as_bytes());
-        }
-        let padded = |pad: u8| {
-            let mut state = Sha256::new();
-            state.update(&key.map(|byte| byte ^ pad));
-            state
-        };
+        Pseudonyms::keyed(secret.as_bytes())
+    }
+
+    fn keyed(secret: &[u8]) -> Pseudonyms {
         Pseudonyms {
-            inner: padded(0x36),
-            outer: padded(0x5c),
+            mac: Hmac::new_from_slice(secret).expect("HMAC takes a key of any length"),
         }
     }
 
     pub fn key(&self, text: &str) -> PersonKey {
-        let mut inner = self.inner.clone();
-        inner.update(text.as_bytes());
-        let mut outer = self.outer.clone();
-        outer.update(&inner.finish());
-        let mac = outer.finish();
-        PersonKey(mac[..16].try_into().expect("SHA-256 gives 32 bytes"))
+        self.key_of(text.as_bytes())
+    }
+
+    /// The first 16 bytes of the MAC (RFC 2104 allows truncation to half the hash).
+    fn key_of(&self, bytes: &[u8]) -> PersonKey {
+        let mut mac = self.mac.clone();
+        mac.update(bytes);
+        let full = mac.finalize().into_bytes();
+        PersonKey(full[..16].try_into().expect("SHA-256 gives 32 bytes"))
     }
 }
 
@@ -325,10 +311,38 @@ mod tests {
         }
     }
 
+    /// RFC 4231's test cases for HMAC-SHA-256 (the first 16 bytes of each MAC, which case 5
+    /// gives whole: truncation to 128 bits).
     #[test]
-    fn person_keys_match_rfc_4231_test_case_2() {
-        // Key "Jefe", data "what do ya want for nothing?".
-        let key = Pseudonyms::new("Jefe").key("what do ya want for nothing?");
-        assert_eq!(key.to_string(), "5bdcc146bf60754e6a042426089575c7");
+    fn person_keys_are_rfc_4231_s_hmac_sha256() {
+        let long_key = [0xaa; 131];
+        let cases: [(&[u8], &[u8], &str); 7] = [
+            (&[0x0b; 20], b"Hi There", "b0344c61d8db38535ca8afceaf0bf12b"),
+            (b"Jefe", b"what do ya want for nothing?", "5bdcc146bf60754e6a042426089575c7"),
+            (&[0xaa; 20], &[0xdd; 50], "773ea91e36800e46854db8ebd09181a7"),
+            (
+                &[
+                    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+                    23, 24, 25,
+                ],
+                &[0xcd; 50],
+                "82558a389a443c0ea4cc819899f2083a",
+            ),
+            (&[0x0c; 20], b"Test With Truncation", "a3b6167473100ee06e0c796c2955552b"),
+            (
+                &long_key,
+                b"Test Using Larger Than Block-Size Key - Hash Key First",
+                "60e431591ee0b67f0d8a26aacbf5b77f",
+            ),
+            (
+                &long_key,
+                b"This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm.",
+                "9b09ffa71b942fcb27635fbcd5b0e944",
+            ),
+        ];
+        for (n, (key, data, expected)) in cases.iter().enumerate() {
+            let got = Pseudonyms::keyed(key).key_of(data);
+            assert_eq!(got.to_string(), *expected, "RFC 4231 test case {}", n + 1);
+        }
     }
 }

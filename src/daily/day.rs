@@ -26,7 +26,7 @@ pub enum Destination<'a> {
     Outbox(&'a Shipping),
     /// Validated and written to a directory; nothing is committed.
     DryRun { schemas: &'a Schemas, out: &'a Path },
-    /// Nowhere yet: the capture commits, and its events wait for the date's run (the
+    /// Nowhere yet: the capture commits, and its notifications wait for the date's run (the
     /// agent's captures between runs).
     CaptureOnly,
 }

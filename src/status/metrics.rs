@@ -68,7 +68,7 @@ pub fn metrics(status: &Status) -> String {
         &mut out,
         "kpr_bridge_daily_last_success_age_seconds",
         "gauge",
-        "Seconds since the latest daily ship that needs nothing more (no changes, or both messages delivered); absent before the first.",
+        "Seconds since the latest daily ship that needs nothing more (no changes, or every part delivered); absent before the first.",
     );
     if let Some(age) = status.daily.last_success_age_seconds {
         sample(
