@@ -205,26 +205,8 @@ pub async fn run_read(
             let key = IdentityKey::open(&config.daily.identity_key_file, true)?;
             let numbers = tx.unshipped(options.date).await?;
             let parts = Parts::new(&sender, &numbers, options.date.to_string());
-            for at in 0..parts.len() {
-                let part = parts.build(&mut tx, &key, at).await?;
-                schemas
-                    .validate_payload(&sender.msg_type, &part.xml)
-                    .map_err(|invalid| DayError::Invalid {
-                        what: "message",
-                        invalid: invalid.to_string(),
-                    })?;
-                let file = out.join(format!(
-                    "{}-{}-part{}of{}.xml",
-                    sender.msg_type, options.date, part.part, part.parts
-                ));
-                std::fs::create_dir_all(out)
-                    .and_then(|()| std::fs::write(&file, &part.xml))
-                    .map_err(|source| DayError::Write {
-                        file: file.clone(),
-                        source,
-                    })?;
-                written.push(file);
-            }
+            let name = options.date.to_string();
+            written = write_parts(&mut tx, &key, &parts, schemas, &name, out).await?;
             tx.rollback().await?;
             None
         }
@@ -316,4 +298,39 @@ pub fn pack_part(
         });
     }
     Ok(packed)
+}
+
+/// Writes every part to `out` as `<type>-<name>-part<k>of<n>.xml`, each validated first: what
+/// a dry run leaves for a person to read, nothing committed.
+pub async fn write_parts(
+    tx: &mut crate::store::daily::DailyTx,
+    key: &IdentityKey,
+    parts: &Parts<'_>,
+    schemas: &Schemas,
+    name: &str,
+    out: &Path,
+) -> Result<Vec<PathBuf>, DayError> {
+    let msg_type = parts.sender().msg_type.as_str();
+    let mut written = Vec::new();
+    for at in 0..parts.len() {
+        let part = parts.build(tx, key, at).await?;
+        schemas
+            .validate_payload(msg_type, &part.xml)
+            .map_err(|invalid| DayError::Invalid {
+                what: "message",
+                invalid: invalid.to_string(),
+            })?;
+        let file = out.join(format!(
+            "{msg_type}-{name}-part{}of{}.xml",
+            part.part, part.parts
+        ));
+        std::fs::create_dir_all(out)
+            .and_then(|()| std::fs::write(&file, &part.xml))
+            .map_err(|source| DayError::Write {
+                file: file.clone(),
+                source,
+            })?;
+        written.push(file);
+    }
+    Ok(written)
 }

@@ -215,27 +215,7 @@ pub async fn dry_run(
     let key = IdentityKey::open(&config.daily.identity_key_file, false)?;
     let sender = day::sender(config, now.date_naive());
     let parts = Parts::new(&sender, &preview.numbers, "re-send".into());
-    let mut written = Vec::new();
-    for at in 0..parts.len() {
-        let part = parts.build(&mut tx, &key, at).await?;
-        schemas
-            .validate_payload(&sender.msg_type, &part.xml)
-            .map_err(|invalid| DayError::Invalid {
-                what: "re-sent message",
-                invalid: invalid.to_string(),
-            })?;
-        let file = out.join(format!(
-            "{}-resend-part{}of{}.xml",
-            sender.msg_type, part.part, part.parts
-        ));
-        std::fs::create_dir_all(out)
-            .and_then(|()| std::fs::write(&file, &part.xml))
-            .map_err(|source| DayError::Write {
-                file: file.clone(),
-                source,
-            })?;
-        written.push(file);
-    }
+    let written = day::write_parts(&mut tx, &key, &parts, schemas, "resend", out).await?;
     tx.rollback().await?;
     Ok(written)
 }

@@ -84,6 +84,10 @@ impl<'a> Parts<'a> {
         self.chunks.len()
     }
 
+    pub fn sender(&self) -> &Sender {
+        self.sender
+    }
+
     pub fn is_empty(&self) -> bool {
         self.chunks.is_empty()
     }

@@ -76,22 +76,7 @@ impl<W: Write> IdeWriter<W> {
             p = escape(&product),
         )?;
         writeln!(out)?;
-        for contact in &header.contacts {
-            write!(
-                out,
-                r#" <Kontaktperson kontPerson="{}""#,
-                escape(&contact.name)
-            )?;
-            if let Some(phone) = &contact.phone {
-                write!(out, r#" meldTelefon="{}""#, escape(phone))?;
-            }
-            writeln!(
-                out,
-                r#" meldEpost1="{}" typeKontaktperson="{}"/>"#,
-                escape(&contact.email),
-                contact.kind
-            )?;
-        }
+        super::out::write_contacts(&mut out, &header.contacts)?;
         writeln!(
             out,
             r#" <Institusjon institusjonID="{}">"#,

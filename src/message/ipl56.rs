@@ -251,22 +251,7 @@ pub fn write_notification(out: &mut impl Write, n: &Notification) -> io::Result<
 
 /// Writes the contacts, the municipality and the end of the message.
 pub fn write_tail(out: &mut impl Write, header: &Header) -> io::Result<()> {
-    for contact in &header.contacts {
-        write!(
-            out,
-            r#" <Kontaktperson kontPerson="{}""#,
-            escape(&contact.name)
-        )?;
-        if let Some(phone) = &contact.phone {
-            write!(out, r#" meldTelefon="{}""#, escape(phone))?;
-        }
-        writeln!(
-            out,
-            r#" meldEpost1="{}" typeKontaktperson="{}"/>"#,
-            escape(&contact.email),
-            contact.kind
-        )?;
-    }
+    super::out::write_contacts(out, &header.contacts)?;
     writeln!(
         out,
         r#" <Kommune kommuneNr="{}"/>"#,

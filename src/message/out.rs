@@ -55,3 +55,29 @@ impl Out {
         xml
     }
 }
+
+/// The contacts as the NPR message models write them (`Kontaktperson`, the same in XPR(ide)
+/// 53.1.3 and XPR(ipl) 56.0.0), one line each, every value escaped.
+pub(crate) fn write_contacts(
+    out: &mut impl std::io::Write,
+    contacts: &[crate::config::Contact],
+) -> std::io::Result<()> {
+    use quick_xml::escape::escape;
+    for contact in contacts {
+        write!(
+            out,
+            r#" <Kontaktperson kontPerson="{}""#,
+            escape(&contact.name)
+        )?;
+        if let Some(phone) = &contact.phone {
+            write!(out, r#" meldTelefon="{}""#, escape(phone))?;
+        }
+        writeln!(
+            out,
+            r#" meldEpost1="{}" typeKontaktperson="{}"/>"#,
+            escape(&contact.email),
+            contact.kind
+        )?;
+    }
+    Ok(())
+}
