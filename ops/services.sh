@@ -113,7 +113,11 @@ if ! python3 -c 'import proton' >/dev/null 2>&1; then
   pip3 install -q python-qpid-proton >/dev/null || pip3 install -q --break-system-packages python-qpid-proton >/dev/null
 fi
 
-# Chromium, for the HTML report test
+# Chromium, for the HTML report test, and its WebDriver for the administration page's
+# browser test (tests/admin_browser.rs)
 if [ -z "${CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
   install chromium
+fi
+if [ -z "${CHROMEDRIVER:-}" ] && [ ! -x /usr/bin/chromedriver ]; then
+  install chromium-driver
 fi

@@ -39,6 +39,7 @@
 //! - [`generate`]: realistic synthetic extracts for tests, demos and benchmarks.
 //! - [`demo`]: the whole pipeline on synthetic data in one process (`kpr-bridge demo`).
 
+pub mod admin;
 pub mod agent;
 pub mod alerts;
 pub mod annual;

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use chrono::{Datelike, NaiveDate};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use kpr_bridge::commands::{annual, check, daily, delivery, resend, status};
+use kpr_bridge::commands::{admin, annual, check, daily, delivery, resend, status};
 use kpr_bridge::config::Config;
 use kpr_bridge::config::agent::LogFormat;
 use kpr_bridge::generate::{self, OutputEncoding};
@@ -132,6 +132,34 @@ enum Command {
         /// Send although a selected notification's message still awaits its receipt.
         #[arg(long)]
         force: bool,
+    },
+    /// Print an argon2 hash of a password read from the terminal, for [[admin.user]].
+    AdminPassword,
+    /// Show the IPLOS contacts in use, or change them (both roles at once), as the page does.
+    Contacts {
+        /// The configuration file (see ops/examples/kpr-bridge.toml).
+        #[arg(long)]
+        config: PathBuf,
+        /// The IPLOS contact (type 16): name, e-mail and phone ("" for none).
+        #[arg(long, num_args = 3, value_names = ["NAME", "EMAIL", "PHONE"], requires = "submitter")]
+        contact: Option<Vec<String>>,
+        /// The IPLOS submitter (type 17): name, e-mail and phone ("" for none).
+        #[arg(long, num_args = 3, value_names = ["NAME", "EMAIL", "PHONE"], requires = "contact")]
+        submitter: Option<Vec<String>>,
+    },
+    /// Print the audit log: every sign-in, re-send and change, with who and when.
+    Audit {
+        /// The configuration file (see ops/examples/kpr-bridge.toml).
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Show one message: its history, KPR's receipts and its notifications.
+    Message {
+        /// The configuration file (see ops/examples/kpr-bridge.toml).
+        #[arg(long)]
+        config: PathBuf,
+        /// The message's MsgId.
+        msg_id: String,
     },
     /// Send the final annual message of a year (IPLOS 3.7: KPR_IDE, then KPR_IPL) after checks.
     Annual {
@@ -361,6 +389,23 @@ fn main() -> ExitCode {
                 2
             }
         },
+        Command::AdminPassword => admin::admin_password(),
+        Command::Contacts {
+            config,
+            contact,
+            submitter,
+        } => {
+            let triple = |v: Vec<String>| -> [String; 3] {
+                v.try_into().unwrap_or_else(|_| Default::default())
+            };
+            let new = contact.zip(submitter).map(|(c, s)| admin::NewContacts {
+                contact: triple(c),
+                submitter: triple(s),
+            });
+            run_async(admin::contacts(&config, new))
+        }
+        Command::Audit { config } => run_async(admin::audit(&config)),
+        Command::Message { config, msg_id } => run_async(admin::message(&config, &msg_id)),
         Command::Receipts { config, offline } => run_async(delivery::receipts(&config, offline)),
         Command::Receiver { config } => run_async(delivery::receiver(&config)),
         Command::Status { config, json } => run_async(status::status(&config, json)),

@@ -141,6 +141,27 @@ pub async fn run(
         tracing::info!("HTTP on http://{bound}: /health, /metrics, /status");
         tasks.push(task);
     }
+    if config.admin.enabled() {
+        let admin = Arc::new(crate::admin::Admin {
+            config: config.clone(),
+            shipping: shipping.clone(),
+            clock: clock.clone(),
+            queued: queued.clone(),
+            throttle: Default::default(),
+        });
+        let (bound, task) = crate::admin::serve(admin, shutdown.clone())
+            .await
+            .map_err(|e| (2, e))?;
+        let scheme = if config.admin.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        tracing::info!("the administration page on {scheme}://{bound}/");
+        tasks.push(task);
+    } else {
+        tracing::info!("no administration page: [[admin.user]] names nobody who may sign in");
+    }
 
     let arrived = Arc::new(Notify::new());
     let extracts = config

@@ -47,32 +47,7 @@ pub fn check(
             }
         }
     }
-    let view = ReportView {
-        year,
-        municipality: &config.municipality,
-        municipality_name: &config.municipality_name,
-        mode: match config.mode {
-            Mode::Test => "test",
-            Mode::Production => "production",
-        },
-        generated: chrono::Utc::now()
-            .with_timezone(&chrono_tz::Europe::Oslo)
-            .format("%Y-%m-%d %H:%M")
-            .to_string(),
-        sources: run
-            .sources
-            .iter()
-            .map(|s| SourceLine {
-                name: s.name.clone(),
-                origin: s.origin.clone(),
-                persons: s.records(RecordKind::Persons),
-                services: s.records(RecordKind::Services),
-                problems: s.problems(),
-            })
-            .collect(),
-        report: &run.report,
-        controls: &run.controls,
-    };
+    let view = report_view(&config, year, &run);
     if json {
         match serde_json::to_string_pretty(&JsonReport::new(&view)) {
             Ok(text) => println!("{text}"),
@@ -97,4 +72,39 @@ pub fn check(
         }
     }
     run.exit_code()
+}
+
+/// What the report shows of a check run: for the terminal, JSON, the HTML file, and the
+/// administration page.
+pub fn report_view<'a>(
+    config: &'a Config,
+    year: i32,
+    run: &'a check_run::CheckRun,
+) -> ReportView<'a> {
+    ReportView {
+        year,
+        municipality: &config.municipality,
+        municipality_name: &config.municipality_name,
+        mode: match config.mode {
+            Mode::Test => "test",
+            Mode::Production => "production",
+        },
+        generated: chrono::Utc::now()
+            .with_timezone(&chrono_tz::Europe::Oslo)
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
+        sources: run
+            .sources
+            .iter()
+            .map(|s| SourceLine {
+                name: s.name.clone(),
+                origin: s.origin.clone(),
+                persons: s.records(RecordKind::Persons),
+                services: s.records(RecordKind::Services),
+                problems: s.problems(),
+            })
+            .collect(),
+        report: &run.report,
+        controls: &run.controls,
+    }
 }

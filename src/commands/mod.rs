@@ -2,6 +2,7 @@
 //! `resend`, `run`, `send`, `receipts`, `receiver` and `status`, kept out of `main.rs` so that it stays a
 //! thin parser and so that `demo` can run them as they are.
 
+pub mod admin;
 pub mod annual;
 pub mod check;
 pub mod daily;

@@ -5,6 +5,7 @@
 //! value — all naming the file. Municipality numbers and HER-ids are text everywhere: `0301`
 //! must stay `0301`. `ops/examples/kpr-bridge.toml` shows every option with comments.
 
+pub mod admin;
 pub mod agent;
 pub mod alerts;
 pub mod daily;
@@ -64,6 +65,8 @@ pub struct Config {
     pub daily: daily::Daily,
     /// How `kpr-bridge run` paces itself and answers HTTP.
     pub agent: agent::Agent,
+    /// The administration page: where, for whom, over TLS or not.
+    pub admin: admin::Admin,
     pub log_format: agent::LogFormat,
     /// How the operator is told that something needs action.
     pub alerts: alerts::Alerts,
@@ -175,6 +178,7 @@ struct Raw {
     contact: Option<toml::Value>,
     daily: Option<daily::RawDaily>,
     agent: Option<agent::RawAgent>,
+    admin: Option<admin::RawAdmin>,
     log: Option<agent::RawLog>,
     alerts: Option<alerts::RawAlerts>,
 }
@@ -546,6 +550,7 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
     let data_dir = base.join(data_dir);
     let daily = daily::daily(raw.daily, base, &data_dir, problems);
     let agent = agent::agent(raw.agent, problems);
+    let admin = admin::admin(raw.admin, base, problems);
     let log_format = agent::log_format(raw.log, problems);
     let alerts = alerts::alerts(raw.alerts, base, problems);
     Config {
@@ -566,6 +571,7 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
         contacts,
         daily,
         agent,
+        admin,
         log_format,
         alerts,
     }

@@ -180,7 +180,7 @@ pub async fn run_read(
         test_users: &test_users,
         variables: &variables,
     };
-    let sender = sender(config, options.date);
+    let sender = sender(config, store, options.date).await?;
 
     let mut tx = store.begin_daily().await?;
     let captured = capture::capture(
@@ -253,9 +253,14 @@ pub async fn run_read(
 }
 
 /// The sender of the day's messages: the EPJs in use on the date, the contacts, and how
-/// messages are typed and cut.
-pub fn sender(config: &Config, date: NaiveDate) -> Sender {
-    Sender {
+/// messages are typed and cut. The contacts are those last saved on the administration page
+/// (or with `kpr-bridge contacts`), else the configuration's.
+pub async fn sender(config: &Config, store: &Store, date: NaiveDate) -> Result<Sender, StoreError> {
+    let contacts = match store.saved_contacts().await? {
+        Some(saved) => saved.contacts,
+        None => config.contacts.clone(),
+    };
+    Ok(Sender {
         municipality: config.municipality.clone(),
         epj: config
             .sources
@@ -273,10 +278,10 @@ pub fn sender(config: &Config, date: NaiveDate) -> Sender {
                 )
             })
             .collect(),
-        contacts: config.contacts.clone(),
+        contacts,
         msg_type: config.daily.msg_type.clone(),
         max_notifications: config.daily.max_notifications,
-    }
+    })
 }
 
 /// Validates and packs one part; refuses one larger than the network takes.

@@ -163,7 +163,7 @@ pub async fn resend(
         );
     }
     let key = IdentityKey::open(&config.daily.identity_key_file, false)?;
-    let sender = day::sender(config, now.date_naive());
+    let sender = day::sender(config, &shipping.store, now.date_naive()).await?;
     let parts = Parts::new(&sender, &preview.numbers, "re-send".into());
     let target = match config.mode {
         Mode::Test => Target::Validation,
@@ -213,7 +213,7 @@ pub async fn dry_run(
     let preview = preview_in(&mut tx, selector).await?;
     check(&preview, selector, true)?;
     let key = IdentityKey::open(&config.daily.identity_key_file, false)?;
-    let sender = day::sender(config, now.date_naive());
+    let sender = day::sender(config, store, now.date_naive()).await?;
     let parts = Parts::new(&sender, &preview.numbers, "re-send".into());
     let written = day::write_parts(&mut tx, &key, &parts, schemas, "resend", out).await?;
     tx.rollback().await?;

@@ -419,7 +419,7 @@ fn panel(out: &mut String, months: &CodeMonths, x: f64, y: f64) -> fmt::Result {
 
 /// The top of a chart's scale: twice a round whole number (1, 1.5, 2, 2.5, 3, 4, 5, 6 or
 /// 8 × 10ⁿ), so the middle grid line is labelled with a round number too.
-fn nice_top(max: Option<u64>) -> u64 {
+pub(crate) fn nice_top(max: Option<u64>) -> u64 {
     let half = max.unwrap_or(0).max(1).div_ceil(2);
     let mut magnitude = 1u64;
     loop {

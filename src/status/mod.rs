@@ -431,7 +431,7 @@ fn missed_dates(
 }
 
 /// The message in words, with the date or year it carries.
-fn what(row: &MessageRow, reporting_date: Option<NaiveDate>, year: Option<i64>) -> String {
+pub fn what(row: &MessageRow, reporting_date: Option<NaiveDate>, year: Option<i64>) -> String {
     let kind = codes::message_type(&row.msg_type);
     match (reporting_date, year) {
         (Some(date), _) => format!("the {kind} for {date}"),
@@ -441,7 +441,7 @@ fn what(row: &MessageRow, reporting_date: Option<NaiveDate>, year: Option<i64>) 
     }
 }
 
-fn explain(error: &crate::store::receipts::ReceiptErrorRow) -> Code {
+pub fn explain(error: &crate::store::receipts::ReceiptErrorRow) -> Code {
     let kpr_text = hide_identity_numbers(error.text.trim());
     match codes::explain(&error.code) {
         Some(explained) => Code {
@@ -493,7 +493,7 @@ fn capture_findings(row: CaptureRow) -> CaptureFindings {
     }
 }
 
-fn daily_runs(captures: &[CaptureRow], shipments: &[ShipmentRow]) -> Vec<DailyRun> {
+pub fn daily_runs(captures: &[CaptureRow], shipments: &[ShipmentRow]) -> Vec<DailyRun> {
     let mut runs: BTreeMap<NaiveDate, DailyRun> = BTreeMap::new();
     let run = |runs: &mut BTreeMap<NaiveDate, DailyRun>, date| {
         runs.entry(date).or_insert_with(|| DailyRun {

@@ -42,7 +42,7 @@ pub fn render(status: &Status) -> String {
 }
 
 /// Each thing that needs action, as a paragraph.
-fn actions(status: &Status) -> Vec<String> {
+pub fn actions(status: &Status) -> Vec<String> {
     let mut actions = Vec::new();
     // Rejected first: nothing of it reached the register; then undeliverable, then unanswered.
     for state in ["rejected", "error", "expired"] {

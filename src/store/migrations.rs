@@ -51,6 +51,11 @@ const SQLITE: Files = &[
         "daily in HIS 1135",
         include_str!("../../migrations/sqlite/0008_daily_his1135.sql"),
     ),
+    (
+        9,
+        "administration page",
+        include_str!("../../migrations/sqlite/0009_admin.sql"),
+    ),
 ];
 
 const POSTGRES: Files = &[
@@ -93,6 +98,11 @@ const POSTGRES: Files = &[
         8,
         "daily in HIS 1135",
         include_str!("../../migrations/postgres/0008_daily_his1135.sql"),
+    ),
+    (
+        9,
+        "administration page",
+        include_str!("../../migrations/postgres/0009_admin.sql"),
     ),
 ];
 

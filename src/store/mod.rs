@@ -8,6 +8,7 @@
 //! `BEGIN IMMEDIATE` (or two writers deadlock into "database is locked"), PostgreSQL locks
 //! the row it reads with `FOR UPDATE`.
 
+pub mod admin;
 pub mod alerts;
 pub mod annual;
 pub mod daily;

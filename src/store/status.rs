@@ -295,12 +295,14 @@ impl Store {
             .bind(msg_id)
             .fetch_optional(pool)
             .await?;
-            trouble.reporting_date = sqlx::query_scalar(
+            // A re-send has a row without a date.
+            trouble.reporting_date = sqlx::query_scalar::<_, Option<NaiveDate>>(
                 "SELECT reporting_date FROM daily_messages WHERE msg_id = $1",
             )
             .bind(msg_id)
             .fetch_optional(pool)
-            .await?;
+            .await?
+            .flatten();
             trouble.year = sqlx::query_scalar(
                 "SELECT CAST(year AS BIGINT) FROM annual_shipments WHERE msg_id = $1",
             )

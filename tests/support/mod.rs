@@ -4,6 +4,7 @@
 
 #![allow(dead_code)] // Each test file uses part of it.
 
+pub mod admin;
 pub mod agent;
 pub mod amqp;
 pub mod checks;

@@ -1,0 +1,136 @@
+//! The administration page HIS 1135 asks for: the IPLOS submitter's web interface, served by
+//! the agent on `[admin] listen` (loopback by default), rendered on the server as plain HTML
+//! with no external assets and no script needed.
+//!
+//! - `auth.rs`: passwords, tokens, the sign-in throttle.
+//! - `session.rs`: sign-in, sign-out, and the [`session::Session`] every page requires.
+//! - `view.rs`: the page frame, times in Europe/Oslo, error pages.
+//! - `overview.rs`, `message.rs`, `resend.rs`, `runs.rs`, `quality.rs`, `settings.rs`,
+//!   `audit.rs`: one page each.
+//! - `tls.rs`: the page's own TLS, when it is not behind a reverse proxy.
+//!
+//! Every page reads the state store and the configuration, as `kpr-bridge status` does; the
+//! re-send form calls the same library as `kpr-bridge resend`. No page, URL or log line names
+//! a person: notifications are shown by the EPJ's ids and the register's person number.
+
+// A page's refusal is its whole response, made once per request: boxing it buys nothing.
+#![allow(clippy::result_large_err)]
+
+mod audit;
+pub mod auth;
+mod message;
+mod overview;
+mod quality;
+mod resend;
+mod runs;
+pub mod session;
+pub mod settings;
+mod tls;
+pub mod view;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use tokio::sync::{Notify, watch};
+
+use crate::agent::clock::Clock;
+use crate::config::Config;
+use crate::shipping::Shipping;
+use crate::store::Store;
+
+/// What every page may use.
+pub struct Admin {
+    pub config: Arc<Config>,
+    pub shipping: Arc<Shipping>,
+    pub clock: Arc<dyn Clock>,
+    /// Woken when a re-send has put messages in the outbox, so that the sender goes now.
+    pub queued: Arc<Notify>,
+    pub throttle: auth::Throttle,
+}
+
+impl Admin {
+    fn store(&self) -> &Store {
+        &self.shipping.store
+    }
+}
+
+pub type Shared = Arc<Admin>;
+
+pub fn router(admin: Shared) -> Router {
+    Router::new()
+        .route("/", get(overview::page))
+        .route(
+            "/sign-in",
+            get(session::sign_in_page).post(session::sign_in),
+        )
+        .route("/sign-out", post(session::sign_out))
+        .route("/messages/{msg_id}", get(message::page))
+        .route("/resend", get(resend::form))
+        .route("/resend/preview", post(resend::preview))
+        .route("/resend/confirm", post(resend::confirm))
+        .route("/runs", get(runs::page))
+        .route("/quality", get(quality::page))
+        .route("/quality/report", get(quality::report))
+        .route("/settings", get(settings::page))
+        .route("/settings/contacts", post(settings::save_contacts))
+        .route("/audit", get(audit::page))
+        .route("/style.css", get(view::style))
+        .fallback(view::not_found)
+        .layer(axum::middleware::map_response(view::security_headers))
+        .with_state(admin)
+}
+
+/// Binds `[admin] listen` now (a port in use is an error at start-up) and serves the pages
+/// until `shutdown` turns true; over TLS when `[admin] tls_certificate` is given.
+pub async fn serve(
+    admin: Shared,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), String> {
+    let settings = &admin.config.admin;
+    let address = settings.listen;
+    if !address.ip().is_loopback() && !settings.over_tls() {
+        tracing::warn!(
+            "the administration page listens on {address}, which is not loopback, without TLS: passwords and sessions cross the network in clear; give [admin] tls_certificate and tls_key, or put it behind a reverse proxy with TLS and set behind_tls_proxy = true"
+        );
+    }
+    let acceptor = match &settings.tls {
+        Some(files) => Some(tls::acceptor(files)?),
+        None => None,
+    };
+    let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
+        format!("cannot listen on {address} for the administration page: {e}; choose another [admin] listen")
+    })?;
+    let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    let app = router(admin);
+    let stopped = async move {
+        while !*shutdown.borrow() {
+            if shutdown.changed().await.is_err() {
+                break;
+            }
+        }
+    };
+    let task = match acceptor {
+        None => tokio::spawn(async move {
+            let app = app.into_make_service_with_connect_info::<session::Peer>();
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(stopped)
+                .await
+            {
+                tracing::error!("the administration page on {bound} stopped: {e}");
+            }
+        }),
+        Some(acceptor) => tokio::spawn(async move {
+            let listener = tls::TlsListener::new(listener, acceptor);
+            let app = app.into_make_service_with_connect_info::<session::Peer>();
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(stopped)
+                .await
+            {
+                tracing::error!("the administration page on {bound} stopped: {e}");
+            }
+        }),
+    };
+    Ok((bound, task))
+}

@@ -1,0 +1,139 @@
+//! The daily runs: the last 30 reporting dates with what was read and sent, and a chart of
+//! notifications per day drawn as inline SVG (the check report's own scale), so the page
+//! needs no script and no image from elsewhere.
+
+use std::fmt::Write;
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+
+use super::Shared;
+use super::session::Session;
+use super::view::{self, Chrome};
+use crate::report::html::nice_top;
+use crate::status::{self, DailyRun};
+
+/// Reporting dates shown.
+const DATES: i64 = 30;
+
+struct Line {
+    date: String,
+    captures: u64,
+    notifications: i64,
+    held_back: i64,
+    last_capture: String,
+    shipped: String,
+    messages: Vec<(String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/runs.html")]
+struct Page {
+    chrome: Chrome,
+    lines: Vec<Line>,
+    chart: String,
+}
+
+pub async fn page(State(admin): State<Shared>, session: Session) -> Response {
+    let (captures, shipments) = match admin.store().recent_daily(DATES).await {
+        Ok(recent) => recent,
+        Err(e) => return view::store_failed(&e),
+    };
+    let runs = status::daily_runs(&captures, &shipments);
+    let lines = runs
+        .iter()
+        .map(|run| Line {
+            date: view::date(run.reporting_date),
+            captures: run.captures,
+            notifications: run.notifications,
+            held_back: run.held_back,
+            last_capture: view::oslo_opt(run.last_capture_at),
+            shipped: run
+                .shipments
+                .last()
+                .map(|s| view::oslo(s.at))
+                .unwrap_or_default(),
+            messages: run
+                .shipments
+                .iter()
+                .flat_map(|s| &s.messages)
+                .map(|m| {
+                    (
+                        m.msg_id.clone(),
+                        m.part.clone(),
+                        m.state.clone().unwrap_or_default(),
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+    view::page(&Page {
+        chrome: Chrome::new(&admin, &session, "Daily runs", "/runs"),
+        lines,
+        chart: chart(&runs),
+    })
+}
+
+/// Notifications per reporting date, oldest on the left; each bar has its date and count as
+/// a tooltip, and the numbers are in the table below for those who cannot see it.
+fn chart(runs: &[DailyRun]) -> String {
+    const W: f64 = 760.0;
+    const H: f64 = 220.0;
+    const LEFT: f64 = 56.0;
+    const RIGHT: f64 = W - 12.0;
+    const TOP: f64 = 16.0;
+    const BOTTOM: f64 = H - 36.0;
+    if runs.is_empty() {
+        return String::new();
+    }
+    let oldest_first: Vec<&DailyRun> = runs.iter().rev().collect();
+    let top = nice_top(
+        oldest_first
+            .iter()
+            .map(|r| u64::try_from(r.notifications).unwrap_or(0))
+            .max(),
+    );
+    let y = |n: i64| BOTTOM - (BOTTOM - TOP) * (n.max(0) as f64) / top as f64;
+    let slot = (RIGHT - LEFT) / oldest_first.len() as f64;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        "<svg class=\"chart\" role=\"img\" aria-labelledby=\"chart-title\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\">\
+         <title id=\"chart-title\">Notifications per reporting date, the last {} dates</title>\
+         <line class=\"axis\" x1=\"{LEFT}\" y1=\"{BOTTOM}\" x2=\"{RIGHT}\" y2=\"{BOTTOM}\"/>\
+         <line class=\"axis\" x1=\"{LEFT}\" y1=\"{TOP}\" x2=\"{LEFT}\" y2=\"{BOTTOM}\"/>\
+         <text x=\"{}\" y=\"{}\" text-anchor=\"end\">{top}</text>\
+         <text x=\"{}\" y=\"{}\" text-anchor=\"end\">0</text>",
+        oldest_first.len(),
+        LEFT - 6.0,
+        TOP + 4.0,
+        LEFT - 6.0,
+        BOTTOM + 4.0,
+    );
+    let label_every = oldest_first.len().div_ceil(10).max(1);
+    for (i, run) in oldest_first.iter().enumerate() {
+        let x = LEFT + slot * i as f64;
+        let bar_top = y(run.notifications);
+        let _ = write!(
+            svg,
+            "<rect class=\"bar\" x=\"{:.1}\" y=\"{bar_top:.1}\" width=\"{:.1}\" height=\"{:.1}\"><title>{}: {} notification(s)</title></rect>",
+            x + slot * 0.15,
+            slot * 0.7,
+            BOTTOM - bar_top,
+            view::date(run.reporting_date),
+            run.notifications
+        );
+        if i % label_every == 0 {
+            let _ = write!(
+                svg,
+                "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+                x + slot / 2.0,
+                BOTTOM + 16.0,
+                run.reporting_date.format("%d.%m")
+            );
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}

@@ -1,0 +1,298 @@
+//! Signing in and out, and the [`Session`] every page takes: a page without one sends the
+//! browser to sign in; a form whose CSRF token is not its session's is refused with 403.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use askama::Template;
+use axum::extract::connect_info::Connected;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::serve::IncomingStream;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use serde::Deserialize;
+
+use super::auth::{self, SESSION_COOKIE, SIGN_IN_COOKIE};
+use super::tls::TlsListener;
+use super::view;
+use super::{Admin, Shared};
+use crate::store::admin::SessionRow;
+
+/// The address a request came from (the proxy's, behind a reverse proxy).
+#[derive(Clone, Copy, Debug)]
+pub struct Peer(pub IpAddr);
+
+impl Connected<IncomingStream<'_, tokio::net::TcpListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, tokio::net::TcpListener>) -> Peer {
+        Peer(stream.remote_addr().ip())
+    }
+}
+
+impl Connected<IncomingStream<'_, TlsListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Peer {
+        Peer(stream.remote_addr().ip())
+    }
+}
+
+fn peer(parts: &Parts) -> IpAddr {
+    parts
+        .extensions
+        .get::<ConnectInfo<Peer>>()
+        .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |info| info.0.0)
+}
+
+/// A signed-in user, for one request.
+pub struct Session {
+    pub user: String,
+    pub csrf: String,
+    pub address: IpAddr,
+    token_hash: String,
+}
+
+impl Session {
+    /// `Err(403)` unless `token` is this session's CSRF token.
+    pub fn check(&self, token: &str) -> Result<(), Response> {
+        if auth::same_token(token, &self.csrf) {
+            Ok(())
+        } else {
+            tracing::warn!(
+                user = %self.user,
+                address = %self.address,
+                "a form came without its CSRF token: refused"
+            );
+            Err(view::error(
+                StatusCode::FORBIDDEN,
+                "The form was refused",
+                "The form did not carry this session's token, so it may not have come from this page. Open the page again and repeat what you did.",
+            ))
+        }
+    }
+
+    /// Records what this user did, with when and from where.
+    pub async fn audit(&self, admin: &Admin, action: &str, detail: &str) -> Result<(), Response> {
+        admin
+            .store()
+            .audit(
+                admin.clock.now(),
+                &self.user,
+                &self.address.to_string(),
+                action,
+                detail,
+            )
+            .await
+            .map_err(|e| view::store_failed(&e))
+    }
+}
+
+impl FromRequestParts<Shared> for Session {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, admin: &Shared) -> Result<Session, Response> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let Some(token) = jar.get(SESSION_COOKIE) else {
+            return Err(to_sign_in());
+        };
+        let token_hash = auth::token_hash(token.value());
+        match admin
+            .store()
+            .live_session(&token_hash, admin.clock.now())
+            .await
+        {
+            Ok(Some(row)) => Ok(Session {
+                user: row.user,
+                csrf: row.csrf,
+                address: peer(parts),
+                token_hash,
+            }),
+            Ok(None) => Err(to_sign_in()),
+            Err(e) => Err(view::store_failed(&e)),
+        }
+    }
+}
+
+fn to_sign_in() -> Response {
+    Redirect::to("/sign-in").into_response()
+}
+
+fn cookie(admin: &Admin, name: &'static str, value: String) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(admin.config.admin.over_tls())
+        .build()
+}
+
+#[derive(Template)]
+#[template(path = "admin/sign_in.html")]
+struct SignInPage<'a> {
+    municipality: &'a str,
+    municipality_name: &'a str,
+    csrf: &'a str,
+    user: &'a str,
+    problem: &'a str,
+}
+
+fn sign_in_form(
+    admin: &Admin,
+    jar: CookieJar,
+    status: StatusCode,
+    user: &str,
+    problem: &str,
+) -> Response {
+    let csrf = auth::token();
+    let page = SignInPage {
+        municipality: &admin.config.municipality,
+        municipality_name: &admin.config.municipality_name,
+        csrf: &csrf,
+        user,
+        problem,
+    };
+    let jar = jar.add(cookie(admin, SIGN_IN_COOKIE, csrf.clone()));
+    (status, jar, view::page(&page)).into_response()
+}
+
+pub async fn sign_in_page(State(admin): State<Shared>, jar: CookieJar) -> Response {
+    sign_in_form(&admin, jar, StatusCode::OK, "", "")
+}
+
+#[derive(Deserialize)]
+pub struct SignIn {
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn sign_in(
+    State(admin): State<Shared>,
+    ConnectInfo(Peer(address)): ConnectInfo<Peer>,
+    jar: CookieJar,
+    axum::Form(form): axum::Form<SignIn>,
+) -> Response {
+    let expected = jar.get(SIGN_IN_COOKIE).map(|c| c.value().to_string());
+    if !expected.is_some_and(|token| auth::same_token(&form.csrf, &token)) {
+        return view::error(
+            StatusCode::FORBIDDEN,
+            "The sign-in was refused",
+            "The sign-in form did not carry its token. Open the sign-in page again and sign in from there.",
+        );
+    }
+    let user = form.user.trim().to_string();
+    let now = admin.clock.now();
+    let store = admin.store();
+    if let Some(wait) = admin.throttle.wait(&user, address, now) {
+        let _ = store
+            .audit(
+                now,
+                &user,
+                &address.to_string(),
+                "sign-in refused",
+                "too many failed attempts in a row: waiting",
+            )
+            .await;
+        let mut response = sign_in_form(
+            &admin,
+            jar,
+            StatusCode::TOO_MANY_REQUESTS,
+            &user,
+            &format!(
+                "Too many failed sign-ins in a row for this user from this address. Wait {wait} seconds and try again; ask a colleague with access to check your password if it keeps failing."
+            ),
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        return response;
+    }
+    let users = admin.config.admin.users.clone();
+    let (name, password) = (user.clone(), form.password);
+    let verified = tokio::task::spawn_blocking(move || auth::verify(&users, &name, &password))
+        .await
+        .unwrap_or(false);
+    if !verified {
+        admin.throttle.failed(&user, address, now);
+        tracing::warn!(user = %user, address = %address, "a sign-in to the administration page failed");
+        if let Err(e) = store
+            .audit(
+                now,
+                &user,
+                &address.to_string(),
+                "sign-in refused",
+                "wrong user name or password",
+            )
+            .await
+        {
+            return view::store_failed(&e);
+        }
+        return sign_in_form(
+            &admin,
+            jar,
+            StatusCode::UNAUTHORIZED,
+            &user,
+            "Wrong user name or password.",
+        );
+    }
+    admin.throttle.succeeded(&user, address);
+    let token = auth::token();
+    let session = SessionRow {
+        user: user.clone(),
+        csrf: auth::token(),
+        expires_at: now
+            + chrono::Duration::from_std(admin.config.admin.session)
+                .unwrap_or(chrono::Duration::hours(8)),
+    };
+    let recorded = async {
+        store
+            .create_session(
+                &auth::token_hash(&token),
+                &session,
+                &address.to_string(),
+                now,
+            )
+            .await?;
+        store
+            .audit(now, &user, &address.to_string(), "signed in", "")
+            .await
+    };
+    if let Err(e) = recorded.await {
+        return view::store_failed(&e);
+    }
+    tracing::info!(user = %user, address = %address, "signed in to the administration page");
+    let jar = jar
+        .remove(Cookie::build(SIGN_IN_COOKIE).path("/"))
+        .add(cookie(&admin, SESSION_COOKIE, token));
+    (jar, Redirect::to("/")).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn sign_out(
+    State(admin): State<Shared>,
+    session: Session,
+    jar: CookieJar,
+    axum::Form(form): axum::Form<CsrfOnly>,
+) -> Response {
+    if let Err(refused) = session.check(&form.csrf) {
+        return refused;
+    }
+    if let Err(e) = admin
+        .store()
+        .end_session(&session.token_hash, admin.clock.now())
+        .await
+    {
+        return view::store_failed(&e);
+    }
+    if let Err(response) = session.audit(&admin, "signed out", "").await {
+        return response;
+    }
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    (jar, Redirect::to("/sign-in")).into_response()
+}

@@ -1,0 +1,278 @@
+//! The administration page over HTTP, as a browser would be refused: no page without a
+//! session, no form without its CSRF token, wrong passwords slowed down, an ended session's
+//! cookie dead for good; markup from the EPJ shown as text; no identity number on any page.
+//! The browser test (tests/admin_browser.rs) drives the same site in Chromium.
+
+mod support;
+
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, RETRY_AFTER, SET_COOKIE};
+use support::admin::{MARKUP, OTHER_PASSWORD, OTHER_USER, PASSWORD, Site, USER};
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// `name=value` pairs, form-encoded.
+fn form(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(name, value)| {
+            let encoded: String = value
+                .bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                        (b as char).to_string()
+                    }
+                    b' ' => "+".into(),
+                    other => format!("%{other:02X}"),
+                })
+                .collect();
+            format!("{name}={encoded}")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The value of `name=` in a response's Set-Cookie headers.
+fn cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            v.strip_prefix(&format!("{name}="))
+                .map(|rest| rest.split(';').next().unwrap().to_string())
+        })
+}
+
+/// The CSRF token of the first form in a page.
+fn csrf(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a CSRF token")
+        + 19;
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+struct Browserless {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Browserless {
+    async fn post(&self, path: &str, cookies: &str, body: String) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, cookies)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn get(&self, path: &str, cookies: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, cookies)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs in as the sign-in page would; the response to the form.
+    async fn sign_in(&self, user: &str, password: &str) -> reqwest::Response {
+        let page = self.get("/sign-in", "").await;
+        let token = cookie(&page, "kpr_admin_sign_in").unwrap();
+        let html = page.text().await.unwrap();
+        self.post(
+            "/sign-in",
+            &format!("kpr_admin_sign_in={token}"),
+            form(&[
+                ("user", user),
+                ("password", password),
+                ("csrf", &csrf(&html)),
+            ]),
+        )
+        .await
+    }
+
+    /// A session cookie header for `user`.
+    async fn session(&self, user: &str, password: &str) -> String {
+        let signed = self.sign_in(user, password).await;
+        assert_eq!(signed.status(), StatusCode::SEE_OTHER);
+        format!(
+            "kpr_admin_session={}",
+            cookie(&signed, "kpr_admin_session").unwrap()
+        )
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_refuses_what_it_must_and_shows_no_identity() {
+    let site = Site::start().await;
+    let web = Browserless {
+        http: client(),
+        base: site.base.clone(),
+    };
+
+    // No session: every page sends the browser to sign in.
+    for path in ["/", "/runs", "/resend", "/settings", "/audit", "/quality"] {
+        let response = web.get(path, "").await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(response.headers()[LOCATION], "/sign-in", "{path}");
+    }
+    let response = web.get("/", "kpr_admin_session=forged").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "an unknown token");
+
+    // The sign-in form without its own token.
+    let response = web
+        .post(
+            "/sign-in",
+            "",
+            form(&[("user", USER), ("password", PASSWORD)]),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    // A session's cookie is HttpOnly and SameSite=Strict (not Secure over plain loopback).
+    let signed = web.sign_in(USER, PASSWORD).await;
+    let set_cookie: Vec<String> = signed
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    let session_cookie = set_cookie
+        .iter()
+        .find(|c| c.starts_with("kpr_admin_session="))
+        .unwrap();
+    assert!(session_cookie.contains("HttpOnly"), "{session_cookie}");
+    assert!(
+        session_cookie.contains("SameSite=Strict"),
+        "{session_cookie}"
+    );
+    let session = format!(
+        "kpr_admin_session={}",
+        cookie(&signed, "kpr_admin_session").unwrap()
+    );
+
+    // A form without its CSRF token, or with another's: 403, and nothing changed.
+    let contacts = [
+        ("contact_name", "Mallory"),
+        ("contact_email", "m@example.invalid"),
+        ("submitter_name", "Mallory"),
+        ("submitter_email", "m@example.invalid"),
+    ];
+    let response = web
+        .post("/settings/contacts", &session, form(&contacts))
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let mut forged = contacts.to_vec();
+    forged.push(("csrf", "0123456789abcdef"));
+    let response = web
+        .post("/settings/contacts", &session, form(&forged))
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = web
+        .post(
+            "/resend/confirm",
+            &session,
+            form(&[("by", "since-number"), ("value", "1")]),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(
+        site.shipping
+            .store
+            .saved_contacts()
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(site.messages().await.len(), 1, "nothing was re-sent");
+
+    // Wrong passwords in a row: the third makes the next attempt wait, even a right one.
+    for _ in 0..3 {
+        let response = web.sign_in(OTHER_USER, "not the password").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let response = web.sign_in(OTHER_USER, OTHER_PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: i64 = response.headers()[RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=5).contains(&wait), "{wait}");
+    assert!(cookie(&response, "kpr_admin_session").is_none());
+    // Another user from the same address is not held up.
+    assert_eq!(
+        web.sign_in(USER, PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    // Sign-out ends the session for good: its cookie, kept, opens nothing.
+    tokio::time::sleep(std::time::Duration::from_secs(wait as u64)).await;
+    let other = web.session(OTHER_USER, OTHER_PASSWORD).await;
+    assert_eq!(web.get("/", &other).await.status(), StatusCode::OK);
+    let page = web.get("/", &other).await.text().await.unwrap();
+    let response = web
+        .post("/sign-out", &other, form(&[("csrf", &csrf(&page))]))
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let response = web.get("/", &other).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()[LOCATION], "/sign-in");
+    assert_eq!(
+        web.get("/", &session).await.status(),
+        StatusCode::OK,
+        "the other user's session is theirs alone"
+    );
+
+    // Every page, scanned: markup from the EPJ as text, and no identity number anywhere.
+    let rejected = site.messages().await[0].0.clone();
+    let mut pages = Vec::new();
+    for path in [
+        "/".to_string(),
+        format!("/messages/{rejected}"),
+        "/resend".into(),
+        "/runs".into(),
+        "/quality".into(),
+        "/settings".into(),
+        "/audit".into(),
+        "/sign-in".into(),
+        "/quality/report?year=2026".into(),
+    ] {
+        let response = web.get(&path, &session).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let csp = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        pages.push((path, response.text().await.unwrap()));
+    }
+    let message = &pages[1].1;
+    assert!(
+        message.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+        "the EPJ's service id, escaped: {message}"
+    );
+    assert!(!message.contains(MARKUP));
+    for (path, html) in &pages {
+        for n in 1..=2 {
+            let ident = support::daily::ident_number(n);
+            assert!(!html.contains(&ident), "{path} shows an identity number");
+        }
+        assert!(
+            !html.contains("<script"),
+            "{path} holds a script, which the page never needs"
+        );
+    }
+    site.stop();
+}

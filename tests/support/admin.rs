@@ -1,0 +1,160 @@
+//! A municipality with its administration page running in-process: the spool municipality
+//! of [`super::spool`] with two users, the local KPR test receiver on its spool (rejecting
+//! the first daily message by a rule), and the page on a loopback port of its own.
+
+use std::sync::Arc;
+
+use kpr_bridge::admin::{self, Admin};
+use kpr_bridge::agent::clock::SystemClock;
+use kpr_bridge::config::Config;
+use kpr_bridge::config::receiver::ReceiverConfig;
+use kpr_bridge::receiver::Receiver;
+use kpr_bridge::shipping::Shipping;
+use tokio::sync::{Notify, watch};
+
+use super::amqp;
+use super::spool::Municipality;
+
+pub const S1: &str = "s1;p1;MATOMBR;innvilget;;2026-01-10;;;;;";
+pub const S1_ENDED: &str = "s1;p1;MATOMBR;innvilget;;2026-01-10;2026-03-31;;;;";
+pub const S2: &str = "s2;p2;PRAKT;innvilget;;2026-02-01;;2;974760673;;";
+/// A service whose id in the EPJ holds markup: the page must show it as text.
+pub const MARKUP: &str = "<script>alert(1)</script>";
+
+pub const USER: &str = "iplos";
+pub const PASSWORD: &str = "riktig hest batteri stift";
+pub const OTHER_USER: &str = "drift";
+pub const OTHER_PASSWORD: &str = "en helt annen frase";
+/// The contact name the page saves; the receiver answers "3" to a message that holds it.
+pub const NEW_CONTACT: &str = "Kari Ny Kontaktperson";
+
+/// The service whose EPJ id is [`MARKUP`].
+pub fn markup_row() -> String {
+    format!("{MARKUP};p1;PRAKT;innvilget;;2026-02-15;;3;974760673;;")
+}
+
+pub struct Site {
+    pub m: Municipality,
+    pub receiver: Receiver,
+    pub shipping: Arc<Shipping>,
+    pub base: String,
+    stop: watch::Sender<bool>,
+}
+
+impl Site {
+    /// The first daily run (2026-03-01, three services) is sent and rejected by KPR's rule.
+    pub async fn start() -> Site {
+        let m = Municipality::new();
+        let root = m.dir.path().display().to_string();
+        let file = m.path("kpr-bridge.toml");
+        let text = std::fs::read_to_string(&file).unwrap().replace(
+            &format!("spool_dir = \"{root}/spool\""),
+            &format!("spool_dir = \"{root}/spool\"\nspool_receipts_dir = \"{root}/receipts\""),
+        );
+        std::fs::write(&file, text).unwrap();
+        m.config_line(&format!(
+            "[admin]\nlisten = \"127.0.0.1:0\"\n\
+             [[admin.user]]\nname = \"{USER}\"\npassword_hash = \"{}\"\n\
+             [[admin.user]]\nname = \"{OTHER_USER}\"\npassword_hash = \"{}\"\n",
+            admin::auth::hash_password(PASSWORD).unwrap(),
+            admin::auth::hash_password(OTHER_PASSWORD).unwrap(),
+        ));
+        m.extract(&[S1, S2, &markup_row()]);
+        let out = m.daily(&["--date", "2026-03-01", "--initial"], None);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+
+        let receiver = receiver(&m);
+        let config = Config::load(&file).unwrap();
+        let shipping = Arc::new(Shipping::open(config.clone()).await.unwrap());
+        let (stop, shutdown) = watch::channel(false);
+        let page = Arc::new(Admin {
+            config: Arc::new(config),
+            shipping: shipping.clone(),
+            clock: Arc::new(SystemClock),
+            queued: Arc::new(Notify::new()),
+            throttle: Default::default(),
+        });
+        let (bound, _task) = admin::serve(page, shutdown).await.unwrap();
+        let site = Site {
+            m,
+            receiver,
+            shipping,
+            base: format!("http://{bound}"),
+            stop,
+        };
+        site.deliver().await;
+        site
+    }
+
+    /// What the outbox holds goes to the spool, KPR answers, and the answers are taken.
+    pub async fn deliver(&self) {
+        self.shipping.flush().await.unwrap();
+        self.receiver
+            .answer_spool(&self.m.path("spool"), &self.m.path("receipts"))
+            .await
+            .unwrap();
+        self.shipping.collect().await.unwrap();
+    }
+
+    /// (MsgId, state, deciding receipt status) of every message, oldest first.
+    pub async fn messages(&self) -> Vec<(String, String, Option<i64>)> {
+        let filter = kpr_bridge::store::admin::MessageFilter {
+            limit: 100,
+            ..Default::default()
+        };
+        let mut listed: Vec<_> = self
+            .shipping
+            .store
+            .listed_messages(&filter)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| (m.row.msg_id, m.row.state.to_string(), m.receipt_status))
+            .collect();
+        listed.reverse();
+        listed
+    }
+
+    pub fn stop(&self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// The local KPR test receiver on the municipality's spool: it rejects the daily message of
+/// 2026-03-01 (by its lokalident) and marks any message naming [`NEW_CONTACT`] with a 3.
+fn receiver(m: &Municipality) -> Receiver {
+    let text = format!(
+        r#"
+[spool]
+in = "{root}/spool"
+out = "{root}/receipts"
+[certificates]
+signing_certificate = "{certs}/kpr-sign.crt"
+signing_key = "{certs}/kpr-sign.key"
+encryption_certificate = "{certs}/kpr-enc.crt"
+encryption_key = "{certs}/kpr-enc.key"
+municipality_encryption_certificate = "{certs}/kommune-enc.crt"
+trust = ["{certs}/ca.crt"]
+[[rule]]
+contains = "2026-03-01 part"
+status = 2
+code = "E35"
+text = "Avvist av testmottakeren"
+[[rule]]
+contains = "{NEW_CONTACT}"
+status = 3
+code = "X99"
+text = "the new contact was seen"
+"#,
+        root = m.dir.path().display(),
+        certs = amqp::certs().display(),
+    );
+    let config = ReceiverConfig::parse(&text, &m.path("receiver.toml")).unwrap();
+    Receiver::open(config).unwrap().0
+}
