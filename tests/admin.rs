@@ -276,3 +276,53 @@ async fn the_page_refuses_what_it_must_and_shows_no_identity() {
     }
     site.stop();
 }
+
+/// With `[admin] tls_certificate` and `tls_key` the page speaks TLS itself, and its cookies
+/// are Secure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_serves_over_its_own_tls_with_secure_cookies() {
+    use std::sync::Arc;
+
+    use kpr_bridge::admin::{self, Admin};
+    use support::amqp::cert;
+
+    let m = support::spool::Municipality::new();
+    m.config_line(&format!(
+        "[admin]\nlisten = \"127.0.0.1:0\"\ntls_certificate = \"{}\"\ntls_key = \"{}\"\n\
+         [[admin.user]]\nname = \"{USER}\"\npassword_hash = \"{}\"\n",
+        cert("broker.crt").display(),
+        cert("broker.key").display(),
+        admin::auth::hash_password(PASSWORD).unwrap(),
+    ));
+    let config = kpr_bridge::config::Config::load(&m.path("kpr-bridge.toml")).unwrap();
+    let shipping = Arc::new(kpr_bridge::shipping::Shipping::open(config.clone()).await.unwrap());
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let page = Arc::new(Admin {
+        config: Arc::new(config),
+        shipping,
+        clock: Arc::new(kpr_bridge::agent::clock::SystemClock),
+        queued: Default::default(),
+        throttle: Default::default(),
+    });
+    let (bound, _task) = admin::serve(page, shutdown).await.unwrap();
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(cert("ca.crt")).unwrap()).unwrap();
+    let https = reqwest::Client::builder()
+        .add_root_certificate(ca)
+        .build()
+        .unwrap();
+    let response = https
+        .get(format!("https://localhost:{}/sign-in", bound.port()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let set_cookie = response.headers()[SET_COOKIE].to_str().unwrap().to_string();
+    assert!(set_cookie.contains("Secure"), "{set_cookie}");
+    // Plain HTTP on the TLS port gets no page.
+    let plain = client()
+        .get(format!("http://localhost:{}/sign-in", bound.port()))
+        .send()
+        .await;
+    assert!(plain.is_err() || plain.unwrap().status() != StatusCode::OK);
+    let _ = stop.send(true);
+}
