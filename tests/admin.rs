@@ -295,7 +295,11 @@ async fn the_page_serves_over_its_own_tls_with_secure_cookies() {
         admin::auth::hash_password(PASSWORD).unwrap(),
     ));
     let config = kpr_bridge::config::Config::load(&m.path("kpr-bridge.toml")).unwrap();
-    let shipping = Arc::new(kpr_bridge::shipping::Shipping::open(config.clone()).await.unwrap());
+    let shipping = Arc::new(
+        kpr_bridge::shipping::Shipping::open(config.clone())
+            .await
+            .unwrap(),
+    );
     let (stop, shutdown) = tokio::sync::watch::channel(false);
     let page = Arc::new(Admin {
         config: Arc::new(config),

@@ -99,13 +99,16 @@ impl FromRequestParts<Shared> for Session {
             .live_session(&token_hash, admin.clock.now())
             .await
         {
-            Ok(Some(row)) => Ok(Session {
-                user: row.user,
-                csrf: row.csrf,
-                address: peer(parts),
-                token_hash,
-            }),
-            Ok(None) => Err(to_sign_in()),
+            // A user taken out of the configuration is signed out at once.
+            Ok(Some(row)) if admin.config.admin.users.iter().any(|u| u.name == row.user) => {
+                Ok(Session {
+                    user: row.user,
+                    csrf: row.csrf,
+                    address: peer(parts),
+                    token_hash,
+                })
+            }
+            Ok(_) => Err(to_sign_in()),
             Err(e) => Err(view::store_failed(&e)),
         }
     }

@@ -222,7 +222,13 @@ async fn send(config: &Config, args: &AnnualArgs<'_>, shipping: &Shipping) -> An
         Err(e) => return fail(&e, 1).into(),
     };
     let now = Utc::now();
-    let header = ship::header(config, &data, now, number, namespace);
+    let mut header = ship::header(config, &data, now, number, namespace);
+    // The contacts as the IPLOS submitter last saved them, as for the daily messages.
+    match shipping.store.saved_contacts().await {
+        Ok(Some(saved)) => header.contacts = saved.contacts,
+        Ok(None) => {}
+        Err(e) => return fail(&e, 1).into(),
+    }
     let destination = Destination::Outbox {
         shipping,
         target,
