@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # For the project's tests and for a local dry run, never for a production machine: makes sure
 # what the tests talk to is here and running — PostgreSQL, MariaDB and RabbitMQ on loopback,
-# Debian's Chromium for the HTML report test — and what building kpr-bridge needs: libxml2
+# Debian's Chromium and ChromeDriver for the browser tests — and what building kpr-bridge needs: libxml2
 # (XSD validation) and OpenSSL (CMS), with their headers. The same RabbitMQ (guest/guest on
 # 127.0.0.1:5672) serves a dry run with the local test receiver (`kpr-bridge receiver`,
 # ops/broker.md). Installs what is missing (Debian packages; that needs root) and starts what
@@ -111,6 +111,14 @@ if ! python3 -c 'import proton' >/dev/null 2>&1; then
   command -v pip3 >/dev/null 2>&1 || install python3-pip
   echo "ops/services.sh: installing python-qpid-proton" >&2
   pip3 install -q python-qpid-proton >/dev/null || pip3 install -q --break-system-packages python-qpid-proton >/dev/null
+fi
+
+# The Prometheus organisation's own exposition parser (Python prometheus_client), the
+# independent reader of /metrics in tests/status.rs
+if ! python3 -c 'import prometheus_client' >/dev/null 2>&1; then
+  command -v pip3 >/dev/null 2>&1 || install python3-pip
+  echo "ops/services.sh: installing prometheus_client" >&2
+  pip3 install -q prometheus_client >/dev/null || pip3 install -q --break-system-packages prometheus_client >/dev/null
 fi
 
 # Chromium, for the HTML report test, and its WebDriver for the administration page's

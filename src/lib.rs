@@ -38,6 +38,10 @@
 //! - [`inspect`]: read + map an extract and count what it holds (`kpr-bridge inspect`).
 //! - [`generate`]: realistic synthetic extracts for tests, demos and benchmarks.
 //! - [`demo`]: the whole pipeline on synthetic data in one process (`kpr-bridge demo`).
+//! - [`admin`]: the administration page for the IPLOS submitter.
+
+// Every unsafe block says why it holds (the FFI in crypto/stream.rs and message/schema.rs).
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod admin;
 pub mod agent;

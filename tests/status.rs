@@ -235,111 +235,50 @@ async fn fill(store: &Store, now: DateTime<Utc>, config: &Config) -> chrono::Nai
     date
 }
 
-fn name_ok(name: &str) -> bool {
-    !name.is_empty()
-        && name.chars().enumerate().all(|(i, c)| {
-            c.is_ascii_alphabetic() || c == '_' || c == ':' || (i > 0 && c.is_ascii_digit())
-        })
-}
-
-/// `key="value",…}` → the labels, unescaped, and what follows the `}`.
-fn parse_labels<'a>(line: &str, mut rest: &'a str) -> (Vec<(String, String)>, &'a str) {
-    let mut labels = Vec::new();
-    loop {
-        if let Some(after) = rest.strip_prefix('}') {
-            return (labels, after);
-        }
-        let eq = rest
-            .find("=\"")
-            .unwrap_or_else(|| panic!("label=\"value\": {line}"));
-        let key = &rest[..eq];
-        assert!(name_ok(key), "label name {key:?}: {line}");
-        let mut value = String::new();
-        let mut chars = rest[eq + 2..].char_indices();
-        let end = loop {
-            let (i, c) = chars
-                .next()
-                .unwrap_or_else(|| panic!("a label value closes: {line}"));
-            match c {
-                '\\' => match chars.next().map(|(_, e)| e) {
-                    Some('n') => value.push('\n'),
-                    Some(e @ ('\\' | '"')) => value.push(e),
-                    other => panic!("bad escape {other:?}: {line}"),
-                },
-                '\n' => panic!("a raw line break in a label value: {line}"),
-                '"' => break eq + 2 + i + 1,
-                c => value.push(c),
-            }
-        };
-        labels.push((key.to_string(), value));
-        rest = &rest[end..];
-        rest = rest.strip_prefix(',').unwrap_or(rest);
-    }
-}
-
 type Sample = (String, Vec<(String, String)>, f64);
 
-/// Parses Prometheus text exposition line by line: every line is HELP, TYPE or a sample
-/// `name{labels} value`, and a sample's family has had its HELP and TYPE before it.
+/// Parses Prometheus text exposition with the Prometheus organisation's own parser (the
+/// Python `prometheus_client`, tests/peer/prometheus_parse.py): a malformed line fails it.
 fn parse_exposition(text: &str) -> Vec<Sample> {
-    let mut help = std::collections::HashSet::new();
-    let mut types = std::collections::HashMap::new();
-    let mut samples = Vec::new();
+    use std::io::Write;
+    use std::process::{Command, Stdio};
     assert!(
         text.ends_with('\n'),
         "the exposition ends with a line break"
     );
-    for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("# HELP ") {
-            let (name, words) = rest.split_once(' ').expect("HELP has a name and a text");
-            assert!(name_ok(name) && !words.is_empty(), "{line}");
-            help.insert(name.to_string());
-            continue;
-        }
-        if let Some(rest) = line.strip_prefix("# TYPE ") {
-            let (name, kind) = rest.split_once(' ').expect("TYPE has a name and a type");
-            assert!(name_ok(name), "{line}");
-            assert!(
-                ["counter", "gauge", "histogram", "summary", "untyped"].contains(&kind),
-                "{line}"
-            );
-            assert!(help.contains(name), "HELP before TYPE: {line}");
-            assert!(
-                types.insert(name.to_string(), kind.to_string()).is_none(),
-                "one TYPE per family: {line}"
-            );
-            continue;
-        }
-        assert!(!line.starts_with('#') && !line.is_empty(), "{line:?}");
-        let name_end = line.find(['{', ' ']).expect("a sample has a value");
-        let name = &line[..name_end];
-        assert!(name_ok(name), "{line}");
-        let (labels, rest) = match line[name_end..].strip_prefix('{') {
-            Some(after) => parse_labels(line, after),
-            None => (Vec::new(), &line[name_end..]),
-        };
-        let value = rest.strip_prefix(' ').expect("one space before the value");
-        let value: f64 = match value {
-            "+Inf" => f64::INFINITY,
-            "-Inf" => f64::NEG_INFINITY,
-            other => other
-                .parse()
-                .unwrap_or_else(|_| panic!("not a number: {line}")),
-        };
-        let family = ["_bucket", "_sum", "_count"]
-            .iter()
-            .find_map(|suffix| {
-                name.strip_suffix(suffix)
-                    .filter(|base| types.get(*base).is_some_and(|t| t == "histogram"))
-            })
-            .unwrap_or(name);
-        assert!(
-            types.contains_key(family),
-            "TYPE before the samples: {line}"
-        );
-        samples.push((name.to_string(), labels, value));
-    }
-    samples
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peer/prometheus_parse.py");
+    let mut child = Command::new("python3")
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 (ops/services.sh installs prometheus_client)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "the Prometheus parser refused the exposition: {}\n{text}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let parsed: Vec<(String, std::collections::BTreeMap<String, String>, serde_json::Value)> =
+        serde_json::from_slice(&output.stdout).unwrap();
+    parsed
+        .into_iter()
+        .map(|(name, labels, value)| {
+            let value = match value {
+                serde_json::Value::String(s) if s == "+Inf" => f64::INFINITY,
+                serde_json::Value::String(s) if s == "-Inf" => f64::NEG_INFINITY,
+                other => other.as_f64().unwrap(),
+            };
+            (name, labels.into_iter().collect(), value)
+        })
+        .collect()
 }
 
 /// The value of the sample `name` with exactly these labels.

@@ -1,216 +1,168 @@
-//! The status as Prometheus text exposition (format 0.0.4), for `/metrics`. Written by hand:
-//! a few families, each with HELP and TYPE before its samples, label values escaped. Labels
-//! are kinds, states, rule ids and certificate roles — never a person, a MsgId or a date, so
-//! the number of series stays small and fixed.
+//! The status as Prometheus text exposition (format 0.0.4), for `/metrics`, written by the
+//! Prometheus organisation's `prometheus-client`: names, types, HELP lines and label escaping
+//! are the library's. Each scrape builds a registry from a [`Status`] (the status is already
+//! a snapshot of the state store). Labels are kinds, states, rule ids and certificate roles —
+//! never a person, a MsgId or a date, so the number of series stays small and fixed.
 
-use std::fmt::Write;
+use prometheus_client::encoding::{EncodeMetric, MetricEncoder, NoLabelSet};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::metrics::{MetricType, TypedMetric};
+use prometheus_client::registry::{Registry, Unit};
 
-use super::Status;
+use super::{Latency, Status};
 
 /// The content type a `/metrics` answer carries.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
+type Labelled = Family<Vec<(&'static str, String)>, Gauge>;
+type LabelledCounter = Family<Vec<(&'static str, String)>, prometheus_client::metrics::counter::Counter>;
+
 /// Every metric family, ending with a line break.
 pub fn metrics(status: &Status) -> String {
-    let mut out = String::new();
+    let mut registry = Registry::with_prefix("kpr_bridge");
 
-    family(
-        &mut out,
-        "kpr_bridge_events_total",
-        "counter",
-        "Daily notifications made, by event kind, since daily reporting began.",
-    );
+    let events = LabelledCounter::default();
     for (kind, count) in &status.events_per_kind {
-        sample(
-            &mut out,
-            "kpr_bridge_events_total",
-            &[("kind", kind)],
-            *count,
-        );
+        events
+            .get_or_create(&vec![("kind", kind.to_string())])
+            .inc_by(u64::try_from(*count).unwrap_or(0));
     }
-
-    family(
-        &mut out,
-        "kpr_bridge_messages",
-        "gauge",
-        "Messages in the outbox, by state (queued, sent, delivered, rejected, error, expired).",
+    registry.register(
+        "events",
+        "Daily notifications made, by event kind, since daily reporting began",
+        events,
     );
+
+    let messages = Labelled::default();
     for (state, count) in &status.messages_per_state {
-        sample(&mut out, "kpr_bridge_messages", &[("state", state)], *count);
+        messages
+            .get_or_create(&vec![("state", state.to_string())])
+            .set(*count);
     }
+    registry.register(
+        "messages",
+        "Messages in the outbox, by state (queued, sent, delivered, rejected, error, expired)",
+        messages,
+    );
 
-    let latency = &status.receipt_latency;
-    let name = "kpr_bridge_receipt_latency_seconds";
-    family(
-        &mut out,
-        name,
-        "histogram",
-        "Time from the broker's confirm to KPR's receipt (delivered or rejected).",
+    registry.register_with_unit(
+        "receipt_latency",
+        "Time from the broker's confirm to KPR's receipt (delivered or rejected)",
+        Unit::Seconds,
+        ReceiptLatency::from(&status.receipt_latency),
     );
-    for (le, count) in &latency.buckets {
-        sample(
-            &mut out,
-            &format!("{name}_bucket"),
-            &[("le", &le.to_string())],
-            count,
-        );
-    }
-    sample(
-        &mut out,
-        &format!("{name}_bucket"),
-        &[("le", "+Inf")],
-        latency.count,
-    );
-    sample(&mut out, &format!("{name}_sum"), &[], latency.sum_seconds);
-    sample(&mut out, &format!("{name}_count"), &[], latency.count);
 
-    family(
-        &mut out,
-        "kpr_bridge_daily_last_success_age_seconds",
-        "gauge",
-        "Seconds since the latest daily ship that needs nothing more (no changes, or every part delivered); absent before the first.",
-    );
     if let Some(age) = status.daily.last_success_age_seconds {
-        sample(
-            &mut out,
-            "kpr_bridge_daily_last_success_age_seconds",
-            &[],
-            age,
+        registry.register_with_unit(
+            "daily_last_success_age",
+            "Seconds since the latest daily ship that needs nothing more (no changes, or every part delivered); absent before the first",
+            Unit::Seconds,
+            ConstGauge::new(age),
         );
     }
 
-    family(
-        &mut out,
-        "kpr_bridge_daily_run_missed",
-        "gauge",
-        "1 when a reporting date the schedule has closed was not shipped, else 0.",
-    );
-    sample(
-        &mut out,
-        "kpr_bridge_daily_run_missed",
-        &[],
-        u8::from(status.daily.missed_count > 0),
+    registry.register(
+        "daily_run_missed",
+        "1 when a reporting date the schedule has closed was not shipped, else 0",
+        ConstGauge::new(i64::from(status.daily.missed_count > 0)),
     );
 
-    family(
-        &mut out,
-        "kpr_bridge_findings",
-        "gauge",
-        "Records the latest capture's checks found, by rule and severity.",
-    );
+    let findings = Labelled::default();
     for finding in status.findings.iter().flat_map(|f| &f.findings) {
         let severity = match finding.severity {
             crate::checks::Severity::Error => "error",
             crate::checks::Severity::Warning => "warning",
         };
-        sample(
-            &mut out,
-            "kpr_bridge_findings",
-            &[("rule", &finding.rule), ("severity", severity)],
-            finding.count,
-        );
+        findings
+            .get_or_create(&vec![
+                ("rule", finding.rule.clone()),
+                ("severity", severity.to_string()),
+            ])
+            .set(i64::try_from(finding.count).unwrap_or(i64::MAX));
     }
-
-    family(
-        &mut out,
-        "kpr_bridge_certificate_expiry_days",
-        "gauge",
-        "Whole days until each configured certificate ends, by role; absent when the file cannot be read.",
+    registry.register(
+        "findings",
+        "Records the latest capture's checks found, by rule and severity",
+        findings,
     );
+
+    let expiry = Labelled::default();
     for certificate in status.certificates.iter().flatten() {
         if let Some(days) = certificate.days_left {
-            sample(
-                &mut out,
-                "kpr_bridge_certificate_expiry_days",
-                &[("role", certificate.role)],
-                days,
-            );
+            expiry
+                .get_or_create(&vec![("role", certificate.role.to_string())])
+                .set(days);
         }
     }
-
-    family(
-        &mut out,
-        "kpr_bridge_anomalies_total",
-        "counter",
-        "Messages that arrived on our queues and could not be taken (kept in the state store).",
-    );
-    sample(
-        &mut out,
-        "kpr_bridge_anomalies_total",
-        &[],
-        status.anomalies.total,
+    registry.register(
+        "certificate_expiry_days",
+        "Whole days until each configured certificate ends, by role; absent when the file cannot be read",
+        expiry,
     );
 
-    family(
-        &mut out,
-        "kpr_bridge_receipt_conflicts",
-        "gauge",
-        "Receipts that contradicted the first receipt for their message and were not applied (the latest 50).",
-    );
-    sample(
-        &mut out,
-        "kpr_bridge_receipt_conflicts",
-        &[],
-        status.conflicts.len() as i64,
+    registry.register(
+        "anomalies",
+        "Messages that arrived on our queues and could not be taken (kept in the state store)",
+        ConstCounter::new(u64::try_from(status.anomalies.total).unwrap_or(0)),
     );
 
-    family(
-        &mut out,
-        "kpr_bridge_needs_action",
-        "gauge",
-        "1 when `kpr-bridge status` would exit 1: something needs an operator.",
+    registry.register(
+        "receipt_conflicts",
+        "Receipts that contradicted the first receipt for their message and were not applied (the latest 50)",
+        ConstGauge::new(status.conflicts.len() as i64),
     );
-    sample(
-        &mut out,
-        "kpr_bridge_needs_action",
-        &[],
-        u8::from(status.needs_action()),
+
+    registry.register(
+        "needs_action",
+        "1 when `kpr-bridge status` would exit 1: something needs an operator",
+        ConstGauge::new(i64::from(status.needs_action())),
     );
+
+    let mut out = String::new();
+    prometheus_client::encoding::prometheus_text::encode(&mut out, &registry)
+        .expect("writing to a String does not fail");
     out
 }
 
-fn family(out: &mut String, name: &str, kind: &str, help: &str) {
-    // HELP text escapes backslash and line break only.
-    let help = help.replace('\\', "\\\\").replace('\n', "\\n");
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} {kind}");
+/// The receipt latency as the status already counted it: a histogram whose buckets are
+/// known, not observed one by one here.
+#[derive(Debug)]
+struct ReceiptLatency {
+    sum: f64,
+    count: u64,
+    /// (upper bound, answered within it and above the previous bound), ending with +Inf.
+    buckets: Vec<(f64, u64)>,
 }
 
-fn sample(out: &mut String, name: &str, labels: &[(&str, &str)], value: impl std::fmt::Display) {
-    out.push_str(name);
-    if !labels.is_empty() {
-        let labels: Vec<String> = labels
-            .iter()
-            .map(|(key, value)| format!("{key}=\"{}\"", escape(value)))
-            .collect();
-        let _ = write!(out, "{{{}}}", labels.join(","));
-    }
-    let _ = writeln!(out, " {value}");
-}
-
-/// A label value as the exposition format writes it.
-fn escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
+impl From<&Latency> for ReceiptLatency {
+    fn from(latency: &Latency) -> ReceiptLatency {
+        let mut buckets = Vec::with_capacity(latency.buckets.len() + 1);
+        let mut below = 0;
+        for &(bound, cumulative) in &latency.buckets {
+            buckets.push((bound, cumulative.saturating_sub(below)));
+            below = cumulative;
+        }
+        buckets.push((f64::INFINITY, latency.count.saturating_sub(below)));
+        ReceiptLatency {
+            sum: latency.sum_seconds,
+            count: latency.count,
+            buckets,
         }
     }
-    out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+impl TypedMetric for ReceiptLatency {
+    const TYPE: MetricType = MetricType::Histogram;
+}
 
-    #[test]
-    fn label_values_are_escaped() {
-        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
-        let mut out = String::new();
-        sample(&mut out, "m", &[("k", "x\"y"), ("l", "z")], 3);
-        assert_eq!(out, "m{k=\"x\\\"y\",l=\"z\"} 3\n");
+impl EncodeMetric for ReceiptLatency {
+    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        encoder.encode_histogram::<NoLabelSet>(self.sum, self.count, &self.buckets, None)
+    }
+
+    fn metric_type(&self) -> MetricType {
+        Self::TYPE
     }
 }
