@@ -129,3 +129,16 @@ fi
 if [ -z "${CHROMEDRIVER:-}" ] && [ ! -x /usr/bin/chromedriver ]; then
   install chromium-driver
 fi
+
+# cargo-deny and cargo-machete for ops/test.sh's lint step, at pinned versions, built once
+# into cargo's bin directory (~/.cargo/bin, kept between runs on a machine; a first build
+# takes about 2 min for cargo-machete and 5 min for cargo-deny on 2 cores)
+cargo_tool() {
+  local name=$1 version=$2
+  if ! "$name" --version 2>/dev/null | grep -qwF "$version"; then
+    echo "ops/services.sh: installing $name $version (cargo install --locked)" >&2
+    cargo install --locked --quiet "$name@$version"
+  fi
+}
+cargo_tool cargo-deny 0.18.3
+cargo_tool cargo-machete 0.9.2

@@ -16,4 +16,14 @@ ops/services.sh
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
+# Dependencies: every one used, licences allowed, no banned or unknown sources (deny.toml);
+# known vulnerabilities when RustSec's advisory database can be fetched (it lives on GitHub,
+# which some build machines cannot reach: then said, not silently passed).
+cargo machete
+cargo deny --log-level error check licenses bans sources
+if cargo deny --log-level error fetch db >/dev/null 2>&1; then
+  cargo deny --log-level error check --disable-fetch advisories
+else
+  echo "ops/test.sh: RustSec's advisory database cannot be fetched from here; advisories NOT checked (run \`cargo deny check advisories\` where GitHub is reachable)" >&2
+fi
 cargo test --locked

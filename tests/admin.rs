@@ -235,6 +235,13 @@ async fn the_page_refuses_what_it_must_and_shows_no_identity() {
         "the other user's session is theirs alone"
     );
 
+    // An identity number typed as a user name is refused and never written down as it is.
+    let typed = support::daily::ident_number(1);
+    assert_eq!(
+        web.sign_in(&typed, "whatever").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
     // Every page, scanned: markup from the EPJ as text, and no identity number anywhere.
     let rejected = site.messages().await[0].0.clone();
     let mut pages = Vec::new();

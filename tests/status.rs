@@ -246,7 +246,10 @@ fn parse_exposition(text: &str) -> Vec<Sample> {
         text.ends_with('\n'),
         "the exposition ends with a line break"
     );
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peer/prometheus_parse.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/peer/prometheus_parse.py"
+    );
     let mut child = Command::new("python3")
         .arg(script)
         .stdin(Stdio::piped())
@@ -266,8 +269,11 @@ fn parse_exposition(text: &str) -> Vec<Sample> {
         "the Prometheus parser refused the exposition: {}\n{text}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let parsed: Vec<(String, std::collections::BTreeMap<String, String>, serde_json::Value)> =
-        serde_json::from_slice(&output.stdout).unwrap();
+    let parsed: Vec<(
+        String,
+        std::collections::BTreeMap<String, String>,
+        serde_json::Value,
+    )> = serde_json::from_slice(&output.stdout).unwrap();
     parsed
         .into_iter()
         .map(|(name, labels, value)| {

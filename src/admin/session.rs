@@ -17,6 +17,7 @@ use super::auth::{self, SESSION_COOKIE, SIGN_IN_COOKIE};
 use super::tls::TlsListener;
 use super::view;
 use super::{Admin, Shared};
+use crate::source::problem::hide_identity_numbers;
 use crate::store::admin::SessionRow;
 
 /// The address a request came from (the proxy's, behind a reverse proxy).
@@ -184,7 +185,9 @@ pub async fn sign_in(
             "The sign-in form did not carry its token. Open the sign-in page again and sign in from there.",
         );
     }
-    let user = form.user.trim().to_string();
+    // Someone may type their identity number as the user name: it is masked wherever the
+    // name is written down (the configuration refuses a user name that looks like one).
+    let user = hide_identity_numbers(form.user.trim());
     let now = admin.clock.now();
     let store = admin.store();
     if let Some(wait) = admin.throttle.wait(&user, address, now) {

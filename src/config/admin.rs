@@ -87,6 +87,12 @@ pub(super) fn admin(raw: Option<RawAdmin>, base: &Path, problems: &mut Vec<Strin
             problems.push(format!("{at}.name: missing; give the user's sign-in name"));
             continue;
         }
+        if crate::source::problem::hide_identity_numbers(&name) != name {
+            problems.push(format!(
+                "{at}.name: holds a run of 11 digits, which looks like an identity number; choose another name"
+            ));
+            continue;
+        }
         if users.iter().any(|u| u.name == name) {
             problems.push(format!("{at}.name: '{name}' is given twice"));
             continue;

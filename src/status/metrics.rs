@@ -17,7 +17,8 @@ use super::{Latency, Status};
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 type Labelled = Family<Vec<(&'static str, String)>, Gauge>;
-type LabelledCounter = Family<Vec<(&'static str, String)>, prometheus_client::metrics::counter::Counter>;
+type LabelledCounter =
+    Family<Vec<(&'static str, String)>, prometheus_client::metrics::counter::Counter>;
 
 /// Every metric family, ending with a line break.
 pub fn metrics(status: &Status) -> String {
