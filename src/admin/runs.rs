@@ -2,15 +2,18 @@
 //! notifications per day drawn as inline SVG (the check report's own scale), so the page
 //! needs no script and no image from elsewhere.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
+use chrono::NaiveDate;
 
 use super::Shared;
 use super::session::Session;
 use super::view::{self, Chrome};
+use crate::checks::Severity;
 use crate::report::html::nice_top;
 use crate::status::{self, DailyRun};
 
@@ -22,6 +25,8 @@ struct Line {
     captures: u64,
     notifications: i64,
     held_back: i64,
+    /// The rules that held records back in the date's latest reading: `service-duplicate 2`.
+    held_by_rule: String,
     last_capture: String,
     shipped: String,
     messages: Vec<(String, String, String)>,
@@ -41,9 +46,22 @@ pub async fn page(State(admin): State<Shared>, session: Session) -> Response {
         Err(e) => return view::store_failed(&e),
     };
     let runs = status::daily_runs(&captures, &shipments);
+    // Captures come oldest first: the last one of a date stands.
+    let mut held: HashMap<NaiveDate, String> = HashMap::new();
+    for capture in &captures {
+        let rules: Vec<String> = capture
+            .findings
+            .iter()
+            .flatten()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| format!("{} {}", f.rule, f.count))
+            .collect();
+        held.insert(capture.reporting_date, rules.join(", "));
+    }
     let lines = runs
         .iter()
         .map(|run| Line {
+            held_by_rule: held.remove(&run.reporting_date).unwrap_or_default(),
             date: view::date(run.reporting_date),
             captures: run.captures,
             notifications: run.notifications,
