@@ -337,3 +337,89 @@ async fn the_page_serves_over_its_own_tls_with_secure_cookies() {
     assert!(plain.is_err() || plain.unwrap().status() != StatusCode::OK);
     let _ = stop.send(true);
 }
+
+/// What the page does, a command does: `message`, `contacts` and `audit` over the same
+/// store, and the contacts saved by the command are the page's and the next message's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_commands_show_a_message_change_the_contacts_and_print_the_audit_log() {
+    let site = Site::start().await;
+    let config = site.m.path("kpr-bridge.toml");
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_kpr-bridge"))
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let rejected = site.messages().await[0].0.clone();
+
+    let (code, out, err) = run(&["message", &rejected]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("rejected") && out.contains("E35"), "{out}");
+    assert!(
+        out.contains(MARKUP) && out.contains(" p1"),
+        "the EPJ's ids: {out}"
+    );
+    for n in 1..=2 {
+        assert!(!out.contains(&support::daily::ident_number(n)), "{out}");
+    }
+    let (code, _, err) = run(&["message", "no-such-message"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("no message has MsgId no-such-message"),
+        "{err}"
+    );
+
+    let (code, out, _) = run(&["contacts"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains("from the configuration") && out.contains("Ida IPLOS"),
+        "{out}"
+    );
+    let (code, _, err) = run(&[
+        "contacts",
+        "--contact",
+        "Per",
+        "not-an-address",
+        "",
+        "--submitter",
+        "Per",
+        "p@x.no",
+        "",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("not-an-address"), "{err}");
+    let (code, out, err) = run(&[
+        "contacts",
+        "--contact",
+        "Per Kontakt",
+        "per@example.invalid",
+        "55 00 00 00",
+        "--submitter",
+        "Siri Sender",
+        "siri@example.invalid",
+        "",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("Per Kontakt") && out.contains("saved by"),
+        "{out}"
+    );
+    let saved = site.shipping.store.saved_contacts().await.unwrap().unwrap();
+    assert_eq!(saved.contacts.len(), 2);
+    assert_eq!(saved.contacts[1].name, "Siri Sender");
+
+    let (code, out, _) = run(&["audit"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains("contacts changed: type 16: Per Kontakt"),
+        "{out}"
+    );
+    site.stop();
+}
