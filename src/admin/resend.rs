@@ -157,17 +157,23 @@ fn ranges(numbers: &[i64]) -> String {
     parts.join(", ")
 }
 
+/// The selector a posted form chose: 403 without the session's token, the form again with
+/// what is wrong when the choice cannot be read.
+fn chosen(admin: &Shared, session: &Session, choice: &Choice) -> Result<Selector, Response> {
+    session.check(&choice.csrf)?;
+    choice
+        .selector()
+        .map_err(|problem| form_page(admin, session, choice, problem))
+}
+
 pub async fn preview(
     State(admin): State<Shared>,
     session: Session,
     axum::Form(choice): axum::Form<Choice>,
 ) -> Response {
-    if let Err(refused) = session.check(&choice.csrf) {
-        return refused;
-    }
-    let selector = match choice.selector() {
+    let selector = match chosen(&admin, &session, &choice) {
         Ok(selector) => selector,
-        Err(problem) => return form_page(&admin, &session, &choice, problem),
+        Err(response) => return response,
     };
     let preview = match resend::preview(admin.store(), &selector).await {
         Ok(preview) => preview,
@@ -199,12 +205,9 @@ pub async fn confirm(
     session: Session,
     axum::Form(choice): axum::Form<Choice>,
 ) -> Response {
-    if let Err(refused) = session.check(&choice.csrf) {
-        return refused;
-    }
-    let selector = match choice.selector() {
+    let selector = match chosen(&admin, &session, &choice) {
         Ok(selector) => selector,
-        Err(problem) => return form_page(&admin, &session, &choice, problem),
+        Err(response) => return response,
     };
     let force = choice.force.is_some();
     let now = admin.clock.now();

@@ -8,13 +8,13 @@ use std::path::Path;
 
 use chrono::Utc;
 
+use super::open_existing as open;
 use crate::admin::auth;
 use crate::admin::settings::contact;
-use crate::config::{Config, IPLOS_CONTACT, IPLOS_SUBMITTER};
+use crate::config::{IPLOS_CONTACT, IPLOS_SUBMITTER};
 use crate::source::problem::hide_identity_numbers;
 use crate::status::codes;
 use crate::store::admin::MessageFilter;
-use crate::store::{SQLITE_FILE, Store};
 
 /// Reads a password (from the terminal without echo, else one line of standard input) and
 /// prints its argon2 hash.
@@ -60,24 +60,6 @@ pub fn admin_password() -> u8 {
             2
         }
     }
-}
-
-/// The configuration and its store, refusing to create an empty SQLite store.
-async fn open(config: &Path) -> Result<(Config, Store), u8> {
-    let config = Config::load(config).map_err(|e| fail(&e))?;
-    let file = config.data_dir.join(SQLITE_FILE);
-    if config.state_url.is_none() && !file.exists() {
-        eprintln!(
-            "error: there is no state store at {}: nothing has run with this configuration yet, or data_dir in {} is not the agent's",
-            file.display(),
-            config.file.display()
-        );
-        return Err(2);
-    }
-    let store = Store::open(config.state_url.as_deref(), &config.data_dir)
-        .await
-        .map_err(|e| fail(&e))?;
-    Ok((config, store))
 }
 
 fn fail(error: &dyn std::fmt::Display) -> u8 {

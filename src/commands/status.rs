@@ -6,28 +6,12 @@ use std::path::Path;
 
 use chrono::Utc;
 
-use crate::config::Config;
 use crate::status::{gather, render};
-use crate::store::{SQLITE_FILE, Store};
 
 pub async fn status(config: &Path, json: bool) -> u8 {
-    let config = match Config::load(config) {
-        Ok(config) => config,
-        Err(e) => return fail(&e),
-    };
-    // Opening would create an empty SQLite store: say instead that there is none.
-    let file = config.data_dir.join(SQLITE_FILE);
-    if config.state_url.is_none() && !file.exists() {
-        eprintln!(
-            "error: there is no state store at {}: nothing has run with this configuration yet, or data_dir in {} is not the agent's",
-            file.display(),
-            config.file.display()
-        );
-        return 2;
-    }
-    let store = match Store::open(config.state_url.as_deref(), &config.data_dir).await {
-        Ok(store) => store,
-        Err(e) => return fail(&e),
+    let (config, store) = match super::open_existing(config).await {
+        Ok(opened) => opened,
+        Err(code) => return code,
     };
     let gathered = gather(&config, &store, Utc::now()).await;
     store.close().await;

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row;
 
 use super::outbox::State;
-use super::status::MessageRow;
+use super::status::{MessageRow, message_row};
 use super::{Store, StoreError, on_pool};
 use crate::config::Contact;
 
@@ -338,16 +338,7 @@ impl Store {
                     let part: Option<i64> = row.try_get("part")?;
                     let parts: Option<i64> = row.try_get("parts")?;
                     Ok(ListedMessage {
-                        row: MessageRow {
-                            msg_id: row.try_get("msg_id")?,
-                            msg_type: row.try_get("msg_type")?,
-                            target: row.try_get("target")?,
-                            state: row.try_get::<String, _>("state")?.parse()?,
-                            created_at: row.try_get("created_at")?,
-                            state_at: row.try_get("state_at")?,
-                            publish_count: row.try_get("publish_count")?,
-                            last_problem: row.try_get("last_problem")?,
-                        },
+                        row: message_row!(row),
                         kind,
                         reporting_date: row.try_get("reporting_date")?,
                         part: part.zip(parts),

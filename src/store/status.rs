@@ -80,6 +80,24 @@ pub struct ConflictRow {
     pub received_at: DateTime<Utc>,
 }
 
+/// A [`MessageRow`] from a row of either dialect holding [`MESSAGE_COLUMNS`] (a macro: the
+/// row types differ, the code does not); `?` inside returns a `StoreError`.
+macro_rules! message_row {
+    ($row:expr) => {
+        $crate::store::status::MessageRow {
+            msg_id: $row.try_get("msg_id")?,
+            msg_type: $row.try_get("msg_type")?,
+            target: $row.try_get("target")?,
+            state: $row.try_get::<String, _>("state")?.parse()?,
+            created_at: $row.try_get("created_at")?,
+            state_at: $row.try_get("state_at")?,
+            publish_count: $row.try_get("publish_count")?,
+            last_problem: $row.try_get("last_problem")?,
+        }
+    };
+}
+pub(super) use message_row;
+
 const MESSAGE_COLUMNS: &str =
     "msg_id, msg_type, target, state, created_at, state_at, publish_count, last_problem";
 
@@ -261,18 +279,7 @@ impl Store {
                 .fetch_all(pool)
                 .await?
                 .into_iter()
-                .map(|row| -> Result<MessageRow, StoreError> {
-                    Ok(MessageRow {
-                        msg_id: row.try_get("msg_id")?,
-                        msg_type: row.try_get("msg_type")?,
-                        target: row.try_get("target")?,
-                        state: row.try_get::<String, _>("state")?.parse()?,
-                        created_at: row.try_get("created_at")?,
-                        state_at: row.try_get("state_at")?,
-                        publish_count: row.try_get("publish_count")?,
-                        last_problem: row.try_get("last_problem")?,
-                    })
-                })
+                .map(|row| -> Result<MessageRow, StoreError> { Ok(message_row!(row)) })
                 .collect()
         })
     }
