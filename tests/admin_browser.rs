@@ -84,7 +84,13 @@ struct Shots {
 }
 
 impl Shots {
+    /// A screenshot of the page, which is also scanned: no identity number in it.
     async fn take(&self, client: &Client, name: &str) {
+        let html = client.source().await.unwrap();
+        for n in 1..=2 {
+            let ident = support::daily::ident_number(n);
+            assert!(!html.contains(&ident), "{name} shows an identity number");
+        }
         let png = client.screenshot().await.unwrap();
         assert!(png.starts_with(b"\x89PNG"), "{name}: a PNG");
         std::fs::write(self.dir.join(format!("{name}.png")), png).unwrap();
@@ -234,7 +240,10 @@ async fn the_submitter_resends_a_rejected_message_and_changes_a_contact_in_chrom
     for action in ["signed in", "re-sent", "contacts changed"] {
         assert!(audit.contains(action), "{action}: {audit}");
     }
-    assert!(audit.contains(&resent), "{audit}");
+    assert!(
+        audit.contains(&rejected) && audit.contains(&resent),
+        "the re-send names both messages: {audit}"
+    );
     shots.take(&client, "8-audit").await;
 
     // The next daily message carries the new contact: KPR's test receiver answers 3 to a
