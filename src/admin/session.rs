@@ -191,15 +191,9 @@ pub async fn sign_in(
     let now = admin.clock.now();
     let store = admin.store();
     if let Some(wait) = admin.throttle.wait(&user, address, now) {
-        let _ = store
-            .audit(
-                now,
-                &user,
-                &address.to_string(),
-                "sign-in refused",
-                "too many failed attempts in a row: waiting",
-            )
-            .await;
+        // Not written to the audit log: attempts while waiting cost nothing to make, and
+        // would fill it; the failures that led here are there.
+        tracing::warn!(user = %user, address = %address, "a sign-in refused: waiting after failures in a row");
         let mut response = sign_in_form(
             &admin,
             jar,
