@@ -281,6 +281,51 @@ async fn the_page_refuses_what_it_must_and_shows_no_identity() {
             "{path} holds a script, which the page never needs"
         );
     }
+
+    // A re-send while the notifications' latest message awaits its receipt: the preview
+    // says so and offers "send anyway"; without it the page refuses, with it it sends.
+    let token = csrf(&web.get("/resend", &session).await.text().await.unwrap());
+    let choice = |force: bool| {
+        let mut fields = vec![
+            ("csrf", token.as_str()),
+            ("by", "message"),
+            ("value", rejected.as_str()),
+        ];
+        if force {
+            fields.push(("force", "yes"));
+        }
+        form(&fields)
+    };
+    let first = web.post("/resend/confirm", &session, choice(false)).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    assert!(
+        first
+            .text()
+            .await
+            .unwrap()
+            .contains("are on their way to KPR")
+    );
+    assert_eq!(site.messages().await.len(), 2, "queued, not yet answered");
+    let preview = web.post("/resend/preview", &session, choice(false)).await;
+    let preview = preview.text().await.unwrap();
+    assert!(
+        preview.contains("still awaits KPR's receipt") && preview.contains("name=\"force\""),
+        "{preview}"
+    );
+    let refused = web.post("/resend/confirm", &session, choice(false)).await;
+    let refused = refused.text().await.unwrap();
+    assert!(
+        refused.contains("that still await KPR") && refused.contains("name=\"force\""),
+        "the preview again, with its box: {refused}"
+    );
+    assert_eq!(site.messages().await.len(), 2, "nothing more was sent");
+    let forced = web.post("/resend/confirm", &session, choice(true)).await;
+    let forced = forced.text().await.unwrap();
+    assert!(
+        forced.contains("sent although an earlier message"),
+        "{forced}"
+    );
+    assert_eq!(site.messages().await.len(), 3);
     site.stop();
 }
 

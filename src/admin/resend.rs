@@ -98,6 +98,7 @@ struct PreviewPage {
     numbers: String,
     messages: Vec<(String, i64)>,
     waiting: Vec<(i64, String)>,
+    problem: String,
 }
 
 #[derive(Template)]
@@ -175,20 +176,32 @@ pub async fn preview(
         Ok(selector) => selector,
         Err(response) => return response,
     };
-    let preview = match resend::preview(admin.store(), &selector).await {
+    preview_page(&admin, &session, &choice, &selector, String::new()).await
+}
+
+/// What `selector` would send, with the confirmation form; `problem` says why it is shown
+/// again.
+async fn preview_page(
+    admin: &Shared,
+    session: &Session,
+    choice: &Choice,
+    selector: &Selector,
+    problem: String,
+) -> Response {
+    let preview = match resend::preview(admin.store(), selector).await {
         Ok(preview) => preview,
-        Err(e) => return failed(&admin, &session, &choice, e),
+        Err(e) => return failed(admin, session, choice, selector, e).await,
     };
     if preview.numbers.is_empty() {
         return form_page(
-            &admin,
-            &session,
-            &choice,
+            admin,
+            session,
+            choice,
             format!("Nothing to re-send: no notification that has been sent matches {selector}."),
         );
     }
     view::page(&PreviewPage {
-        chrome: Chrome::new(&admin, &session, "Re-send: check before sending", "/resend"),
+        chrome: Chrome::new(admin, session, "Re-send: check before sending", "/resend"),
         selected: selector.to_string(),
         by: choice.by.clone(),
         value: choice.value.clone(),
@@ -197,6 +210,7 @@ pub async fn preview(
         numbers: ranges(&preview.numbers),
         messages: preview.messages,
         waiting: preview.waiting,
+        problem,
     })
 }
 
@@ -213,7 +227,7 @@ pub async fn confirm(
     let now = admin.clock.now();
     let resent = match resend::resend(&admin.config, &admin.shipping, &selector, force, now).await {
         Ok(resent) => resent,
-        Err(e) => return failed(&admin, &session, &choice, e),
+        Err(e) => return failed(&admin, &session, &choice, &selector, e).await,
     };
     admin.queued.notify_one();
     let numbers = ranges(&resent.numbers);
@@ -240,16 +254,25 @@ pub async fn confirm(
     })
 }
 
-/// A re-send that could not go: the form again with why; a store failure as 503.
-fn failed(admin: &Shared, session: &Session, choice: &Choice, error: ResendError) -> Response {
+/// A re-send that could not go: waiting for a receipt shows the preview again with its
+/// "send anyway" box; another choice the operator must change, the form again with why; a
+/// store failure 503.
+async fn failed(
+    admin: &Shared,
+    session: &Session,
+    choice: &Choice,
+    selector: &Selector,
+    error: ResendError,
+) -> Response {
     match error {
         ResendError::Store(e) => view::store_failed(&e),
-        other if other.exit_code() == 2 => {
-            let text = other
+        ResendError::Waiting { .. } => {
+            let text = error
                 .to_string()
                 .replace("give --force", "tick \"send anyway\"");
-            form_page(admin, session, choice, text)
+            Box::pin(preview_page(admin, session, choice, selector, text)).await
         }
+        other if other.exit_code() == 2 => form_page(admin, session, choice, other.to_string()),
         other => {
             tracing::error!("a re-send from the administration page failed: {other}");
             view::error(
