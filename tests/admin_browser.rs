@@ -184,6 +184,10 @@ async fn the_submitter_resends_a_rejected_message_and_changes_a_contact_in_chrom
     let listed = text(&client, "#messages").await;
     assert!(listed.contains(&rejected), "{listed}");
     assert!(listed.contains("rejected"), "{listed}");
+    assert!(
+        listed.contains("E35: The register does not know a person"),
+        "KPR's code in words: {listed}"
+    );
     assert!(text(&client, ".actions").await.contains("KPR rejected"));
     shots.take(&client, "2-overview").await;
 

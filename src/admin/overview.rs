@@ -40,6 +40,8 @@ pub struct Row {
     pub created: String,
     pub changed: String,
     pub receipt: String,
+    /// The deciding receipt's error codes with their meaning (filled in for the list).
+    pub codes: Vec<(String, String)>,
     pub notifications: String,
 }
 
@@ -68,6 +70,7 @@ impl Row {
                 .receipt_status
                 .map(|s| format!("{s} {}", codes::receipt_status(s)))
                 .unwrap_or_default(),
+            codes: Vec::new(),
             notifications: listed
                 .notifications
                 .map(|n| n.to_string())
@@ -150,6 +153,25 @@ pub async fn page(
         Ok(listed) => listed,
         Err(e) => return view::store_failed(&e),
     };
+    let mut rows = Vec::with_capacity(listed.len());
+    for message in &listed {
+        let mut row = Row::new(message);
+        // KPR's codes in words for what it refused or took with errors.
+        if matches!(message.receipt_status, Some(2 | 3)) {
+            match store.trouble(&message.row.msg_id).await {
+                Ok(trouble) => {
+                    row.codes = trouble
+                        .receipt_errors
+                        .iter()
+                        .map(status::explain)
+                        .map(|code| (code.code, code.meaning))
+                        .collect();
+                }
+                Err(e) => return view::store_failed(&e),
+            }
+        }
+        rows.push(row);
+    }
     let actions = render::actions(&status)
         .into_iter()
         .map(|text| text.trim_start_matches("! ").trim_end().to_string())
@@ -165,7 +187,7 @@ pub async fn page(
     view::page(&Page {
         chrome: Chrome::new(&admin, &session, "Overview", "/"),
         actions,
-        rows: listed.iter().map(Row::new).collect(),
+        rows,
         problems,
         state: filters.state,
         kind: filters.kind,
