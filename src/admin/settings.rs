@@ -185,14 +185,8 @@ pub struct ContactsForm {
     submitter_email: String,
 }
 
-/// A contact from the form's (or the command's) fields, or what is wrong with them.
-pub fn contact(
-    kind: u8,
-    role: &str,
-    name: &str,
-    phone: &str,
-    email: &str,
-) -> Result<Contact, String> {
+/// A contact from its fields, or what is wrong with them.
+fn contact(kind: u8, role: &str, name: &str, phone: &str, email: &str) -> Result<Contact, String> {
     let (name, phone, email) = (name.trim(), phone.trim(), email.trim());
     if name.is_empty() {
         return Err(format!("The {role} needs a name."));
@@ -219,6 +213,28 @@ pub fn contact(
     })
 }
 
+/// The IPLOS contact (16) and submitter (17) from their (name, e-mail, phone), as the page
+/// and `kpr-bridge contacts` take them, or what is wrong with the first that is wrong.
+pub fn contact_pair(
+    contact_fields: [&str; 3],
+    submitter: [&str; 3],
+) -> Result<Vec<Contact>, String> {
+    let [name, email, phone] = contact_fields;
+    let first = contact(IPLOS_CONTACT, "IPLOS contact", name, phone, email)?;
+    let [name, email, phone] = submitter;
+    let second = contact(IPLOS_SUBMITTER, "IPLOS submitter", name, phone, email)?;
+    Ok(vec![first, second])
+}
+
+/// The contacts as the audit log names them.
+pub fn described(contacts: &[Contact]) -> String {
+    contacts
+        .iter()
+        .map(|c| format!("type {}: {} <{}>", c.kind, c.name, c.email))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 pub async fn save_contacts(
     State(admin): State<Shared>,
     session: Session,
@@ -227,23 +243,14 @@ pub async fn save_contacts(
     if let Err(refused) = session.check(&form.csrf) {
         return refused;
     }
-    let contacts = contact(
-        IPLOS_CONTACT,
-        "IPLOS contact",
-        &form.contact_name,
-        &form.contact_phone,
-        &form.contact_email,
-    )
-    .and_then(|first| {
-        contact(
-            IPLOS_SUBMITTER,
-            "IPLOS submitter",
+    let contacts = contact_pair(
+        [&form.contact_name, &form.contact_email, &form.contact_phone],
+        [
             &form.submitter_name,
-            &form.submitter_phone,
             &form.submitter_email,
-        )
-        .map(|second| vec![first, second])
-    });
+            &form.submitter_phone,
+        ],
+    );
     let contacts = match contacts {
         Ok(contacts) => contacts,
         Err(problem) => return render(&admin, &session, problem, false).await,
@@ -256,13 +263,11 @@ pub async fn save_contacts(
     {
         return view::store_failed(&e);
     }
-    let detail = contacts
-        .iter()
-        .map(|c| format!("type {}: {} <{}>", c.kind, c.name, c.email))
-        .collect::<Vec<_>>()
-        .join("; ");
     tracing::info!(user = %session.user, "IPLOS contacts changed on the administration page");
-    if let Err(response) = session.audit(&admin, "contacts changed", &detail).await {
+    if let Err(response) = session
+        .audit(&admin, "contacts changed", &described(&contacts))
+        .await
+    {
         return response;
     }
     Redirect::to("/settings?saved=1").into_response()

@@ -10,8 +10,7 @@ use chrono::Utc;
 
 use super::open_existing as open;
 use crate::admin::auth;
-use crate::admin::settings::contact;
-use crate::config::{IPLOS_CONTACT, IPLOS_SUBMITTER};
+use crate::admin::settings::{contact_pair, described};
 use crate::source::problem::hide_identity_numbers;
 use crate::status::codes;
 use crate::store::admin::MessageFilter;
@@ -84,22 +83,14 @@ pub async fn contacts(config: &Path, new: Option<NewContacts>) -> u8 {
         if let Some(new) = new {
             let [name, email, phone] = &new.contact;
             let [s_name, s_email, s_phone] = &new.submitter;
-            let contacts =
-                contact(IPLOS_CONTACT, "IPLOS contact", name, phone, email).and_then(|first| {
-                    contact(IPLOS_SUBMITTER, "IPLOS submitter", s_name, s_phone, s_email)
-                        .map(|second| vec![first, second])
-                });
+            let contacts = contact_pair([name, email, phone], [s_name, s_email, s_phone]);
             let contacts = match contacts {
                 Ok(contacts) => contacts,
                 Err(problem) => return fail(&problem),
             };
             let who = format!("{} (command line)", operating_system_user());
             let now = Utc::now();
-            let detail = contacts
-                .iter()
-                .map(|c| format!("type {}: {} <{}>", c.kind, c.name, c.email))
-                .collect::<Vec<_>>()
-                .join("; ");
+            let detail = described(&contacts);
             let saved = async {
                 store.save_contacts(&contacts, &who, now).await?;
                 store

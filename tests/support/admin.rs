@@ -7,12 +7,10 @@ use std::sync::Arc;
 use kpr_bridge::admin::{self, Admin};
 use kpr_bridge::agent::clock::SystemClock;
 use kpr_bridge::config::Config;
-use kpr_bridge::config::receiver::ReceiverConfig;
 use kpr_bridge::receiver::Receiver;
 use kpr_bridge::shipping::Shipping;
 use tokio::sync::{Notify, watch};
 
-use super::amqp;
 use super::spool::Municipality;
 
 pub const S1: &str = "s1;p1;MATOMBR;innvilget;;2026-01-10;;;;;";
@@ -129,18 +127,8 @@ impl Site {
 /// The local KPR test receiver on the municipality's spool: it rejects the daily message of
 /// 2026-03-01 (by its lokalident) and marks any message naming [`NEW_CONTACT`] with a 3.
 fn receiver(m: &Municipality) -> Receiver {
-    let text = format!(
+    let rules = format!(
         r#"
-[spool]
-in = "{root}/spool"
-out = "{root}/receipts"
-[certificates]
-signing_certificate = "{certs}/kpr-sign.crt"
-signing_key = "{certs}/kpr-sign.key"
-encryption_certificate = "{certs}/kpr-enc.crt"
-encryption_key = "{certs}/kpr-enc.key"
-municipality_encryption_certificate = "{certs}/kommune-enc.crt"
-trust = ["{certs}/ca.crt"]
 [[rule]]
 contains = "2026-03-01 part"
 status = 2
@@ -151,10 +139,7 @@ contains = "{NEW_CONTACT}"
 status = 3
 code = "X99"
 text = "the new contact was seen"
-"#,
-        root = m.dir.path().display(),
-        certs = amqp::certs().display(),
+"#
     );
-    let config = ReceiverConfig::parse(&text, &m.path("receiver.toml")).unwrap();
-    Receiver::open(config).unwrap().0
+    super::delivery::spool_receiver_with_rules(m.dir.path(), &rules)
 }

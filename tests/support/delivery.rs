@@ -103,6 +103,11 @@ pub fn municipality_spool_config(dir: &Path) -> Config {
 /// The test receiver on the spool of [`municipality_spool_config`]: it reads `dir/spool` and
 /// answers into `dir/receipts`, with the test payload schema for KPR_IPL.
 pub fn spool_receiver(dir: &Path) -> Receiver {
+    spool_receiver_with_rules(dir, "")
+}
+
+/// [`spool_receiver`] with `[[rule]]` tables of its own.
+pub fn spool_receiver_with_rules(dir: &Path, rules: &str) -> Receiver {
     let text = format!(
         r#"
 [spool]
@@ -117,6 +122,7 @@ municipality_encryption_certificate = "{certs}/kommune-enc.crt"
 trust = ["{certs}/ca.crt"]
 [schemas]
 KPR_IPL = "{xsd}"
+{rules}
 "#,
         dir = dir.display(),
         certs = amqp::certs().display(),
