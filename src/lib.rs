@@ -49,6 +49,7 @@ pub mod alerts;
 pub mod annual;
 pub mod check_run;
 pub mod checks;
+pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod crypto;

@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use chrono::{Datelike, NaiveDate};
 use clap::{Parser, Subcommand, ValueEnum};
 
+use kpr_bridge::cluster::replica::ReplicaOptions;
+use kpr_bridge::cluster::tenants::Tenants;
 use kpr_bridge::commands::{admin, annual, check, daily, delivery, resend, status};
 use kpr_bridge::config::Config;
 use kpr_bridge::config::agent::LogFormat;
@@ -198,8 +200,18 @@ enum Command {
     /// receipts, answer HTTP (/health, /metrics, /status); stop on SIGTERM or SIGINT.
     Run {
         /// The configuration file (see ops/examples/kpr-bridge.toml).
-        #[arg(long)]
-        config: PathBuf,
+        #[arg(long, required_unless_present = "tenants", conflicts_with = "tenants")]
+        config: Option<PathBuf>,
+        /// Serve many municipalities as one replica among several: every *.toml in the
+        /// directory is one municipality's configuration (docs/runbook.md).
+        #[arg(long, value_name = "DIR")]
+        tenants: Option<PathBuf>,
+        /// With --tenants: this replica's name in the leases and logs (default: host-pid).
+        #[arg(long, requires = "tenants")]
+        replica: Option<String>,
+        /// With --tenants: where the replica answers /health, /metrics and /status, or "off".
+        #[arg(long, requires = "tenants", default_value = "127.0.0.1:9464")]
+        listen: String,
     },
     /// Put a ready payload in the outbox (schema-checked, enveloped, signed, encrypted) and send it.
     Send {
@@ -227,8 +239,15 @@ enum Command {
     /// What needs action, what waits, and how the daily runs went (exit 1 when something needs action).
     Status {
         /// The configuration file (see ops/examples/kpr-bridge.toml).
-        #[arg(long)]
-        config: PathBuf,
+        #[arg(long, required_unless_present = "tenants", conflicts_with = "tenants")]
+        config: Option<PathBuf>,
+        /// Every municipality of a multi-municipality deployment at a glance: the directory
+        /// `run --tenants` serves.
+        #[arg(long, value_name = "DIR")]
+        tenants: Option<PathBuf>,
+        /// With --tenants: the whole status of this one municipality (its number).
+        #[arg(long, requires = "tenants", value_name = "NNNN")]
+        municipality: Option<String>,
         /// Print one JSON object instead of the text.
         #[arg(long)]
         json: bool,
@@ -379,7 +398,10 @@ fn main() -> ExitCode {
             schema_ipl,
             schema_ide,
         })),
-        Command::Run { config } => match Config::load(&config) {
+        Command::Run {
+            config: Some(config),
+            ..
+        } => match Config::load(&config) {
             Ok(config) => {
                 init_logging(config.log_format);
                 kpr_bridge::commands::run::run(config)
@@ -389,6 +411,39 @@ fn main() -> ExitCode {
                 2
             }
         },
+        Command::Run {
+            tenants: Some(dir),
+            replica,
+            listen,
+            ..
+        } => {
+            let listen = match listen.as_str() {
+                "off" => None,
+                text => match text.parse() {
+                    Ok(address) => Some(address),
+                    Err(e) => {
+                        eprintln!("error: --listen '{text}': {e}; give host:port, or \"off\"");
+                        return ExitCode::from(2);
+                    }
+                },
+            };
+            match Tenants::load(&dir) {
+                Ok(tenants) => {
+                    let format = tenants.configs.values().next().map(|c| c.log_format);
+                    init_logging(format.unwrap_or(LogFormat::Human));
+                    let options = ReplicaOptions {
+                        name: replica.unwrap_or_else(ReplicaOptions::default_name),
+                        listen,
+                    };
+                    kpr_bridge::commands::run::run_tenants(tenants, options)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    2
+                }
+            }
+        }
+        Command::Run { .. } => unreachable!("clap requires --config or --tenants"),
         Command::AdminPassword => admin::admin_password(),
         Command::Contacts {
             config,
@@ -408,7 +463,18 @@ fn main() -> ExitCode {
         Command::Message { config, msg_id } => run_async(admin::message(&config, &msg_id)),
         Command::Receipts { config, offline } => run_async(delivery::receipts(&config, offline)),
         Command::Receiver { config } => run_async(delivery::receiver(&config)),
-        Command::Status { config, json } => run_async(status::status(&config, json)),
+        Command::Status {
+            config: Some(config),
+            json,
+            ..
+        } => run_async(status::status(&config, json)),
+        Command::Status {
+            tenants: Some(dir),
+            municipality,
+            json,
+            ..
+        } => run_async(status::tenants(&dir, municipality.as_deref(), json)),
+        Command::Status { .. } => unreachable!("clap requires --config or --tenants"),
         Command::Demo { dir } => run_async(kpr_bridge::demo::demo(dir.as_deref())),
         Command::Generate {
             persons,

@@ -106,6 +106,17 @@ pub struct Shipping {
 impl Shipping {
     /// Loads and checks keys and schemas and opens the state store.
     pub async fn open(config: Config) -> Result<Shipping, ShippingError> {
+        let named = config.clone();
+        let store = async move { Store::open_for(&named).await };
+        Shipping::open_with(config, store).await
+    }
+
+    /// The same with the store `store` opens, awaited once keys and schemas have loaded (a
+    /// replica's store, fenced by its lease).
+    pub async fn open_with(
+        config: Config,
+        store: impl std::future::Future<Output = Result<Store, StoreError>>,
+    ) -> Result<Shipping, ShippingError> {
         let delivery = config
             .delivery
             .clone()
@@ -115,7 +126,7 @@ impl Shipping {
             &config.daily.msg_type,
             crate::message::ipl56::DEFAULT_MSG_TYPE,
         );
-        let store = Store::open(config.state_url.as_deref(), &config.data_dir).await?;
+        let store = store.await?;
         Ok(Shipping {
             config,
             delivery,

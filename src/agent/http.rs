@@ -14,16 +14,26 @@ use tokio::sync::watch;
 
 use super::health::Health;
 use super::status_cache::StatusCache;
-use crate::status::metrics;
+use crate::cluster::replica::View;
+use crate::status::{Status, metrics};
 
+/// What the endpoints answer for: one municipality (`run --config`), or a replica of a
+/// multi-municipality deployment (`run --tenants`) and the municipalities it serves.
 #[derive(Clone)]
-pub struct Http {
-    pub health: Arc<Health>,
-    pub status: Arc<StatusCache>,
+pub enum Http {
+    Single {
+        health: Arc<Health>,
+        status: Arc<StatusCache>,
+    },
+    Replica(Arc<View>),
 }
 
-/// Binds `address` now (so that a port in use is an error at start-up), and serves until
-/// `shutdown` turns true.
+impl Http {
+    pub fn single(health: Arc<Health>, status: Arc<StatusCache>) -> Http {
+        Http::Single { health, status }
+    }
+}
+
 pub async fn serve(
     address: SocketAddr,
     http: Http,
@@ -57,32 +67,55 @@ pub async fn serve(
 }
 
 async fn health(State(http): State<Http>) -> Response {
-    let report = http.health.report().await;
-    let status = if report.healthy {
+    let (healthy, body) = match &http {
+        Http::Single { health, .. } => {
+            let report = health.report().await;
+            (report.healthy, serde_json::to_value(report))
+        }
+        Http::Replica(view) => {
+            let report = view.health().await;
+            (report.healthy, serde_json::to_value(report))
+        }
+    };
+    let status = if healthy {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, axum::Json(report)).into_response()
-}
-
-/// `/metrics`: the status as Prometheus text; 503 when the state store cannot be read.
-async fn prometheus(State(http): State<Http>) -> Response {
-    match http.status.get().await {
-        Ok(status) => (
-            [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
-            metrics::metrics(&status),
-        )
-            .into_response(),
+    match body {
+        Ok(body) => (status, axum::Json(body)).into_response(),
         Err(e) => unavailable(&e),
     }
 }
 
-/// `/status`: what `kpr-bridge status --json` prints.
+async fn prometheus(State(http): State<Http>) -> Response {
+    let text = match &http {
+        Http::Single { status, .. } => match status.get().await {
+            Ok(status) => metrics::metrics(&status),
+            Err(e) => return unavailable(&e),
+        },
+        Http::Replica(view) => {
+            let statuses = view.statuses().await;
+            let labelled: Vec<(Option<&str>, &Status)> = statuses
+                .iter()
+                .map(|(municipality, status)| (Some(municipality.as_str()), status.as_ref()))
+                .collect();
+            metrics::exposition(&labelled)
+        }
+    };
+    ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], text).into_response()
+}
+
 async fn status(State(http): State<Http>) -> Response {
-    match http.status.get().await {
-        Ok(status) => axum::Json(status.as_ref()).into_response(),
-        Err(e) => unavailable(&e),
+    match &http {
+        Http::Single { status, .. } => match status.get().await {
+            Ok(status) => axum::Json(status.as_ref()).into_response(),
+            Err(e) => unavailable(&e),
+        },
+        Http::Replica(view) => match view.status().await {
+            Ok(status) => axum::Json(status).into_response(),
+            Err(e) => unavailable(&e),
+        },
     }
 }
 

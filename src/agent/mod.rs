@@ -44,7 +44,7 @@ const HOUSEKEEPING: Duration = Duration::from_secs(60);
 
 /// How long a step in progress may take to finish after the signal; then it is dropped,
 /// which rolls its transaction back. Leaves time to close connections within 10 s.
-const GRACE: Duration = Duration::from_secs(7);
+pub const GRACE: Duration = Duration::from_secs(7);
 
 /// Runs the agent until `shutdown` turns true. `Err` only for what keeps it from starting:
 /// configuration, certificates, schemas, the HTTP address (exit code in the error).
@@ -56,97 +56,23 @@ pub async fn run(
     let Some(shipping) = open(&config, &shutdown).await? else {
         return Ok(());
     };
-    let shipping = Arc::new(shipping);
-    for warning in &shipping.warnings {
-        tracing::warn!("{warning}");
-    }
-    if config.agent.schedule.touches_dst_hour() {
-        tracing::warn!(
-            "agent.schedule '{}' may fire between 02:00 and 03:00, which daylight saving skips or repeats; each date still goes once, but 04:00 is safer",
-            config.agent.schedule.text()
-        );
-    }
-    let config = Arc::new(config);
-    let queued = Arc::new(Notify::new());
-    let mut links: Vec<(String, Link)> = Vec::new();
-    let mut tasks: Vec<JoinHandle<()>> = Vec::new();
-
-    match &shipping.delivery.transport {
-        Transport::Amqp { broker, queues } => {
-            let sending = Link::default();
-            let receiving = Link::default();
-            links.push(("broker (sending)".into(), sending.clone()));
-            links.push(("broker (receipts)".into(), receiving.clone()));
-            tasks.push(tokio::spawn(sender::run(
-                shipping.store.clone(),
-                broker.clone(),
-                shipping.origin(),
-                queued.clone(),
-                SEND_POLL,
-                sending,
-                shutdown.clone(),
-            )));
-            tasks.push(tokio::spawn(inbox::run(
-                shipping.inbox(),
-                broker.clone(),
-                queues.clone(),
-                receiving,
-                shutdown.clone(),
-            )));
-        }
-        Transport::Spool { dir, receipts } => {
-            let spooling = Link::default();
-            links.push((format!("spool {}", dir.display()), spooling.clone()));
-            tasks.push(tokio::spawn(keep_spooled(
-                shipping.clone(),
-                dir.clone(),
-                receipts.clone(),
-                queued.clone(),
-                spooling,
-                shutdown.clone(),
-            )));
-        }
-    }
-    let status = Arc::new(StatusCache::new(
-        config.clone(),
-        shipping.store.clone(),
-        clock.clone(),
-    ));
-    tasks.push(tokio::spawn(housekeeping(
-        shipping.clone(),
-        status.clone(),
-        shutdown.clone(),
-    )));
-
-    let sources: HashMap<String, Link> = config
-        .sources
-        .iter()
-        .map(|s| (s.name.clone(), Link::default()))
-        .collect();
-    for source in &config.sources {
-        links.push((
-            format!("source {}", source.name),
-            sources[&source.name].clone(),
-        ));
-    }
-    let health = Arc::new(Health {
-        store: shipping.store.clone(),
-        links,
-    });
+    let duties = Duties::start(shipping, clock.clone(), shutdown.clone());
+    let config = duties.config.clone();
+    let mut extra = Vec::new();
     if let Some(address) = config.agent.listen {
-        let http = http::Http { health, status };
+        let http = http::Http::single(duties.health.clone(), duties.status.clone());
         let (bound, task) = http::serve(address, http, shutdown.clone())
             .await
             .map_err(|e| (2, e))?;
         tracing::info!("HTTP on http://{bound}: /health, /metrics, /status");
-        tasks.push(task);
+        extra.push(task);
     }
     if config.admin.enabled() {
         let admin = Arc::new(crate::admin::Admin {
             config: config.clone(),
-            shipping: shipping.clone(),
+            shipping: duties.shipping.clone(),
             clock: clock.clone(),
-            queued: queued.clone(),
+            queued: duties.queued.clone(),
             throttle: Default::default(),
         });
         let (bound, task) = crate::admin::serve(admin, shutdown.clone())
@@ -158,49 +84,10 @@ pub async fn run(
             "http"
         };
         tracing::info!("the administration page on {scheme}://{bound}/");
-        tasks.push(task);
+        extra.push(task);
     } else {
         tracing::info!("no administration page: [[admin.user]] names nobody who may sign in");
     }
-
-    let arrived = Arc::new(Notify::new());
-    let extracts = config
-        .sources
-        .iter()
-        .filter_map(|s| match &s.kind {
-            SourceKind::Extract { path } => Some(path.clone()),
-            SourceKind::Database { .. } => None,
-        })
-        .collect();
-    tasks.push(tokio::spawn(watcher::run(
-        extracts,
-        config.agent.watch,
-        config.agent.scan_every,
-        arrived.clone(),
-        shutdown.clone(),
-    )));
-
-    let mut work = DailyWork {
-        config: config.clone(),
-        shipping: shipping.clone(),
-        sources,
-        queued,
-        held: String::new(),
-    };
-    let reporting = {
-        let config = config.clone();
-        let clock = clock.clone();
-        let mut shutdown = shutdown.clone();
-        tokio::spawn(async move {
-            let pace = Pace {
-                schedule: &config.agent.schedule,
-                clock: clock.as_ref(),
-                capture_every: config.agent.capture_every,
-                extract_arrived: &arrived,
-            };
-            reporting::keep(&mut work, pace, &mut shutdown).await;
-        })
-    };
     tracing::info!(
         schedule = config.agent.schedule.text(),
         "kpr-bridge runs: captures every {} min, ships each date after the schedule closes it",
@@ -217,27 +104,182 @@ pub async fn run(
         "stopping: finishing the step in progress (at most {} s)",
         GRACE.as_secs()
     );
-    let deadline = tokio::time::Instant::now() + GRACE;
-    let mut reporting = reporting;
-    if tokio::time::timeout_at(deadline, &mut reporting)
-        .await
-        .is_err()
-    {
-        reporting.abort();
-        tracing::warn!(
-            "the step in progress did not finish in time: rolled back; it runs again at the next start"
-        );
-    }
-    for mut task in tasks {
-        if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
-            task.abort();
-        }
-    }
-    // A step that never yielded still holds its connection: closing does not wait for it,
-    // and the database rolls its transaction back when the process ends.
-    let _ = tokio::time::timeout(Duration::from_secs(1), shipping.store.close()).await;
+    duties.stop(extra).await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// One municipality's duties, running: what `run` serves alone, and what a replica of a
+/// multi-municipality deployment runs for each municipality it holds the lease of.
+pub struct Duties {
+    pub config: Arc<Config>,
+    pub shipping: Arc<Shipping>,
+    pub health: Arc<Health>,
+    pub status: Arc<StatusCache>,
+    /// Wakes the sender when something was queued.
+    pub queued: Arc<Notify>,
+    reporting: JoinHandle<()>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Duties {
+    /// Spawns one task per duty; each ends when `shutdown` turns true.
+    pub fn start(
+        shipping: Shipping,
+        clock: Arc<dyn Clock>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Duties {
+        let shipping = Arc::new(shipping);
+        for warning in &shipping.warnings {
+            tracing::warn!("{warning}");
+        }
+        let config = Arc::new(shipping.config.clone());
+        if config.agent.schedule.touches_dst_hour() {
+            tracing::warn!(
+                "agent.schedule '{}' may fire between 02:00 and 03:00, which daylight saving skips or repeats; each date still goes once, but 04:00 is safer",
+                config.agent.schedule.text()
+            );
+        }
+        let queued = Arc::new(Notify::new());
+        let mut links: Vec<(String, Link)> = Vec::new();
+        let mut tasks: Vec<JoinHandle<()>> = Vec::new();
+
+        match &shipping.delivery.transport {
+            Transport::Amqp { broker, queues } => {
+                let sending = Link::default();
+                let receiving = Link::default();
+                links.push(("broker (sending)".into(), sending.clone()));
+                links.push(("broker (receipts)".into(), receiving.clone()));
+                tasks.push(tokio::spawn(sender::run(
+                    shipping.store.clone(),
+                    broker.clone(),
+                    shipping.origin(),
+                    queued.clone(),
+                    SEND_POLL,
+                    sending,
+                    shutdown.clone(),
+                )));
+                tasks.push(tokio::spawn(inbox::run(
+                    shipping.inbox(),
+                    broker.clone(),
+                    queues.clone(),
+                    receiving,
+                    shutdown.clone(),
+                )));
+            }
+            Transport::Spool { dir, receipts } => {
+                let spooling = Link::default();
+                links.push((format!("spool {}", dir.display()), spooling.clone()));
+                tasks.push(tokio::spawn(keep_spooled(
+                    shipping.clone(),
+                    dir.clone(),
+                    receipts.clone(),
+                    queued.clone(),
+                    spooling,
+                    shutdown.clone(),
+                )));
+            }
+        }
+        let status = Arc::new(StatusCache::new(
+            config.clone(),
+            shipping.store.clone(),
+            clock.clone(),
+        ));
+        tasks.push(tokio::spawn(housekeeping(
+            shipping.clone(),
+            status.clone(),
+            shutdown.clone(),
+        )));
+
+        let sources: HashMap<String, Link> = config
+            .sources
+            .iter()
+            .map(|s| (s.name.clone(), Link::default()))
+            .collect();
+        for source in &config.sources {
+            links.push((
+                format!("source {}", source.name),
+                sources[&source.name].clone(),
+            ));
+        }
+        let health = Arc::new(Health {
+            store: shipping.store.clone(),
+            links,
+        });
+
+        let arrived = Arc::new(Notify::new());
+        let extracts = config
+            .sources
+            .iter()
+            .filter_map(|s| match &s.kind {
+                SourceKind::Extract { path } => Some(path.clone()),
+                SourceKind::Database { .. } => None,
+            })
+            .collect();
+        tasks.push(tokio::spawn(watcher::run(
+            extracts,
+            config.agent.watch,
+            config.agent.scan_every,
+            arrived.clone(),
+            shutdown.clone(),
+        )));
+
+        let mut work = DailyWork {
+            config: config.clone(),
+            shipping: shipping.clone(),
+            sources,
+            queued: queued.clone(),
+            held: String::new(),
+        };
+        let reporting = {
+            let config = config.clone();
+            let mut shutdown = shutdown.clone();
+            tokio::spawn(async move {
+                let pace = Pace {
+                    schedule: &config.agent.schedule,
+                    clock: clock.as_ref(),
+                    capture_every: config.agent.capture_every,
+                    extract_arrived: &arrived,
+                };
+                reporting::keep(&mut work, pace, &mut shutdown).await;
+            })
+        };
+        Duties {
+            config,
+            shipping,
+            health,
+            status,
+            queued,
+            reporting,
+            tasks,
+        }
+    }
+
+    /// After the shutdown signal: gives the step in progress `GRACE` to finish, then drops
+    /// it (its transaction rolls back), and closes the store. `extra` are tasks of the
+    /// caller's (HTTP) that end on the same signal.
+    pub async fn stop(self, extra: Vec<JoinHandle<()>>) {
+        let deadline = tokio::time::Instant::now() + GRACE;
+        let mut reporting = self.reporting;
+        if tokio::time::timeout_at(deadline, &mut reporting)
+            .await
+            .is_err()
+        {
+            reporting.abort();
+            tracing::warn!(
+                municipality = self.config.municipality,
+                "the step in progress did not finish in time: rolled back; it runs again at the next start"
+            );
+        }
+        for mut task in self.tasks.into_iter().chain(extra) {
+            if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
+                task.abort();
+            }
+        }
+        // A step that never yielded still holds its connection: closing does not wait for
+        // it, and the database rolls its transaction back when the process ends.
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.shipping.store.close()).await;
+    }
 }
 
 /// Opens keys, schemas and the store; waits for a state store that is down (a PostgreSQL

@@ -54,7 +54,7 @@ pub async fn daily(args: DailyArgs<'_>) -> u8 {
                 Ok(schemas) => schemas.with_alias(&config.daily.msg_type, ipl56::DEFAULT_MSG_TYPE),
                 Err(e) => return fail(&e, 2),
             };
-            let store = match Store::open(config.state_url.as_deref(), &config.data_dir).await {
+            let store = match Store::open_for(&config).await {
                 Ok(store) => store,
                 Err(e) => return fail(&e, 2),
             };

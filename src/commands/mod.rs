@@ -34,8 +34,6 @@ pub(crate) async fn open_existing(config: &Path) -> Result<(Config, Store), u8> 
         );
         return Err(2);
     }
-    let store = Store::open(config.state_url.as_deref(), &config.data_dir)
-        .await
-        .map_err(|e| fail(&e))?;
+    let store = Store::open_for(&config).await.map_err(|e| fail(&e))?;
     Ok((config, store))
 }

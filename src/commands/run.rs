@@ -1,4 +1,5 @@
-//! `kpr-bridge run`: the agent, on a runtime of its own, until SIGTERM or SIGINT.
+//! `kpr-bridge run`: the agent (or a replica of a multi-municipality deployment), on a
+//! runtime of its own, until SIGTERM or SIGINT.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -6,10 +7,26 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::agent::{self, clock};
+use crate::cluster::replica::{self, ReplicaOptions};
+use crate::cluster::tenants::Tenants;
 use crate::config::Config;
 
 /// Runs the agent; the exit code is 0 after a clean stop, 2 when it could not start.
 pub fn run(config: Config) -> u8 {
+    until_signal(move |clock, shutdown| agent::run(config, clock, shutdown))
+}
+
+/// Runs one replica of a multi-municipality deployment (`run --tenants DIR`).
+pub fn run_tenants(tenants: Tenants, options: ReplicaOptions) -> u8 {
+    until_signal(move |clock, shutdown| replica::run(tenants, options, clock, shutdown))
+}
+
+/// Runs `work` on a runtime of its own until it ends; SIGTERM or SIGINT ask it to stop.
+fn until_signal<F, W>(work: W) -> u8
+where
+    W: FnOnce(Arc<dyn clock::Clock>, watch::Receiver<bool>) -> F + Send + 'static,
+    F: Future<Output = Result<(), (u8, String)>> + Send,
+{
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -28,7 +45,7 @@ pub fn run(config: Config) -> u8 {
             let _ = stop.send(true);
         });
         let clock: Arc<dyn clock::Clock> = Arc::from(clock::from_environment());
-        match agent::run(config, clock, shutdown).await {
+        match work(clock, shutdown).await {
             Ok(()) => 0,
             Err((code, why)) => {
                 tracing::error!("{why}");

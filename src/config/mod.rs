@@ -53,6 +53,9 @@ pub struct Config {
     pub test_user_names: Vec<String>,
     /// The state store: a `postgres://` URL, or None for SQLite in `data_dir`.
     pub state_url: Option<String>,
+    /// The PostgreSQL schema the state lives in (`[state] schema`): one per municipality
+    /// when several share a database (`run --tenants`); None for the URL's default.
+    pub state_schema: Option<String>,
     /// How messages leave and receipts arrive; None until configured (`check` needs none).
     pub delivery: Option<delivery::Delivery>,
     /// Payload XSDs by message type, such as the official IPLOS XSD when a user has it.
@@ -196,6 +199,7 @@ struct RawContact {
 #[derive(Deserialize, Default)]
 struct RawState {
     url: Option<String>,
+    schema: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -496,7 +500,22 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
         });
     }
 
-    let state_url = raw.state.and_then(|state| state.url);
+    let (state_url, state_schema) = raw
+        .state
+        .map(|state| (state.url, state.schema))
+        .unwrap_or_default();
+    if let Some(schema) = &state_schema {
+        if state_url.is_none() {
+            problems.push(format!(
+                "state.schema: '{schema}' needs state.url, a PostgreSQL database; SQLite has no schemas"
+            ));
+        }
+        if !valid_schema_name(schema) {
+            problems.push(format!(
+                "state.schema: '{schema}' is not a plain schema name; use lower-case letters, digits and _ (at most 63), starting with a letter, such as \"kpr_4601\""
+            ));
+        }
+    }
     if let Some(url) = &state_url
         && !url.starts_with("postgres://")
         && !url.starts_with("postgresql://")
@@ -566,6 +585,7 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
         sources,
         test_user_names,
         state_url,
+        state_schema,
         delivery,
         payload_schemas,
         contacts,
@@ -579,6 +599,17 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
 
 /// The `[[contact]]` tables, each checked: a type of code system 8471, a name and an e-mail
 /// address (the identity message requires one).
+/// A schema name that needs no quoting and cannot be confused with PostgreSQL's own
+/// (`pg_*`, `information_schema`) or with the shared `public`.
+pub fn valid_schema_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name.len() <= 63
+        && !name.starts_with("pg_")
+        && name != "information_schema"
+}
+
 fn contacts(raw: Option<toml::Value>, problems: &mut Vec<String>) -> Vec<Contact> {
     let tables = match raw {
         None => return Vec::new(),

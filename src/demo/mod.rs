@@ -14,7 +14,7 @@
 //! still running into January 2026, when daily reporting began; both daily dates are in the
 //! past, as `daily` requires.
 
-mod change;
+pub mod change;
 mod directory;
 mod setup;
 mod summary;

@@ -6,8 +6,7 @@
 
 use prometheus_client::encoding::{EncodeMetric, MetricEncoder, NoLabelSet};
 use prometheus_client::metrics::counter::ConstCounter;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::{MetricType, TypedMetric};
 use prometheus_client::registry::{Registry, Unit};
 
@@ -16,115 +15,190 @@ use super::{Latency, Status};
 /// The content type a `/metrics` answer carries.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-type Labelled = Family<Vec<(&'static str, String)>, Gauge>;
-type LabelledCounter =
-    Family<Vec<(&'static str, String)>, prometheus_client::metrics::counter::Counter>;
+/// A metric's labels: the municipality's first when there are several.
+type Labels = Vec<(&'static str, String)>;
 
-/// Every metric family, ending with a line break.
+/// Every metric family of one municipality's status, ending with a line break.
 pub fn metrics(status: &Status) -> String {
-    let mut registry = Registry::with_prefix("kpr_bridge");
+    exposition(&[(None, status)])
+}
 
-    let events = LabelledCounter::default();
-    for (kind, count) in &status.events_per_kind {
-        events
-            .get_or_create(&vec![("kind", kind.to_string())])
-            .inc_by(u64::try_from(*count).unwrap_or(0));
-    }
-    registry.register(
-        "events",
-        "Daily notifications made, by event kind, since daily reporting began",
-        events,
-    );
-
-    let messages = Labelled::default();
-    for (state, count) in &status.messages_per_state {
-        messages
-            .get_or_create(&vec![("state", state.to_string())])
-            .set(*count);
-    }
-    registry.register(
-        "messages",
-        "Messages in the outbox, by state (queued, sent, delivered, rejected, error, expired)",
-        messages,
-    );
-
-    registry.register_with_unit(
-        "receipt_latency",
-        "Time from the broker's confirm to KPR's receipt (delivered or rejected)",
-        Unit::Seconds,
-        ReceiptLatency::from(&status.receipt_latency),
-    );
-
-    if let Some(age) = status.daily.last_success_age_seconds {
-        registry.register_with_unit(
-            "daily_last_success_age",
-            "Seconds since the latest daily ship that needs nothing more (no changes, or every part delivered); absent before the first",
-            Unit::Seconds,
-            ConstGauge::new(age),
-        );
-    }
-
-    registry.register(
-        "daily_run_missed",
-        "1 when a reporting date the schedule has closed was not shipped, else 0",
-        ConstGauge::new(i64::from(status.daily.missed_count > 0)),
-    );
-
-    let findings = Labelled::default();
-    for finding in status.findings.iter().flat_map(|f| &f.findings) {
-        let severity = match finding.severity {
-            crate::checks::Severity::Error => "error",
-            crate::checks::Severity::Warning => "warning",
+/// Every metric family of several municipalities' statuses (a replica of a
+/// multi-municipality deployment), each series labelled `municipality`; unlabelled when the
+/// municipality is `None` (a single configuration, as before there were several).
+pub fn exposition(statuses: &[(Option<&str>, &Status)]) -> String {
+    let mut families = Families::default();
+    for (municipality, status) in statuses {
+        let base: Labels = municipality
+            .map(|m| vec![("municipality", m.to_string())])
+            .unwrap_or_default();
+        let with = |more: Vec<(&'static str, String)>| {
+            let mut labels = base.clone();
+            labels.extend(more);
+            labels
         };
-        findings
-            .get_or_create(&vec![
-                ("rule", finding.rule.clone()),
-                ("severity", severity.to_string()),
-            ])
-            .set(i64::try_from(finding.count).unwrap_or(i64::MAX));
-    }
-    registry.register(
-        "findings",
-        "Records the latest capture's checks found, by rule and severity",
-        findings,
-    );
-
-    let expiry = Labelled::default();
-    for certificate in status.certificates.iter().flatten() {
-        if let Some(days) = certificate.days_left {
-            expiry
-                .get_or_create(&vec![("role", certificate.role.to_string())])
-                .set(days);
+        for (kind, count) in &status.events_per_kind {
+            families.events.0.push((
+                with(vec![("kind", kind.to_string())]),
+                ConstCounter::new(u64::try_from(*count).unwrap_or(0)),
+            ));
         }
+        for (state, count) in &status.messages_per_state {
+            families.messages.0.push((
+                with(vec![("state", state.to_string())]),
+                ConstGauge::new(*count),
+            ));
+        }
+        families
+            .receipt_latency
+            .0
+            .push((base.clone(), ReceiptLatency::from(&status.receipt_latency)));
+        if let Some(age) = status.daily.last_success_age_seconds {
+            families
+                .daily_last_success_age
+                .0
+                .push((base.clone(), ConstGauge::new(age)));
+        }
+        families.daily_run_missed.0.push((
+            base.clone(),
+            ConstGauge::new(i64::from(status.daily.missed_count > 0)),
+        ));
+        for finding in status.findings.iter().flat_map(|f| &f.findings) {
+            let severity = match finding.severity {
+                crate::checks::Severity::Error => "error",
+                crate::checks::Severity::Warning => "warning",
+            };
+            families.findings.0.push((
+                with(vec![
+                    ("rule", finding.rule.clone()),
+                    ("severity", severity.to_string()),
+                ]),
+                ConstGauge::new(i64::try_from(finding.count).unwrap_or(i64::MAX)),
+            ));
+        }
+        for certificate in status.certificates.iter().flatten() {
+            if let Some(days) = certificate.days_left {
+                families.certificate_expiry_days.0.push((
+                    with(vec![("role", certificate.role.to_string())]),
+                    ConstGauge::new(days),
+                ));
+            }
+        }
+        families.anomalies.0.push((
+            base.clone(),
+            ConstCounter::new(u64::try_from(status.anomalies.total).unwrap_or(0)),
+        ));
+        families
+            .receipt_conflicts
+            .0
+            .push((base.clone(), ConstGauge::new(status.conflicts.len() as i64)));
+        families
+            .needs_action
+            .0
+            .push((base, ConstGauge::new(i64::from(status.needs_action()))));
     }
-    registry.register(
-        "certificate_expiry_days",
-        "Whole days until each configured certificate ends, by role; absent when the file cannot be read",
-        expiry,
-    );
+    families.encode()
+}
 
-    registry.register(
-        "anomalies",
-        "Messages that arrived on our queues and could not be taken (kept in the state store)",
-        ConstCounter::new(u64::try_from(status.anomalies.total).unwrap_or(0)),
-    );
+/// One metric's series, each with its labels, as a family.
+#[derive(Debug)]
+struct Series<M>(Vec<(Labels, M)>);
 
-    registry.register(
-        "receipt_conflicts",
-        "Receipts that contradicted the first receipt for their message and were not applied (the latest 50)",
-        ConstGauge::new(status.conflicts.len() as i64),
-    );
+impl<M> Default for Series<M> {
+    fn default() -> Self {
+        Series(Vec::new())
+    }
+}
 
-    registry.register(
-        "needs_action",
-        "1 when `kpr-bridge status` would exit 1: something needs an operator",
-        ConstGauge::new(i64::from(status.needs_action())),
-    );
+impl<M: EncodeMetric + TypedMetric> EncodeMetric for Series<M> {
+    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        for (labels, metric) in &self.0 {
+            metric.encode(encoder.encode_family(labels)?)?;
+        }
+        Ok(())
+    }
 
-    let mut out = String::new();
-    prometheus_client::encoding::prometheus_text::encode(&mut out, &registry)
-        .expect("writing to a String does not fail");
-    out
+    fn metric_type(&self) -> MetricType {
+        M::TYPE
+    }
+}
+
+#[derive(Default)]
+struct Families {
+    events: Series<ConstCounter>,
+    messages: Series<ConstGauge>,
+    receipt_latency: Series<ReceiptLatency>,
+    daily_last_success_age: Series<ConstGauge>,
+    daily_run_missed: Series<ConstGauge>,
+    findings: Series<ConstGauge>,
+    certificate_expiry_days: Series<ConstGauge>,
+    anomalies: Series<ConstCounter>,
+    receipt_conflicts: Series<ConstGauge>,
+    needs_action: Series<ConstGauge>,
+}
+
+impl Families {
+    fn encode(self) -> String {
+        let mut registry = Registry::with_prefix("kpr_bridge");
+        registry.register(
+            "events",
+            "Daily notifications made, by event kind, since daily reporting began",
+            self.events,
+        );
+        registry.register(
+            "messages",
+            "Messages in the outbox, by state (queued, sent, delivered, rejected, error, expired)",
+            self.messages,
+        );
+        registry.register_with_unit(
+            "receipt_latency",
+            "Time from the broker's confirm to KPR's receipt (delivered or rejected)",
+            Unit::Seconds,
+            self.receipt_latency,
+        );
+        if !self.daily_last_success_age.0.is_empty() {
+            registry.register_with_unit(
+                "daily_last_success_age",
+                "Seconds since the latest daily ship that needs nothing more (no changes, or every part delivered); absent before the first",
+                Unit::Seconds,
+                self.daily_last_success_age,
+            );
+        }
+        registry.register(
+            "daily_run_missed",
+            "1 when a reporting date the schedule has closed was not shipped, else 0",
+            self.daily_run_missed,
+        );
+        registry.register(
+            "findings",
+            "Records the latest capture's checks found, by rule and severity",
+            self.findings,
+        );
+        registry.register(
+            "certificate_expiry_days",
+            "Whole days until each configured certificate ends, by role; absent when the file cannot be read",
+            self.certificate_expiry_days,
+        );
+        registry.register(
+            "anomalies",
+            "Messages that arrived on our queues and could not be taken (kept in the state store)",
+            self.anomalies,
+        );
+        registry.register(
+            "receipt_conflicts",
+            "Receipts that contradicted the first receipt for their message and were not applied (the latest 50)",
+            self.receipt_conflicts,
+        );
+        registry.register(
+            "needs_action",
+            "1 when `kpr-bridge status` would exit 1: something needs an operator",
+            self.needs_action,
+        );
+        let mut out = String::new();
+        prometheus_client::encoding::prometheus_text::encode(&mut out, &registry)
+            .expect("writing to a String does not fail");
+        out
+    }
 }
 
 /// The receipt latency as the status already counted it: a histogram whose buckets are

@@ -41,6 +41,62 @@ pub fn render(status: &Status) -> String {
     out
 }
 
+/// Several municipalities at a glance (`status --tenants`): a line each with who serves it,
+/// the last date shipped and how many things need action, then those things, by
+/// municipality. `served_by` says who serves a municipality (by its number).
+pub fn overview(
+    statuses: &std::collections::BTreeMap<String, Status>,
+    served_by: impl Fn(&str) -> String,
+) -> String {
+    let mut out = String::new();
+    let generated = statuses.values().map(|s| s.generated_at).next();
+    let _ = writeln!(
+        out,
+        "kpr-bridge status of {} municipalities, {}\n",
+        statuses.len(),
+        generated.map(local).unwrap_or_default()
+    );
+    let _ = writeln!(
+        out,
+        "{:<28} {:<44} {:<12} Needs action",
+        "Municipality", "Served", "Last shipped"
+    );
+    let mut details = String::new();
+    for (number, status) in statuses {
+        let actions = actions(status);
+        let name: String = format!("{number} {}", status.municipality_name)
+            .chars()
+            .take(28)
+            .collect();
+        let _ = writeln!(
+            out,
+            "{name:<28} {:<44} {:<12} {}",
+            served_by(number),
+            status
+                .daily
+                .last_shipped
+                .map_or_else(|| "-".to_string(), |d| d.to_string()),
+            if actions.is_empty() {
+                "-".to_string()
+            } else {
+                actions.len().to_string()
+            }
+        );
+        if !actions.is_empty() {
+            let _ = writeln!(details, "\n{number} {}:", status.municipality_name);
+            for action in actions {
+                details.push('\n');
+                details.push_str(&action);
+            }
+        }
+    }
+    if !details.is_empty() {
+        out.push_str("\nNEEDS ACTION\n");
+        out.push_str(&details);
+    }
+    out
+}
+
 /// Each thing that needs action, as a paragraph.
 pub fn actions(status: &Status) -> Vec<String> {
     let mut actions = Vec::new();

@@ -119,7 +119,7 @@ impl Store {
         let waiting = in_transaction!(self, |tx, lock| {
             if !lock.is_empty() {
                 // PostgreSQL: no row to lock yet; annual sends take turns on a named lock.
-                sqlx::query("SELECT pg_advisory_xact_lock(hashtext('kpr-bridge annual'))")
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ' kpr-bridge annual'))")
                     .execute(&mut *tx)
                     .await?;
             }

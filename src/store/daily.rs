@@ -259,7 +259,7 @@ impl Store {
             Store::Sqlite(pool) => DailyTx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Store::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock(hashtext('kpr-bridge daily'))")
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ' kpr-bridge daily'))")
                     .execute(&mut *tx)
                     .await?;
                 DailyTx::Postgres(tx)

@@ -106,6 +106,13 @@ const POSTGRES: Files = &[
     ),
 ];
 
+/// The coordination schema of a multi-municipality deployment (`kpr_cluster`).
+const CLUSTER: Files = &[(
+    1,
+    "leases",
+    include_str!("../../migrations/cluster/0001_leases.sql"),
+)];
+
 #[derive(Debug)]
 struct Embedded(Files);
 
@@ -134,4 +141,8 @@ pub async fn sqlite() -> Result<Migrator, MigrateError> {
 
 pub async fn postgres() -> Result<Migrator, MigrateError> {
     Migrator::new(Embedded(POSTGRES)).await
+}
+
+pub async fn cluster() -> Result<Migrator, MigrateError> {
+    Migrator::new(Embedded(CLUSTER)).await
 }

@@ -12,7 +12,7 @@ pub mod admin;
 pub mod alerts;
 pub mod annual;
 pub mod daily;
-mod migrations;
+pub(crate) mod migrations;
 pub mod outbox;
 pub mod receipts;
 pub mod status;
@@ -25,7 +25,25 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use thiserror::Error;
 
-use crate::config::url;
+use crate::cluster::lease::Lease;
+use crate::config::{Config, url};
+
+/// Creates a schema when it is missing. Several replicas may race to; the loser's error
+/// (the name already taken) is harmless and taken for success.
+async fn create_schema(options: PgConnectOptions, schema: &str) -> Result<(), sqlx::Error> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect_with(&options).await?;
+    let created = sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
+        .execute(&mut conn)
+        .await;
+    let _ = conn.close().await;
+    match created {
+        Err(e) if e.as_database_error().and_then(|d| d.code()).as_deref() == Some("23505") => {
+            Ok(())
+        }
+        other => other.map(|_| ()),
+    }
+}
 
 /// The state file's name inside the data directory.
 pub const SQLITE_FILE: &str = "state.sqlite";
@@ -123,6 +141,14 @@ impl Store {
         }
     }
 
+    /// Opens the store a configuration names, in its `[state] schema` when it gives one.
+    pub async fn open_for(config: &Config) -> Result<Store, StoreError> {
+        match (&config.state_url, &config.state_schema) {
+            (Some(url), Some(schema)) => Store::open_postgres_in(url, schema, None).await,
+            _ => Store::open(config.state_url.as_deref(), &config.data_dir).await,
+        }
+    }
+
     pub async fn open_sqlite(file: &Path) -> Result<Store, StoreError> {
         let place = file.display().to_string();
         if let Some(dir) = file.parent()
@@ -155,18 +181,72 @@ impl Store {
 
     pub async fn open_postgres(url: &str) -> Result<Store, StoreError> {
         let place = url::redacted(url);
-        let open = |source| StoreError::Open {
+        let options = PgConnectOptions::from_str(url).map_err(|source| StoreError::Open {
             place: place.clone(),
             source,
-        };
-        let options = PgConnectOptions::from_str(url).map_err(open)?;
+        })?;
+        Store::connect_postgres(options, place).await
+    }
+
+    /// Opens the store in `schema` of the database at `url` (created when missing). With a
+    /// `lease`, every connection carries the lease's token, and every write is fenced by it
+    /// (`cluster::fence`): once another replica has taken the lease, this store writes
+    /// nothing more.
+    pub async fn open_postgres_in(
+        url: &str,
+        schema: &str,
+        lease: Option<&Lease>,
+    ) -> Result<Store, StoreError> {
+        let place = format!("{} (schema {schema})", url::redacted(url));
+        let mut options = PgConnectOptions::from_str(url)
+            .map_err(|source| StoreError::Open {
+                place: place.clone(),
+                source,
+            })?
+            .options([("search_path", schema)]);
+        if let Some(lease) = lease {
+            let token = lease.token.to_string();
+            options = options.options([
+                ("kpr.lease_token", token.as_str()),
+                ("kpr.replica", lease.replica.as_str()),
+                // A replica stopped inside a transaction keeps its lock on the lease row;
+                // the server ends such a session, so that another replica can take over.
+                ("idle_in_transaction_session_timeout", "20s"),
+            ]);
+        }
+        let bootstrap = PgConnectOptions::from_str(url).map_err(|source| StoreError::Open {
+            place: place.clone(),
+            source,
+        })?;
+        create_schema(bootstrap, schema)
+            .await
+            .map_err(|source| StoreError::Open {
+                place: place.clone(),
+                source,
+            })?;
+        let store = Store::connect_postgres(options, place.clone()).await?;
+        if lease.is_some() {
+            crate::cluster::fence::install(&store, schema)
+                .await
+                .map_err(|source| StoreError::Open { place, source })?;
+        }
+        Ok(store)
+    }
+
+    async fn connect_postgres(
+        options: PgConnectOptions,
+        place: String,
+    ) -> Result<Store, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(4)
             .before_acquire(|conn, _| Box::pin(async move { Ok(usable(conn)) }))
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await
-            .map_err(open)?;
+            .map_err(|source| StoreError::Open {
+                place: place.clone(),
+                source,
+            })?;
         let store = Store::Postgres(pool);
         store.migrate(&place).await?;
         Ok(store)
@@ -182,6 +262,18 @@ impl Store {
             Store::Postgres(pool) => migrations::postgres().await.map_err(fail)?.run(pool).await,
         }
         .map_err(fail)
+    }
+
+    /// Fails when this store's writes are fenced and its lease is lost: a cheap check before
+    /// something leaves the process that the store cannot take back (a publish). A statement
+    /// that touches no row still fires the fence.
+    pub async fn check_writable(&self) -> Result<(), StoreError> {
+        if let Store::Postgres(pool) = self {
+            sqlx::query("DELETE FROM outbox WHERE false")
+                .execute(pool)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Whether the store answers, for `/health`.

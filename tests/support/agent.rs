@@ -221,16 +221,23 @@ impl Agent {
 
     /// [`Agent::start`] with more environment variables (a failpoint).
     pub fn start_with(municipality: &Municipality, environment: &[(&str, &str)]) -> Agent {
+        let config = municipality.config();
+        let arguments = ["run".as_ref(), "--config".as_ref(), config.as_os_str()];
+        Agent::spawn(&arguments, &municipality.path("clock"), environment)
+    }
+
+    /// `kpr-bridge` with `arguments` at `RUST_LOG=debug`, its clock in `clock`; waits for its
+    /// HTTP address in the log.
+    pub fn spawn(
+        arguments: &[&std::ffi::OsStr],
+        clock: &Path,
+        environment: &[(&str, &str)],
+    ) -> Agent {
         let mut child = Command::new(env!("CARGO_BIN_EXE_kpr-bridge"))
-            .arg("run")
-            .arg("--config")
-            .arg(municipality.config())
-            .envs(environment.iter().copied())
+            .args(arguments)
             .env("RUST_LOG", "debug")
-            .env(
-                kpr_bridge::agent::clock::CLOCK_FILE_ENV,
-                municipality.path("clock"),
-            )
+            .env(kpr_bridge::agent::clock::CLOCK_FILE_ENV, clock)
+            .envs(environment.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -315,6 +322,16 @@ impl Agent {
             .map(|(_, body)| body.to_string())
             .unwrap_or_default();
         (status, body)
+    }
+
+    /// Sends a signal by name (`STOP`, `CONT`) to the process.
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args([&format!("-{name}"), &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -{name} {pid}");
     }
 
     /// SIGKILL, as a power cut would; waits until the process is gone.

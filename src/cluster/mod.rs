@@ -1,0 +1,15 @@
+//! Many municipalities on one deployment (`kpr-bridge run --tenants DIR`): replicas that
+//! share the municipalities among them through leases in PostgreSQL, take over a dead
+//! replica's within a minute, and cannot write for a municipality once they lost its lease.
+//!
+//! Each municipality's state lives in a PostgreSQL schema of its own (`[state] schema`), so
+//! every query of the single-municipality code stays as it is and no query can reach another
+//! municipality's rows; the coordination lives in the schema `kpr_cluster` (`lease.rs`).
+//! `fence.rs` puts a trigger on every table of a municipality's schema that refuses a write
+//! whose lease token is no longer the lease's. `tenants.rs` reads the directory of
+//! configurations; `replica.rs` runs the leases and, for each one held, the agent's duties.
+
+pub mod fence;
+pub mod lease;
+pub mod replica;
+pub mod tenants;
