@@ -212,6 +212,19 @@ enum Command {
         /// With --tenants: where the replica answers /health, /metrics and /status, or "off".
         #[arg(long, requires = "tenants", default_value = "127.0.0.1:9464")]
         listen: String,
+        /// With --tenants: where the administration page for every municipality is served,
+        /// or "off" (each user sees the municipalities whose [[admin.user]] names them).
+        #[arg(long, requires = "tenants", default_value = "127.0.0.1:9465")]
+        admin_listen: String,
+        /// With --tenants: the page's own TLS certificate chain (PEM).
+        #[arg(long, requires = "admin_tls_key")]
+        admin_tls_certificate: Option<PathBuf>,
+        /// With --tenants: the key of --admin-tls-certificate (PEM, mode 600).
+        #[arg(long, requires = "admin_tls_certificate")]
+        admin_tls_key: Option<PathBuf>,
+        /// With --tenants: a reverse proxy in front terminates TLS (cookies are Secure).
+        #[arg(long, requires = "tenants")]
+        admin_behind_tls_proxy: bool,
     },
     /// Put a ready payload in the outbox (schema-checked, enveloped, signed, encrypted) and send it.
     Send {
@@ -415,18 +428,31 @@ fn main() -> ExitCode {
             tenants: Some(dir),
             replica,
             listen,
+            admin_listen,
+            admin_tls_certificate,
+            admin_tls_key,
+            admin_behind_tls_proxy,
             ..
         } => {
-            let listen = match listen.as_str() {
-                "off" => None,
-                text => match text.parse() {
-                    Ok(address) => Some(address),
-                    Err(e) => {
-                        eprintln!("error: --listen '{text}': {e}; give host:port, or \"off\"");
-                        return ExitCode::from(2);
-                    }
-                },
+            let (listen, admin_listen) = match (
+                address_or_off("--listen", &listen),
+                address_or_off("--admin-listen", &admin_listen),
+            ) {
+                (Ok(listen), Ok(admin_listen)) => (listen, admin_listen),
+                (Err(e), _) | (_, Err(e)) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
             };
+            let admin = admin_listen.map(|listen| kpr_bridge::config::admin::Admin {
+                listen,
+                users: Vec::new(),
+                tls: admin_tls_certificate
+                    .zip(admin_tls_key)
+                    .map(|(certificate, key)| kpr_bridge::config::admin::Tls { certificate, key }),
+                behind_tls_proxy: admin_behind_tls_proxy,
+                session: std::time::Duration::from_secs(8 * 3600),
+            });
             match Tenants::load(&dir) {
                 Ok(tenants) => {
                     let format = tenants.configs.values().next().map(|c| c.log_format);
@@ -434,6 +460,7 @@ fn main() -> ExitCode {
                     let options = ReplicaOptions {
                         name: replica.unwrap_or_else(ReplicaOptions::default_name),
                         listen,
+                        admin,
                     };
                     kpr_bridge::commands::run::run_tenants(tenants, options)
                 }
@@ -602,4 +629,15 @@ fn this_year() -> i32 {
     chrono::Utc::now()
         .with_timezone(&chrono_tz::Europe::Oslo)
         .year()
+}
+
+/// A listening address, or `None` for "off".
+fn address_or_off(flag: &str, text: &str) -> Result<Option<std::net::SocketAddr>, String> {
+    match text {
+        "off" => Ok(None),
+        text => text
+            .parse()
+            .map(Some)
+            .map_err(|e| format!("{flag} '{text}': {e}; give host:port, or \"off\"")),
+    }
 }

@@ -7,57 +7,9 @@ mod support;
 
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, RETRY_AFTER, SET_COOKIE};
-use support::admin::{MARKUP, OTHER_PASSWORD, OTHER_USER, PASSWORD, Site, USER};
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// `name=value` pairs, form-encoded.
-fn form(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(name, value)| {
-            let encoded: String = value
-                .bytes()
-                .map(|b| match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                        (b as char).to_string()
-                    }
-                    b' ' => "+".into(),
-                    other => format!("%{other:02X}"),
-                })
-                .collect();
-            format!("{name}={encoded}")
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// The value of `name=` in a response's Set-Cookie headers.
-fn cookie(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| {
-            v.strip_prefix(&format!("{name}="))
-                .map(|rest| rest.split(';').next().unwrap().to_string())
-        })
-}
-
-/// The CSRF token of the first form in a page.
-fn csrf(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf\" value=\"")
-        .expect("a form with a CSRF token")
-        + 19;
-    html[at..].split('"').next().unwrap().to_string()
-}
+use support::admin::{
+    MARKUP, OTHER_PASSWORD, OTHER_USER, PASSWORD, Site, USER, client, cookie, csrf, form,
+};
 
 struct Browserless {
     http: reqwest::Client,
@@ -353,13 +305,12 @@ async fn the_page_serves_over_its_own_tls_with_secure_cookies() {
             .unwrap(),
     );
     let (stop, shutdown) = tokio::sync::watch::channel(false);
-    let page = Arc::new(Admin {
-        config: Arc::new(config),
+    let page = Arc::new(Admin::single(
+        Arc::new(config),
         shipping,
-        clock: Arc::new(kpr_bridge::agent::clock::SystemClock),
-        queued: Default::default(),
-        throttle: Default::default(),
-    });
+        Arc::new(kpr_bridge::agent::clock::SystemClock),
+        Default::default(),
+    ));
     let (bound, _task) = admin::serve(page, shutdown).await.unwrap();
     let ca = reqwest::Certificate::from_pem(&std::fs::read(cert("ca.crt")).unwrap()).unwrap();
     let https = reqwest::Client::builder()

@@ -525,3 +525,106 @@ fn three_replicas_share_twenty_municipalities_and_survive_a_kill_and_a_stop() {
         }
     });
 }
+
+/// The fence itself: a store opened under a lease writes while the lease is its own; once
+/// another replica took the expired lease, the same store's next write is refused (and the
+/// new holder's goes through); a takeover waits for a write in progress under the old token.
+#[test]
+fn a_store_whose_lease_was_taken_over_cannot_write() {
+    use kpr_bridge::cluster::fence::is_lease_lost;
+    use kpr_bridge::cluster::lease::Leases;
+    use kpr_bridge::store::{Store, StoreError};
+
+    let database = TestDatabase::create(Server::Postgres);
+    support::block_on(|| async {
+        let url = &database.url;
+        let a = Leases::open(url, "a").await.unwrap();
+        let b = Leases::open(url, "b").await.unwrap();
+        a.enrol(&[("kpr_0301".into(), "0301".into())])
+            .await
+            .unwrap();
+        let lease_a = a.take("kpr_0301").await.unwrap().expect("a free lease");
+        assert!(b.take("kpr_0301").await.unwrap().is_none(), "held by a");
+        let store_a = Store::open_postgres_in(url, "kpr_0301", Some(&lease_a))
+            .await
+            .unwrap();
+        store_a.check_writable().await.unwrap();
+
+        // A write in progress under a's token holds the takeover off.
+        let pool = PgPool::connect(url).await.unwrap();
+        sqlx::query(
+            "UPDATE kpr_cluster.leases SET expires = clock_timestamp() - interval '1 second'",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        let Store::Postgres(pool_a) = &store_a else {
+            unreachable!()
+        };
+        let mut in_progress = pool_a.begin().await.unwrap();
+        sqlx::query("DELETE FROM alerts WHERE false")
+            .execute(&mut *in_progress)
+            .await
+            .unwrap();
+        assert!(
+            b.take("kpr_0301").await.unwrap().is_none(),
+            "waits for a's write, then gives up for now"
+        );
+        in_progress.commit().await.unwrap();
+
+        let lease_b = b
+            .take("kpr_0301")
+            .await
+            .unwrap()
+            .expect("the expired lease");
+        assert!(
+            lease_b.token > lease_a.token,
+            "a later lease has a larger token"
+        );
+        assert!(!a.renew(&lease_a).await.unwrap(), "a's lease is gone");
+        match store_a.check_writable().await {
+            Err(StoreError::Query(e)) => assert!(is_lease_lost(&e), "{e}"),
+            other => panic!("a wrote after losing its lease: {other:?}"),
+        }
+        let Store::Postgres(pool_a) = &store_a else {
+            unreachable!()
+        };
+        let refused = sqlx::query(
+            "INSERT INTO alerts (key, kind, raised_at, message) VALUES ('k', 'x', now(), 'm')",
+        )
+        .execute(pool_a)
+        .await
+        .unwrap_err();
+        assert!(is_lease_lost(&refused), "{refused}");
+        let store_b = Store::open_postgres_in(url, "kpr_0301", Some(&lease_b))
+            .await
+            .unwrap();
+        store_b.check_writable().await.unwrap();
+
+        // An operator's command (no lease) still writes, recorded without a token.
+        let command = Store::open_postgres_in(url, "kpr_0301", None)
+            .await
+            .unwrap();
+        command.check_writable().await.unwrap();
+        let tokens: Vec<Option<i64>> =
+            sqlx::query_scalar("SELECT token FROM kpr_cluster.writes ORDER BY id")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        assert_eq!(
+            tokens,
+            vec![
+                Some(lease_a.token),
+                Some(lease_a.token),
+                Some(lease_b.token),
+                None
+            ]
+        );
+        for store in [store_a, store_b, command] {
+            store.close().await;
+        }
+        pool.close().await;
+        a.close().await;
+        b.close().await;
+    });
+}

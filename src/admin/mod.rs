@@ -20,6 +20,7 @@ mod audit;
 pub mod auth;
 mod message;
 mod overview;
+pub mod portal;
 mod quality;
 mod resend;
 mod runs;
@@ -48,9 +49,31 @@ pub struct Admin {
     /// Woken when a re-send has put messages in the outbox, so that the sender goes now.
     pub queued: Arc<Notify>,
     pub throttle: auth::Throttle,
+    /// Where this municipality's pages are: empty alone, `/m/NNNN` behind the page of a
+    /// multi-municipality deployment (`portal.rs`), which then signs in and out for all.
+    pub base: String,
+    pub portal: bool,
 }
 
 impl Admin {
+    /// One municipality's page, served alone at the root.
+    pub fn single(
+        config: Arc<Config>,
+        shipping: Arc<Shipping>,
+        clock: Arc<dyn Clock>,
+        queued: Arc<Notify>,
+    ) -> Admin {
+        Admin {
+            config,
+            shipping,
+            clock,
+            queued,
+            throttle: auth::Throttle::default(),
+            base: String::new(),
+            portal: false,
+        }
+    }
+
     fn store(&self) -> &Store {
         &self.shipping.store
     }
@@ -58,14 +81,10 @@ impl Admin {
 
 pub type Shared = Arc<Admin>;
 
+/// The pages of one municipality; alone, with signing in and out and the style sheet.
 pub fn router(admin: Shared) -> Router {
-    Router::new()
+    let pages = Router::new()
         .route("/", get(overview::page))
-        .route(
-            "/sign-in",
-            get(session::sign_in_page).post(session::sign_in),
-        )
-        .route("/sign-out", post(session::sign_out))
         .route("/messages/{msg_id}", get(message::page))
         .route("/resend", get(resend::form))
         .route("/resend/preview", post(resend::preview))
@@ -75,8 +94,19 @@ pub fn router(admin: Shared) -> Router {
         .route("/quality/report", get(quality::report))
         .route("/settings", get(settings::page))
         .route("/settings/contacts", post(settings::save_contacts))
-        .route("/audit", get(audit::page))
-        .route("/style.css", get(view::style))
+        .route("/audit", get(audit::page));
+    let pages = if admin.portal {
+        pages
+    } else {
+        pages
+            .route(
+                "/sign-in",
+                get(session::sign_in_page).post(session::sign_in),
+            )
+            .route("/sign-out", post(session::sign_out))
+            .route("/style.css", get(view::style))
+    };
+    pages
         .fallback(view::not_found)
         .layer(axum::middleware::map_response(view::security_headers))
         .with_state(admin)
@@ -86,9 +116,18 @@ pub fn router(admin: Shared) -> Router {
 /// until `shutdown` turns true; over TLS when `[admin] tls_certificate` is given.
 pub async fn serve(
     admin: Shared,
+    shutdown: watch::Receiver<bool>,
+) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), String> {
+    let settings = admin.config.admin.clone();
+    serve_app(router(admin), &settings, shutdown).await
+}
+
+/// Serves `app` as `settings` say: where, and whether over TLS of its own.
+pub async fn serve_app(
+    app: Router,
+    settings: &crate::config::admin::Admin,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), String> {
-    let settings = &admin.config.admin;
     let address = settings.listen;
     if !address.ip().is_loopback() && !settings.over_tls() {
         tracing::warn!(
@@ -103,7 +142,6 @@ pub async fn serve(
         format!("cannot listen on {address} for the administration page: {e}; choose another [admin] listen")
     })?;
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
-    let app = router(admin);
     let stopped = async move {
         while !*shutdown.borrow() {
             if shutdown.changed().await.is_err() {

@@ -36,7 +36,7 @@ impl Connected<IncomingStream<'_, TlsListener>> for Peer {
     }
 }
 
-fn peer(parts: &Parts) -> IpAddr {
+pub fn peer(parts: &Parts) -> IpAddr {
     parts
         .extensions
         .get::<ConnectInfo<Peer>>()
@@ -92,7 +92,7 @@ impl FromRequestParts<Shared> for Session {
     async fn from_request_parts(parts: &mut Parts, admin: &Shared) -> Result<Session, Response> {
         let jar = CookieJar::from_headers(&parts.headers);
         let Some(token) = jar.get(SESSION_COOKIE) else {
-            return Err(to_sign_in());
+            return Err(to_sign_in(admin));
         };
         let token_hash = auth::token_hash(token.value());
         match admin
@@ -109,22 +109,30 @@ impl FromRequestParts<Shared> for Session {
                     token_hash,
                 })
             }
-            Ok(_) => Err(to_sign_in()),
+            Ok(_) => Err(to_sign_in(admin)),
             Err(e) => Err(view::store_failed(&e)),
         }
     }
 }
 
-fn to_sign_in() -> Response {
-    Redirect::to("/sign-in").into_response()
+/// Alone: to the sign-in. Behind the deployment's page: to its list of the user's
+/// municipalities, which sends to the sign-in whoever is signed in to none.
+fn to_sign_in(admin: &Admin) -> Response {
+    Redirect::to(if admin.portal { "/" } else { "/sign-in" }).into_response()
 }
 
 fn cookie(admin: &Admin, name: &'static str, value: String) -> Cookie<'static> {
+    secure_cookie(name, value, admin.config.admin.over_tls())
+}
+
+/// A cookie only this site's pages send back, never to script, and over TLS only when the
+/// page is served over TLS.
+pub fn secure_cookie(name: &'static str, value: String, over_tls: bool) -> Cookie<'static> {
     Cookie::build((name, value))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)
-        .secure(admin.config.admin.over_tls())
+        .secure(over_tls)
         .build()
 }
 

@@ -270,5 +270,5 @@ pub async fn save_contacts(
     {
         return response;
     }
-    Redirect::to("/settings?saved=1").into_response()
+    Redirect::to(&format!("{}/settings?saved=1", admin.base)).into_response()
 }

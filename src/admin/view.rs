@@ -15,7 +15,7 @@ use crate::config::Mode;
 pub const STYLE: &str = include_str!("../../templates/admin/style.css");
 
 pub struct NavItem {
-    pub href: &'static str,
+    pub href: String,
     pub label: &'static str,
     pub current: bool,
 }
@@ -29,6 +29,11 @@ pub struct Chrome {
     pub municipality_name: String,
     pub mode: &'static str,
     pub nav: Vec<NavItem>,
+    /// Where this municipality's pages are: empty for one municipality, `/m/NNNN` on the
+    /// page of a multi-municipality deployment.
+    pub base: String,
+    /// Whether the user may have other municipalities (a link back to the list).
+    pub portal: bool,
 }
 
 const MENU: [(&str, &str); 6] = [
@@ -55,11 +60,13 @@ impl Chrome {
             nav: MENU
                 .iter()
                 .map(|&(href, label)| NavItem {
-                    href,
+                    href: format!("{}{href}", admin.base),
                     label,
                     current: href == at,
                 })
                 .collect(),
+            base: admin.base.clone(),
+            portal: admin.portal,
         }
     }
 }

@@ -68,13 +68,12 @@ pub async fn run(
         extra.push(task);
     }
     if config.admin.enabled() {
-        let admin = Arc::new(crate::admin::Admin {
-            config: config.clone(),
-            shipping: duties.shipping.clone(),
-            clock: clock.clone(),
-            queued: duties.queued.clone(),
-            throttle: Default::default(),
-        });
+        let admin = Arc::new(crate::admin::Admin::single(
+            config.clone(),
+            duties.shipping.clone(),
+            clock.clone(),
+            duties.queued.clone(),
+        ));
         let (bound, task) = crate::admin::serve(admin, shutdown.clone())
             .await
             .map_err(|e| (2, e))?;

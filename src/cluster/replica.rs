@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 
 use super::lease::{BEAT, Lease, LeaseRow, Leases};
 use super::tenants::Tenants;
+use crate::admin::portal::{self, Portal};
 use crate::agent::clock::Clock;
 use crate::agent::health::HealthReport;
 use crate::agent::status_cache::StatusCache;
@@ -34,6 +35,8 @@ const RELOAD: Duration = Duration::from_secs(30);
 pub struct ReplicaOptions {
     pub name: String,
     pub listen: Option<SocketAddr>,
+    /// Where and how the administration page for every municipality is served; `None`: not.
+    pub admin: Option<crate::config::admin::Admin>,
 }
 
 impl ReplicaOptions {
@@ -174,6 +177,28 @@ pub async fn run(
                 .map_err(|e| (2, e))?;
         tracing::info!("HTTP on http://{bound}: /health, /metrics, /status");
         http_task = Some(task);
+    }
+    let mut admin_task = None;
+    if let Some(settings) = &options.admin {
+        let configs = tenants.configs.values().cloned().collect();
+        let portal = Arc::new(Portal::new(configs, clock.clone(), settings.over_tls()));
+        if portal.enabled() {
+            let (bound, task) =
+                crate::admin::serve_app(portal::router(portal), settings, shutdown.clone())
+                    .await
+                    .map_err(|e| (2, e))?;
+            let scheme = if settings.tls.is_some() {
+                "https"
+            } else {
+                "http"
+            };
+            tracing::info!("the administration page on {scheme}://{bound}/");
+            admin_task = Some(task);
+        } else {
+            tracing::info!(
+                "no administration page: no municipality's [[admin.user]] names anyone who may sign in"
+            );
+        }
     }
     tracing::info!(
         replica = options.name,
@@ -337,7 +362,7 @@ pub async fn run(
     for task in serving.into_values().map(|s| s.task).chain(stopping) {
         let _ = task.await;
     }
-    if let Some(task) = http_task {
+    for task in http_task.into_iter().chain(admin_task) {
         let _ = tokio::time::timeout(Duration::from_secs(1), task).await;
     }
     if let Err(e) = leases.leave().await {

@@ -136,7 +136,7 @@ async fn dry_run(
     // send would carry.
     let exists = config.state_url.is_some() || config.data_dir.join(SQLITE_FILE).exists();
     let number = match exists {
-        true => match Store::open_for(&config).await {
+        true => match Store::open_for(config).await {
             Ok(store) => {
                 let number = store
                     .next_running_number(&ship::running_numbers(args.year))

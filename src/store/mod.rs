@@ -185,7 +185,7 @@ impl Store {
             place: place.clone(),
             source,
         })?;
-        Store::connect_postgres(options, place).await
+        Store::connect_postgres(PgPoolOptions::new().max_connections(4), options, place).await
     }
 
     /// Opens the store in `schema` of the database at `url` (created when missing). With a
@@ -210,8 +210,9 @@ impl Store {
                 ("kpr.lease_token", token.as_str()),
                 ("kpr.replica", lease.replica.as_str()),
                 // A replica stopped inside a transaction keeps its lock on the lease row;
-                // the server ends such a session, so that another replica can take over.
-                ("idle_in_transaction_session_timeout", "20s"),
+                // the server ends such a session, so that another replica can take over
+                // (within the minute). No step pauses that long between statements.
+                ("idle_in_transaction_session_timeout", "40s"),
             ]);
         }
         let bootstrap = PgConnectOptions::from_str(url).map_err(|source| StoreError::Open {
@@ -224,7 +225,11 @@ impl Store {
                 place: place.clone(),
                 source,
             })?;
-        let store = Store::connect_postgres(options, place.clone()).await?;
+        // One of many schemas in a shared server: fewer connections each, and none kept idle.
+        let pool = PgPoolOptions::new()
+            .max_connections(3)
+            .idle_timeout(Duration::from_secs(30));
+        let store = Store::connect_postgres(pool, options, place.clone()).await?;
         if lease.is_some() {
             crate::cluster::fence::install(&store, schema)
                 .await
@@ -234,11 +239,11 @@ impl Store {
     }
 
     async fn connect_postgres(
+        pool: PgPoolOptions,
         options: PgConnectOptions,
         place: String,
     ) -> Result<Store, StoreError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(4)
+        let pool = pool
             .before_acquire(|conn, _| Box::pin(async move { Ok(usable(conn)) }))
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)

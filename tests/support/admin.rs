@@ -9,6 +9,7 @@ use kpr_bridge::agent::clock::SystemClock;
 use kpr_bridge::config::Config;
 use kpr_bridge::receiver::Receiver;
 use kpr_bridge::shipping::Shipping;
+use reqwest::header::SET_COOKIE;
 use tokio::sync::{Notify, watch};
 
 use super::spool::Municipality;
@@ -71,13 +72,12 @@ impl Site {
         let config = Config::load(&file).unwrap();
         let shipping = Arc::new(Shipping::open(config.clone()).await.unwrap());
         let (stop, shutdown) = watch::channel(false);
-        let page = Arc::new(Admin {
-            config: Arc::new(config),
-            shipping: shipping.clone(),
-            clock: Arc::new(SystemClock),
-            queued: Arc::new(Notify::new()),
-            throttle: Default::default(),
-        });
+        let page = Arc::new(Admin::single(
+            Arc::new(config),
+            shipping.clone(),
+            Arc::new(SystemClock),
+            Arc::new(Notify::new()),
+        ));
         let (bound, _task) = admin::serve(page, shutdown).await.unwrap();
         let site = Site {
             m,
@@ -142,4 +142,55 @@ text = "the new contact was seen"
 "#
     );
     super::delivery::spool_receiver_with_rules(m.dir.path(), &rules)
+}
+
+/// An HTTP client that shows redirects instead of following them.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// `name=value` pairs, form-encoded.
+pub fn form(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(name, value)| {
+            let encoded: String = value
+                .bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                        (b as char).to_string()
+                    }
+                    b' ' => "+".into(),
+                    other => format!("%{other:02X}"),
+                })
+                .collect();
+            format!("{name}={encoded}")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The value of `name=` in a response's Set-Cookie headers.
+pub fn cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            v.strip_prefix(&format!("{name}="))
+                .map(|rest| rest.split(';').next().unwrap().to_string())
+        })
+}
+
+/// The CSRF token of the first form in a page.
+pub fn csrf(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a CSRF token")
+        + 19;
+    html[at..].split('"').next().unwrap().to_string()
 }

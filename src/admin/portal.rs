@@ -1,0 +1,455 @@
+//! The administration page of a multi-municipality deployment (`run --tenants`): one sign-in
+//! for every municipality whose configuration names the user in `[[admin.user]]` (with the
+//! password given), a list of those, and each one's pages under `/m/NNNN/` exactly as it has
+//! them alone. A user sees only the municipalities granted to them: a session exists only
+//! in the state stores of those, and each page looks it up in its municipality's store.
+//!
+//! Any replica may serve it, whichever holds the municipalities' leases: pages read the
+//! store, and what they write (sessions, the audit log, contacts, a re-send's messages) is an
+//! operator's write beside the replicas, not a replica's; a re-send is sent by the replica
+//! holding the municipality at its next look at the outbox (within 30 s).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{any, get, post};
+use axum_extra::extract::cookie::{Cookie, CookieJar};
+use serde::Deserialize;
+use tokio::sync::{Notify, OnceCell};
+use tower::ServiceExt;
+
+use super::auth::{self, SESSION_COOKIE, SIGN_IN_COOKIE, Throttle};
+use super::session::{Peer, secure_cookie};
+use super::{Admin, view};
+use crate::agent::clock::Clock;
+use crate::config::Config;
+use crate::shipping::Shipping;
+use crate::source::problem::hide_identity_numbers;
+use crate::store::admin::SessionRow;
+
+/// Which municipalities a browser signed in to: where its session is looked for. Not a
+/// secret and not a grant: each municipality's store still has to hold the session.
+const GRANTED_COOKIE: &str = "kpr_admin_municipalities";
+
+/// Every municipality whose configuration names someone who may sign in.
+pub struct Portal {
+    entries: BTreeMap<String, Entry>,
+    clock: Arc<dyn Clock>,
+    throttle: Throttle,
+    over_tls: bool,
+}
+
+struct Entry {
+    config: Arc<Config>,
+    /// Opened at its first use: keys, schemas and the store (no lease: an operator's writes).
+    opened: OnceCell<(Arc<Admin>, Router)>,
+}
+
+impl Portal {
+    pub fn new(configs: Vec<Config>, clock: Arc<dyn Clock>, over_tls: bool) -> Portal {
+        let entries = configs
+            .into_iter()
+            .filter(|config| config.admin.enabled())
+            .map(|config| {
+                (
+                    config.municipality.clone(),
+                    Entry {
+                        config: Arc::new(config),
+                        opened: OnceCell::new(),
+                    },
+                )
+            })
+            .collect();
+        Portal {
+            entries,
+            clock,
+            throttle: Throttle::default(),
+            over_tls,
+        }
+    }
+
+    /// Whether anyone may sign in at all.
+    pub fn enabled(&self) -> bool {
+        !self.entries.is_empty()
+    }
+
+    /// A municipality's page state and router, opened at first use.
+    async fn open(&self, number: &str) -> Option<Result<&(Arc<Admin>, Router), Response>> {
+        let entry = self.entries.get(number)?;
+        let opened = entry
+            .opened
+            .get_or_try_init(|| async {
+                let shipping = Shipping::open((*entry.config).clone()).await?;
+                let admin = Arc::new(Admin {
+                    base: format!("/m/{number}"),
+                    portal: true,
+                    ..Admin::single(
+                        entry.config.clone(),
+                        Arc::new(shipping),
+                        self.clock.clone(),
+                        Arc::new(Notify::new()),
+                    )
+                });
+                Ok::<_, crate::shipping::ShippingError>((admin.clone(), super::router(admin)))
+            })
+            .await;
+        Some(opened.map_err(|e| {
+            tracing::error!(municipality = number, "the administration page cannot open: {e}");
+            view::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "This municipality's pages cannot be opened",
+                "kpr-bridge cannot load this municipality's certificates or state store just now. Ask IT operations to look at the log; it names the file.",
+            )
+        }))
+    }
+
+    /// The municipalities where the browser's session is live: (number, name, CSRF token).
+    async fn signed_in(&self, jar: &CookieJar) -> Vec<(String, String, SessionRow)> {
+        let Some(token) = jar.get(SESSION_COOKIE) else {
+            return Vec::new();
+        };
+        let hash = auth::token_hash(token.value());
+        let listed = jar
+            .get(GRANTED_COOKIE)
+            .map(|c| c.value().to_string())
+            .unwrap_or_default();
+        let mut found = Vec::new();
+        for number in listed.split('.') {
+            let Some(Ok((admin, _))) = self.open(number).await else {
+                continue;
+            };
+            if let Ok(Some(row)) = admin.store().live_session(&hash, self.clock.now()).await
+                && admin.config.admin.users.iter().any(|u| u.name == row.user)
+            {
+                found.push((
+                    number.to_string(),
+                    admin.config.municipality_name.clone(),
+                    row,
+                ));
+            }
+        }
+        found
+    }
+}
+
+pub type SharedPortal = Arc<Portal>;
+
+pub fn router(portal: SharedPortal) -> Router {
+    Router::new()
+        .route("/", get(list))
+        .route("/sign-in", get(sign_in_page).post(sign_in))
+        .route("/sign-out", post(sign_out))
+        .route("/style.css", get(view::style))
+        .route("/m/{municipality}", get(to_municipality))
+        .route("/m/{municipality}/", any(municipality))
+        .route("/m/{municipality}/{*rest}", any(municipality))
+        .fallback(view::not_found)
+        .layer(axum::middleware::map_response(view::security_headers))
+        .with_state(portal)
+}
+
+#[derive(Template)]
+#[template(path = "admin/municipalities.html")]
+struct ListPage<'a> {
+    user: &'a str,
+    csrf: &'a str,
+    municipalities: Vec<(String, String)>,
+}
+
+async fn list(State(portal): State<SharedPortal>, jar: CookieJar) -> Response {
+    let signed_in = portal.signed_in(&jar).await;
+    let Some((_, _, first)) = signed_in.first() else {
+        return Redirect::to("/sign-in").into_response();
+    };
+    view::page(&ListPage {
+        user: &first.user,
+        csrf: &first.csrf,
+        municipalities: signed_in
+            .iter()
+            .map(|(number, name, _)| (number.clone(), name.clone()))
+            .collect(),
+    })
+}
+
+async fn to_municipality(Path(number): Path<String>) -> Response {
+    Redirect::to(&format!("/m/{number}/")).into_response()
+}
+
+/// A request for one municipality's pages, handed to its router without the `/m/NNNN`.
+async fn municipality(
+    State(portal): State<SharedPortal>,
+    Path(params): Path<BTreeMap<String, String>>,
+    mut request: Request,
+) -> Response {
+    let number = params.get("municipality").cloned().unwrap_or_default();
+    let router = match portal.open(&number).await {
+        None => return view::not_found().await,
+        Some(Err(response)) => return response,
+        Some(Ok((_, router))) => router.clone(),
+    };
+    let prefix = format!("/m/{number}");
+    let rest = request
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().strip_prefix(&prefix).unwrap_or("/").to_string())
+        .unwrap_or_else(|| "/".into());
+    let Ok(uri) = rest.parse::<Uri>() else {
+        return view::not_found().await;
+    };
+    *request.uri_mut() = uri;
+    match router.oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/sign_in.html")]
+struct SignInPage<'a> {
+    municipality: &'a str,
+    municipality_name: &'a str,
+    csrf: &'a str,
+    user: &'a str,
+    problem: &'a str,
+}
+
+fn sign_in_form(
+    portal: &Portal,
+    jar: CookieJar,
+    status: StatusCode,
+    user: &str,
+    problem: &str,
+) -> Response {
+    let csrf = auth::token();
+    let page = SignInPage {
+        municipality: "",
+        municipality_name: "the municipalities of this deployment",
+        csrf: &csrf,
+        user,
+        problem,
+    };
+    let jar = jar.add(secure_cookie(SIGN_IN_COOKIE, csrf.clone(), portal.over_tls));
+    (status, jar, view::page(&page)).into_response()
+}
+
+async fn sign_in_page(State(portal): State<SharedPortal>, jar: CookieJar) -> Response {
+    sign_in_form(&portal, jar, StatusCode::OK, "", "")
+}
+
+#[derive(Deserialize)]
+struct SignIn {
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn sign_in(
+    State(portal): State<SharedPortal>,
+    ConnectInfo(Peer(address)): ConnectInfo<Peer>,
+    jar: CookieJar,
+    axum::Form(form): axum::Form<SignIn>,
+) -> Response {
+    let expected = jar.get(SIGN_IN_COOKIE).map(|c| c.value().to_string());
+    if !expected.is_some_and(|token| auth::same_token(&form.csrf, &token)) {
+        return view::error(
+            StatusCode::FORBIDDEN,
+            "The sign-in was refused",
+            "The sign-in form did not carry its token. Open the sign-in page again and sign in from there.",
+        );
+    }
+    let user = hide_identity_numbers(form.user.trim());
+    let now = portal.clock.now();
+    if let Some(wait) = portal.throttle.wait(&user, address, now) {
+        tracing::warn!(user = %user, address = %address, "a sign-in refused: waiting after failures in a row");
+        let mut response = sign_in_form(
+            &portal,
+            jar,
+            StatusCode::TOO_MANY_REQUESTS,
+            &user,
+            &format!(
+                "Too many failed sign-ins in a row for this user from this address. Wait {wait} seconds and try again; ask a colleague with access to check your password if it keeps failing."
+            ),
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        return response;
+    }
+    // Each municipality that names the user judges the password by its own hash (the same
+    // hash is checked once); one that does not name them grants nothing.
+    let naming: Vec<&Entry> = portal
+        .entries
+        .values()
+        .filter(|e| e.config.admin.users.iter().any(|u| u.name == user))
+        .collect();
+    let users: Vec<Vec<crate::config::admin::User>> = naming
+        .iter()
+        .map(|e| e.config.admin.users.clone())
+        .collect();
+    let (name, password) = (user.clone(), form.password);
+    let verdicts = tokio::task::spawn_blocking(move || {
+        if users.is_empty() {
+            // As long as a known name takes: an unknown name is not told apart by time.
+            let _ = auth::verify(&[], &name, &password);
+            return Vec::new();
+        }
+        let mut judged: BTreeMap<String, bool> = BTreeMap::new();
+        users
+            .iter()
+            .map(|list| {
+                let hash = list
+                    .iter()
+                    .find(|u| u.name == name)
+                    .map(|u| u.password_hash.clone())
+                    .unwrap_or_default();
+                *judged
+                    .entry(hash)
+                    .or_insert_with(|| auth::verify(list, &name, &password))
+            })
+            .collect()
+    })
+    .await
+    .unwrap_or_default();
+    let granted: Vec<&Entry> = naming
+        .iter()
+        .zip(&verdicts)
+        .filter(|(_, ok)| **ok)
+        .map(|(e, _)| *e)
+        .collect();
+    if granted.is_empty() {
+        portal.throttle.failed(&user, address, now);
+        tracing::warn!(user = %user, address = %address, "a sign-in to the administration page failed");
+        for entry in &naming {
+            if let Some(Ok((admin, _))) = portal.open(&entry.config.municipality).await
+                && let Err(e) = admin
+                    .store()
+                    .audit(
+                        now,
+                        &user,
+                        &address.to_string(),
+                        "sign-in refused",
+                        "wrong user name or password",
+                    )
+                    .await
+            {
+                return view::store_failed(&e);
+            }
+        }
+        return sign_in_form(
+            &portal,
+            jar,
+            StatusCode::UNAUTHORIZED,
+            &user,
+            "Wrong user name or password.",
+        );
+    }
+    portal.throttle.succeeded(&user, address);
+    let token = auth::token();
+    let csrf = auth::token();
+    let mut numbers = Vec::new();
+    for entry in granted {
+        let number = &entry.config.municipality;
+        let admin = match portal.open(number).await {
+            Some(Ok((admin, _))) => admin.clone(),
+            Some(Err(response)) => return response,
+            None => continue,
+        };
+        let session = SessionRow {
+            user: user.clone(),
+            csrf: csrf.clone(),
+            expires_at: now
+                + chrono::Duration::from_std(admin.config.admin.session)
+                    .unwrap_or(chrono::Duration::hours(8)),
+        };
+        let recorded = async {
+            admin
+                .store()
+                .create_session(
+                    &auth::token_hash(&token),
+                    &session,
+                    &address.to_string(),
+                    now,
+                )
+                .await?;
+            admin
+                .store()
+                .audit(now, &user, &address.to_string(), "signed in", "")
+                .await
+        };
+        if let Err(e) = recorded.await {
+            return view::store_failed(&e);
+        }
+        numbers.push(number.clone());
+    }
+    tracing::info!(user = %user, address = %address, municipalities = numbers.len(), "signed in to the administration page");
+    let jar = jar
+        .remove(Cookie::build(SIGN_IN_COOKIE).path("/"))
+        .add(secure_cookie(SESSION_COOKIE, token, portal.over_tls))
+        .add(secure_cookie(
+            GRANTED_COOKIE,
+            numbers.join("."),
+            portal.over_tls,
+        ));
+    (jar, Redirect::to("/")).into_response()
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Ends the session in every municipality it was opened in.
+async fn sign_out(
+    State(portal): State<SharedPortal>,
+    ConnectInfo(Peer(address)): ConnectInfo<Peer>,
+    jar: CookieJar,
+    axum::Form(form): axum::Form<CsrfOnly>,
+) -> Response {
+    let signed_in = portal.signed_in(&jar).await;
+    if signed_in.is_empty() {
+        return Redirect::to("/sign-in").into_response();
+    }
+    if !signed_in
+        .iter()
+        .all(|(_, _, row)| auth::same_token(&form.csrf, &row.csrf))
+    {
+        return view::error(
+            StatusCode::FORBIDDEN,
+            "The form was refused",
+            "The form did not carry this session's token, so it may not have come from this page. Open the page again and repeat what you did.",
+        );
+    }
+    let hash = jar
+        .get(SESSION_COOKIE)
+        .map(|c| auth::token_hash(c.value()))
+        .unwrap_or_default();
+    let now = portal.clock.now();
+    for (number, _, row) in &signed_in {
+        let Some(Ok((admin, _))) = portal.open(number).await else {
+            continue;
+        };
+        let ended = async {
+            admin.store().end_session(&hash, now).await?;
+            admin
+                .store()
+                .audit(now, &row.user, &address.to_string(), "signed out", "")
+                .await
+        };
+        if let Err(e) = ended.await {
+            return view::store_failed(&e);
+        }
+    }
+    let jar = jar
+        .remove(Cookie::build(SESSION_COOKIE).path("/"))
+        .remove(Cookie::build(GRANTED_COOKIE).path("/"));
+    (jar, Redirect::to("/sign-in")).into_response()
+}
