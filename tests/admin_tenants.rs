@@ -63,33 +63,53 @@ spool_dir = "{home}/spool"
     Config::load(&file).unwrap()
 }
 
+/// The deployment's page on a loopback port: three municipalities in one database.
+struct Deployment {
+    database: TestDatabase,
+    _root: tempfile::TempDir,
+    base: String,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Deployment {
+    async fn start() -> Deployment {
+        let database = TestDatabase::create(Server::Postgres);
+        let root = tempfile::tempdir().unwrap();
+        let configs = vec![
+            config(root.path(), &database.url, "0301", &[(KARI, KARI_PASSWORD)]),
+            config(root.path(), &database.url, "4601", &[(KARI, KARI_PASSWORD)]),
+            config(
+                root.path(),
+                &database.url,
+                "5001",
+                &[(KARI, "ikke karis passord her"), (OLA, OLA_PASSWORD)],
+            ),
+        ];
+        let portal = Arc::new(portal::Portal::new(configs, Arc::new(SystemClock), false));
+        let settings = kpr_bridge::config::admin::Admin {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            users: Vec::new(),
+            tls: None,
+            behind_tls_proxy: false,
+            session: std::time::Duration::from_secs(3600),
+        };
+        let (stop, shutdown) = tokio::sync::watch::channel(false);
+        let (bound, _task) = admin::serve_app(portal::router(portal), &settings, shutdown)
+            .await
+            .unwrap();
+        Deployment {
+            database,
+            _root: root,
+            base: format!("http://{bound}"),
+            stop,
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_user_sees_only_the_municipalities_granted_to_them() {
-    let database = TestDatabase::create(Server::Postgres);
-    let root = tempfile::tempdir().unwrap();
-    let configs = vec![
-        config(root.path(), &database.url, "0301", &[(KARI, KARI_PASSWORD)]),
-        config(root.path(), &database.url, "4601", &[(KARI, KARI_PASSWORD)]),
-        config(
-            root.path(),
-            &database.url,
-            "5001",
-            &[(KARI, "ikke karis passord her"), (OLA, OLA_PASSWORD)],
-        ),
-    ];
-    let portal = Arc::new(portal::Portal::new(configs, Arc::new(SystemClock), false));
-    let settings = kpr_bridge::config::admin::Admin {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        users: Vec::new(),
-        tls: None,
-        behind_tls_proxy: false,
-        session: std::time::Duration::from_secs(3600),
-    };
-    let (stop, shutdown) = tokio::sync::watch::channel(false);
-    let (bound, _task) = admin::serve_app(portal::router(portal), &settings, shutdown)
-        .await
-        .unwrap();
-    let base = format!("http://{bound}");
+    let deployment = Deployment::start().await;
+    let (database, base) = (&deployment.database, deployment.base.clone());
     let http = client();
     let get = |path: &str, cookies: &str| {
         http.get(format!("{base}{path}"))
@@ -268,6 +288,51 @@ async fn each_user_sees_only_the_municipalities_granted_to_them() {
         StatusCode::OK,
         "Ola still in"
     );
-    let _ = stop.send(true);
+    let _ = deployment.stop.send(true);
     pool.close().await;
+}
+
+/// The same in Chromium: Kari signs in once, finds her two municipalities, works in one,
+/// is sent back to her list from a third, and signs out of all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_sign_in_and_the_granted_municipalities_in_chromium() {
+    use support::browser::{Driver, arrive, browser, click, fill, text};
+
+    let deployment = Deployment::start().await;
+    let driver = Driver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&driver, profile.path()).await;
+    let base = &deployment.base;
+
+    client.goto(&format!("{base}/m/4601/")).await.unwrap();
+    arrive(&client, "/sign-in").await;
+    fill(&client, "input[name=user]", KARI).await;
+    fill(&client, "input[name=password]", KARI_PASSWORD).await;
+    click(&client, "form.sign-in button").await;
+    arrive(&client, "/").await;
+    let list = text(&client, "ul.municipalities").await;
+    assert!(
+        list.contains("0301 Kommune 0301") && list.contains("4601 Kommune 4601"),
+        "{list}"
+    );
+    assert!(!list.contains("5001"), "{list}");
+
+    click(&client, "a[href='/m/4601/']").await;
+    arrive(&client, "/m/4601/").await;
+    assert!(text(&client, ".brand").await.contains("4601 Kommune 4601"));
+    click(&client, "nav a[href='/m/4601/settings']").await;
+    arrive(&client, "/m/4601/settings").await;
+    click(&client, ".brand a").await;
+    arrive(&client, "/").await;
+
+    // A municipality not granted to her sends her back to her list.
+    client.goto(&format!("{base}/m/5001/")).await.unwrap();
+    arrive(&client, "/").await;
+
+    click(&client, "form.sign-out button").await;
+    arrive(&client, "/sign-in").await;
+    client.goto(&format!("{base}/m/0301/")).await.unwrap();
+    arrive(&client, "/sign-in").await;
+    client.close().await.unwrap();
+    let _ = deployment.stop.send(true);
 }

@@ -413,6 +413,31 @@ fn three_replicas_share_twenty_municipalities_and_survive_a_kill_and_a_stop() {
                 "{number} in the overview:\n{text}"
             );
         }
+        let tenants = deployment.tenants();
+        let one = deployment.numbers[0];
+        let single = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_kpr-bridge"))
+                .args(["status", "--municipality", one, "--tenants"])
+                .arg(tenants)
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        let text = String::from_utf8_lossy(&single.stdout).to_string();
+        assert!(text.starts_with("served by r"), "{text}");
+        assert!(
+            text.contains(&format!("kpr-bridge status for Kommune {one} ({one})")),
+            "{text}"
+        );
+        let (status, body) = replicas["r3"].get("/status");
+        assert_eq!(status, 200, "{body}");
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            json["leases"].as_array().unwrap().len(),
+            MUNICIPALITIES,
+            "{body}"
+        );
         let (status, metrics) = replicas["r3"].get("/metrics");
         assert_eq!(status, 200, "{metrics}");
         assert!(

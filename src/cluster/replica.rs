@@ -319,7 +319,7 @@ pub async fn run(
                 Err(e) => tracing::warn!("cannot read the leases: {e}"),
             }
         } else if serving.len() > share {
-            // Another replica joined: give back what is over the share, the last taken first.
+            // Another replica joined: give back what is over the share.
             let extra: Vec<String> = serving
                 .iter()
                 .rev()

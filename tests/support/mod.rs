@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod agent;
 pub mod amqp;
+pub mod browser;
 pub mod checks;
 pub mod daily;
 pub mod delivery;
