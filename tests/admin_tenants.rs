@@ -15,7 +15,7 @@ use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION};
 use sqlx::PgPool;
 use support::admin::{client, cookie, csrf, form};
-use support::{Server, TestDatabase, amqp};
+use support::{Server, TestDatabase};
 
 const KARI: &str = "kari";
 const KARI_PASSWORD: &str = "blå fjell over fjorden";
@@ -25,33 +25,11 @@ const OLA_PASSWORD: &str = "en annen lang frase";
 fn config(root: &Path, url: &str, number: &str, users: &[(&str, &str)]) -> Config {
     let home = root.join(number);
     std::fs::create_dir_all(home.join("extract")).unwrap();
-    let mut text = format!(
-        r#"mode = "test"
-data_dir = "{home}/state"
-mapping = "{mapping}"
-[state]
-url = "{url}"
-schema = "kpr_{number}"
-[municipality]
-number = "{number}"
-name = "Kommune {number}"
-[her_id]
-municipality = "12345"
-service_unit = "67890"
-[[source]]
-name = "epj"
-kind = "extract"
-path = "{home}/extract"
-[delivery]
-transport = "spool"
-spool_dir = "{home}/spool"
-{certificates}"#,
-        home = home.display(),
-        mapping = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("mappings/sample-epj.toml")
-            .display(),
-        certificates = amqp::municipality_certificates(),
+    let delivery = format!(
+        "[delivery]\ntransport = \"spool\"\nspool_dir = \"{}/spool\"",
+        home.display()
     );
+    let mut text = support::tenants::config(&home, url, number, 0, &delivery);
     for (name, password) in users {
         text.push_str(&format!(
             "[[admin.user]]\nname = \"{name}\"\npassword_hash = \"{}\"\n",

@@ -64,7 +64,6 @@ impl Deployment {
             "twenty municipality numbers valid in 2026"
         );
         std::fs::create_dir_all(root.path().join("tenants")).unwrap();
-        let mapping = Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings/sample-epj.toml");
         let mut tenant_queues = Vec::new();
         for (i, number) in numbers.iter().enumerate() {
             let home = root.path().join(number);
@@ -85,45 +84,15 @@ impl Deployment {
                 },
             )
             .unwrap();
-            let config = format!(
-                r#"mode = "test"
-data_dir = "{home}/state"
-mapping = "{mapping}"
-[state]
-url = "{url}"
-schema = "kpr_{number}"
-[municipality]
-number = "{number}"
-name = "Kommune {number}"
-[her_id]
-municipality = "{her}"
-service_unit = "{unit}"
-[[source]]
-name = "epj"
-kind = "extract"
-path = "{home}/extract"
-product = "Test-EPJ"
-version = "1.0"
-[delivery]
-transport = "amqp"
-[amqp]
-url = "{broker}"
-exchange = ""
-kpr_queue = "{kpr}"
-receipt_queue = "{receipts}"
-error_queue = "{errors}"
-{certificates}"#,
-                home = home.display(),
-                mapping = mapping.display(),
-                url = database.url,
-                her = 100_000 + i,
-                unit = 200_000 + i,
-                broker = amqp::broker_url(),
-                kpr = queues.kpr,
-                receipts = queues.receipts,
-                errors = queues.errors,
-                certificates = amqp::municipality_certificates(),
+            let delivery = format!(
+                "[delivery]\ntransport = \"amqp\"\n[amqp]\nurl = \"{}\"\nexchange = \"\"\n\
+                 kpr_queue = \"{}\"\nreceipt_queue = \"{}\"\nerror_queue = \"{}\"",
+                amqp::broker_url(),
+                queues.kpr,
+                queues.receipts,
+                queues.errors
             );
+            let config = support::tenants::config(&home, &database.url, number, i, &delivery);
             std::fs::write(root.path().join(format!("tenants/{number}.toml")), config).unwrap();
             tenant_queues.push(queues);
         }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::Router;
 use axum::extract::{ConnectInfo, Path, Request, State};
-use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{any, get, post};
 use axum_extra::extract::cookie::{Cookie, CookieJar};
@@ -24,7 +24,9 @@ use tokio::sync::{Notify, OnceCell};
 use tower::ServiceExt;
 
 use super::auth::{self, SESSION_COOKIE, SIGN_IN_COOKIE, Throttle};
-use super::session::{Peer, secure_cookie};
+use super::session::{
+    Peer, SignInFor, record_sign_in, secure_cookie, sign_in_form, sign_in_token_refused, throttled,
+};
 use super::{Admin, view};
 use crate::agent::clock::Clock;
 use crate::config::Config;
@@ -208,37 +210,18 @@ async fn municipality(
     }
 }
 
-#[derive(Template)]
-#[template(path = "admin/sign_in.html")]
-struct SignInPage<'a> {
-    municipality: &'a str,
-    municipality_name: &'a str,
-    csrf: &'a str,
-    user: &'a str,
-    problem: &'a str,
-}
-
-fn sign_in_form(
-    portal: &Portal,
-    jar: CookieJar,
-    status: StatusCode,
-    user: &str,
-    problem: &str,
-) -> Response {
-    let csrf = auth::token();
-    let page = SignInPage {
-        municipality: "",
-        municipality_name: "the municipalities of this deployment",
-        csrf: &csrf,
-        user,
-        problem,
-    };
-    let jar = jar.add(secure_cookie(SIGN_IN_COOKIE, csrf.clone(), portal.over_tls));
-    (status, jar, view::page(&page)).into_response()
+impl Portal {
+    fn sign_in_for(&self) -> SignInFor<'static> {
+        SignInFor {
+            municipality: "",
+            municipality_name: "the municipalities of this deployment",
+            over_tls: self.over_tls,
+        }
+    }
 }
 
 async fn sign_in_page(State(portal): State<SharedPortal>, jar: CookieJar) -> Response {
-    sign_in_form(&portal, jar, StatusCode::OK, "", "")
+    sign_in_form(&portal.sign_in_for(), jar, StatusCode::OK, "", "")
 }
 
 #[derive(Deserialize)]
@@ -257,31 +240,13 @@ async fn sign_in(
     jar: CookieJar,
     axum::Form(form): axum::Form<SignIn>,
 ) -> Response {
-    let expected = jar.get(SIGN_IN_COOKIE).map(|c| c.value().to_string());
-    if !expected.is_some_and(|token| auth::same_token(&form.csrf, &token)) {
-        return view::error(
-            StatusCode::FORBIDDEN,
-            "The sign-in was refused",
-            "The sign-in form did not carry its token. Open the sign-in page again and sign in from there.",
-        );
+    if let Some(refused) = sign_in_token_refused(&jar, &form.csrf) {
+        return refused;
     }
     let user = hide_identity_numbers(form.user.trim());
     let now = portal.clock.now();
     if let Some(wait) = portal.throttle.wait(&user, address, now) {
-        tracing::warn!(user = %user, address = %address, "a sign-in refused: waiting after failures in a row");
-        let mut response = sign_in_form(
-            &portal,
-            jar,
-            StatusCode::TOO_MANY_REQUESTS,
-            &user,
-            &format!(
-                "Too many failed sign-ins in a row for this user from this address. Wait {wait} seconds and try again; ask a colleague with access to check your password if it keeps failing."
-            ),
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
-        return response;
+        return throttled(&portal.sign_in_for(), jar, &user, address, wait);
     }
     // Each municipality that names the user judges the password by its own hash (the same
     // hash is checked once); one that does not name them grants nothing.
@@ -344,7 +309,7 @@ async fn sign_in(
             }
         }
         return sign_in_form(
-            &portal,
+            &portal.sign_in_for(),
             jar,
             StatusCode::UNAUTHORIZED,
             &user,
@@ -369,22 +334,7 @@ async fn sign_in(
                 + chrono::Duration::from_std(admin.config.admin.session)
                     .unwrap_or(chrono::Duration::hours(8)),
         };
-        let recorded = async {
-            admin
-                .store()
-                .create_session(
-                    &auth::token_hash(&token),
-                    &session,
-                    &address.to_string(),
-                    now,
-                )
-                .await?;
-            admin
-                .store()
-                .audit(now, &user, &address.to_string(), "signed in", "")
-                .await
-        };
-        if let Err(e) = recorded.await {
+        if let Err(e) = record_sign_in(admin.store(), &token, &session, address, now).await {
             return view::store_failed(&e);
         }
         numbers.push(number.clone());

@@ -146,8 +146,16 @@ struct SignInPage<'a> {
     problem: &'a str,
 }
 
-fn sign_in_form(
-    admin: &Admin,
+/// Who the sign-in page is for: a municipality alone, or the deployment's municipalities.
+pub struct SignInFor<'a> {
+    pub municipality: &'a str,
+    pub municipality_name: &'a str,
+    pub over_tls: bool,
+}
+
+/// The sign-in form with a fresh token in its own cookie; `problem` says why it is shown again.
+pub fn sign_in_form(
+    to: &SignInFor,
     jar: CookieJar,
     status: StatusCode,
     user: &str,
@@ -155,18 +163,82 @@ fn sign_in_form(
 ) -> Response {
     let csrf = auth::token();
     let page = SignInPage {
-        municipality: &admin.config.municipality,
-        municipality_name: &admin.config.municipality_name,
+        municipality: to.municipality,
+        municipality_name: to.municipality_name,
         csrf: &csrf,
         user,
         problem,
     };
-    let jar = jar.add(cookie(admin, SIGN_IN_COOKIE, csrf.clone()));
+    let jar = jar.add(secure_cookie(SIGN_IN_COOKIE, csrf.clone(), to.over_tls));
     (status, jar, view::page(&page)).into_response()
 }
 
+fn sign_in_for(admin: &Admin) -> SignInFor<'_> {
+    SignInFor {
+        municipality: &admin.config.municipality,
+        municipality_name: &admin.config.municipality_name,
+        over_tls: admin.config.admin.over_tls(),
+    }
+}
+
+/// 403 unless the sign-in form carried the token its page set in the sign-in cookie.
+pub fn sign_in_token_refused(jar: &CookieJar, csrf: &str) -> Option<Response> {
+    let expected = jar.get(SIGN_IN_COOKIE).map(|c| c.value().to_string());
+    if expected.is_some_and(|token| auth::same_token(csrf, &token)) {
+        return None;
+    }
+    Some(view::error(
+        StatusCode::FORBIDDEN,
+        "The sign-in was refused",
+        "The sign-in form did not carry its token. Open the sign-in page again and sign in from there.",
+    ))
+}
+
+/// The sign-in form again, 429 with Retry-After, while the throttle holds the user back.
+pub fn throttled(
+    to: &SignInFor,
+    jar: CookieJar,
+    user: &str,
+    address: IpAddr,
+    wait: i64,
+) -> Response {
+    // Not written to the audit log: attempts while waiting cost nothing to make, and would
+    // fill it; the failures that led here are there.
+    tracing::warn!(user = %user, address = %address, "a sign-in refused: waiting after failures in a row");
+    let mut response = sign_in_form(
+        to,
+        jar,
+        StatusCode::TOO_MANY_REQUESTS,
+        user,
+        &format!(
+            "Too many failed sign-ins in a row for this user from this address. Wait {wait} seconds and try again; ask a colleague with access to check your password if it keeps failing."
+        ),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+    response
+}
+
+/// Records a session (by its token's hash) and its sign-in in the audit log.
+pub async fn record_sign_in(
+    store: &crate::store::Store,
+    token: &str,
+    session: &SessionRow,
+    address: IpAddr,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), crate::store::StoreError> {
+    let address = address.to_string();
+    store
+        .create_session(&auth::token_hash(token), session, &address, now)
+        .await?;
+    store
+        .audit(now, &session.user, &address, "signed in", "")
+        .await
+}
+
 pub async fn sign_in_page(State(admin): State<Shared>, jar: CookieJar) -> Response {
-    sign_in_form(&admin, jar, StatusCode::OK, "", "")
+    sign_in_form(&sign_in_for(&admin), jar, StatusCode::OK, "", "")
 }
 
 #[derive(Deserialize)]
@@ -185,13 +257,8 @@ pub async fn sign_in(
     jar: CookieJar,
     axum::Form(form): axum::Form<SignIn>,
 ) -> Response {
-    let expected = jar.get(SIGN_IN_COOKIE).map(|c| c.value().to_string());
-    if !expected.is_some_and(|token| auth::same_token(&form.csrf, &token)) {
-        return view::error(
-            StatusCode::FORBIDDEN,
-            "The sign-in was refused",
-            "The sign-in form did not carry its token. Open the sign-in page again and sign in from there.",
-        );
+    if let Some(refused) = sign_in_token_refused(&jar, &form.csrf) {
+        return refused;
     }
     // Someone may type their identity number as the user name: it is masked wherever the
     // name is written down (the configuration refuses a user name that looks like one).
@@ -199,22 +266,7 @@ pub async fn sign_in(
     let now = admin.clock.now();
     let store = admin.store();
     if let Some(wait) = admin.throttle.wait(&user, address, now) {
-        // Not written to the audit log: attempts while waiting cost nothing to make, and
-        // would fill it; the failures that led here are there.
-        tracing::warn!(user = %user, address = %address, "a sign-in refused: waiting after failures in a row");
-        let mut response = sign_in_form(
-            &admin,
-            jar,
-            StatusCode::TOO_MANY_REQUESTS,
-            &user,
-            &format!(
-                "Too many failed sign-ins in a row for this user from this address. Wait {wait} seconds and try again; ask a colleague with access to check your password if it keeps failing."
-            ),
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
-        return response;
+        return throttled(&sign_in_for(&admin), jar, &user, address, wait);
     }
     let users = admin.config.admin.users.clone();
     let (name, password) = (user.clone(), form.password);
@@ -237,7 +289,7 @@ pub async fn sign_in(
             return view::store_failed(&e);
         }
         return sign_in_form(
-            &admin,
+            &sign_in_for(&admin),
             jar,
             StatusCode::UNAUTHORIZED,
             &user,
@@ -253,20 +305,7 @@ pub async fn sign_in(
             + chrono::Duration::from_std(admin.config.admin.session)
                 .unwrap_or(chrono::Duration::hours(8)),
     };
-    let recorded = async {
-        store
-            .create_session(
-                &auth::token_hash(&token),
-                &session,
-                &address.to_string(),
-                now,
-            )
-            .await?;
-        store
-            .audit(now, &user, &address.to_string(), "signed in", "")
-            .await
-    };
-    if let Err(e) = recorded.await {
+    if let Err(e) = record_sign_in(store, &token, &session, address, now).await {
         return view::store_failed(&e);
     }
     tracing::info!(user = %user, address = %address, "signed in to the administration page");

@@ -14,6 +14,7 @@ pub mod delivery;
 pub mod forged;
 pub mod municipality;
 pub mod spool;
+pub mod tenants;
 pub mod tls;
 
 use std::sync::atomic::{AtomicU32, Ordering};
