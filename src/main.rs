@@ -453,12 +453,19 @@ fn main() -> ExitCode {
                 behind_tls_proxy: admin_behind_tls_proxy,
                 session: std::time::Duration::from_secs(8 * 3600),
             });
+            let name = replica.unwrap_or_else(ReplicaOptions::default_name);
+            if !ReplicaOptions::valid_name(&name) {
+                eprintln!(
+                    "error: --replica '{name}': use letters, digits, '-', '_' and '.' only (at most 63)"
+                );
+                return ExitCode::from(2);
+            }
             match Tenants::load(&dir) {
                 Ok(tenants) => {
                     let format = tenants.configs.values().next().map(|c| c.log_format);
                     init_logging(format.unwrap_or(LogFormat::Human));
                     let options = ReplicaOptions {
-                        name: replica.unwrap_or_else(ReplicaOptions::default_name),
+                        name,
                         listen,
                         admin,
                     };

@@ -42,6 +42,16 @@ pub struct ReplicaOptions {
 impl ReplicaOptions {
     /// The host's name and the process id: unique among the replicas, and telling the
     /// operator where to look.
+    /// Whether a name can be a replica's: it travels in every connection's start-up options
+    /// and in logs, so plain characters only.
+    pub fn valid_name(name: &str) -> bool {
+        !name.is_empty()
+            && name.len() <= 63
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    }
+
     pub fn default_name() -> String {
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|h| h.trim().to_string())
