@@ -34,6 +34,10 @@ fn the_built_in_official_schemas_are_the_published_files() {
         "ide-53.1.3/XPR(ide).xsd",
         "ide-53.1.3/XPR(ide)_CodingSchemes.xsd",
         "ide-53.1.3/NPR.xsd",
+        "ipl-56.0.0/XPR(ipl).xsd",
+        "ipl-56.0.0/XPR(ipl)_Annotations.xsd",
+        "ipl-56.0.0/XPR(ipl)_CodingSchemes.xsd",
+        "ipl-56.0.0/NPR.xsd",
     ] {
         assert!(
             std::fs::read(official(file)).unwrap() == std::fs::read(reference.join(file)).unwrap(),

@@ -34,6 +34,8 @@ impl Http {
     }
 }
 
+/// Binds `address` now (so that a port in use is an error at start-up), and serves until
+/// `shutdown` turns true.
 pub async fn serve(
     address: SocketAddr,
     http: Http,
@@ -88,6 +90,8 @@ async fn health(State(http): State<Http>) -> Response {
     }
 }
 
+/// `/metrics`: the status as Prometheus text (each series labelled by municipality on a
+/// replica); 503 when the state store cannot be read.
 async fn prometheus(State(http): State<Http>) -> Response {
     let text = match &http {
         Http::Single { status, .. } => match status.get().await {
@@ -106,6 +110,8 @@ async fn prometheus(State(http): State<Http>) -> Response {
     ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], text).into_response()
 }
 
+/// `/status`: what `kpr-bridge status --json` prints; on a replica, the leases and the status
+/// of each municipality it serves.
 async fn status(State(http): State<Http>) -> Response {
     match &http {
         Http::Single { status, .. } => match status.get().await {

@@ -198,12 +198,13 @@ impl Store {
         lease: Option<&Lease>,
     ) -> Result<Store, StoreError> {
         let place = format!("{} (schema {schema})", url::redacted(url));
-        let mut options = PgConnectOptions::from_str(url)
-            .map_err(|source| StoreError::Open {
-                place: place.clone(),
-                source,
-            })?
-            .options([("search_path", schema)]);
+        let open = |source| StoreError::Open {
+            place: place.clone(),
+            source,
+        };
+        let server = PgConnectOptions::from_str(url).map_err(open)?;
+        create_schema(server.clone(), schema).await.map_err(open)?;
+        let mut options = server.options([("search_path", schema)]);
         if let Some(lease) = lease {
             let token = lease.token.to_string();
             options = options.options([
@@ -215,16 +216,6 @@ impl Store {
                 ("idle_in_transaction_session_timeout", "40s"),
             ]);
         }
-        let bootstrap = PgConnectOptions::from_str(url).map_err(|source| StoreError::Open {
-            place: place.clone(),
-            source,
-        })?;
-        create_schema(bootstrap, schema)
-            .await
-            .map_err(|source| StoreError::Open {
-                place: place.clone(),
-                source,
-            })?;
         // One of many schemas in a shared server: fewer connections each, and none kept idle.
         let pool = PgPoolOptions::new()
             .max_connections(3)
