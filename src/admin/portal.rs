@@ -25,7 +25,8 @@ use tower::ServiceExt;
 
 use super::auth::{self, SESSION_COOKIE, SIGN_IN_COOKIE, Throttle};
 use super::session::{
-    Peer, SignInFor, record_sign_in, secure_cookie, sign_in_form, sign_in_token_refused, throttled,
+    Peer, SignInFor, record_refused_sign_in, record_sign_in, secure_cookie, sign_in_form,
+    sign_in_token_refused, throttled,
 };
 use super::{Admin, view};
 use crate::agent::clock::Clock;
@@ -294,16 +295,7 @@ async fn sign_in(
         tracing::warn!(user = %user, address = %address, "a sign-in to the administration page failed");
         for entry in &naming {
             if let Some(Ok((admin, _))) = portal.open(&entry.config.municipality).await
-                && let Err(e) = admin
-                    .store()
-                    .audit(
-                        now,
-                        &user,
-                        &address.to_string(),
-                        "sign-in refused",
-                        "wrong user name or password",
-                    )
-                    .await
+                && let Err(e) = record_refused_sign_in(admin.store(), &user, address, now).await
             {
                 return view::store_failed(&e);
             }

@@ -220,6 +220,24 @@ pub fn throttled(
     response
 }
 
+/// Records a refused sign-in in the audit log.
+pub async fn record_refused_sign_in(
+    store: &crate::store::Store,
+    user: &str,
+    address: IpAddr,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), crate::store::StoreError> {
+    store
+        .audit(
+            now,
+            user,
+            &address.to_string(),
+            "sign-in refused",
+            "wrong user name or password",
+        )
+        .await
+}
+
 /// Records a session (by its token's hash) and its sign-in in the audit log.
 pub async fn record_sign_in(
     store: &crate::store::Store,
@@ -276,16 +294,7 @@ pub async fn sign_in(
     if !verified {
         admin.throttle.failed(&user, address, now);
         tracing::warn!(user = %user, address = %address, "a sign-in to the administration page failed");
-        if let Err(e) = store
-            .audit(
-                now,
-                &user,
-                &address.to_string(),
-                "sign-in refused",
-                "wrong user name or password",
-            )
-            .await
-        {
+        if let Err(e) = record_refused_sign_in(store, &user, address, now).await {
             return view::store_failed(&e);
         }
         return sign_in_form(
