@@ -19,14 +19,13 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{any, get, post};
 use axum_extra::extract::cookie::{Cookie, CookieJar};
-use serde::Deserialize;
 use tokio::sync::{Notify, OnceCell};
 use tower::ServiceExt;
 
 use super::auth::{self, SESSION_COOKIE, SIGN_IN_COOKIE, Throttle};
 use super::session::{
-    Peer, SignInFor, record_refused_sign_in, record_sign_in, secure_cookie, sign_in_form,
-    sign_in_token_refused, throttled,
+    CsrfOnly, Peer, SignIn, SignInFor, record_refused_sign_in, record_sign_in, secure_cookie,
+    sign_in_form, sign_in_token_refused, throttled,
 };
 use super::{Admin, view};
 use crate::agent::clock::Clock;
@@ -225,16 +224,6 @@ async fn sign_in_page(State(portal): State<SharedPortal>, jar: CookieJar) -> Res
     sign_in_form(&portal.sign_in_for(), jar, StatusCode::OK, "", "")
 }
 
-#[derive(Deserialize)]
-struct SignIn {
-    #[serde(default)]
-    user: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    csrf: String,
-}
-
 async fn sign_in(
     State(portal): State<SharedPortal>,
     ConnectInfo(Peer(address)): ConnectInfo<Peer>,
@@ -341,12 +330,6 @@ async fn sign_in(
             portal.over_tls,
         ));
     (jar, Redirect::to("/")).into_response()
-}
-
-#[derive(Deserialize)]
-struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
 }
 
 /// Ends the session in every municipality it was opened in.

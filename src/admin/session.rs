@@ -259,14 +259,15 @@ pub async fn sign_in_page(State(admin): State<Shared>, jar: CookieJar) -> Respon
     sign_in_form(&sign_in_for(&admin), jar, StatusCode::OK, "", "")
 }
 
+/// The sign-in form, here and on the deployment's page.
 #[derive(Deserialize)]
 pub struct SignIn {
     #[serde(default)]
-    user: String,
+    pub(super) user: String,
     #[serde(default)]
-    password: String,
+    pub(super) password: String,
     #[serde(default)]
-    csrf: String,
+    pub(super) csrf: String,
 }
 
 pub async fn sign_in(
@@ -327,7 +328,7 @@ pub async fn sign_in(
 #[derive(Deserialize)]
 pub struct CsrfOnly {
     #[serde(default)]
-    csrf: String,
+    pub(super) csrf: String,
 }
 
 pub async fn sign_out(
