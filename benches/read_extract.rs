@@ -62,7 +62,13 @@ fn main() {
     }
     let (csv_time, csv_peak, csv_rows) = phase(|| csv_only(&dir));
     let (read_time, read_peak, records) = phase(|| {
-        let inspection = kpr_bridge::inspect::inspect(&dir, &mapping, 2025).expect("extract reads");
+        let inspection = kpr_bridge::inspect::inspect(
+            &dir,
+            kpr_bridge::inspect::Origin::Extract,
+            &mapping,
+            2025,
+        )
+        .expect("extract reads");
         assert!(
             inspection.extract.problems.is_empty(),
             "a generated extract reads cleanly"

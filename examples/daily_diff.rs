@@ -75,6 +75,7 @@ async fn main() -> ExitCode {
         from: None,
         to: None,
         complete: true,
+        ids: kpr_bridge::source::LocalIds::Lasting,
     }];
     let date = if changed { "2026-03-02" } else { "2026-03-01" };
     let options = CaptureOptions {

@@ -10,10 +10,13 @@ use crate::annual::controls::{ControlFinding, Controls};
 use crate::checks::{CheckOptions, CheckReport, Severity, SourceRecords, TestUsers, check};
 use crate::config::url;
 use crate::config::{Config, Mode, SourceConfig, SourceKind};
-use crate::mapping::Mapping;
+use crate::mapping::{Mapping, MappingError};
 use crate::message::iplos37::{self, Header, IplWriter};
 use crate::model::assessment::AssessmentVariables;
-use crate::source::{Problem, ReadSummary, RecordKind, Snapshot, read_database, read_extract};
+use crate::source::iplos::IplosOptions;
+use crate::source::{
+    Problem, ReadSummary, RecordKind, Snapshot, read_database, read_extract, read_iplos,
+};
 
 /// One source, as read.
 pub struct SourceRun {
@@ -72,7 +75,11 @@ impl CheckRun {
 
 /// Reads every source of `config` and checks the year.
 pub fn run(config: &Config, year: i32) -> CheckRun {
-    let read: Vec<ReadSource> = config.sources.iter().map(read_source).collect();
+    let read: Vec<ReadSource> = config
+        .sources
+        .iter()
+        .map(|s| read_source(&config.municipality, s))
+        .collect();
     let report = check_read(config, year, &read);
     let controls = register_controls(config, year, &read, &report);
     let sources = read.into_iter().map(|(run, _)| run).collect();
@@ -175,11 +182,23 @@ pub fn variables(read: &[ReadSource]) -> AssessmentVariables {
 /// A source as read: how it went, and its records with its mapping when it could be read.
 pub type ReadSource = (SourceRun, Option<(Snapshot, Mapping)>);
 
-/// Reads one source and loads its mapping.
-pub fn read_source(source: &SourceConfig) -> ReadSource {
+/// A source's mapping: its file, or for an IPLOS source the national codes (after the
+/// file's rules, when it has one).
+pub fn load_mapping(source: &SourceConfig) -> Result<Mapping, MappingError> {
+    let iplos = matches!(source.kind, SourceKind::Iplos { .. });
+    match &source.mapping {
+        Some(path) if iplos => Mapping::load(path).map(Mapping::with_national_codes),
+        Some(path) => Mapping::load(path),
+        None => Ok(Mapping::national()),
+    }
+}
+
+/// Reads one source of `municipality` and loads its mapping.
+pub fn read_source(municipality: &str, source: &SourceConfig) -> ReadSource {
     let origin = match &source.kind {
         SourceKind::Extract { path } => format!("extract {}", path.display()),
         SourceKind::Database { url, .. } => format!("database {}", url::redacted(url)),
+        SourceKind::Iplos { path, .. } => format!("IPLOS extract {}", path.display()),
     };
     let mut run = SourceRun {
         name: source.name.clone(),
@@ -187,7 +206,7 @@ pub fn read_source(source: &SourceConfig) -> ReadSource {
         unusable: None,
         summary: None,
     };
-    let mapping = match Mapping::load(&source.mapping) {
+    let mapping = match load_mapping(source) {
         Ok(mapping) => mapping,
         Err(error) => {
             run.unusable = Some(format!("source '{}': {error}", source.name));
@@ -204,6 +223,22 @@ pub fn read_source(source: &SourceConfig) -> ReadSource {
         }
         SourceKind::Database { url, queries } => {
             read_database(&source.name, url, queries, &mut records)
+        }
+        SourceKind::Iplos {
+            path,
+            settle,
+            keep_done,
+        } => {
+            let options = IplosOptions {
+                municipality: municipality.to_string(),
+                settle: *settle,
+                keep_done: *keep_done,
+                take: true,
+            };
+            read_iplos(path, &options, &mut records).map_err(|problem| Problem {
+                file: format!("source '{}': {}", source.name, problem.file),
+                ..problem
+            })
         }
     };
     match read {

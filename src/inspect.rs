@@ -1,5 +1,6 @@
-//! `kpr-bridge inspect`: read an extract, map it, and count what it holds — the first look an
-//! operator takes at a new EPJ export, before any checks or sending.
+//! `kpr-bridge inspect`: read an extract (or an IPLOS directory), map it, and count what it
+//! holds — the first look an operator takes at a new EPJ export, before any checks or
+//! sending. It only looks: an IPLOS pair is read where it lies, never taken.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -10,8 +11,10 @@ use crate::model::{
     Assessment, AttributeKind, Decision, Diagnosis, Person, PersonAttribute, Service, ServiceCode,
 };
 use crate::report::thousands;
+use crate::source::extract::READY;
 use crate::source::extract::file_name;
-use crate::source::{Problem, ReadSummary, RecordSink, read_extract};
+use crate::source::iplos::{DEFAULT_KEEP_DONE, IplosOptions};
+use crate::source::{Problem, ReadSummary, RecordSink, read_extract, read_iplos};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DecisionCounts {
@@ -44,8 +47,37 @@ impl Inspection {
     }
 }
 
-/// Reads and maps the extract in `dir` for reporting year `year`.
-pub fn inspect(dir: &Path, mapping: &Mapping, year: i32) -> Result<Inspection, Problem> {
+/// Whether `dir` is an IPLOS directory rather than an extract: it has neither `READY` nor
+/// `persons.csv`, and XML files or pairs taken into `done/`.
+pub fn looks_like_iplos(dir: &Path) -> bool {
+    let xml = std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            e.path()
+                .extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("xml"))
+        })
+    });
+    !dir.join(READY).exists()
+        && !dir
+            .join(file_name(crate::source::RecordKind::Persons))
+            .exists()
+        && (xml || dir.join(crate::source::iplos::inbox::DONE).is_dir())
+}
+
+/// What `inspect` reads: an extract, or an IPLOS directory of `municipality` (any, when
+/// `None`: inspect has no configuration).
+pub enum Origin<'a> {
+    Extract,
+    Iplos { municipality: Option<&'a str> },
+}
+
+/// Reads and maps the extract (or IPLOS directory) in `dir` for reporting year `year`.
+pub fn inspect(
+    dir: &Path,
+    origin: Origin,
+    mapping: &Mapping,
+    year: i32,
+) -> Result<Inspection, Problem> {
     let mut counter = Counter {
         mapping,
         year,
@@ -54,7 +86,18 @@ pub fn inspect(dir: &Path, mapping: &Mapping, year: i32) -> Result<Inspection, P
         ignored: BTreeMap::new(),
         unmapped: BTreeMap::new(),
     };
-    let extract = read_extract(dir, &mut counter)?;
+    let extract = match origin {
+        Origin::Extract => read_extract(dir, &mut counter)?,
+        Origin::Iplos { municipality } => {
+            let options = IplosOptions {
+                municipality: municipality.unwrap_or_default().to_string(),
+                settle: std::time::Duration::ZERO,
+                keep_done: DEFAULT_KEEP_DONE,
+                take: false,
+            };
+            read_iplos(dir, &options, &mut counter)?
+        }
+    };
     Ok(Inspection {
         year,
         extract,
@@ -112,7 +155,24 @@ pub fn render(
     max_problems: usize,
 ) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Extract {}", dir.display());
+    let iplos = inspection
+        .extract
+        .tables
+        .iter()
+        .find(|t| t.encoding.is_none())
+        .and_then(|t| t.name.as_deref());
+    match iplos {
+        Some(fagmelding) => {
+            let _ = writeln!(
+                out,
+                "IPLOS extract {}, fagmelding {fagmelding}",
+                dir.display()
+            );
+        }
+        None => {
+            let _ = writeln!(out, "Extract {}", dir.display());
+        }
+    }
     for table in &inspection.extract.tables {
         let state = match (&table.name, table.encoding) {
             (Some(_), Some(encoding)) => {
@@ -121,7 +181,14 @@ pub fn render(
             (Some(_), None) => format!("{} records", thousands(table.records)),
             (None, _) => "not read".to_string(),
         };
-        let _ = writeln!(out, "  {:<16} {state}", file_name(table.kind));
+        let what = match iplos {
+            Some(_) => table.kind.as_str().to_string(),
+            None => file_name(table.kind),
+        };
+        let _ = writeln!(out, "  {what:<16} {state}");
+    }
+    if iplos.is_some() {
+        let _ = writeln!(out, "  {}", crate::source::iplos::CANNOT_SAY);
     }
     let _ = writeln!(
         out,

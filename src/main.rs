@@ -280,11 +280,17 @@ enum Command {
     },
     /// Read and map an extract; print counts per national code, unmapped types and problems.
     Inspect {
-        /// The extract directory (with persons.csv, services.csv, … and READY).
+        /// The extract directory (with persons.csv, services.csv, … and READY), or a
+        /// directory where the EPJ writes its IPLOS 3.7 extract (read where it lies).
         extract_dir: PathBuf,
-        /// The mapping file, such as mappings/sample-epj.toml.
+        /// The mapping file, such as mappings/sample-epj.toml; an IPLOS directory needs
+        /// none (its service types are the national codes).
         #[arg(long)]
-        mapping: PathBuf,
+        mapping: Option<PathBuf>,
+        /// Read the directory as an IPLOS 3.7 extract (fagmelding + identmelding); the
+        /// default when it has neither READY nor persons.csv.
+        #[arg(long)]
+        iplos: bool,
         /// Reporting year whose mapping rules apply (default: this year in Europe/Oslo).
         #[arg(long)]
         year: Option<i32>,
@@ -576,18 +582,35 @@ fn main() -> ExitCode {
         Command::Inspect {
             extract_dir,
             mapping,
+            iplos,
             year,
             max_problems,
         } => {
-            let mapping = match Mapping::load(&mapping) {
+            let iplos = iplos || inspect::looks_like_iplos(&extract_dir);
+            let mapping = match (&mapping, iplos) {
+                (Some(file), true) => Mapping::load(file).map(Mapping::with_national_codes),
+                (Some(file), false) => Mapping::load(file),
+                (None, true) => Ok(Mapping::national()),
+                (None, false) => {
+                    eprintln!(
+                        "error: an extract needs --mapping FILE (such as mappings/sample-epj.toml); only an IPLOS directory is read without one"
+                    );
+                    return ExitCode::from(2);
+                }
+            };
+            let mapping = match mapping {
                 Ok(mapping) => mapping,
                 Err(e) => {
                     eprintln!("error: {e}");
                     return ExitCode::from(2);
                 }
             };
+            let origin = match iplos {
+                true => inspect::Origin::Iplos { municipality: None },
+                false => inspect::Origin::Extract,
+            };
             let year = year.unwrap_or_else(this_year);
-            match inspect::inspect(&extract_dir, &mapping, year) {
+            match inspect::inspect(&extract_dir, origin, &mapping, year) {
                 Ok(inspection) => {
                     print!(
                         "{}",

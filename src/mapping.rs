@@ -88,6 +88,9 @@ pub struct Mapping {
     rules: HashMap<String, Vec<Rule>>,
     /// The EPJ's own assessment variables (`[[variable]]`), each with its 9111 code.
     variables: Vec<Variable>,
+    /// A local type no rule names is read as the national code it spells (an IPLOS
+    /// extract's `tjTjenType`), when that code is valid on the day.
+    national_codes: bool,
 }
 
 #[derive(Deserialize)]
@@ -193,7 +196,26 @@ impl Mapping {
             file: file.to_path_buf(),
             rules,
             variables,
+            national_codes: false,
         })
+    }
+
+    /// No rules: every local type is the national code it spells. For a source whose
+    /// types are the register's own codes (the IPLOS extract).
+    pub fn national() -> Mapping {
+        Mapping {
+            file: PathBuf::from("(national codes, no mapping file)"),
+            rules: HashMap::new(),
+            variables: Vec::new(),
+            national_codes: true,
+        }
+    }
+
+    /// These rules first, then the national code a local type spells: a mapping file for an
+    /// IPLOS source remaps or ignores codes and needs to name no other.
+    pub fn with_national_codes(mut self) -> Mapping {
+        self.national_codes = true;
+        self
     }
 
     /// The EPJ's own assessment variables, beside the built-in names.
@@ -207,13 +229,19 @@ impl Mapping {
 
     /// What `local_type` means on `day`.
     pub fn resolve(&self, local_type: &str, day: NaiveDate) -> Resolution<'_> {
-        let Some(rules) = self.rules.get(&local_type.trim().to_uppercase()) else {
-            return Resolution::Unmapped;
-        };
-        match rules.iter().find(|r| r.applies_on(day)).map(|r| &r.target) {
+        let rule = self
+            .rules
+            .get(&local_type.trim().to_uppercase())
+            .and_then(|rules| rules.iter().find(|r| r.applies_on(day)));
+        match rule.map(|r| &r.target) {
             Some(Target::Service(code)) => Resolution::Service(*code),
             Some(Target::Attribute(kind)) => Resolution::Attribute(*kind),
             Some(Target::Ignored { reason }) => Resolution::Ignored(reason),
+            None if self.national_codes => local_type
+                .parse::<ServiceCode>()
+                .ok()
+                .filter(|code| code.info().is_some_and(|info| info.is_valid_on(day)))
+                .map_or(Resolution::Unmapped, Resolution::Service),
             None => Resolution::Unmapped,
         }
     }

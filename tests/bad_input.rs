@@ -65,6 +65,9 @@ struct Case {
     /// Receipts: the message's state after the last arrival (`sent`, `delivered`, …).
     #[serde(default)]
     state: Option<String>,
+    /// IPLOS: the files that must end in `quarantine/`, each with its `.problem.txt`.
+    #[serde(default)]
+    quarantined: Vec<String>,
     /// Why the case is there and why its outcome is the right one.
     #[allow(dead_code)]
     why: String,
@@ -90,6 +93,7 @@ fn every_case_of_the_bad_input_corpus_ends_as_its_table_says() {
         assert!(names.insert(&case.name), "{} twice in the table", case.name);
         let outcome = match case.run.as_str() {
             "inspect" | "check" => run_extract_case(case),
+            "iplos" => run_iplos_case(case),
             "receipt" => run_receipt_case(case),
             other => Err(format!("unknown run {other:?}")),
         };
@@ -106,7 +110,7 @@ fn every_case_of_the_bad_input_corpus_ends_as_its_table_says() {
     for entry in fs::read_dir(corpus()).unwrap() {
         let entry = entry.unwrap();
         let name = entry.file_name().to_string_lossy().into_owned();
-        if entry.file_type().unwrap().is_dir() && name != "base" {
+        if entry.file_type().unwrap().is_dir() && name != "base" && name != "base-iplos" {
             assert!(names.contains(&name), "{name} has no row in cases.toml");
         }
     }
@@ -121,8 +125,13 @@ fn every_case_of_the_bad_input_corpus_ends_as_its_table_says() {
 
 /// Copies `base/`, then the case's own files, into a new directory.
 fn copy_case(case: &Case, into: &Path) {
+    copy_case_over(case, "base", into);
+}
+
+/// Copies `base`, then the case's own files, into a new directory.
+fn copy_case_over(case: &Case, base: &str, into: &Path) {
     fs::create_dir_all(into).unwrap();
-    for dir in [corpus().join("base"), corpus().join(&case.name)] {
+    for dir in [corpus().join(base), corpus().join(&case.name)] {
         let Ok(entries) = fs::read_dir(&dir) else {
             continue;
         };
@@ -319,6 +328,87 @@ path = "{extract}"
             if lower.contains(&secret.to_lowercase()) {
                 return Err(format!("the {what} holds the name {secret:?}"));
             }
+        }
+    }
+    Ok(None)
+}
+
+/// Runs `check` on an IPLOS directory made of `base-iplos/` and the case's files.
+fn run_iplos_case(case: &Case) -> Result<Option<String>, String> {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    copy_case_over(case, "base-iplos", &inbox);
+    match case.setup.as_deref() {
+        None => {}
+        Some("older-pair") => {
+            let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+            for name in ["old-fag.xml", "old-ide.xml"] {
+                fs::File::options()
+                    .write(true)
+                    .open(inbox.join(name))
+                    .and_then(|f| f.set_modified(hour_ago))
+                    .map_err(|e| format!("{name}: {e}"))?;
+            }
+        }
+        Some(other) => panic!("unknown setup {other:?}"),
+    }
+    let config = dir.path().join("kpr-bridge.toml");
+    fs::write(
+        &config,
+        format!(
+            r#"mode = "test"
+data_dir = "{state}"
+[municipality]
+number = "4601"
+name = "Bergen"
+[her_id]
+municipality = "12345"
+service_unit = "67890"
+[[source]]
+name = "epj"
+kind = "iplos"
+path = "{inbox}"
+settle_seconds = 0
+"#,
+            state = dir.path().join("state").display(),
+            inbox = inbox.display(),
+        ),
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_kpr-bridge"))
+        .args(["check", "--year", "2026", "--config"])
+        .arg(&config)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .map_err(|e| e.to_string())?;
+    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&output.stderr));
+    if text.contains("panicked") {
+        return Err(format!("panicked:\n{text}"));
+    }
+    if output.status.code() != case.exit.map(i32::from) {
+        return Err(format!(
+            "exit {:?}, expected {:?}; output:\n{text}",
+            output.status.code(),
+            case.exit
+        ));
+    }
+    if !text.contains(&case.expect) {
+        return Err(format!("output lacks {:?}:\n{text}", case.expect));
+    }
+    if let Some(run) = eleven_digits(&text) {
+        return Err(format!("the output holds an 11-digit number {run}"));
+    }
+    for name in &case.quarantined {
+        let note = inbox.join("quarantine").join(format!("{name}.problem.txt"));
+        if !inbox.join("quarantine").join(name).exists() || !note.exists() {
+            return Err(format!(
+                "{name} is not in quarantine/ with its .problem.txt"
+            ));
+        }
+        let note = fs::read_to_string(&note).unwrap();
+        if let Some(run) = eleven_digits(&note) {
+            return Err(format!("{name}.problem.txt holds an 11-digit number {run}"));
         }
     }
     Ok(None)

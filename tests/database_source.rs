@@ -22,7 +22,7 @@ fn example_queries() -> Queries {
         .into_iter()
         .find_map(|s| match s.kind {
             SourceKind::Database { queries, .. } => Some(queries),
-            SourceKind::Extract { .. } => None,
+            SourceKind::Extract { .. } | SourceKind::Iplos { .. } => None,
         })
         .expect("the example has a database source")
 }

@@ -132,7 +132,13 @@ fn windows_1252_extracts_read_the_same_as_utf8() {
 #[test]
 fn inspect_maps_every_generated_service() {
     let (dir, made) = generated(&options(1_000, 9));
-    let inspection = kpr_bridge::inspect::inspect(dir.path(), &sample_mapping(), 2025).unwrap();
+    let inspection = kpr_bridge::inspect::inspect(
+        dir.path(),
+        kpr_bridge::inspect::Origin::Extract,
+        &sample_mapping(),
+        2025,
+    )
+    .unwrap();
     assert!(inspection.unmapped.is_empty(), "{:?}", inspection.unmapped);
     let coded: u64 = inspection
         .per_code

@@ -105,6 +105,7 @@ fn facts(admin: &Admin) -> Vec<(&'static str, String)> {
         None => "none configured".into(),
     };
     facts.push(("Transport", transport));
+    facts.push(("Sources", crate::status::sources_line(config)));
     facts
 }
 

@@ -35,6 +35,7 @@ use daily_work::DailyWork;
 use health::Health;
 use reporting::Pace;
 use status_cache::StatusCache;
+use watcher::Watched;
 
 /// How often the sender looks at the outbox without being woken (resends, a restart).
 const SEND_POLL: Duration = Duration::from_secs(30);
@@ -211,7 +212,11 @@ impl Duties {
             .sources
             .iter()
             .filter_map(|s| match &s.kind {
-                SourceKind::Extract { path } => Some(path.clone()),
+                SourceKind::Extract { path } => Some(Watched::Extract(path.clone())),
+                SourceKind::Iplos { path, settle, .. } => Some(Watched::Iplos {
+                    dir: path.clone(),
+                    settle: *settle,
+                }),
                 SourceKind::Database { .. } => None,
             })
             .collect();

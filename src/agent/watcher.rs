@@ -2,7 +2,9 @@
 //!
 //! An extract is complete when its `READY` file exists (the EPJ writes it last, and deletes
 //! it before it replaces an extract: docs/export-format.md); a new one is a `READY` that was
-//! not there before, or another file under that name. The operating system's notifications
+//! not there before, or another file under that name. An IPLOS directory has no marker: a
+//! new pair is files in it that have all stood unchanged for the settle time, and the
+//! capture it starts takes them (`source::iplos::inbox`). The operating system's notifications
 //! only wake the watcher early: they miss events on network shares and under bursts, so a
 //! full scan on an interval is what guarantees nothing is missed. In `poll` mode the scan is
 //! all there is.
@@ -18,6 +20,48 @@ use tokio::sync::{Notify, mpsc, watch};
 
 use crate::config::agent::Watch;
 use crate::source::extract::READY;
+use crate::source::iplos::inbox;
+
+/// A directory the EPJ writes into.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Watched {
+    /// An extract directory, complete with `READY`.
+    Extract(PathBuf),
+    /// An IPLOS directory, whose files are taken once they have settled.
+    Iplos { dir: PathBuf, settle: Duration },
+}
+
+impl Watched {
+    fn dir(&self) -> &Path {
+        match self {
+            Watched::Extract(dir) | Watched::Iplos { dir, .. } => dir,
+        }
+    }
+
+    /// What the directory holds now; `None` when nothing complete.
+    fn state(&self) -> Option<State> {
+        match self {
+            Watched::Extract(dir) => fingerprint(dir).map(State::Ready),
+            Watched::Iplos { dir, settle } => inbox::fingerprint(dir, *settle).map(State::Inbox),
+        }
+    }
+
+    /// Files that have not settled yet: worth looking again after the settle time.
+    fn settling(&self) -> Option<Duration> {
+        match self {
+            Watched::Extract(_) => None,
+            Watched::Iplos { dir, settle } => (inbox::fingerprint(dir, Duration::ZERO).is_some()
+                && inbox::fingerprint(dir, *settle).is_none())
+            .then_some(*settle),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum State {
+    Ready(Fingerprint),
+    Inbox(Vec<(String, u64, SystemTime)>),
+}
 
 /// Which `READY` file a directory holds: another inode, size or time is another extract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,39 +85,47 @@ const SETTLE: Duration = Duration::from_millis(500);
 
 /// Runs until `shutdown`; calls `arrived.notify_one()` for each new complete extract.
 pub async fn run(
-    dirs: Vec<PathBuf>,
+    watched: Vec<Watched>,
     mode: Watch,
     scan_every: Duration,
     arrived: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    if dirs.is_empty() {
+    if watched.is_empty() {
         return;
     }
+    let dirs: Vec<PathBuf> = watched.iter().map(|w| w.dir().to_path_buf()).collect();
     let (events, mut woken) = mpsc::unbounded_channel::<()>();
     let mut os_watch = match mode {
         Watch::Notify => OsWatch::new(events),
         Watch::Poll => None,
     };
-    let mut seen: HashMap<PathBuf, Option<Fingerprint>> =
-        dirs.iter().map(|d| (d.clone(), fingerprint(d))).collect();
+    let mut seen: HashMap<PathBuf, Option<State>> = watched
+        .iter()
+        .map(|w| (w.dir().to_path_buf(), w.state()))
+        .collect();
     loop {
         if let Some(os_watch) = &mut os_watch {
             os_watch.cover(&dirs);
         }
+        let wait = watched
+            .iter()
+            .filter_map(Watched::settling)
+            .map(|settle| settle + SETTLE)
+            .fold(scan_every, Duration::min);
         tokio::select! {
-            _ = tokio::time::sleep(scan_every) => {}
+            _ = tokio::time::sleep(wait) => {}
             Some(()) = woken.recv() => {
                 tokio::time::sleep(SETTLE).await;
                 while woken.try_recv().is_ok() {}
             }
             _ = shutdown.changed() => return,
         }
-        for dir in &dirs {
-            let now = fingerprint(dir);
-            let before = seen.insert(dir.clone(), now);
+        for watched in &watched {
+            let now = watched.state();
+            let before = seen.insert(watched.dir().to_path_buf(), now.clone());
             if now.is_some() && before != Some(now) {
-                tracing::info!(dir = %dir.display(), "a new extract is complete");
+                tracing::info!(dir = %watched.dir().display(), "a new extract is complete");
                 arrived.notify_one();
             }
         }
@@ -145,7 +197,7 @@ mod tests {
         let arrived = Arc::new(Notify::new());
         let (stop, shutdown) = watch::channel(false);
         let watching = tokio::spawn(run(
-            vec![extract.clone()],
+            vec![Watched::Extract(extract.clone())],
             mode,
             scan_every,
             arrived.clone(),

@@ -25,7 +25,11 @@ impl Year {
     /// Reads every configured source, checks the year and assembles it. A source that cannot
     /// be read is kept as such in `sources`; the others are still assembled.
     pub fn read(config: &Config, year: i32) -> Year {
-        let read: Vec<ReadSource> = config.sources.iter().map(read_source).collect();
+        let read: Vec<ReadSource> = config
+            .sources
+            .iter()
+            .map(|s| read_source(&config.municipality, s))
+            .collect();
         let variables = check_run::variables(&read);
         let report = check_run::check_read(config, year, &read);
         let mut rng = rand::rng();

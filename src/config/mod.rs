@@ -16,6 +16,7 @@ pub mod url;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -95,7 +96,8 @@ pub const IPLOS_SUBMITTER: u8 = 17;
 pub struct SourceConfig {
     pub name: String,
     pub kind: SourceKind,
-    pub mapping: PathBuf,
+    /// The mapping file; `None` only for an IPLOS source, whose national codes need none.
+    pub mapping: Option<PathBuf>,
     /// The days this source is the municipality's EPJ (an EPJ change mid-year).
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
@@ -106,8 +108,21 @@ pub struct SourceConfig {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SourceKind {
-    Extract { path: PathBuf },
-    Database { url: String, queries: Queries },
+    Extract {
+        path: PathBuf,
+    },
+    Database {
+        url: String,
+        queries: Queries,
+    },
+    /// A directory where the EPJ writes its IPLOS 3.7 extract (`source::iplos`).
+    Iplos {
+        path: PathBuf,
+        /// How long a file stands unchanged before it is taken.
+        settle: Duration,
+        /// How long taken pairs stay in `done/`.
+        keep_done: Duration,
+    },
 }
 
 /// One read-only SQL query per record kind; result columns as in `docs/export-format.md`.
@@ -228,6 +243,8 @@ struct RawSource {
     to: Option<String>,
     product: Option<String>,
     version: Option<String>,
+    settle_seconds: Option<u64>,
+    keep_done_days: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -431,12 +448,19 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
                 "{at}.name: '{name}' is used by two sources; give each its own name"
             ));
         }
-        let mapping = source.mapping.or(raw.mapping.clone()).unwrap_or_else(|| {
+        let mapping = source.mapping.or(raw.mapping.clone());
+        if mapping.is_none() && source.kind.as_deref() != Some("iplos") {
             problems.push(format!(
                 "missing required key 'mapping' (for all sources) or '{at}.mapping'"
             ));
-            PathBuf::new()
-        });
+        }
+        if source.kind.as_deref() != Some("iplos")
+            && (source.settle_seconds.is_some() || source.keep_done_days.is_some())
+        {
+            problems.push(format!(
+                "{at}: settle_seconds and keep_done_days are for sources of kind \"iplos\" only"
+            ));
+        }
         let date = |key: &str, value: Option<String>, problems: &mut Vec<String>| {
             value.and_then(|v| {
                 parse_date(&v)
@@ -476,15 +500,34 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
                     }
                 }
             }
+            Some("iplos") => match source.path {
+                Some(path) => SourceKind::Iplos {
+                    path: base.join(path),
+                    settle: source
+                        .settle_seconds
+                        .map_or(crate::source::iplos::DEFAULT_SETTLE, Duration::from_secs),
+                    keep_done: source
+                        .keep_done_days
+                        .map_or(crate::source::iplos::DEFAULT_KEEP_DONE, |days| {
+                            Duration::from_secs(days.max(1) * 24 * 3600)
+                        }),
+                },
+                None => {
+                    problems.push(format!(
+                        "missing required key '{at}.path' (the directory the EPJ writes its IPLOS extract into)"
+                    ));
+                    continue;
+                }
+            },
             Some(other) => {
                 problems.push(format!(
-                    "{at}.kind: '{other}' is neither \"extract\" nor \"database\""
+                    "{at}.kind: '{other}' is not \"extract\", \"database\" or \"iplos\""
                 ));
                 continue;
             }
             None => {
                 problems.push(format!(
-                    "missing required key '{at}.kind' (\"extract\" or \"database\")"
+                    "missing required key '{at}.kind' (\"extract\", \"database\" or \"iplos\")"
                 ));
                 continue;
             }
@@ -492,7 +535,7 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
         sources.push(SourceConfig {
             name,
             kind,
-            mapping: base.join(mapping),
+            mapping: mapping.map(|m| base.join(m)),
             from,
             to,
             product: source.product.clone(),
@@ -718,7 +761,7 @@ services = "SELECT 2"
         assert_eq!(config.sources[0].to, Some("2025-05-31".parse().unwrap()));
         assert_eq!(
             config.sources[1].mapping,
-            PathBuf::from("/etc/kpr-bridge/mappings/sample-epj.toml")
+            Some(PathBuf::from("/etc/kpr-bridge/mappings/sample-epj.toml"))
         );
         assert_eq!(config.data_dir, PathBuf::from("/etc/kpr-bridge/state"));
         assert_eq!(config.test_user_names.len(), 3);
@@ -807,7 +850,8 @@ services = "SELECT 2"
         assert!(
             config.sources[0]
                 .mapping
-                .ends_with("mappings/sample-epj.toml")
+                .as_ref()
+                .is_some_and(|m| m.ends_with("mappings/sample-epj.toml"))
         );
         assert!(matches!(
             config.sources[1].kind,
@@ -841,7 +885,9 @@ services = "SELECT 2"
         );
         assert_eq!(
             config.sources[1].mapping,
-            PathBuf::from("/etc/kpr-bridge/mappings/velferdsteknologi.toml")
+            Some(PathBuf::from(
+                "/etc/kpr-bridge/mappings/velferdsteknologi.toml"
+            ))
         );
         assert_eq!(config.agent.schedule.text(), "0 0 4 * * *");
         assert_eq!(config.agent.watch, agent::Watch::Notify);

@@ -16,7 +16,8 @@ use crate::checks::{CheckOptions, CheckReport, SourceRecords, check};
 use crate::config::daily::Daily;
 use crate::mapping::{Mapping, Resolution, reporting_day};
 use crate::model::{Decision, Ident};
-use crate::source::Snapshot;
+use crate::source::iplos::fagmelding::{fallback_service_id, is_placeholder_id};
+use crate::source::{LocalIds, Snapshot};
 
 /// One configured source as read for the daily capture.
 pub struct SourceInput<'a> {
@@ -29,6 +30,7 @@ pub struct SourceInput<'a> {
     pub to: Option<NaiveDate>,
     /// Every row could be read: only then does a missing record mean it left the EPJ.
     pub complete: bool,
+    pub ids: LocalIds,
 }
 
 impl SourceInput<'_> {
@@ -164,7 +166,11 @@ pub fn build(
             }
             current.users.entry(key).or_insert_with(|| UserFacts {
                 ident: ident.clone(),
-                person_id: person.person_id.clone(),
+                // A number local to one extract cannot be the person's brukerNr for good.
+                person_id: match source.ids {
+                    LocalIds::Lasting => person.person_id.clone(),
+                    LocalIds::PerExtract => key.to_string(),
+                },
                 district: person.district.clone(),
             });
         }
@@ -194,8 +200,20 @@ pub fn build(
                 let mut pauses = service.pauses.clone();
                 pauses.sort();
                 pauses.dedup_by_key(|p| p.from);
+                let id = if source.ids == LocalIds::PerExtract
+                    && is_placeholder_id(&service.service_id)
+                {
+                    fallback_service_id(
+                        &key.to_string(),
+                        &code.to_string(),
+                        service.start,
+                        service.provider_orgnr.as_deref(),
+                    )
+                } else {
+                    service.service_id.clone()
+                };
                 services.push((
-                    service.service_id.clone(),
+                    id,
                     ServiceState {
                         person: key,
                         code,

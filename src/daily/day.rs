@@ -12,12 +12,13 @@ use super::current::SourceInput;
 use super::ship::{self, Parts, Sender, ShipError, Shipped};
 use crate::check_run::{ReadSource, SourceRun, read_source};
 use crate::checks::{CheckOptions, CheckReport, TestUsers};
-use crate::config::{Config, Mode};
+use crate::config::{Config, Mode, SourceKind};
 use crate::crypto::at_rest::IdentityKey;
 use crate::message::msghead::Target;
 use crate::message::schema::Schemas;
 use crate::model::assessment::AssessmentVariables;
 use crate::shipping::{Shipping, ShippingError};
+use crate::source::LocalIds;
 use crate::store::{Store, StoreError};
 
 /// Where the day's messages go.
@@ -46,7 +47,7 @@ impl DayRead {
             .map(|source| {
                 let in_use = source.from.is_none_or(|from| from <= date)
                     && source.to.is_none_or(|to| date <= to);
-                in_use.then(|| read_source(source))
+                in_use.then(|| read_source(&config.municipality, source))
             })
             .collect();
         DayRead { read }
@@ -164,6 +165,10 @@ pub async fn run_read(
                 complete: read
                     .as_ref()
                     .is_some_and(|(run, _)| !run.is_unusable() && run.problems() == 0),
+                ids: match source.kind {
+                    SourceKind::Iplos { .. } => LocalIds::PerExtract,
+                    _ => LocalIds::Lasting,
+                },
             }
         })
         .collect();

@@ -29,7 +29,6 @@ use crate::config::receiver::{ReceiverConfig, ReceiverTransport};
 use crate::crypto::test_certificates;
 use crate::generate::{self, OutputEncoding};
 use crate::inbox::Taken;
-use crate::mapping::Mapping;
 use crate::message::msghead::Target;
 use crate::receiver::Receiver;
 use crate::shipping::Shipping;
@@ -187,8 +186,8 @@ impl Demo {
         self.answer(&receiver, &config).await?;
 
         Demo::heading(6, "a change in the extract");
-        let mapping =
-            Mapping::load(&config.sources[0].mapping).map_err(|e| Stopped(e.to_string()))?;
+        let mapping = crate::check_run::load_mapping(&config.sources[0])
+            .map_err(|e| Stopped(e.to_string()))?;
         let change = change::apply(&extract, second_day(), &mapping, &config.daily)
             .map_err(|e| Stopped(e.to_string()))?;
         println!("On {}: {change}", second_day());

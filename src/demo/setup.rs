@@ -128,6 +128,11 @@ mod tests {
                 answers: receipts
             }
         );
-        assert!(municipality.sources[0].mapping.is_file());
+        assert!(
+            municipality.sources[0]
+                .mapping
+                .as_ref()
+                .is_some_and(|m| m.is_file())
+        );
     }
 }

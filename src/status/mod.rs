@@ -24,7 +24,7 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::checks::{Severity, rules};
-use crate::config::{Config, Mode};
+use crate::config::{Config, Mode, SourceKind};
 use crate::message::ipl56::EventKind;
 use crate::source::problem::hide_identity_numbers;
 use crate::store::outbox::State;
@@ -57,6 +57,8 @@ pub struct Status {
     pub generated_at: DateTime<Utc>,
     pub municipality: String,
     pub municipality_name: String,
+    /// Each configured source, with what its format cannot carry.
+    pub sources: Vec<SourceLine>,
     /// `test` or `production`.
     pub mode: &'static str,
     pub daily: Daily,
@@ -79,6 +81,48 @@ pub struct Status {
     /// Every outbox state, with the number of messages in it.
     pub messages_per_state: BTreeMap<&'static str, i64>,
     pub receipt_latency: Latency,
+}
+
+/// A configured source as `status` names it.
+#[derive(Clone, Debug, Serialize)]
+pub struct SourceLine {
+    pub name: String,
+    /// `extract`, `database` or `iplos`.
+    pub kind: &'static str,
+    /// What the source's format cannot carry, when something.
+    pub cannot: Option<&'static str>,
+}
+
+/// Each configured source, with what its format cannot carry.
+pub fn source_lines(config: &Config) -> Vec<SourceLine> {
+    config
+        .sources
+        .iter()
+        .map(|source| {
+            let (kind, cannot) = match source.kind {
+                SourceKind::Extract { .. } => ("extract", None),
+                SourceKind::Database { .. } => ("database", None),
+                SourceKind::Iplos { .. } => ("iplos", Some(crate::source::iplos::CANNOT_SAY)),
+            };
+            SourceLine {
+                name: source.name.clone(),
+                kind,
+                cannot,
+            }
+        })
+        .collect()
+}
+
+/// The sources in one line, for the administration page's settings.
+pub fn sources_line(config: &Config) -> String {
+    source_lines(config)
+        .iter()
+        .map(|s| match s.cannot {
+            Some(cannot) => format!("{} ({}): {cannot}", s.name, s.kind),
+            None => format!("{} ({})", s.name, s.kind),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -378,6 +422,7 @@ pub async fn gather(
         generated_at: now,
         municipality: config.municipality.clone(),
         municipality_name: config.municipality_name.clone(),
+        sources: source_lines(config),
         mode: match config.mode {
             Mode::Test => "test",
             Mode::Production => "production",

@@ -37,8 +37,18 @@ pub fn render(status: &Status) -> String {
     quiet_problems(status, &mut out);
     warnings(status, &mut out);
     certificates(status, &mut out);
+    sources(status, &mut out);
     counts(status, &mut out);
     out
+}
+
+fn sources(status: &Status, out: &mut String) {
+    for source in &status.sources {
+        let _ = writeln!(out, "\nSource {} ({})", source.name, source.kind);
+        if let Some(cannot) = source.cannot {
+            let _ = writeln!(out, "  {cannot}.");
+        }
+    }
 }
 
 /// Several municipalities at a glance (`status --tenants`): a line each with who serves it,

@@ -155,6 +155,7 @@ pub async fn capture_with(
             from: s.from.map(day),
             to: s.to.map(day),
             complete: s.complete,
+            ids: kpr_bridge::source::LocalIds::Lasting,
         })
         .collect();
     let test_users = TestUsers::default();

@@ -12,6 +12,7 @@ pub mod checks;
 pub mod daily;
 pub mod delivery;
 pub mod forged;
+pub mod iplos;
 pub mod municipality;
 pub mod spool;
 pub mod tenants;
