@@ -277,6 +277,10 @@ enum Command {
         /// under the temporary directory).
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Run the daily part from the EPJ's IPLOS 3.7 extract (a source of kind "iplos")
+        /// instead of the CSV extract.
+        #[arg(long)]
+        iplos: bool,
     },
     /// Read and map an extract; print counts per national code, unmapped types and problems.
     Inspect {
@@ -515,7 +519,7 @@ fn main() -> ExitCode {
             ..
         } => run_async(status::tenants(&dir, municipality.as_deref(), json)),
         Command::Status { .. } => unreachable!("clap requires --config or --tenants"),
-        Command::Demo { dir } => run_async(kpr_bridge::demo::demo(dir.as_deref())),
+        Command::Demo { dir, iplos } => run_async(kpr_bridge::demo::demo(dir.as_deref(), iplos)),
         Command::Generate {
             persons,
             seed,

@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn run_demo(dir: &Path) -> Output {
+    run_demo_with(dir, &[])
+}
+
+fn run_demo_with(dir: &Path, args: &[&str]) -> Output {
     // A PATH with nothing on it: the demo needs no tool, openssl least of all.
     let empty_path = tempfile::tempdir().unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_kpr-bridge"));
@@ -15,6 +19,7 @@ fn run_demo(dir: &Path) -> Output {
         .arg("demo")
         .arg("--dir")
         .arg(dir)
+        .args(args)
         .env("PATH", empty_path.path());
     for (name, _) in std::env::vars_os() {
         let name = name.to_string_lossy();
@@ -111,6 +116,44 @@ fn the_demo_delivers_everything_with_no_services_no_tools_and_no_identities_show
             "a name is shown"
         );
     }
+}
+
+/// `demo --iplos`: the daily part from the EPJ's nightly IPLOS extract.
+#[test]
+fn the_demo_runs_the_daily_part_from_iplos_extracts() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run_demo_with(dir.path(), &["--iplos"]);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stdout.contains("the EPJ wrote its IPLOS 3.7 extract"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Every message was delivered (4 of 4)."),
+        "{stdout}"
+    );
+    let days: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("  2026-01-0") && l.contains("notification(s) in"))
+        .collect();
+    assert_eq!(days.len(), 2, "{stdout}");
+    // IPLOS 3.7 has no temporary stops.
+    assert!(!days[1].contains("stop_from"), "{}", days[1]);
+    assert!(days[1].contains("end N"), "{}", days[1]);
+    // Both nights' pairs were taken.
+    let taken = std::fs::read_dir(dir.path().join("iplos-export/done"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_type().unwrap().is_dir())
+        .count();
+    assert_eq!(taken, 2);
+    let all = format!("{stdout}\n{stderr}");
+    assert_eq!(eleven_digit_numbers(&all), Vec::<&str>::new());
 }
 
 #[test]

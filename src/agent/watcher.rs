@@ -273,4 +273,35 @@ mod tests {
             2
         );
     }
+
+    /// An IPLOS directory: a pair announced once it has stood for the settle time (the OS
+    /// event comes at once; the watcher looks again after the settle time), not before.
+    #[tokio::test]
+    async fn an_iplos_pair_is_announced_once_it_has_settled() {
+        let dir = tempfile::tempdir().unwrap();
+        let inbox = dir.path().join("inbox");
+        std::fs::create_dir(&inbox).unwrap();
+        let arrived = Arc::new(Notify::new());
+        let (stop, shutdown) = watch::channel(false);
+        let settle = Duration::from_millis(1500);
+        let watching = tokio::spawn(run(
+            vec![Watched::Iplos {
+                dir: inbox.clone(),
+                settle,
+            }],
+            Watch::Notify,
+            Duration::from_secs(3600),
+            arrived.clone(),
+            shutdown,
+        ));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        std::fs::write(inbox.join("a.xml"), "<Melding/>").unwrap();
+        std::fs::write(inbox.join("b.xml"), "<IPLOS/>").unwrap();
+        let early = tokio::time::timeout(Duration::from_millis(900), arrived.notified()).await;
+        assert!(early.is_err(), "announced before it settled");
+        let settled = tokio::time::timeout(Duration::from_secs(4), arrived.notified()).await;
+        assert!(settled.is_ok(), "not announced after the settle time");
+        stop.send(true).unwrap();
+        watching.await.unwrap();
+    }
 }

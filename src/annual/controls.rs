@@ -273,19 +273,19 @@ impl Controls {
                     }
                     continue;
                 };
-                if let Some((pattern, consequence)) = &control.pattern {
-                    if !pattern.is_match(value) {
-                        let expected = format!("the pattern {}", pattern.as_str());
-                        note(
-                            record,
-                            &control.field,
-                            Kind::Type,
-                            *consequence,
-                            example(value),
-                            expected,
-                        );
-                        continue;
-                    }
+                if let Some((pattern, consequence)) = &control.pattern
+                    && !pattern.is_match(value)
+                {
+                    let expected = format!("the pattern {}", pattern.as_str());
+                    note(
+                        record,
+                        &control.field,
+                        Kind::Type,
+                        *consequence,
+                        example(value),
+                        expected,
+                    );
+                    continue;
                 }
                 if let Some((codes, consequence)) = &control.codes {
                     let known = match codes {

@@ -330,14 +330,14 @@ impl Check {
     fn key(&mut self, role: Role, path: &Path) -> Option<PKey<Private>> {
         let what = role.key();
         let mode = std::fs::metadata(path).map(|m| m.permissions().mode());
-        if let Ok(mode) = mode {
-            if mode & 0o077 != 0 {
-                self.problems.push(format!(
+        if let Ok(mode) = mode
+            && mode & 0o077 != 0
+        {
+            self.problems.push(format!(
                     "the {what} {} can be read by group or others (mode {:o}); a private key must be readable by its owner only: run `chmod 600 {0}`",
                     path.display(),
                     mode & 0o777
                 ));
-            }
         }
         let pem = self.read(what, path)?;
         if pem.windows(b"ENCRYPTED".len()).any(|w| w == b"ENCRYPTED") {
@@ -375,14 +375,14 @@ impl Check {
                 continue;
             };
             // An expired one is only warned about (`validity`): its chain is not at issue.
-            if let (Some(trust), true) = (trust, valid_now(&certificate)) {
-                if let Err(why) = chains_to(trust, &certificate) {
-                    self.problems.push(format!(
+            if let (Some(trust), true) = (trust, valid_now(&certificate))
+                && let Err(why) = chains_to(trust, &certificate)
+            {
+                self.problems.push(format!(
                         "the KPR signing certificate {} ({}) does not chain to a CA certificate in certificates.trust: {why}; add the CA certificate that issued it (Buypass or Commfides) to the trust files",
                         path.display(),
                         describe::subject(&certificate)
                     ));
-                }
             }
             pinned.push(certificate);
         }

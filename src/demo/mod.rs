@@ -10,6 +10,11 @@
 //! through the receipts spool. It ends with a summary, and exits 0 when every message was
 //! delivered.
 //!
+//! With `--iplos` the daily part reads what every EPJ already writes instead: each night
+//! the demo's EPJ writes its IPLOS 3.7 extract for the current year (fagmelding +
+//! identmelding, as the annual message is written) into a directory, and `daily` reads it
+//! through a source of kind `iplos`.
+//!
 //! The dates are fixed: the data is centred on 2025 (the last annual year) with services
 //! still running into January 2026, when daily reporting began; both daily dates are in the
 //! past, as `daily` requires.
@@ -21,7 +26,7 @@ mod summary;
 
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use crate::commands::{annual, check, daily};
 use crate::config::Config;
@@ -53,7 +58,7 @@ fn second_day() -> NaiveDate {
 
 /// Runs the demo in `dir` (default: a new directory under the temporary directory).
 /// Exit code: 0 when every message was delivered, 1 otherwise, 2 when `dir` is unusable.
-pub async fn demo(dir: Option<&Path>) -> u8 {
+pub async fn demo(dir: Option<&Path>, iplos: bool) -> u8 {
     let dir = match directory::prepare(dir) {
         Ok(dir) => dir,
         Err(e) => {
@@ -68,6 +73,7 @@ pub async fn demo(dir: Option<&Path>) -> u8 {
     let mut demo = Demo {
         dir,
         steps: Vec::new(),
+        iplos,
     };
     match demo.run().await {
         Ok(code) => code,
@@ -88,6 +94,8 @@ struct Stopped(String);
 struct Demo {
     dir: PathBuf,
     steps: Vec<Step>,
+    /// The daily part reads the EPJ's IPLOS extract.
+    iplos: bool,
 }
 
 impl Demo {
@@ -170,9 +178,16 @@ impl Demo {
         );
         self.command("check", code, "the checks found errors (the synthetic data has some on purpose: they are held back and left out below)")?;
 
+        let daily_config = match self.iplos {
+            true => written.iplos.clone(),
+            false => written.municipality.clone(),
+        };
+        if self.iplos {
+            self.export_iplos(&config, 1)?;
+        }
         Demo::heading(5, &format!("daily {} --initial", first_day()));
         let code = daily::daily(daily::DailyArgs {
-            config: &written.municipality,
+            config: &daily_config,
             date: Some(first_day()),
             initial: Some(crate::daily::capture::default_since()),
             dry_run: None,
@@ -192,10 +207,13 @@ impl Demo {
             .map_err(|e| Stopped(e.to_string()))?;
         println!("On {}: {change}", second_day());
         self.step("change", change.to_string());
+        if self.iplos {
+            self.export_iplos(&config, 2)?;
+        }
 
         Demo::heading(7, &format!("daily {}", second_day()));
         let code = daily::daily(daily::DailyArgs {
-            config: &written.municipality,
+            config: &daily_config,
             date: Some(second_day()),
             initial: None,
             dry_run: None,
@@ -235,6 +253,40 @@ impl Demo {
         let code = summary::print(&shipping.store, &facts).await;
         shipping.store.close().await;
         code.map_err(|e| Stopped(e.to_string()))
+    }
+
+    /// The demo's EPJ writes its IPLOS extract of the daily year, as it would each night:
+    /// what the annual message would carry, from the extract as it stands.
+    fn export_iplos(&mut self, config: &Config, night: u32) -> Result<(), Stopped> {
+        let year = first_day().year();
+        let data = crate::annual::year::Year::read(config, year);
+        let header = crate::annual::ship::header(
+            config,
+            &data,
+            chrono::Utc::now(),
+            night,
+            crate::message::iplos37::namespace(year),
+        );
+        let dir = self.dir.join(setup::IPLOS_EXPORT);
+        std::fs::create_dir_all(&dir).map_err(|e| Stopped(format!("{}: {e}", dir.display())))?;
+        let persons = &data.assembled.persons;
+        crate::annual::ship::write_messages(
+            persons.iter(),
+            persons.len() as u64,
+            &header,
+            data.variables.clone(),
+            &dir.join(format!("epj-{year}-night{night}-fag.xml")),
+            &dir.join(format!("epj-{year}-night{night}-ident.xml")),
+        )
+        .map_err(|e| Stopped(e.to_string()))?;
+        let made = format!(
+            "night {night}: the EPJ wrote its IPLOS 3.7 extract for {year} ({} persons) into {}",
+            persons.len(),
+            dir.display()
+        );
+        println!("{made}");
+        self.step(&format!("IPLOS extract, night {night}"), made);
+        Ok(())
     }
 
     /// Notes a command's exit code: 2 (its input unusable) stops the demo, whose input it is.

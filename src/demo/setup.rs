@@ -11,6 +11,8 @@ const SAMPLE_MAPPING: &str = include_str!("../../mappings/sample-epj.toml");
 pub const CERTIFICATES: &str = "certs";
 pub const EXTRACT: &str = "extract";
 pub const REPORT: &str = "report.html";
+/// Where the demo's EPJ writes its IPLOS 3.7 extract each night (`demo --iplos`).
+pub const IPLOS_EXPORT: &str = "iplos-export";
 const OUTGOING: &str = "spool/out";
 const RECEIPTS: &str = "spool/in";
 
@@ -82,7 +84,17 @@ trust = ["certs/ca.crt"]
 /// The configuration files written.
 pub struct Written {
     pub municipality: PathBuf,
+    /// The same municipality reading its EPJ's IPLOS extract instead (`demo --iplos`).
+    pub iplos: PathBuf,
     pub receiver: PathBuf,
+}
+
+/// The municipality's configuration with the IPLOS directory as its one source.
+fn iplos_configuration() -> String {
+    MUNICIPALITY.replace(
+        "kind = \"extract\"\npath = \"extract\"",
+        &format!("kind = \"iplos\"\npath = \"{IPLOS_EXPORT}\"\n# The demo's EPJ writes each file whole at once.\nsettle_seconds = 0"),
+    )
 }
 
 /// Writes the mapping and both configurations into `dir`, and makes the spool directories.
@@ -94,9 +106,11 @@ pub fn write(dir: &Path) -> std::io::Result<Written> {
     }
     let written = Written {
         municipality: dir.join("kpr-bridge.toml"),
+        iplos: dir.join("kpr-bridge-iplos.toml"),
         receiver: dir.join("receiver.toml"),
     };
     std::fs::write(&written.municipality, MUNICIPALITY)?;
+    std::fs::write(&written.iplos, iplos_configuration())?;
     std::fs::write(&written.receiver, RECEIVER)?;
     Ok(written)
 }

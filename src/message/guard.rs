@@ -87,10 +87,10 @@ pub(crate) fn checked(xml: &[u8]) -> Result<&str, Refused> {
             line: line_at(bytes, at),
         });
     }
-    if let Some(encoding) = declared_encoding(text) {
-        if !encoding.eq_ignore_ascii_case("UTF-8") {
-            return Err(Refused::Encoding(encoding.to_string()));
-        }
+    if let Some(encoding) = declared_encoding(text)
+        && !encoding.eq_ignore_ascii_case("UTF-8")
+    {
+        return Err(Refused::Encoding(encoding.to_string()));
     }
     if let Some(at) = text.find("<!DOCTYPE") {
         return Err(Refused::DocType {

@@ -941,7 +941,7 @@ mod tests {
         for max in 1..5000 {
             let top = nice_top(Some(max));
             assert!(
-                top >= max && top % 2 == 0 && top <= max * 3 + 2,
+                top >= max && top.is_multiple_of(2) && top <= max * 3 + 2,
                 "{max} → {top}"
             );
         }

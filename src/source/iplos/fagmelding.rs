@@ -23,6 +23,35 @@ use crate::model::{
 use crate::source::Snapshot;
 use crate::source::problem::{Problem, Problems, shown_value};
 
+/// The fields the records take; any other is passed over unkept.
+const READ: [&str; 25] = [
+    "peAlder",
+    "peKjonn",
+    "peKomnr",
+    "peBydelsnr",
+    "poHusstand",
+    "poVurdTann",
+    "poVurdLege",
+    "poIndPlan",
+    "poHarKoordinator",
+    "poHab",
+    "poHabDato",
+    "fnFunkType",
+    "fnFunkVerdi",
+    "fnFraDato",
+    "tjTjenType",
+    "tjRullerende",
+    "tjVedtak",
+    "tjVedtDato",
+    "tjFraDato",
+    "tjTilDato",
+    "tjTimerUke",
+    "tjInstOrgnr",
+    "diKodeVersjon",
+    "diDiagKode",
+    "diFraDato",
+];
+
 /// The end date the register reads as open.
 const OPEN: &str = "99991231";
 
@@ -78,7 +107,7 @@ pub fn read(
     let mut person: Option<Draft> = None;
     let mut record: Option<Draft> = None;
     loop {
-        match file.next()? {
+        match file.next_node()? {
             Node::Start { empty } => {
                 match depth {
                     0 if file.name() == "PERSON" => {
@@ -106,22 +135,19 @@ pub fn read(
             Node::End => {
                 depth = depth.saturating_sub(1);
                 let field = || {
-                    (
-                        file.name().to_string(),
-                        file.text().to_string(),
-                        file.line(),
-                    )
+                    let name = READ.iter().find(|n| **n == file.name())?;
+                    Some((*name, file.text().to_string(), file.line()))
                 };
                 match depth {
                     0 => reader.finish_person(person.take(), &mut identities, records),
                     1 => match (person.as_mut(), record.take()) {
                         (Some(p), Some(r)) => p.records.push(r),
-                        (Some(p), None) => p.fields.push(field()),
+                        (Some(p), None) => p.fields.extend(field()),
                         _ => {}
                     },
                     2 => {
                         if let Some(r) = record.as_mut() {
-                            r.fields.push(field());
+                            r.fields.extend(field());
                         }
                     }
                     _ => {}
@@ -173,8 +199,8 @@ struct Draft {
     key: Option<String>,
     decision: Option<String>,
     decision_number: Option<String>,
-    /// (element, text, line).
-    fields: Vec<(String, String, u64)>,
+    /// (element, text, line) of the fields in [`READ`].
+    fields: Vec<(&'static str, String, u64)>,
     records: Vec<Draft>,
 }
 
@@ -195,7 +221,7 @@ impl Draft {
     fn field(&self, name: &str) -> Option<(&str, u64)> {
         self.fields
             .iter()
-            .find(|(n, _, _)| n == name)
+            .find(|(n, _, _)| *n == name)
             .map(|(_, v, line)| (v.as_str(), *line))
             .filter(|(v, _)| !v.is_empty())
     }

@@ -63,7 +63,7 @@ fn fagmelding(file: &mut XmlFile) -> Result<FileHead, XmlProblem> {
         .strip_prefix(IPLOS_NAMESPACE_PREFIX)
         .filter(|y| y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|y| y.parse::<i32>().ok());
-    if !year.is_some_and(|y| y >= 2018) {
+    if year.is_none_or(|y| y < 2018) {
         return Err(XmlProblem {
             line: Some(file.line()),
             what: format!(
@@ -87,7 +87,7 @@ fn fagmelding(file: &mut XmlFile) -> Result<FileHead, XmlProblem> {
     let mut depth = 0usize;
     let mut seen_innhinfo = false;
     loop {
-        match file.next()? {
+        match file.next_node()? {
             Node::Start { empty } => {
                 if depth == 0 && file.name() != "INNHINFO" {
                     break;
@@ -168,7 +168,7 @@ fn identmelding(file: &mut XmlFile) -> Result<FileHead, XmlProblem> {
     let encoding = file.encoding;
     let mut contacts = Vec::new();
     loop {
-        match file.next()? {
+        match file.next_node()? {
             Node::Start { .. } if file.name() == "Kontaktperson" => {
                 contacts.extend(file.attribute("kontPerson").map(str::to_string));
             }

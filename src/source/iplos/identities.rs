@@ -42,7 +42,7 @@ impl Identities {
         let mut identities = Identities::default();
         let mut lines: HashMap<PersonNumber, u64> = HashMap::new();
         loop {
-            match file.next() {
+            match file.next_node() {
                 Ok(Node::Start { .. }) if file.name() == "PasientIdent" => {
                     let line = file.line();
                     let column = |field: &str| format!("PasientIdent/@{field}");

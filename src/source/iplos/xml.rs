@@ -3,7 +3,7 @@
 //! through, and its elements handed out one by one with the line each starts on.
 //!
 //! The readers above see only the payload: [`XmlFile::open`] stops at its root, and
-//! [`XmlFile::next`] says [`Node::Eof`] when that root has closed and the rest of the file
+//! [`XmlFile::next_node`] says [`Node::Eof`] when that root has closed and the rest of the file
 //! was well-formed.
 
 use std::fs::File;
@@ -42,7 +42,7 @@ impl Payload {
     }
 }
 
-/// What [`XmlFile::next`] found; the element's name, attributes and text are read from the
+/// What [`XmlFile::next_node`] found; the element's name, attributes and text are read from the
 /// file's accessors until the next call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Node {
@@ -230,7 +230,7 @@ impl XmlFile {
     }
 
     /// The next element of the payload.
-    pub fn next(&mut self) -> Result<Node, XmlProblem> {
+    pub fn next_node(&mut self) -> Result<Node, XmlProblem> {
         loop {
             let (_, node) = self.event()?;
             match node {
@@ -475,12 +475,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(file.payload, Payload::Fagmelding);
-        assert_eq!(file.next().unwrap(), Node::Start { empty: false });
+        assert_eq!(file.next_node().unwrap(), Node::Start { empty: false });
         assert_eq!(file.line(), 3);
-        assert_eq!(file.next().unwrap(), Node::End);
+        assert_eq!(file.next_node().unwrap(), Node::End);
         assert_eq!(file.text(), "Ærlig Øye ås");
-        assert_eq!(file.next().unwrap(), Node::End);
-        assert_eq!(file.next().unwrap(), Node::Eof);
+        assert_eq!(file.next_node().unwrap(), Node::End);
+        assert_eq!(file.next_node().unwrap(), Node::Eof);
     }
 
     #[test]
@@ -493,9 +493,9 @@ mod tests {
         .unwrap();
         assert_eq!(file.payload, Payload::Identmelding);
         assert_eq!(file.attribute("lopenr"), Some("7"));
-        assert_eq!(file.next().unwrap(), Node::Start { empty: true });
-        assert_eq!(file.next().unwrap(), Node::End);
-        assert_eq!(file.next().unwrap(), Node::Eof);
+        assert_eq!(file.next_node().unwrap(), Node::Start { empty: true });
+        assert_eq!(file.next_node().unwrap(), Node::End);
+        assert_eq!(file.next_node().unwrap(), Node::Eof);
     }
 
     #[test]
@@ -504,7 +504,7 @@ mod tests {
             open(b"<IPLOS xmlns=\"http://www.npr.no/xmlstds/iplos/2025\"><PERSON pePeID=\"1\">")
                 .map(|mut f| {
                     loop {
-                        match f.next() {
+                        match f.next_node() {
                             Ok(Node::Eof) => break Ok(()),
                             Ok(_) => {}
                             Err(e) => break Err(e),
