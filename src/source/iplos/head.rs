@@ -37,10 +37,12 @@ pub fn read_head(path: &Path) -> Result<FileHead, XmlProblem> {
 /// Reads the head of an opened file, leaving it just after INNHINFO (a fagmelding) or at
 /// the first `Institusjon` (an identmelding).
 pub fn read(file: &mut XmlFile) -> Result<FileHead, XmlProblem> {
-    match file.payload {
+    let head = match file.payload {
         Payload::Fagmelding => fagmelding(file),
         Payload::Identmelding => identmelding(file),
-    }
+    };
+    // The values quoted come from the file, where a shifted field may hold an identity.
+    head.map_err(XmlProblem::masked)
 }
 
 fn version(file: &XmlFile, expected: &str, format: &str) -> Result<(), XmlProblem> {

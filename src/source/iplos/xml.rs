@@ -63,6 +63,11 @@ pub struct XmlProblem {
 }
 
 impl XmlProblem {
+    /// The same problem with anything like an identity number in its text masked.
+    pub fn masked(self) -> XmlProblem {
+        XmlProblem::new(self.line, self.what, self.fix)
+    }
+
     fn new(line: Option<u64>, what: impl Into<String>, fix: impl Into<String>) -> XmlProblem {
         XmlProblem {
             line,
