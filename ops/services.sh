@@ -140,5 +140,6 @@ cargo_tool() {
     cargo install --locked --quiet "$name@$version"
   fi
 }
-cargo_tool cargo-deny 0.18.3
+# 0.18.9: the first that reads the CVSS 4.0 vectors of RustSec's 2025–2026 advisories.
+cargo_tool cargo-deny 0.18.9
 cargo_tool cargo-machete 0.9.2
