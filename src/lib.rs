@@ -7,8 +7,9 @@
 //! - [`model`]: canonical records (persons, services, assessments, diagnoses, attributes) and
 //!   the national code lists: service types (9151), municipalities per year, city districts,
 //!   assessment variables, and validators for identity and organisation numbers.
-//! - [`source`]: readers that yield canonical records: the EPJ extract directory, or the EPJ's
-//!   database (PostgreSQL, MariaDB, SQLite) through read-only queries.
+//! - [`source`]: readers that yield canonical records: the EPJ extract directory, the EPJ's
+//!   database (PostgreSQL, MariaDB, SQLite) through read-only queries, or the EPJ's own
+//!   IPLOS 3.7 extract written into a directory every night.
 //! - [`mapping`]: local service types to national codes, from `mappings/*.toml`.
 //! - [`checks`]: the register's rules as findings with stable ids, over all sources at once.
 //! - [`check_run`]: every source read, mapped and checked for a year (`kpr-bridge check`).
