@@ -16,10 +16,14 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kpr_bridge::generate::{self, Options, OutputEncoding};
 use kpr_bridge::mapping::Mapping;
+
+#[path = "measure/mod.rs"]
+mod measure;
+use measure::phase;
 
 const FILES: [&str; 5] = [
     "persons.csv",
@@ -124,20 +128,6 @@ fn ensure_extract(dir: &Path, persons: u64) {
     generate::generate(dir, &options).expect("extract generates");
 }
 
-/// Runs `work` three times; the median time and the peak memory of the runs.
-fn phase(work: impl Fn() -> u64) -> (Duration, u64, u64) {
-    reset_peak_memory();
-    let mut times = Vec::new();
-    let mut result = 0;
-    for _ in 0..3 {
-        let start = Instant::now();
-        result = std::hint::black_box(work());
-        times.push(start.elapsed());
-    }
-    times.sort();
-    (times[1], peak_memory_bytes(), result)
-}
-
 /// The floor: every byte read, every field delimited, nothing decoded. Returns the line count.
 fn floor(dir: &Path) -> u64 {
     let mut buffer = vec![0u8; 1 << 20];
@@ -185,25 +175,4 @@ fn csv_only(dir: &Path) -> u64 {
         }
     }
     records
-}
-
-fn reset_peak_memory() {
-    // Linux: writing 5 resets the peak resident set size of this process.
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-fn peak_memory_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| {
-                    l.split_whitespace()
-                        .nth(1)
-                        .and_then(|kb| kb.parse::<u64>().ok())
-                })
-        })
-        .map_or(0, |kb| kb * 1024)
 }

@@ -12,7 +12,7 @@
 
 use std::io::BufReader;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kpr_bridge::annual::ship::{header, write_messages};
 use kpr_bridge::annual::year::Year;
@@ -21,6 +21,10 @@ use kpr_bridge::generate::{self, Options, OutputEncoding};
 use kpr_bridge::message::iplos37;
 use kpr_bridge::source::Snapshot;
 use kpr_bridge::source::iplos::{IplosOptions, read_iplos};
+
+#[path = "measure/mod.rs"]
+mod measure;
+use measure::phase;
 
 const FILES: [&str; 2] = ["KPR_IPL.xml", "KPR_IDE.xml"];
 
@@ -149,20 +153,6 @@ mapping = "{mapping}"
     .expect("the pair is written");
 }
 
-/// Runs `work` three times; the median time and the peak memory of the runs.
-fn phase(work: impl Fn() -> u64) -> (Duration, u64, u64) {
-    reset_peak_memory();
-    let mut times = Vec::new();
-    let mut result = 0;
-    for _ in 0..3 {
-        let start = Instant::now();
-        result = std::hint::black_box(work());
-        times.push(start.elapsed());
-    }
-    times.sort();
-    (times[1], peak_memory_bytes(), result)
-}
-
 /// The floor: both files tokenised by quick-xml, every event read. Returns the count.
 fn floor(pair: &Path) -> u64 {
     let mut events = 0;
@@ -179,25 +169,4 @@ fn floor(pair: &Path) -> u64 {
         }
     }
     events
-}
-
-fn reset_peak_memory() {
-    // Linux: writing 5 resets the peak resident set size of this process.
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-fn peak_memory_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| {
-                    l.split_whitespace()
-                        .nth(1)
-                        .and_then(|kb| kb.parse::<u64>().ok())
-                })
-        })
-        .map_or(0, |kb| kb * 1024)
 }

@@ -3,11 +3,12 @@
 //! read what it packs; rotation, foreign signers and recipients, damaged input; and the
 //! start-up checks of the certificate and key files.
 
+mod support;
+
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use chrono::{Duration, Utc};
@@ -29,29 +30,6 @@ fn run(program: &str, args: &[&str], dir: &Path) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
-}
-
-/// Runs `openssl ARGS` with `input` on stdin; its stdout.
-fn openssl_with_input(args: &[&str], dir: &Path, input: &[u8]) -> Vec<u8> {
-    let mut child = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("openssl is installed");
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
 }
 
 fn make_certs(dir: &Path, days: &str) {
@@ -236,7 +214,7 @@ fn openssl_pack(
         signer.1.to_str().unwrap(),
     ];
     sign.extend_from_slice(sign_extra);
-    let signed = openssl_with_input(&sign, dir, DOCUMENT);
+    let signed = support::openssl::with_input(&sign, dir, DOCUMENT);
     let mut encrypt = vec![
         "cms",
         "-encrypt",
@@ -247,7 +225,7 @@ fn openssl_pack(
     ];
     encrypt.extend_from_slice(encrypt_extra);
     encrypt.push(recipient.to_str().unwrap());
-    openssl_with_input(&encrypt, dir, &signed)
+    support::openssl::with_input(&encrypt, dir, &signed)
 }
 
 #[test]
@@ -279,7 +257,7 @@ fn what_the_municipality_packs_kpr_unpacks_to_the_same_bytes() {
 #[test]
 fn the_openssl_tool_decrypts_and_verifies_what_we_pack() {
     let a = shared("a");
-    let signed = openssl_with_input(
+    let signed = support::openssl::with_input(
         &[
             "cms",
             "-decrypt",
@@ -293,7 +271,7 @@ fn the_openssl_tool_decrypts_and_verifies_what_we_pack() {
         a,
         &packed(),
     );
-    let content = openssl_with_input(
+    let content = support::openssl::with_input(
         &[
             "cms", "-verify", "-inform", "DER", "-CAfile", "ca.crt", "-purpose", "any",
         ],
@@ -302,7 +280,7 @@ fn the_openssl_tool_decrypts_and_verifies_what_we_pack() {
     );
     assert_eq!(content, DOCUMENT);
     // Encrypted with AES-256-CBC, the recipient named by issuer and serial.
-    let structure = openssl_with_input(
+    let structure = support::openssl::with_input(
         &["cms", "-cmsout", "-print", "-inform", "DER"],
         a,
         &packed(),
@@ -398,7 +376,7 @@ fn what_pack_file_packs_kpr_unpacks_to_the_same_bytes_small_and_20_mb() {
 fn the_openssl_tool_decrypts_and_verifies_what_pack_file_packs() {
     let a = shared("a");
     let (packed, _) = packed_from_file(DOCUMENT);
-    let signed = openssl_with_input(
+    let signed = support::openssl::with_input(
         &[
             "cms",
             "-decrypt",
@@ -412,7 +390,7 @@ fn the_openssl_tool_decrypts_and_verifies_what_pack_file_packs() {
         a,
         &packed,
     );
-    let content = openssl_with_input(
+    let content = support::openssl::with_input(
         &[
             "cms", "-verify", "-inform", "DER", "-CAfile", "ca.crt", "-purpose", "any",
         ],
@@ -420,7 +398,8 @@ fn the_openssl_tool_decrypts_and_verifies_what_pack_file_packs() {
         &signed,
     );
     assert_eq!(content, DOCUMENT);
-    let structure = openssl_with_input(&["cms", "-cmsout", "-print", "-inform", "DER"], a, &packed);
+    let structure =
+        support::openssl::with_input(&["cms", "-cmsout", "-print", "-inform", "DER"], a, &packed);
     let structure = String::from_utf8_lossy(&structure);
     assert!(structure.contains("aes-256-cbc"), "{structure}");
     assert!(structure.contains("issuerAndSerialNumber"), "{structure}");
@@ -628,7 +607,7 @@ fn damaged_input_is_an_error_and_never_altered_content() {
     assert!(keys.unpack(&damaged).is_err());
 
     // A signed but unencrypted message names what it is.
-    let signed_only = openssl_with_input(
+    let signed_only = support::openssl::with_input(
         &[
             "cms",
             "-sign",
@@ -663,7 +642,7 @@ fn a_broken_signature_is_a_bad_signature() {
     // Encrypted properly, but the signed content was changed after signing.
     let a = shared("a");
     let dir = tempfile::tempdir().unwrap();
-    let signed = openssl_with_input(
+    let signed = support::openssl::with_input(
         &[
             "cms",
             "-sign",
@@ -685,7 +664,7 @@ fn a_broken_signature_is_a_bad_signature() {
         .expect("the content is inside");
     let mut changed = signed.clone();
     changed[at] = b'X';
-    let message = openssl_with_input(
+    let message = support::openssl::with_input(
         &[
             "cms",
             "-encrypt",

@@ -103,15 +103,7 @@ fn write_pair(config: &Config, year: &Year, dir: &Path, inbox: &str) {
     )
     .unwrap();
     // Settled: older than any settle time.
-    let old = std::time::SystemTime::now() - Duration::from_secs(10);
-    for name in ["ipl.xml", "ide.xml"] {
-        std::fs::File::options()
-            .write(true)
-            .open(inbox.join(name))
-            .unwrap()
-            .set_modified(old)
-            .unwrap();
-    }
+    support::iplos::backdate(&inbox, &["ipl.xml", "ide.xml"], Duration::from_secs(10));
 }
 
 /// A person as far as IPLOS 3.7 carries it, by identity number.

@@ -9,7 +9,7 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use kpr_bridge::message::ipl56::{self, EventKind, Notification, Status};
@@ -64,26 +64,7 @@ fn night(m: &Municipality, date: &str, initial: bool) -> String {
 }
 
 fn openssl(args: &[&str], input: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut child = Command::new("openssl")
-        .args(args)
-        .current_dir(support::amqp::certs())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("openssl is installed");
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    support::openssl::with_input(args, support::amqp::certs(), input)
 }
 
 /// Every message in the spool, oldest first, opened by openssl, validated by xmllint, read.
@@ -420,15 +401,11 @@ fn a_pair_is_taken_once_settled_the_newest_wins_and_the_rest_is_named() {
     assert!(inbox.join("fresh-b.xml").exists());
 
     // Two pairs in one night: the newer wins, the older is quarantined and named.
-    let old = std::time::SystemTime::now() - Duration::from_secs(3600);
-    for name in ["fresh-a.xml", "fresh-b.xml"] {
-        std::fs::File::options()
-            .write(true)
-            .open(inbox.join(name))
-            .unwrap()
-            .set_modified(old)
-            .unwrap();
-    }
+    support::iplos::backdate(
+        inbox,
+        &["fresh-a.xml", "fresh-b.xml"],
+        Duration::from_secs(3600),
+    );
     night_two(true).write(inbox, "later");
     let (records, problems) = read(inbox, &options("4601"));
     assert_eq!(records.persons.len(), 5, "the newer pair");

@@ -178,3 +178,16 @@ impl Extract {
         std::fs::write(dir.join(format!("{stem}-b.xml")), encode(self.fagmelding())).unwrap();
     }
 }
+
+/// Makes the files `names` in `dir` look written `ago`: older than a settle time, or older
+/// than a pair written after them.
+pub fn backdate(dir: &Path, names: &[&str], ago: std::time::Duration) {
+    let then = std::time::SystemTime::now() - ago;
+    for name in names {
+        std::fs::File::options()
+            .write(true)
+            .open(dir.join(name))
+            .and_then(|file| file.set_modified(then))
+            .unwrap();
+    }
+}

@@ -14,6 +14,7 @@ pub mod delivery;
 pub mod forged;
 pub mod iplos;
 pub mod municipality;
+pub mod openssl;
 pub mod spool;
 pub mod tenants;
 pub mod tls;
