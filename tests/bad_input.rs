@@ -247,30 +247,14 @@ fn run_extract_case(case: &Case) -> Result<Option<String>, String> {
     let report = dir.path().join("report.html");
     let mut command = Command::new(env!("CARGO_BIN_EXE_kpr-bridge"));
     if case.run == "check" {
-        let config = dir.path().join("kpr-bridge.toml");
-        fs::write(
-            &config,
-            format!(
-                r#"mode = "test"
-data_dir = "{state}"
-mapping = "{mapping}"
-[municipality]
-number = "4601"
-name = "Bergen"
-[her_id]
-municipality = "12345"
-service_unit = "67890"
-[[source]]
-name = "epj"
-kind = "extract"
-path = "{extract}"
-"#,
-                state = dir.path().join("state").display(),
-                mapping = mapping.display(),
-                extract = extract.display(),
+        let config = check_config(
+            dir.path(),
+            &format!(
+                "mapping = \"{}\"\nkind = \"extract\"\npath = \"{}\"",
+                mapping.display(),
+                extract.display()
             ),
-        )
-        .unwrap();
+        );
         command
             .args(["check", "--year", "2025", "--config"])
             .arg(&config)
@@ -292,22 +276,8 @@ path = "{extract}"
         use std::os::unix::fs::PermissionsExt;
         let _ = fs::set_permissions(&extract_dir, fs::Permissions::from_mode(0o755));
     }
-    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&output.stderr));
+    let text = judged(case, &output)?;
     let html = fs::read_to_string(&report).unwrap_or_default();
-    if text.contains("panicked") {
-        return Err(format!("panicked:\n{text}"));
-    }
-    let code = output.status.code();
-    if code != case.exit.map(i32::from) {
-        return Err(format!(
-            "exit {code:?}, expected {:?}; output:\n{text}",
-            case.exit
-        ));
-    }
-    if !text.contains(&case.expect) {
-        return Err(format!("output lacks {:?}:\n{text}", case.expect));
-    }
     for shown in &case.in_report {
         if !html.contains(shown.as_str()) {
             return Err(format!("the report lacks {shown:?}"));
@@ -333,6 +303,52 @@ path = "{extract}"
     Ok(None)
 }
 
+/// A configuration for `check` of one source, `source` its lines after the name.
+fn check_config(dir: &Path, source: &str) -> PathBuf {
+    let config = dir.join("kpr-bridge.toml");
+    fs::write(
+        &config,
+        format!(
+            r#"mode = "test"
+data_dir = "{state}"
+[municipality]
+number = "4601"
+name = "Bergen"
+[her_id]
+municipality = "12345"
+service_unit = "67890"
+[[source]]
+name = "epj"
+{source}
+"#,
+            state = dir.join("state").display(),
+        ),
+    )
+    .unwrap();
+    config
+}
+
+/// The command's output, once it ended as the case says: no panic, its exit code, the
+/// expected text.
+fn judged(case: &Case, output: &std::process::Output) -> Result<String, String> {
+    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&output.stderr));
+    if text.contains("panicked") {
+        return Err(format!("panicked:\n{text}"));
+    }
+    let code = output.status.code();
+    if code != case.exit.map(i32::from) {
+        return Err(format!(
+            "exit {code:?}, expected {:?}; output:\n{text}",
+            case.exit
+        ));
+    }
+    if !text.contains(&case.expect) {
+        return Err(format!("output lacks {:?}:\n{text}", case.expect));
+    }
+    Ok(text)
+}
+
 /// Runs `check` on an IPLOS directory made of `base-iplos/` and the case's files.
 fn run_iplos_case(case: &Case) -> Result<Option<String>, String> {
     let dir = tempfile::tempdir().unwrap();
@@ -352,50 +368,20 @@ fn run_iplos_case(case: &Case) -> Result<Option<String>, String> {
         }
         Some(other) => panic!("unknown setup {other:?}"),
     }
-    let config = dir.path().join("kpr-bridge.toml");
-    fs::write(
-        &config,
-        format!(
-            r#"mode = "test"
-data_dir = "{state}"
-[municipality]
-number = "4601"
-name = "Bergen"
-[her_id]
-municipality = "12345"
-service_unit = "67890"
-[[source]]
-name = "epj"
-kind = "iplos"
-path = "{inbox}"
-settle_seconds = 0
-"#,
-            state = dir.path().join("state").display(),
-            inbox = inbox.display(),
+    let config = check_config(
+        dir.path(),
+        &format!(
+            "kind = \"iplos\"\npath = \"{}\"\nsettle_seconds = 0",
+            inbox.display()
         ),
-    )
-    .unwrap();
+    );
     let output = Command::new(env!("CARGO_BIN_EXE_kpr-bridge"))
         .args(["check", "--year", "2026", "--config"])
         .arg(&config)
         .env("RUST_BACKTRACE", "0")
         .output()
         .map_err(|e| e.to_string())?;
-    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&output.stderr));
-    if text.contains("panicked") {
-        return Err(format!("panicked:\n{text}"));
-    }
-    if output.status.code() != case.exit.map(i32::from) {
-        return Err(format!(
-            "exit {:?}, expected {:?}; output:\n{text}",
-            output.status.code(),
-            case.exit
-        ));
-    }
-    if !text.contains(&case.expect) {
-        return Err(format!("output lacks {:?}:\n{text}", case.expect));
-    }
+    let text = judged(case, &output)?;
     if let Some(run) = eleven_digits(&text) {
         return Err(format!("the output holds an 11-digit number {run}"));
     }
