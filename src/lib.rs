@@ -59,6 +59,7 @@ pub mod delta;
 pub mod demo;
 pub mod failpoint;
 pub mod generate;
+pub mod i18n;
 pub mod inbox;
 pub mod inspect;
 pub mod mapping;

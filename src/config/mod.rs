@@ -22,6 +22,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::checks::test_users::DEFAULT_PATTERNS;
+use crate::i18n::Language;
 use crate::message::msghead::Target;
 use crate::model::municipalities::municipalities;
 use crate::source::RecordKind;
@@ -72,6 +73,9 @@ pub struct Config {
     /// The administration page: where, for whom, over TLS or not.
     pub admin: admin::Admin,
     pub log_format: agent::LogFormat,
+    /// What people read kpr-bridge in (`language`, default bokmål): the page's default, the
+    /// check report, `status`, the alerts.
+    pub language: Language,
     /// How the operator is told that something needs action.
     pub alerts: alerts::Alerts,
 }
@@ -180,6 +184,7 @@ struct Raw {
     municipality: Option<RawMunicipality>,
     her_id: Option<RawHer>,
     mode: Option<String>,
+    language: Option<String>,
     data_dir: Option<PathBuf>,
     mapping: Option<PathBuf>,
     #[serde(default, rename = "source")]
@@ -614,6 +619,14 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
     let agent = agent::agent(raw.agent, problems);
     let admin = admin::admin(raw.admin, base, problems);
     let log_format = agent::log_format(raw.log, problems);
+    let language = match raw.language.as_deref().map(str::parse::<Language>) {
+        None => Language::default(),
+        Some(Ok(language)) => language,
+        Some(Err(why)) => {
+            problems.push(format!("language: {why}"));
+            Language::default()
+        }
+    };
     let alerts = alerts::alerts(raw.alerts, base, problems);
     Config {
         file: file.to_path_buf(),
@@ -636,6 +649,7 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
         agent,
         admin,
         log_format,
+        language,
         alerts,
     }
 }
