@@ -11,8 +11,10 @@
 //! Delivery is to a command (argv, no shell; the alert as JSON on stdin and in environment
 //! variables), to a webhook (the JSON POSTed), or both; with neither, to the log only.
 //! Messages say what happened, what it means and what to do, in words a care professional
-//! understands, and name messages by MsgId, days by date and findings by rule and count —
-//! never a person, and never KPR's free text (which `kpr-bridge status` shows, masked).
+//! understands, in the configured language (`locales/<language>/alerts.ftl`; bokmål by
+//! default), and name messages by MsgId, days by date and findings by rule and count — never
+//! a person, and never KPR's free text (which `kpr-bridge status` shows, masked). The JSON's
+//! keys, the kind and the severity stay English: they are for machines.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -24,9 +26,11 @@ use tokio::io::AsyncWriteExt;
 
 use crate::config::Config;
 use crate::config::alerts::shown_webhook;
+use crate::i18n::Language;
+use crate::status::render::{self, capitalised};
 use crate::status::{FindingLine, Problem, Status, codes};
-use crate::store::receipts::status_words;
 use crate::store::{Store, StoreError};
+use crate::t;
 
 /// How long a command or a webhook may take before its delivery counts as failed.
 pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -63,11 +67,11 @@ pub struct Alert {
     pub message: String,
 }
 
-/// The alerts a status calls for (pure: the same status gives the same alerts).
-pub fn due(status: &Status, now: DateTime<Utc>) -> Vec<Alert> {
+/// The alerts a status calls for, in `lang` (pure: the same status gives the same alerts).
+pub fn due(status: &Status, now: DateTime<Utc>, lang: Language) -> Vec<Alert> {
     let mut alerts = Vec::new();
     for problem in status.problems.iter().filter(|p| p.needs_action) {
-        if let Some(alert) = message_alert(problem) {
+        if let Some(alert) = message_alert(problem, lang) {
             alerts.push(alert);
         }
     }
@@ -75,17 +79,23 @@ pub fn due(status: &Status, now: DateTime<Utc>) -> Vec<Alert> {
     for date in &daily.missed {
         let last = daily
             .last_shipped
-            .map_or_else(|| "none".into(), |d| d.to_string());
+            .map_or_else(|| t!(lang, "status-none"), |d| lang.date(d));
+        let date_text = lang.date(*date);
         alerts.push(Alert {
             key: format!("daily-missed:{date}"),
             kind: "daily-missed",
             severity: Severity::Error,
-            title: format!("The daily report for {date} has not been sent to KPR"),
-            message: format!(
-                "The daily report for {date} has not been sent to KPR, although by the schedule it should have gone by now. The last reporting date sent is {last}.\n\
-                 What it means: the register does not yet know that day's changes to services; nothing is lost, they are sent with the next daily report.\n\
-                 What to do: check that the kpr-bridge agent runs and read its log; `kpr-bridge status` shows more."
-            ),
+            title: t!(lang, "alert-daily-missed", date = date_text.clone()),
+            message: lines(&[
+                t!(
+                    lang,
+                    "alert-daily-missed.text",
+                    date = date_text,
+                    last = last
+                ),
+                t!(lang, "alert-daily-missed.means"),
+                t!(lang, "alert-daily-missed.todo"),
+            ]),
         });
     }
     let today = now.with_timezone(&Oslo).date_naive();
@@ -95,26 +105,35 @@ pub fn due(status: &Status, now: DateTime<Utc>) -> Vec<Alert> {
         .flatten()
         .filter(|c| c.needs_action(status.certificate_days))
     {
-        let renew = certificate.renew();
-        let end = certificate
-            .not_after
-            .map_or_else(|| "?".into(), |t| t.format("%Y-%m-%d").to_string());
+        let renew = certificate.renew(lang);
+        let name = capitalised(&certificate.role_name(lang));
+        let end = certificate.not_after.map_or_else(
+            || "?".into(),
+            |t| lang.date(t.with_timezone(&Oslo).date_naive()),
+        );
         let (severity, title, message) = match (&certificate.problem, certificate.days_left) {
             (Some(problem), _) => (
                 Severity::Error,
-                format!("{} cannot be read", capitalised(certificate.name)),
-                format!(
-                    "{} cannot be read: {problem}\nWhat it means: nothing can be sent to KPR or read from it until it can.\nWhat to do: correct the file or the path in [certificates].",
-                    capitalised(certificate.name)
-                ),
+                t!(lang, "alert-certificate-unreadable", name = name.clone()),
+                lines(&[
+                    t!(
+                        lang,
+                        "alert-certificate-unreadable.text",
+                        name = name,
+                        problem = problem.clone()
+                    ),
+                    t!(lang, "alert-certificate-unreadable.means"),
+                    t!(lang, "alert-certificate-unreadable.todo"),
+                ]),
             ),
             (None, Some(left)) if left < 0 => (
                 Severity::Error,
-                format!("{} has ended", capitalised(certificate.name)),
-                format!(
-                    "{} ended on {end}.\nWhat it means: messages to KPR cannot be sent or read with it.\nWhat to do: {renew}.",
-                    capitalised(certificate.name)
-                ),
+                t!(lang, "alert-certificate-ended", name = name.clone()),
+                lines(&[
+                    t!(lang, "alert-certificate-ended.text", name = name, day = end),
+                    t!(lang, "alert-certificate-ended.means"),
+                    t!(lang, "alert-certificate-ended.todo", renew = renew),
+                ]),
             ),
             (None, left) => {
                 let left = left.unwrap_or(0);
@@ -124,11 +143,28 @@ pub fn due(status: &Status, now: DateTime<Utc>) -> Vec<Alert> {
                     } else {
                         Severity::Warning
                     },
-                    format!("{} ends in {left} days", capitalised(certificate.name)),
-                    format!(
-                        "{} ends on {end}, in {left} days.\nWhat it means: after that day nothing can be sent to KPR until a new one is installed.\nWhat to do: {renew} before then.",
-                        capitalised(certificate.name)
+                    t!(
+                        lang,
+                        "alert-certificate-ending",
+                        name = name.clone(),
+                        days = left
                     ),
+                    lines(&[
+                        t!(
+                            lang,
+                            "alert-certificate-ending.text",
+                            name = name,
+                            day = end.clone(),
+                            days = left
+                        ),
+                        t!(lang, "alert-certificate-ending.means"),
+                        t!(
+                            lang,
+                            "alert-certificate-ending.todo",
+                            renew = renew,
+                            day = end
+                        ),
+                    ]),
                 )
             }
         };
@@ -152,28 +188,23 @@ pub fn due(status: &Status, now: DateTime<Utc>) -> Vec<Alert> {
         let errors: Vec<_> = findings.errors().collect();
         if !errors.is_empty() {
             let total: u64 = errors.iter().map(|f| f.count).sum();
-            let mut message = format!(
-                "The checks of the latest reading of the patient record system (reporting date {}) found {total} error(s):\n",
-                findings.reporting_date
-            );
+            let mut message = vec![t!(
+                lang,
+                "alert-capture-errors.text",
+                date = lang.date(findings.reporting_date),
+                count = total
+            )];
             for finding in &errors {
-                message.push_str(&format!(
-                    "- {} ({} record(s)): {}\n",
-                    finding.rule, finding.count, finding.explains
-                ));
+                message.push(format!("- {}", render::finding_line(finding, lang)));
             }
-            message.push_str(
-                "What it means: these records are held back from KPR until they are corrected; everything else is sent.\n\
-                 What to do: correct them in the patient record system; `kpr-bridge check --config FILE --report report.html` lists each record by its id there.",
-            );
+            message.push(t!(lang, "alert-capture-errors.means"));
+            message.push(t!(lang, "alert-capture-errors.todo"));
             alerts.push(Alert {
                 key: capture_key(findings.reporting_date, &errors),
                 kind: "capture-errors",
                 severity: Severity::Warning,
-                title: format!(
-                    "{total} record(s) held back from KPR by errors in the patient record system"
-                ),
-                message,
+                title: t!(lang, "alert-capture-errors", count = total),
+                message: lines(&message),
             });
         }
     }
@@ -185,19 +216,30 @@ pub fn due(status: &Status, now: DateTime<Utc>) -> Vec<Alert> {
             ),
             kind: "receipt-conflict",
             severity: Severity::Error,
-            title: format!("KPR's receipts for message {} disagree", conflict.msg_id),
-            message: format!(
-                "The first receipt for message {} said {}; a later one says {}.\n\
-                 What it means: the message stays {}, as the first receipt decided; the later receipt was kept but not applied. One of them is wrong, or not KPR's.\n\
-                 What to do: ask KPR (FHI) which answer holds; if it is the later one, send the message again. `kpr-bridge status` shows both receipts.",
-                conflict.msg_id,
-                status_words(conflict.first_status),
-                status_words(conflict.later_status),
-                conflict.state
-            ),
+            title: t!(lang, "alert-receipt-conflict", id = conflict.msg_id.clone()),
+            message: lines(&[
+                t!(
+                    lang,
+                    "alert-receipt-conflict.text",
+                    id = conflict.msg_id.clone(),
+                    first_status = codes::receipt_status_words(conflict.first_status, lang),
+                    later_status = codes::receipt_status_words(conflict.later_status, lang)
+                ),
+                t!(
+                    lang,
+                    "alert-receipt-conflict.means",
+                    state = codes::state(&conflict.state, lang)
+                ),
+                t!(lang, "alert-receipt-conflict.todo"),
+            ]),
         });
     }
     alerts
+}
+
+/// An alert's message: its lines, one after the other.
+fn lines(lines: &[String]) -> String {
+    lines.join("\n")
 }
 
 /// The agent captures every few minutes, and each capture of the same uncorrected records
@@ -211,55 +253,90 @@ fn capture_key(date: chrono::NaiveDate, errors: &[&FindingLine]) -> String {
     format!("capture-errors:{date}:{}", found.join(","))
 }
 
-fn message_alert(problem: &Problem) -> Option<Alert> {
+fn message_alert(problem: &Problem, lang: Language) -> Option<Alert> {
     let reasons: Vec<String> = problem
         .codes
         .iter()
-        .map(|code| match codes::explain(&code.code) {
+        .map(|code| match codes::explain(&code.code, lang) {
             Some(explained) => format!(
-                "- {}: {} What to do: {}",
-                code.code, explained.meaning, explained.what_to_do
+                "- {}",
+                t!(
+                    lang,
+                    "alert-reason",
+                    code = code.code.clone(),
+                    meaning = explained.meaning,
+                    todo = explained.what_to_do
+                )
             ),
             // KPR's own text may say anything: `kpr-bridge status` shows it, masked.
             None => format!(
-                "- code {}: see `kpr-bridge status` for KPR's own words.",
-                code.code
+                "- {}",
+                t!(lang, "alert-reason-unknown", code = code.code.clone())
             ),
         })
         .collect();
-    let reasons = if reasons.is_empty() {
-        String::new()
-    } else {
-        format!("KPR's reasons:\n{}\n", reasons.join("\n"))
-    };
-    let (kind, severity, title, message) = match problem.state.as_str() {
-        "rejected" => (
-            "message-rejected",
-            Severity::Error,
-            format!("KPR rejected {}", problem.what),
-            format!(
-                "KPR rejected {} (message {}, {}).\nWhat it means: nothing in it reached the register.\n{reasons}What to do: correct what KPR names, then send again; `kpr-bridge status` shows the details.",
-                problem.what, problem.msg_id, problem.target
-            ),
-        ),
-        "error" => (
-            "message-error",
-            Severity::Error,
-            format!("The message network could not deliver {}", problem.what),
-            format!(
-                "The national message network (NHN) could not deliver {} (message {}, {}).\nWhat it means: KPR did not receive it.\nWhat to do: check the certificates and the queue names in the configuration against NHN's address register; `kpr-bridge status` shows the network's reason.",
-                problem.what, problem.msg_id, problem.target
-            ),
-        ),
-        "expired" => (
-            "receipt-expired",
-            Severity::Warning,
-            format!("No receipt from KPR for {}", problem.what),
-            format!(
-                "No receipt came from KPR for {} (message {}, {}) in the time allowed.\nWhat it means: KPR may not have received it.\nWhat to do: check that receipts reach the municipality's queue (`kpr-bridge receipts --config FILE`), and ask KPR (FHI) whether the message arrived before sending it again.",
-                problem.what, problem.msg_id, problem.target
-            ),
-        ),
+    let what = codes::message_what(
+        &problem.msg_type,
+        problem.reporting_date,
+        problem.year,
+        lang,
+    );
+    let id = problem.msg_id.clone();
+    let target = codes::target(&problem.target, lang);
+    let mut message = Vec::new();
+    let (kind, severity, title) = match problem.state.as_str() {
+        "rejected" => {
+            message.push(t!(
+                lang,
+                "alert-rejected.text",
+                what = what.clone(),
+                id = id,
+                target = target
+            ));
+            message.push(t!(lang, "alert-rejected.means"));
+            if !reasons.is_empty() {
+                message.push(t!(lang, "alert-reasons"));
+                message.extend(reasons);
+            }
+            message.push(t!(lang, "alert-rejected.todo"));
+            (
+                "message-rejected",
+                Severity::Error,
+                t!(lang, "alert-rejected", what = what),
+            )
+        }
+        "error" => {
+            message.push(t!(
+                lang,
+                "alert-error.text",
+                what = what.clone(),
+                id = id,
+                target = target
+            ));
+            message.push(t!(lang, "alert-error.means"));
+            message.push(t!(lang, "alert-error.todo"));
+            (
+                "message-error",
+                Severity::Error,
+                t!(lang, "alert-error", what = what),
+            )
+        }
+        "expired" => {
+            message.push(t!(
+                lang,
+                "alert-expired.text",
+                what = what.clone(),
+                id = id,
+                target = target
+            ));
+            message.push(t!(lang, "alert-expired.means"));
+            message.push(t!(lang, "alert-expired.todo"));
+            (
+                "receipt-expired",
+                Severity::Warning,
+                t!(lang, "alert-expired", what = what),
+            )
+        }
         _ => return None,
     };
     Some(Alert {
@@ -267,7 +344,7 @@ fn message_alert(problem: &Problem) -> Option<Alert> {
         kind,
         severity,
         title,
-        message,
+        message: lines(&message),
     })
 }
 
@@ -506,11 +583,4 @@ async fn post(client: &reqwest::Client, url: &str, payload: &[u8]) -> Result<(),
             "POST to {shown} was answered {status}; check alerts.webhook and what the receiving service expects"
         ))
     }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |first| {
-        first.to_uppercase().chain(chars).collect()
-    })
 }

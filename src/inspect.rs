@@ -6,15 +6,20 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
+use crate::i18n::Language;
 use crate::mapping::{Mapping, Resolution, reporting_day};
 use crate::model::{
     Assessment, AttributeKind, Decision, Diagnosis, Person, PersonAttribute, Service, ServiceCode,
 };
-use crate::report::thousands;
 use crate::source::extract::READY;
 use crate::source::extract::file_name;
 use crate::source::iplos::{DEFAULT_KEEP_DONE, IplosOptions};
 use crate::source::{Problem, ReadSummary, RecordSink, read_extract, read_iplos};
+
+/// A figure grouped as `inspect` writes it: `1 234 567`.
+fn thousands(n: u64) -> String {
+    Language::Nb.number(n)
+}
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DecisionCounts {

@@ -40,6 +40,7 @@
 //! - [`generate`]: realistic synthetic extracts for tests, demos and benchmarks.
 //! - [`demo`]: the whole pipeline on synthetic data in one process (`kpr-bridge demo`).
 //! - [`admin`]: the administration page for the IPLOS submitter.
+//! - [`i18n`]: what people read, in bokmål or English: the Fluent catalogs, numbers and dates.
 
 // Every unsafe block says why it holds (the FFI in crypto/stream.rs and message/schema.rs).
 #![deny(clippy::undocumented_unsafe_blocks)]

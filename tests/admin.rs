@@ -250,34 +250,97 @@ async fn the_page_refuses_what_it_must_and_shows_no_identity() {
     };
     let first = web.post("/resend/confirm", &session, choice(false)).await;
     assert_eq!(first.status(), StatusCode::OK);
-    assert!(
-        first
-            .text()
-            .await
-            .unwrap()
-            .contains("are on their way to KPR")
-    );
+    assert!(first.text().await.unwrap().contains("er på vei til KPR"));
     assert_eq!(site.messages().await.len(), 2, "queued, not yet answered");
     let preview = web.post("/resend/preview", &session, choice(false)).await;
     let preview = preview.text().await.unwrap();
     assert!(
-        preview.contains("still awaits KPR's receipt") && preview.contains("name=\"force\""),
+        preview.contains("fortsatt venter på kvittering fra KPR")
+            && preview.contains("name=\"force\""),
         "{preview}"
     );
     let refused = web.post("/resend/confirm", &session, choice(false)).await;
     let refused = refused.text().await.unwrap();
     assert!(
-        refused.contains("that still await KPR") && refused.contains("name=\"force\""),
+        refused.contains("Send likevel") && refused.contains("name=\"force\""),
         "the preview again, with its box: {refused}"
     );
     assert_eq!(site.messages().await.len(), 2, "nothing more was sent");
     let forced = web.post("/resend/confirm", &session, choice(true)).await;
     let forced = forced.text().await.unwrap();
     assert!(
-        forced.contains("sent although an earlier message"),
+        forced.contains("sendt selv om en tidligere melding"),
         "{forced}"
     );
     assert_eq!(site.messages().await.len(), 3);
+    site.stop();
+}
+
+/// The page speaks bokmål unless a user chooses English on it: the choice is kept in the
+/// state store for that user only, survives signing out, and needs the session's token; the
+/// way back after the choice stays on this site.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_user_reads_the_page_in_the_language_they_chose() {
+    let site = Site::start().await;
+    let web = Browserless {
+        http: client(),
+        base: site.base.clone(),
+    };
+    let sign_in_page = web.get("/sign-in", "").await.text().await.unwrap();
+    assert!(sign_in_page.contains("<html lang=\"nb\">") && sign_in_page.contains("Logg inn"));
+    let english = web
+        .get("/sign-in?language=en", "")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(english.contains("<html lang=\"en\">") && english.contains("Sign in"));
+
+    let session = web.session(USER, PASSWORD).await;
+    let page = web.get("/", &session).await.text().await.unwrap();
+    assert!(page.contains("<html lang=\"nb\">") && page.contains("Må følges opp"));
+    let token = csrf(&page);
+
+    // Without the session's token the choice is refused; an unknown language is a 400.
+    let choose = |language: &str, back: &str, token: &str| {
+        form(&[("csrf", token), ("language", language), ("back", back)])
+    };
+    let refused = web
+        .post("/language", &session, choose("en", "/", "0000"))
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let unknown = web
+        .post("/language", &session, choose("de", "/", &token))
+        .await;
+    assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
+
+    // English, and back to the page it was chosen on; never to another site.
+    let chosen = web
+        .post("/language", &session, choose("en", "/runs", &token))
+        .await;
+    assert_eq!(chosen.status(), StatusCode::SEE_OTHER);
+    assert_eq!(chosen.headers()[LOCATION], "/runs");
+    let elsewhere = web
+        .post(
+            "/language",
+            &session,
+            choose("en", "//evil.example/", &token),
+        )
+        .await;
+    assert_eq!(elsewhere.headers()[LOCATION], "/");
+    let page = web.get("/", &session).await.text().await.unwrap();
+    assert!(
+        page.contains("<html lang=\"en\">") && page.contains("Needs action"),
+        "{page}"
+    );
+
+    // The other user still reads bokmål; the choice outlives the session.
+    let other = web.session(OTHER_USER, OTHER_PASSWORD).await;
+    let page = web.get("/", &other).await.text().await.unwrap();
+    assert!(page.contains("<html lang=\"nb\">"));
+    let again = web.session(USER, PASSWORD).await;
+    let page = web.get("/settings", &again).await.text().await.unwrap();
+    assert!(page.contains("<html lang=\"en\">") && page.contains("IPLOS contacts"));
     site.stop();
 }
 

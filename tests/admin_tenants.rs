@@ -156,7 +156,7 @@ async fn each_user_sees_only_the_municipalities_granted_to_them() {
         overview.contains("href=\"/m/0301/runs\""),
         "links stay in the municipality"
     );
-    assert!(overview.contains("All municipalities"), "{overview}");
+    assert!(overview.contains("Alle kommuner"), "{overview}");
 
     // Contacts saved on 4601's page go to 4601's store only.
     let settings_page = get("/m/4601/settings", &kari)

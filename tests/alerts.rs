@@ -1,6 +1,7 @@
 //! Alerts on a real store with real processes: a command that appends what it is given to a
 //! file, a webhook served by the test on 127.0.0.1, delivery once, retries after failures,
-//! and messages that never carry an identity number.
+//! and messages that never carry an identity number — in bokmål by default, in English with
+//! `language = "en"`.
 
 mod support;
 
@@ -11,6 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use kpr_bridge::alerts::{Alert, Severity, due, raise, raise_within};
 use kpr_bridge::config::Config;
 use kpr_bridge::daily::ship;
+use kpr_bridge::i18n::Language;
 use kpr_bridge::message::apprec::{AppRec, ReceiptError, Status as Receipt, Version};
 use kpr_bridge::status::gather;
 use kpr_bridge::store::Store;
@@ -24,8 +26,20 @@ const REJECTED: &str = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeee03";
 /// A configuration whose store is SQLite in `dir/state` (or `state_url`), with `alerts` as
 /// its `[alerts]` section and `delivery` (certificates) when given.
 fn config(dir: &Path, state_url: Option<&str>, alerts: &str, delivery: &str) -> Config {
+    config_in(dir, state_url, alerts, delivery, None)
+}
+
+/// [`config`] with `language` set at its top.
+fn config_in(
+    dir: &Path,
+    state_url: Option<&str>,
+    alerts: &str,
+    delivery: &str,
+    language: Option<&str>,
+) -> Config {
     let text = format!(
         r#"
+{language}
 mode = "test"
 data_dir = "{dir}/state"
 mapping = "mapping.toml"
@@ -45,6 +59,9 @@ path = "extract"
 {delivery}
 "#,
         dir = dir.display(),
+        language = language
+            .map(|l| format!("language = \"{l}\""))
+            .unwrap_or_default(),
         state = state_url
             .map(|url| format!("[state]\nurl = \"{url}\""))
             .unwrap_or_default(),
@@ -134,7 +151,11 @@ async fn rejected_message(store: &Store, now: DateTime<Utc>) {
 }
 
 async fn alerts_of(config: &Config, store: &Store, now: DateTime<Utc>) -> Vec<Alert> {
-    due(&gather(config, store, now).await.unwrap(), now)
+    due(
+        &gather(config, store, now).await.unwrap(),
+        now,
+        config.language,
+    )
 }
 
 #[test]
@@ -175,15 +196,19 @@ fn a_command_alert_is_delivered_once_on_both_stores() {
         assert_eq!(json["key"], alert.key.as_str());
         assert_eq!(json["severity"], "error");
         assert_eq!(json["municipality"], "4601");
+        // In bokmål, the configuration's default.
         let message = json["message"].as_str().unwrap();
+        assert_eq!(json["title"], "KPR avviste en årsrapport");
+        assert!(message.contains("KPR avviste en årsrapport"), "{message}");
         assert!(
-            message.contains("KPR rejected an annual report"),
+            message.contains("E35: Registeret kjenner ikke en person i meldingen."),
             "{message}"
         );
         assert!(
-            message.contains("E35: The register does not know a person in the message."),
+            message.contains("Det betyr:") && message.contains("Dette gjør du:"),
             "{message}"
         );
+        assert!(!message.contains("What to do"), "{message}");
         assert!(
             !message.contains("01017012345") && !message.contains("ukjent"),
             "{message}"
@@ -305,9 +330,31 @@ fn a_webhook_alert_is_posted_as_json_once() {
         let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(json["kind"], "message-rejected");
         assert_eq!(json["key"], alerts[0].key.as_str());
+        // The text fields in bokmål by default; the keys in English always.
+        assert_eq!(json["title"], "KPR avviste en årsrapport");
+        assert!(
+            json["message"]
+                .as_str()
+                .unwrap()
+                .contains("Det betyr: ingenting i den kom fram til registeret."),
+            "{json}"
+        );
 
         assert_eq!(raise(&config, &store, &alerts).await.unwrap().skipped, 1);
         assert!(received.try_recv().is_err(), "posted once");
+
+        // With `language = "en"`, the same alert in English (its key unchanged).
+        let english = config_in(dir.path(), None, &webhook, "", Some("en"));
+        assert_eq!(english.language, Language::En);
+        let alerts_en = alerts_of(&english, &store, now).await;
+        assert_eq!(alerts_en[0].key, alerts[0].key);
+        assert_eq!(alerts_en[0].title, "KPR rejected an annual report");
+        let message = &alerts_en[0].message;
+        assert!(
+            message.contains("E35: The register does not know a person in the message.")
+                && message.contains("What it means: nothing in it reached the register."),
+            "{message}"
+        );
         store.close().await;
     });
 }
@@ -455,9 +502,9 @@ kpr_signing_certificates = ["{c}/kpr-sign.crt"]
             format!("capture-errors:{first}:local-type-unmapped=1")
         );
         assert!(
-            capture
-                .message
-                .contains("local-type-unmapped (1 record(s))")
+            capture.message.contains("local-type-unmapped (1 post)"),
+            "{}",
+            capture.message
         );
         assert_eq!(alerts.len(), expected.len() + 1, "{keys:?}");
 
@@ -467,7 +514,9 @@ kpr_signing_certificates = ["{c}/kpr-sign.crt"]
             .unwrap();
         assert_eq!(certificate.severity, Severity::Warning);
         assert!(
-            certificate.title.contains("ends in"),
+            certificate
+                .title
+                .starts_with("Kommunens signeringssertifikat utløper om"),
             "{}",
             certificate.title
         );
@@ -480,6 +529,22 @@ kpr_signing_certificates = ["{c}/kpr-sign.crt"]
                     assert!(run < 11, "an 11-digit number in {text}");
                 }
             }
+            assert!(
+                alert.message.contains("Dette gjør du:"),
+                "{}",
+                alert.message
+            );
+            assert!(alert.message.contains("Det betyr:"), "{}", alert.message);
+        }
+
+        // The same alerts in English: the same keys, each saying what it means and what to do.
+        let status = gather(&config, &store, now).await.unwrap();
+        let english = due(&status, now, Language::En);
+        assert_eq!(
+            english.iter().map(|a| &a.key).collect::<Vec<_>>(),
+            alerts.iter().map(|a| &a.key).collect::<Vec<_>>()
+        );
+        for alert in &english {
             assert!(alert.message.contains("What to do:"), "{}", alert.message);
             assert!(
                 alert.message.contains("What it means:"),
@@ -487,6 +552,28 @@ kpr_signing_certificates = ["{c}/kpr-sign.crt"]
                 alert.message
             );
         }
+        let certificate = english
+            .iter()
+            .find(|a| a.key.starts_with("certificate:signing:"))
+            .unwrap();
+        assert!(
+            certificate.title.contains("ends in"),
+            "{}",
+            certificate.title
+        );
+        let missed = english.iter().find(|a| a.kind == "daily-missed").unwrap();
+        assert!(
+            missed.title.starts_with("The daily report for 20"),
+            "{}",
+            missed.title
+        );
+        let missed = alerts.iter().find(|a| a.kind == "daily-missed").unwrap();
+        assert!(
+            missed.title.starts_with("Den daglige rapporten for ")
+                && missed.title.ends_with(" er ikke sendt til KPR"),
+            "{}",
+            missed.title
+        );
 
         // Raised once today; tomorrow the certificates are raised again, the rest not.
         let first_round = raise(&config, &store, &alerts).await.unwrap();

@@ -11,8 +11,10 @@ use chrono::NaiveDate;
 use kpr_bridge::check_run;
 use kpr_bridge::config::Config;
 use kpr_bridge::generate::{self, Options, OutputEncoding};
+use kpr_bridge::i18n::Language;
 use kpr_bridge::model::Decision;
 use kpr_bridge::source::{Snapshot, read_extract};
+use regex::Regex;
 use support::{SCHEMA, Server, TestDatabase};
 
 fn root() -> &'static Path {
@@ -35,9 +37,16 @@ fn generate(dir: &Path, persons: u64) -> Snapshot {
 
 /// A configuration in `dir` with `sources` (TOML `[[source]]` tables).
 fn config(dir: &Path, sources: &str) -> PathBuf {
+    config_with(dir, "", sources)
+}
+
+/// A configuration in `dir` with top-level `settings` (such as `language = "en"`) and
+/// `sources`.
+fn config_with(dir: &Path, settings: &str, sources: &str) -> PathBuf {
     let file = dir.join("kpr-bridge.toml");
     let text = format!(
         r#"
+{settings}
 mode = "test"
 data_dir = "state"
 mapping = "{}"
@@ -67,7 +76,7 @@ fn kpr_bridge(args: &[&str]) -> Output {
 fn prints_a_table_or_json_and_exits_by_what_it_found() {
     let dir = tempfile::tempdir().unwrap();
     let extract = dir.path().join("extract");
-    let records = generate(&extract, 300);
+    let records = generate(&extract, 600);
     let file = config(
         dir.path(),
         r#"
@@ -81,9 +90,13 @@ path = "extract"
 
     let table = kpr_bridge(&["check", "--config", file, "--year", "2025"]);
     let stdout = String::from_utf8(table.stdout).unwrap();
-    assert!(stdout.contains("Check of 4601 Bergen, 2025"), "{stdout}");
+    // Bokmål by default.
+    assert!(
+        stdout.starts_with("Kontroll av 4601 Bergen for 2025 (modus: test), "),
+        "{stdout}"
+    );
     assert!(stdout.contains("  epj  "), "{stdout}");
-    assert!(stdout.contains("rule"), "{stdout}");
+    assert!(stdout.contains("regel"), "{stdout}");
 
     let json = kpr_bridge(&["check", "--config", file, "--year", "2025", "--json"]);
     let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("stdout is JSON");
@@ -122,6 +135,75 @@ path = "extract"
     let has_errors = findings.iter().any(|f| f["severity"] == "error");
     assert_eq!(json.status.code(), Some(if has_errors { 1 } else { 0 }));
     assert_eq!(table.status.code(), json.status.code());
+
+    // The table's figures and date as Norwegians write them: `1 234 tjenester`, `dd.mm.åååå`.
+    let services = value["services"].as_u64().unwrap();
+    assert!(services >= 1000, "{services} services: too few to group");
+    let grouped = format!("{} tjenester", Language::Nb.number(services));
+    assert!(
+        grouped.contains(' ') && stdout.contains(&grouped),
+        "{grouped}\n{stdout}"
+    );
+    let title = stdout.lines().next().unwrap();
+    let day = Regex::new(r", \d{2}\.\d{2}\.20\d{2} \d{2}:\d{2}$").unwrap();
+    assert!(day.is_match(title), "{title}");
+    for english in ["Check of", "persons", "services", "rule(s)", "severity"] {
+        assert!(
+            !stdout.contains(english),
+            "{english:?} in the bokmål table:\n{stdout}"
+        );
+    }
+
+    // The HTML report too, and in English with `language = "en"`.
+    let report = dir.path().join("report.html");
+    let out = kpr_bridge(&[
+        "check",
+        "--config",
+        file,
+        "--year",
+        "2025",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Rapporten er skrevet til"),
+        "{out:?}"
+    );
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("<html lang=\"nb\">") && html.contains("IPLOS-kontroll"));
+
+    let english = config_with(
+        dir.path(),
+        "language = \"en\"",
+        r#"
+[[source]]
+name = "epj"
+kind = "extract"
+path = "extract"
+"#,
+    );
+    let english = english.to_str().unwrap();
+    let out = kpr_bridge(&[
+        "check",
+        "--config",
+        english,
+        "--year",
+        "2025",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    let in_english = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        in_english.starts_with("Check of 4601 Bergen, 2025 (test mode), "),
+        "{in_english}"
+    );
+    assert!(
+        in_english.contains(&format!("{} services", Language::En.number(services))),
+        "{in_english}"
+    );
+    assert!(in_english.contains("Report written to"), "{in_english}");
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("<html lang=\"en\">") && html.contains("IPLOS check"));
 
     // No identity number or name reaches the output, in either form.
     let all = [stdout.as_bytes(), &json.stdout, &json.stderr, &table.stderr].concat();

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use kpr_bridge::checks::CheckReport;
+use kpr_bridge::checks::{CheckReport, MapsTo};
 use kpr_bridge::mapping::Mapping;
 use kpr_bridge::model::{
     Assessment, Decision, Diagnosis, DiagnosisSystem, HoursPerWeek, Ident, Pause, Person,
@@ -538,8 +538,9 @@ fn months_and_mapping_coverage() {
             ("UKJENT", 1, false)
         ]
     );
-    assert!(
-        report.coverage[0].target.starts_with("15 "),
+    assert_eq!(
+        report.coverage[0].target,
+        MapsTo::Service("15".parse().unwrap()),
         "{:?}",
         report.coverage[0]
     );

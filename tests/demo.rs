@@ -52,6 +52,14 @@ fn persons(dir: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The summary's lines of the daily notifications sent, one per reporting date.
+fn daily_lines(stdout: &str) -> Vec<&str> {
+    stdout
+        .lines()
+        .filter(|l| l.starts_with("  0") && l.contains(".01.2026  ") && l.contains("notifikasjon"))
+        .collect()
+}
+
 #[test]
 fn the_demo_delivers_everything_with_no_services_no_tools_and_no_identities_shown() {
     let dir = tempfile::tempdir().unwrap();
@@ -66,7 +74,7 @@ fn the_demo_delivers_everything_with_no_services_no_tools_and_no_identities_show
 
     // The receipts: both daily messages and both annual messages, each delivered with OK.
     let receipts = stdout
-        .split("\nReceipts")
+        .split("\nKvitteringer (")
         .nth(1)
         .expect("a receipts section")
         .split("\n\n")
@@ -75,7 +83,7 @@ fn the_demo_delivers_everything_with_no_services_no_tools_and_no_identities_show
     let mut delivered: BTreeMap<&str, usize> = BTreeMap::new();
     for line in receipts.lines().skip(2) {
         let fields: Vec<&str> = line.split_whitespace().collect();
-        assert_eq!(fields.get(2), Some(&"delivered"), "{line}");
+        assert_eq!(fields.get(2), Some(&"levert"), "{line}");
         assert_eq!(fields.get(3..5), Some(&["1", "OK"][..]), "{line}");
         *delivered.entry(fields[1]).or_default() += 1;
     }
@@ -84,20 +92,27 @@ fn the_demo_delivers_everything_with_no_services_no_tools_and_no_identities_show
         BTreeMap::from([("KPR_IDE", 1), ("KPR_IPL", 1), ("KPR_KTT", 2)]),
         "{receipts}"
     );
-    assert!(stdout.contains("Every message was delivered (4 of 4)."));
-    let days: Vec<&str> = stdout
-        .lines()
-        .filter(|l| l.starts_with("  2026-01-0") && l.contains("notification(s) in"))
-        .collect();
+    // In bokmål, the default: the register's names for the notifications' status (7316).
+    assert!(
+        stdout.contains("Alle meldingene ble levert (4 av 4)."),
+        "{stdout}"
+    );
+    assert!(stdout.contains("== Oppsummering =="), "{stdout}");
+    let days = daily_lines(&stdout);
     assert_eq!(days.len(), 2, "{stdout}");
-    for kind in ["end N 1", "start N 1", "stop_from N 1"] {
+    for kind in [
+        "tjenesteslutt N (Original): 1",
+        "tjenestestart N (Original): 1",
+        "midlertidig stopp fra N (Original): 1",
+    ] {
         assert!(days[1].contains(kind), "{kind}: {}", days[1]);
     }
+    assert!(days[0].starts_with("  05.01.2026  "), "{}", days[0]);
 
     // The HTML report is where the demo says it is.
     let report: PathBuf = stdout
         .lines()
-        .find_map(|l| l.strip_prefix("HTML report: "))
+        .find_map(|l| l.strip_prefix("HTML-rapport: "))
         .expect("the report's path")
         .into();
     assert!(report.starts_with(dir.path()), "{}", report.display());
@@ -131,21 +146,18 @@ fn the_demo_runs_the_daily_part_from_iplos_extracts() {
         "stdout:\n{stdout}\nstderr:\n{stderr}"
     );
     assert!(
-        stdout.contains("the EPJ wrote its IPLOS 3.7 extract"),
+        stdout.contains("journalsystemet (EPJ) skrev IPLOS 3.7-uttrekket sitt"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("Every message was delivered (4 of 4)."),
+        stdout.contains("Alle meldingene ble levert (4 av 4)."),
         "{stdout}"
     );
-    let days: Vec<&str> = stdout
-        .lines()
-        .filter(|l| l.starts_with("  2026-01-0") && l.contains("notification(s) in"))
-        .collect();
+    let days = daily_lines(&stdout);
     assert_eq!(days.len(), 2, "{stdout}");
     // IPLOS 3.7 has no temporary stops.
-    assert!(!days[1].contains("stop_from"), "{}", days[1]);
-    assert!(days[1].contains("end N"), "{}", days[1]);
+    assert!(!days[1].contains("midlertidig stopp"), "{}", days[1]);
+    assert!(days[1].contains("tjenesteslutt N"), "{}", days[1]);
     // Both nights' pairs were taken.
     let taken = std::fs::read_dir(dir.path().join("iplos-export/done"))
         .unwrap()

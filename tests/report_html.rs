@@ -14,12 +14,14 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, TimeZone, Utc};
 use kpr_bridge::annual::controls::{ControlFinding, Controls};
 use kpr_bridge::checks::{CheckReport, Severity};
+use kpr_bridge::config::Mode;
+use kpr_bridge::i18n::Language;
 use kpr_bridge::mapping::Mapping;
 use kpr_bridge::model::{Decision, Ident, Person, PersonName, SERVICE_TYPES, Service, ident};
-use kpr_bridge::report::{ReportView, SourceLine, html};
+use kpr_bridge::report::{Origin, ReportView, SourceLine, html};
 use kpr_bridge::source::Snapshot;
 
 /// Longer than Chromium ever needs for one local page; a hang fails the test instead of
@@ -144,10 +146,17 @@ fn mapping(text: &str) -> Mapping {
     Mapping::parse(text, Path::new("test.toml")).unwrap()
 }
 
-fn source_line(name: &str, origin: &str, records: &Snapshot, problems: u64) -> SourceLine {
+fn source_line(
+    name: &str,
+    origin: Origin,
+    place: &str,
+    records: &Snapshot,
+    problems: u64,
+) -> SourceLine {
     SourceLine {
         name: name.into(),
-        origin: origin.into(),
+        origin,
+        place: place.into(),
         persons: records.persons.len() as u64,
         services: records.services.len() as u64,
         problems,
@@ -159,8 +168,8 @@ fn view<'a>(report: &'a CheckReport, sources: Vec<SourceLine>) -> ReportView<'a>
         year: YEAR,
         municipality: "1804",
         municipality_name: "Bodø",
-        mode: "test",
-        generated: "2026-01-20 04:00".into(),
+        mode: Mode::Test,
+        generated: Utc.with_ymd_and_hms(2026, 1, 20, 3, 0, 0).unwrap(),
         sources,
         report,
         controls: register_findings(),
@@ -198,13 +207,20 @@ fn report_opens_in_chromium_with_its_figures_and_chart() {
     assert_eq!((report.persons, report.services), (5, 11), "{report:#?}");
     assert!(report.has_errors());
     assert!(report.months.len() >= 3, "{:?}", report.months);
-    let html = html::render(&view(
-        &report,
+    let sources = || {
         vec![
-            source_line("gammel-epj", "extract /srv/epj-export", &old, 2),
-            source_line("Ny EPJ & <Bodø>", "database postgres://epj-db/epj", &new, 0),
-        ],
-    ));
+            source_line("gammel-epj", Origin::Extract, "/srv/epj-export", &old, 2),
+            source_line(
+                "Ny EPJ & <Bodø>",
+                Origin::Database,
+                "postgres://epj-db/epj",
+                &new,
+                0,
+            ),
+        ]
+    };
+    // Bokmål, the default.
+    let html = html::render(&view(&report, sources()), Language::default());
 
     assert_self_contained_and_anonymous(&html, &old);
     let page = open_in_chromium("switched-epj", &html);
@@ -246,16 +262,71 @@ fn report_opens_in_chromium_with_its_figures_and_chart() {
         page.dom.contains("Ny EPJ &amp; &lt;Bodø&gt;"),
         "UTF-8 and escaping"
     );
-    assert!(page.dom.contains("Helsetjenester i hjemmet"));
+    assert!(page.dom.contains("15 Helsetjenester i hjemmet"));
 
     // The register's own checks, with their consequence in plain words.
     let checks = element(&page.dom, "<section id=\"register-checks\"", "</section>");
     assert!(checks.contains("data-field=\"peKjonn\""), "{checks}");
     assert!(
-        checks.contains("The register discards the record and everything under it"),
+        checks.contains("Registeret forkaster posten og alt som hører til den"),
         "{checks}"
     );
-    assert!(checks.contains("tjTimerUke (range check, 1)"), "{checks}");
+    assert!(
+        checks.contains("tjTimerUke (kontroll mot min./maks., 1)"),
+        "{checks}"
+    );
+
+    // In bokmål: the page's language, its words, a date and times as Norwegians write them.
+    assert!(html.contains("<html lang=\"nb\">"));
+    assert!(page.dom.contains("IPLOS-kontroll før innsending til KPR"));
+    assert!(page.dom.contains("<dd>20.01.2026 04:00</dd>"), "the date");
+    assert!(page.dom.contains("Ikke klar til innsending"));
+    assert!(page.dom.contains("Dette gjør du:"));
+    assert!(page.dom.contains("uttrekk /srv/epj-export"));
+    for english in [
+        "Summary",
+        "Findings",
+        "What to do",
+        "Not ready",
+        "Generated",
+    ] {
+        assert!(
+            !page.dom.contains(english),
+            "English {english:?} on the nb page"
+        );
+    }
+
+    // In English when asked for: the same figures, English words beside the register's.
+    let en = html::render(&view(&report, sources()), Language::En);
+    assert!(en.contains("<html lang=\"en\">"));
+    assert!(en.contains("<dd>2026-01-20 04:00</dd>"));
+    assert!(en.contains("15 Helsetjenester i hjemmet (health care at home)"));
+    assert!(en.contains("The register discards the record and everything under it"));
+    assert!(en.contains("tjTimerUke (range check, 1)"));
+    assert!(en.contains("Not ready to send") && en.contains("What to do:"));
+    assert!(en.contains("extract /srv/epj-export"));
+}
+
+/// Thousands are grouped with a (no-break) space in bokmål: `59 976`; with a comma in
+/// English.
+#[test]
+fn large_figures_read_as_each_language_writes_them() {
+    let report = CheckReport {
+        persons: 59_976,
+        services: 1_234_567,
+        ..CheckReport::default()
+    };
+    let records = Snapshot::default();
+    let lines = || vec![source_line("epj", Origin::Iplos, "/srv/iplos", &records, 0)];
+    let nb = html::render(&view(&report, lines()), Language::Nb);
+    assert!(nb.contains(">59\u{a0}976</td>"), "{nb}");
+    assert!(nb.contains(">1\u{a0}234\u{a0}567</td>"), "{nb}");
+    assert!(nb.contains("IPLOS-uttrekk /srv/iplos"));
+    let en = html::render(&view(&report, lines()), Language::En);
+    assert!(
+        en.contains(">59,976</td>") && en.contains(">1,234,567</td>"),
+        "{en}"
+    );
 }
 
 /// Every code valid in the year, one person each: the chart must still fit and read.
@@ -289,10 +360,13 @@ fn all_codes_of_the_year_fit_the_page() {
     );
     assert_eq!(report.months.len(), codes.len());
     assert!(codes.len() >= 25, "{} codes", codes.len());
-    let html = html::render(&view(
-        &report,
-        vec![source_line("epj", "extract /srv/epj", &records, 0)],
-    ));
+    let html = html::render(
+        &view(
+            &report,
+            vec![source_line("epj", Origin::Extract, "/srv/epj", &records, 0)],
+        ),
+        Language::Nb,
+    );
     let page = open_in_chromium("all-codes", &html);
     assert_looks_like_a_report(&page, &html);
     assert_one_series_per_code(&page.dom, &report);

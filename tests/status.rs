@@ -1,7 +1,8 @@
 //! `kpr-bridge status` on a real store, SQLite and PostgreSQL: a daily shipment KPR took, a
 //! message it rejected, one whose receipt never came, messages waiting, an anomaly and a
-//! capture whose checks found errors — gathered, rendered in plain words, exposed as metrics,
-//! and shown by the binary with its exit code.
+//! capture whose checks found errors — gathered, rendered in plain words (bokmål by default,
+//! English with `language = "en"`), exposed as metrics, and shown by the binary with its exit
+//! code.
 
 mod support;
 
@@ -11,8 +12,9 @@ use std::process::{Command, Output};
 use chrono::{DateTime, Duration, Utc};
 use kpr_bridge::config::Config;
 use kpr_bridge::daily::ship;
+use kpr_bridge::i18n::Language;
 use kpr_bridge::message::apprec::{AppRec, ReceiptError, Status as Receipt, Version};
-use kpr_bridge::status::{Status, gather, metrics::metrics, render::render};
+use kpr_bridge::status::{Status, gather, metrics::metrics, render};
 use kpr_bridge::store::Store;
 use kpr_bridge::store::outbox::{NewMessage, State};
 use kpr_bridge::store::receipts::Anomaly;
@@ -92,6 +94,17 @@ spool_dir = "spool"
     let file = dir.join("kpr-bridge.toml");
     std::fs::write(&file, text).unwrap();
     file
+}
+
+/// The status as text in the configuration's language.
+fn render(status: &Status) -> String {
+    render::render(status, status.language)
+}
+
+/// The configuration at `file` with `language = "en"` at its top.
+fn in_english(file: &Path) {
+    let text = std::fs::read_to_string(file).unwrap();
+    std::fs::write(file, format!("language = \"en\"\n{text}")).unwrap();
 }
 
 fn status_command(config: &Path, json: bool) -> Output {
@@ -335,7 +348,7 @@ fn the_status_names_what_went_wrong_in_plain_words_and_counts_it() {
             .collect();
         assert_eq!(
             states,
-            [(msg_id(1).as_str(), "part 1 of 1", Some("delivered"))]
+            [(msg_id(1).as_str(), "del 1 av 1", Some("delivered"))]
         );
         assert_eq!(status.daily.last_shipped, Some(date));
         assert_eq!(status.daily.missed_count, 0, "{:?}", status.daily);
@@ -350,7 +363,7 @@ fn the_status_names_what_went_wrong_in_plain_words_and_counts_it() {
         assert_eq!(rejected.codes[0].code, "E35");
         assert_eq!(
             rejected.codes[0].meaning,
-            "The register does not know a person in the message."
+            "Registeret kjenner ikke en person i meldingen."
         );
         assert!(rejected.codes[0].what_to_do.is_some());
         assert_eq!(rejected.codes[1].code, "Q42");
@@ -358,7 +371,7 @@ fn the_status_names_what_went_wrong_in_plain_words_and_counts_it() {
             rejected.codes[1].meaning,
             "Fødselsnummer <number hidden> finnes ikke"
         );
-        assert_eq!(rejected.what, "an annual report");
+        assert_eq!(rejected.what, "en årsrapport");
         // The later OK for it left it rejected and needs action, with both receipts.
         assert_eq!(status.conflicts.len(), 1);
         let conflict = &status.conflicts[0];
@@ -367,7 +380,7 @@ fn the_status_names_what_went_wrong_in_plain_words_and_counts_it() {
         assert_eq!((conflict.first_status, conflict.later_status), (2, 1));
         assert_eq!(conflict.later_receipt_id, "a-later-receipt");
         assert!(conflict.needs_action && status.needs_action());
-        let alerts = kpr_bridge::alerts::due(&status, now);
+        let alerts = kpr_bridge::alerts::due(&status, now, Language::Nb);
         assert!(
             alerts
                 .iter()
@@ -437,16 +450,48 @@ fn the_status_names_what_went_wrong_in_plain_words_and_counts_it() {
         );
         assert!(status.needs_action());
 
-        // The text: what needs action first, in words.
+        // The text: what needs action first, in words; in bokmål, the configuration's default.
+        assert_eq!(status.language, Language::Nb);
         let text = render(&status);
         assert!(
             text.contains(&format!(
-                "KPR's receipts for message {} disagree",
+                "KPRs kvitteringer for melding {} sier ulike ting",
                 msg_id(3)
             )),
             "{text}"
         );
-        let action = text.find("NEEDS ACTION").expect(&text);
+        assert!(
+            text.contains("sa 2 Avvist, en senere (a-later-receipt"),
+            "the register's own name for the status: {text}"
+        );
+        let action = text.find("MÅ FØLGES OPP").expect(&text);
+        for words in [
+            "KPR avviste en årsrapport",
+            "E35: Registeret kjenner ikke en person i meldingen.",
+            "Fødselsnummer <number hidden> finnes ikke",
+            "Det kom ingen kvittering fra KPR for en årlig identmelding",
+            "fant feil",
+            "local-type-unmapped (1 post)",
+            "uten å kunne leses som en applikasjonskvittering",
+            "sendt, har ventet på kvittering fra KPR i 3 timer",
+            "ikke tatt imot av Norsk helsenett",
+            "Kommunens signeringssertifikat: gyldig til",
+        ] {
+            let at = text
+                .find(words)
+                .unwrap_or_else(|| panic!("{words:?} in\n{text}"));
+            assert!(at > action, "{words:?} after the heading");
+        }
+        assert!(text.find("KPR avviste").unwrap() < text.find("Venter (2)").unwrap());
+        // Dates and times as Norwegians write them.
+        let today = Language::Nb.date(now.with_timezone(&chrono_tz::Europe::Oslo).date_naive());
+        assert!(text.contains(&today), "{today} in\n{text}");
+        assert!(!text.contains("What to do"), "no English left:\n{text}");
+        assert!(!has_identity_like_number(&text), "{text}");
+
+        // The same status in English, as an operator who chose `language = "en"` reads it.
+        let english = render::render(&status, Language::En);
+        let action = english.find("NEEDS ACTION").expect(&english);
         for words in [
             "KPR rejected an annual report",
             "E35: The register does not know a person in the message.",
@@ -458,14 +503,15 @@ fn the_status_names_what_went_wrong_in_plain_words_and_counts_it() {
             "sent, waiting for KPR's receipt for 3 hours",
             "not yet accepted by the message network",
             "Our signing certificate: valid until",
+            "said 2 Avvist (rejected)",
         ] {
-            let at = text
+            let at = english
                 .find(words)
-                .unwrap_or_else(|| panic!("{words:?} in\n{text}"));
+                .unwrap_or_else(|| panic!("{words:?} in\n{english}"));
             assert!(at > action, "{words:?} after the heading");
         }
-        assert!(text.find("KPR rejected").unwrap() < text.find("Waiting (2)").unwrap());
-        assert!(!has_identity_like_number(&text), "{text}");
+        assert!(english.find("KPR rejected").unwrap() < english.find("Waiting (2)").unwrap());
+        assert!(!english.contains("Dette gjør du"), "{english}");
 
         // The metrics: valid exposition with the counts.
         let exposition = metrics(&status);
@@ -519,7 +565,13 @@ fn the_status_names_what_went_wrong_in_plain_words_and_counts_it() {
         let next = date.succ_opt().unwrap();
         assert_eq!(later.daily.missed, [next]);
         assert_eq!(later.daily.missed_count, 1);
-        assert!(render(&later).contains(&format!("has not been sent for {next}")));
+        assert!(render(&later).contains(&format!(
+            "Den daglige rapporten er ikke sendt for {}",
+            Language::Nb.date(next)
+        )));
+        assert!(
+            render::render(&later, Language::En).contains(&format!("has not been sent for {next}"))
+        );
         assert_eq!(
             value(
                 &parse_exposition(&metrics(&later)),
@@ -533,7 +585,7 @@ fn the_status_names_what_went_wrong_in_plain_words_and_counts_it() {
         let output = status_command(&file, false);
         assert_eq!(output.status.code(), Some(1), "{output:?}");
         let shown = String::from_utf8(output.stdout).unwrap();
-        assert!(shown.contains("KPR rejected an annual report"), "{shown}");
+        assert!(shown.contains("KPR avviste en årsrapport"), "{shown}");
         let output = status_command(&file, true);
         assert_eq!(output.status.code(), Some(1), "{output:?}");
         let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
@@ -545,7 +597,20 @@ fn the_status_names_what_went_wrong_in_plain_words_and_counts_it() {
             .find(|p| p["state"] == "rejected")
             .unwrap();
         assert_eq!(rejected["codes"][0]["code"], "E35");
+        assert_eq!(json["language"], "nb");
         assert!(!has_identity_like_number(&json.to_string()));
+
+        // With `language = "en"` the command speaks English; the JSON keys never change.
+        in_english(&file);
+        let output = status_command(&file, false);
+        assert_eq!(output.status.code(), Some(1), "{output:?}");
+        let shown = String::from_utf8(output.stdout).unwrap();
+        assert!(shown.contains("KPR rejected an annual report"), "{shown}");
+        assert!(shown.contains("NEEDS ACTION"), "{shown}");
+        let output = status_command(&file, true);
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(json["language"], "en");
+        assert_eq!(json["messages_per_state"]["rejected"], 1);
     });
 }
 
@@ -559,8 +624,11 @@ fn a_clean_store_needs_nothing_and_the_command_exits_0() {
         assert!(!status.needs_action(), "{status:#?}");
         assert!(status.daily.runs.is_empty());
         let text = render(&status);
-        assert!(text.contains("Nothing needs action."), "{text}");
-        assert!(text.contains("Daily reporting has not begun"), "{text}");
+        assert!(text.contains("Ingenting må følges opp."), "{text}");
+        assert!(
+            text.contains("Den daglige rapporteringen har ikke begynt"),
+            "{text}"
+        );
         parse_exposition(&metrics(&status));
 
         let output = status_command(&file, false);
@@ -569,6 +637,24 @@ fn a_clean_store_needs_nothing_and_the_command_exits_0() {
         assert_eq!(output.status.code(), Some(0), "{output:?}");
         let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
         assert_eq!(json["daily"]["missed_count"], 0);
+
+        // In bokmål by default, in English when the configuration says so.
+        let shown = String::from_utf8(status_command(&file, false).stdout).unwrap();
+        assert!(shown.contains("Ingenting må følges opp."), "{shown}");
+        assert!(
+            shown.contains("kpr-bridge-status for Bergen (4601), testmodus"),
+            "{shown}"
+        );
+        in_english(&file);
+        let output = status_command(&file, false);
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        let shown = String::from_utf8(output.stdout).unwrap();
+        assert!(shown.contains("Nothing needs action."), "{shown}");
+        assert!(
+            shown.contains("kpr-bridge status for Bergen (4601), test mode"),
+            "{shown}"
+        );
+        assert!(shown.contains("Daily reporting has not begun"), "{shown}");
     });
 }
 
@@ -583,7 +669,7 @@ fn without_delivery_there_are_no_certificates_and_an_unreadable_one_is_reported(
         let config = Config::load(&file).unwrap();
         let status = gather(&config, &store, Utc::now()).await.unwrap();
         assert!(status.certificates.is_none());
-        assert!(!render(&status).contains("Certificates"));
+        assert!(!render(&status).contains("Sertifikater"));
         assert_eq!(status_command(&file, false).status.code(), Some(0));
 
         let broken = text.replace(
@@ -606,7 +692,11 @@ fn without_delivery_there_are_no_certificates_and_an_unreadable_one_is_reported(
                 .contains("/nonexistent/kpr-enc.crt")
         );
         assert!(status.needs_action());
-        assert!(render(&status).contains("KPR's encryption certificate cannot be read"));
+        assert!(render(&status).contains("KPRs krypteringssertifikat kan ikke leses"));
+        assert!(
+            render::render(&status, Language::En)
+                .contains("KPR's encryption certificate cannot be read")
+        );
         assert_eq!(status_command(&file, false).status.code(), Some(1));
     });
 }

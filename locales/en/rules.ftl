@@ -1,1 +1,54 @@
-# rules
+# The rule catalogue (src/checks/rules.rs): for each rule id, what a finding means and what
+# to do about it. The id and the severity stay in the code.
+
+rule-test-user =
+    .explains = Test patients (such as "Donald Duck") must not be reported; these are left out of everything sent.
+    .fix = Nothing, if they are test patients. If a real person is listed, change the test-user patterns in the configuration.
+rule-municipality-invalid =
+    .explains = The municipality of residence is not a municipality in the reporting year; many numbers changed in 2020 and 2024.
+    .fix = Correct the municipality in the EPJ; the example names the number that replaced it.
+rule-ident-invalid =
+    .explains = The identity number has a wrong length, wrong check digits or an impossible birth date.
+    .fix = Correct the fødselsnummer or D-number in the EPJ (the number itself is never shown here).
+rule-orgnr-invalid =
+    .explains = The provider's organisation number has a wrong length or check digit.
+    .fix = Look the provider up in Enhetsregisteret and correct the number in the EPJ.
+rule-orgnr-missing =
+    .explains = This kind of service must name the provider's organisation number; bought services from other municipalities or private providers are a common gap.
+    .fix = Register the provider's organisation number on the decision in the EPJ.
+rule-orgnr-forbidden =
+    .explains = Housing (29) and location technology (26) must not carry an organisation number.
+    .fix = Remove the organisation number from these decisions, or check the mapping of the local type.
+rule-code-retired =
+    .explains = The local type was mapped to a national code that is retired in the reporting year (12 and 13 became 29, 16 became a person attribute).
+    .fix = Add a rule for the reporting year to the mapping file.
+rule-local-type-unmapped =
+    .explains = The EPJ uses a local service type that the mapping file does not translate; its services cannot be reported.
+    .fix = Add a rule for the local type to the mapping file: a national code, a person attribute, or ignore with a reason.
+rule-hours-invalid =
+    .explains = Granted hours per week are negative or more than 168 (the hours of a week).
+    .fix = Correct the hours in the EPJ; monthly hours are divided by 4.
+rule-dates-invalid =
+    .explains = A service ends before it starts, or a pause lies outside its service or ends before it starts.
+    .fix = Correct the dates of the decision or the pause in the EPJ.
+rule-period-outside =
+    .explains = The service does not touch the reporting period, so it is not reported for it.
+    .fix = Nothing, if the service belongs to another period; otherwise correct its dates.
+rule-service-duplicate =
+    .explains = The same person has the same national service more than once on the same days, from one EPJ or from two.
+    .fix = End or remove the duplicate decision; after an EPJ change, end the service in the old system the day before it starts in the new.
+rule-score-invalid =
+    .explains = An assessment score is not 1–5 or 9.
+    .fix = Correct the functional assessment in the EPJ.
+rule-variable-unknown =
+    .explains = The assessment variable is not in the known list; it is kept, not dropped.
+    .fix = Check the variable's code; if IPLOS 3.7 has it, add it to the configuration's assessment variables.
+rule-diagnosis-malformed =
+    .explains = The diagnosis code is not a known ICPC-2 code or does not have the shape of an ICD-10 code.
+    .fix = Correct the code in the EPJ.
+rule-welfare-tech-missing =
+    .explains = No safety alarm, GPS, medication support or digital supervision appears in the whole year; the register asks municipalities to report welfare technology.
+    .fix = Check that the EPJ registers welfare technology as decisions and that the mapping maps them to 6, 26, 27 or 28.
+rule-residence-missing =
+    .explains = A person with services has no municipality of residence.
+    .fix = Register the person's municipality of residence in the EPJ.

@@ -1,1 +1,54 @@
-# rules
+# Reglene (src/checks/rules.rs): for hver regel hva et funn betyr, og hva du gjør med det.
+# Id-en og alvorlighetsgraden står i koden.
+
+rule-test-user =
+    .explains = Testpasienter (som «Donald Duck») skal ikke rapporteres. De er holdt utenfor alt som sendes.
+    .fix = Ingenting, hvis de er testpasienter. Står en ekte person her, må mønstrene for testbrukere i konfigurasjonen endres.
+rule-municipality-invalid =
+    .explains = Bostedskommunen er ikke en kommune i rapporteringsåret. Mange kommunenumre ble endret i 2020 og 2024.
+    .fix = Rett bostedskommunen i EPJ. Eksemplet viser nummeret som erstattet det gamle.
+rule-ident-invalid =
+    .explains = Fødselsnummeret eller D-nummeret har feil lengde, feil kontrollsifre eller en fødselsdato som ikke finnes.
+    .fix = Rett fødselsnummeret eller D-nummeret i EPJ (selve nummeret vises aldri her).
+rule-orgnr-invalid =
+    .explains = Organisasjonsnummeret til tjenesteyteren har feil lengde eller feil kontrollsiffer.
+    .fix = Slå opp tjenesteyteren i Enhetsregisteret og rett nummeret i EPJ.
+rule-orgnr-missing =
+    .explains = Denne tjenestetypen skal ha organisasjonsnummeret til tjenesteyteren. Det mangler ofte for tjenester kommunen kjøper fra andre kommuner eller private.
+    .fix = Registrer organisasjonsnummeret til tjenesteyteren på vedtaket i EPJ.
+rule-orgnr-forbidden =
+    .explains = Bolig (29) og lokaliseringsteknologi (26) skal ikke ha organisasjonsnummer.
+    .fix = Fjern organisasjonsnummeret fra disse vedtakene, eller sjekk hva den lokale tjenestetypen er koblet til i mappingfilen.
+rule-code-retired =
+    .explains = Den lokale tjenestetypen er koblet til en nasjonal kode som er utgått i rapporteringsåret (12 og 13 ble til 29, 16 ble en personopplysning).
+    .fix = Legg til en regel for rapporteringsåret i mappingfilen.
+rule-local-type-unmapped =
+    .explains = EPJ bruker en lokal tjenestetype som mappingfilen ikke oversetter. Tjenestene av denne typen kan ikke rapporteres.
+    .fix = Legg til en regel for den lokale tjenestetypen i mappingfilen: en nasjonal kode, en personopplysning, eller «ignore» med en begrunnelse.
+rule-hours-invalid =
+    .explains = Innvilgede timer per uke er negative eller flere enn 168 (antall timer i en uke).
+    .fix = Rett timetallet i EPJ. Timer per måned deles på 4.
+rule-dates-invalid =
+    .explains = En tjeneste slutter før den begynner, eller en pause ligger utenfor tjenesten eller slutter før den begynner.
+    .fix = Rett datoene for vedtaket eller pausen i EPJ.
+rule-period-outside =
+    .explains = Tjenesten ligger utenfor rapporteringsperioden, og rapporteres derfor ikke for den.
+    .fix = Ingenting, hvis tjenesten hører til en annen periode. Ellers må datoene rettes.
+rule-service-duplicate =
+    .explains = Samme person har samme nasjonale tjenestetype mer enn én gang på de samme dagene, fra ett EPJ eller fra to.
+    .fix = Avslutt eller fjern det doble vedtaket. Etter bytte av EPJ avslutter du tjenesten i det gamle systemet dagen før den begynner i det nye.
+rule-score-invalid =
+    .explains = En skår i funksjonsvurderingen er ikke 1–5 eller 9.
+    .fix = Rett funksjonsvurderingen i EPJ.
+rule-variable-unknown =
+    .explains = Variabelen i funksjonsvurderingen står ikke i listen over kjente variabler. Den beholdes og tas ikke bort.
+    .fix = Sjekk koden til variabelen. Finnes den i IPLOS 3.7, legger du den til blant vurderingsvariablene i konfigurasjonen.
+rule-diagnosis-malformed =
+    .explains = Diagnosekoden er ikke en kjent ICPC-2-kode, eller den har ikke formen til en ICD-10-kode.
+    .fix = Rett koden i EPJ.
+rule-welfare-tech-missing =
+    .explains = Det finnes ingen trygghetsalarm, GPS, medisineringsstøtte eller digitalt tilsyn i hele året. Registeret ber kommunene rapportere velferdsteknologi.
+    .fix = Sjekk at EPJ registrerer velferdsteknologi som vedtak, og at mappingfilen kobler dem til 6, 26, 27 eller 28.
+rule-residence-missing =
+    .explains = En person med tjenester mangler bostedskommune.
+    .fix = Registrer bostedskommunen til personen i EPJ.

@@ -8,13 +8,14 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::Shared;
-use super::overview::Row;
+use super::overview::{Row, state_label};
 use super::session::Session;
 use super::view::{self, Chrome};
 use crate::source::problem::hide_identity_numbers;
 use crate::status::{self, Code, codes};
 use crate::store::admin::{MessageFilter, MessageKind};
 use crate::store::outbox::State as MessageState;
+use crate::t;
 
 struct Step {
     at: String,
@@ -27,7 +28,7 @@ struct Receipt {
     at: String,
     id: String,
     status: String,
-    note: &'static str,
+    note: String,
     codes: Vec<Code>,
 }
 
@@ -51,12 +52,14 @@ struct Page {
     message: Row,
     target: String,
     msg_type: String,
-    publish_count: i64,
+    /// How often it went to the broker, in words.
+    published: String,
     last_problem: String,
     steps: Vec<Step>,
     receipts: Vec<Receipt>,
     error_report: Option<(String, String)>,
     notifications: Vec<Notification>,
+    notifications_heading: String,
     can_resend: bool,
     is_daily: bool,
 }
@@ -66,6 +69,7 @@ pub async fn page(
     session: Session,
     Path(msg_id): Path<String>,
 ) -> Response {
+    let lang = session.language;
     let store = admin.store();
     let filter = MessageFilter {
         msg_id: Some(msg_id.clone()),
@@ -93,12 +97,13 @@ pub async fn page(
         Ok(Some(found)) => found,
         Ok(None) => {
             return view::error(
+                lang,
                 StatusCode::NOT_FOUND,
-                "No such message",
-                "kpr-bridge has sent no message with this MsgId. Find it in the overview's list.",
+                &t!(lang, "message-not-found"),
+                &t!(lang, "message-not-found.text"),
             );
         }
-        Err(e) => return view::store_failed(&e),
+        Err(e) => return view::store_failed(lang, &e),
     };
     let state = listed.row.state;
     let failed = matches!(
@@ -107,27 +112,36 @@ pub async fn page(
     ) || listed.receipt_status == Some(3);
     let is_daily = listed.kind != MessageKind::Annual;
     let page = Page {
-        chrome: Chrome::new(&admin, &session, format!("Message {msg_id}"), ""),
+        chrome: Chrome::new(
+            &admin,
+            &session,
+            t!(lang, "message-title", msg_id = msg_id.clone()),
+            "",
+        ),
         target: listed.row.target.clone(),
         msg_type: format!(
             "{} ({})",
             listed.row.msg_type,
-            codes::message_type(&listed.row.msg_type)
+            codes::message_type(&listed.row.msg_type, lang)
         ),
-        publish_count: listed.row.publish_count,
+        published: t!(
+            lang,
+            "message-published-times",
+            count = listed.row.publish_count
+        ),
         last_problem: listed
             .row
             .last_problem
             .as_deref()
             .map(hide_identity_numbers)
             .unwrap_or_default(),
-        message: Row::new(&listed),
+        message: Row::new(lang, &listed),
         steps: transitions
             .into_iter()
             .map(|t| Step {
-                at: view::oslo(t.at),
-                from: t.from.map(|s| s.to_string()).unwrap_or_default(),
-                to: t.to.to_string(),
+                at: lang.moment(t.at),
+                from: t.from.map(|s| state_label(lang, s)).unwrap_or_default(),
+                to: state_label(lang, t.to),
                 detail: t
                     .detail
                     .as_deref()
@@ -138,17 +152,17 @@ pub async fn page(
         receipts: receipts
             .iter()
             .map(|r| Receipt {
-                at: view::oslo(r.received_at),
+                at: lang.moment(r.received_at),
                 id: hide_identity_numbers(&r.receipt_id),
-                status: format!("{} {}", r.status, codes::receipt_status(r.status)),
+                status: format!("{} {}", r.status, codes::receipt_status(r.status, lang)),
                 note: if r.conflicting {
-                    "contradicts the first receipt: kept, not applied"
+                    t!(lang, "message-receipt-conflicting")
                 } else if r.duplicate {
-                    "the same answer again"
+                    t!(lang, "message-receipt-duplicate")
                 } else {
-                    ""
+                    String::new()
                 },
-                codes: r.errors.iter().map(status::explain).collect(),
+                codes: r.errors.iter().map(|e| status::explain(e, lang)).collect(),
             })
             .collect(),
         error_report: trouble.error_report.map(|(condition, description)| {
@@ -157,15 +171,20 @@ pub async fn page(
                 hide_identity_numbers(&description),
             )
         }),
+        notifications_heading: t!(lang, "message-notifications", count = notifications.len()),
         notifications: notifications
             .into_iter()
             .map(|n| Notification {
                 number: n.number,
-                event: n.kind,
-                status: n.status,
+                event: codes::event_kind(&n.kind, lang),
+                status: format!(
+                    "{} {}",
+                    n.status,
+                    codes::notification_status(&n.status, lang)
+                ),
                 corrects: n.corrects.unwrap_or_default(),
-                event_day: view::date(n.event_day),
-                reporting_date: view::date(n.reporting_date),
+                event_day: lang.date(n.event_day),
+                reporting_date: lang.date(n.reporting_date),
                 source: n.source,
                 service: n.local_id,
                 person: n.user_number,
@@ -175,5 +194,5 @@ pub async fn page(
         can_resend: failed && is_daily,
         is_daily,
     };
-    view::page(&page)
+    view::page(lang, &page)
 }

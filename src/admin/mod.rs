@@ -104,10 +104,12 @@ pub fn router(admin: Shared) -> Router {
                 get(session::sign_in_page).post(session::sign_in),
             )
             .route("/sign-out", post(session::sign_out))
+            .route("/language", post(session::choose_language))
             .route("/style.css", get(view::style))
     };
+    let language = admin.config.language;
     pages
-        .fallback(view::not_found)
+        .fallback(move || async move { view::not_found_in(language) })
         .layer(axum::middleware::map_response(view::security_headers))
         .with_state(admin)
 }

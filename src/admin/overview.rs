@@ -12,9 +12,11 @@ use serde::Deserialize;
 use super::Shared;
 use super::session::Session;
 use super::view::{self, Chrome};
+use crate::i18n::Language;
 use crate::status::{self, codes, render};
 use crate::store::admin::{ListedMessage, MessageFilter, MessageKind};
 use crate::store::outbox::State as MessageState;
+use crate::t;
 
 /// At most this many messages in the list.
 const LISTED: i64 = 200;
@@ -35,8 +37,10 @@ pub struct Filters {
 pub struct Row {
     pub msg_id: String,
     pub what: String,
-    pub kind: &'static str,
+    pub kind: String,
     pub state: String,
+    /// The state's name in the store, for the style sheet.
+    pub state_class: &'static str,
     pub created: String,
     pub changed: String,
     pub receipt: String,
@@ -46,36 +50,52 @@ pub struct Row {
 }
 
 impl Row {
-    pub fn new(listed: &ListedMessage) -> Row {
-        let kind = match listed.kind {
-            MessageKind::Daily => "daily",
-            MessageKind::Resend => "re-send",
-            MessageKind::Annual => "annual",
-        };
-        let mut what = status::what(&listed.row, listed.reporting_date, None);
+    pub fn new(lang: Language, listed: &ListedMessage) -> Row {
+        let mut what = status::what(&listed.row, listed.reporting_date, None, lang);
         if let Some((part, parts)) = listed.part.filter(|(_, parts)| *parts > 1) {
-            what.push_str(&format!(", part {part} of {parts}"));
+            what = t!(
+                lang,
+                "message-part-of",
+                what = what,
+                part = part,
+                parts = parts
+            );
         }
         if listed.kind == MessageKind::Resend {
-            what = "notifications sent again".into();
+            what = t!(lang, "message-sent-again");
         }
         Row {
             msg_id: listed.row.msg_id.clone(),
             what,
-            kind,
-            state: listed.row.state.to_string(),
-            created: view::oslo(listed.row.created_at),
-            changed: view::oslo(listed.row.state_at),
+            kind: kind_label(lang, listed.kind),
+            state: state_label(lang, listed.row.state),
+            state_class: listed.row.state.as_str(),
+            created: lang.moment(listed.row.created_at),
+            changed: lang.moment(listed.row.state_at),
             receipt: listed
                 .receipt_status
-                .map(|s| format!("{s} {}", codes::receipt_status(s)))
+                .map(|s| format!("{s} {}", codes::receipt_status(s, lang)))
                 .unwrap_or_default(),
             codes: Vec::new(),
             notifications: listed
                 .notifications
-                .map(|n| n.to_string())
+                .map(|n| lang.number(n))
                 .unwrap_or_default(),
         }
+    }
+}
+
+/// A message's state in words: `levert`, `avvist` …
+pub fn state_label(lang: Language, state: MessageState) -> String {
+    codes::state(state.as_str(), lang)
+}
+
+/// A kind of message in words.
+pub fn kind_label(lang: Language, kind: MessageKind) -> String {
+    match kind {
+        MessageKind::Daily => t!(lang, "message-kind-daily"),
+        MessageKind::Resend => t!(lang, "message-kind-resend"),
+        MessageKind::Annual => t!(lang, "message-kind-annual"),
     }
 }
 
@@ -86,20 +106,27 @@ struct Page {
     actions: Vec<String>,
     rows: Vec<Row>,
     problems: Vec<String>,
-    state: String,
-    kind: String,
+    /// Whether any filter is set.
+    filtered: bool,
+    /// The date fields as typed back in the reader's order (`dd.mm.åååå`).
     from: String,
     to: String,
-    /// Each choice with whether it is the one chosen.
-    states: Vec<(&'static str, bool)>,
-    kinds: Vec<(&'static str, bool)>,
+    /// What a date field takes: the reader's order, or ISO.
+    date_pattern: &'static str,
+    /// Each choice: its value, its words, whether it is the one chosen.
+    states: Vec<(&'static str, String, bool)>,
+    kinds: Vec<(&'static str, String, bool)>,
 }
+
+/// A date field takes `07.12.2026` (or `7.12.2026`) and `2026-12-07`, whatever the language.
+const DATE_PATTERN: &str = r"\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{2}-\d{2}";
 
 pub async fn page(
     State(admin): State<Shared>,
     session: Session,
     Query(filters): Query<Filters>,
 ) -> Response {
+    let lang = session.language;
     let mut problems = Vec::new();
     let mut filter = MessageFilter {
         limit: LISTED,
@@ -108,13 +135,17 @@ pub async fn page(
     if !filters.state.is_empty() {
         match filters.state.parse::<MessageState>() {
             Ok(state) => filter.state = Some(state),
-            Err(_) => problems.push(format!("'{}' is not a message state", filters.state)),
+            Err(_) => problems.push(t!(
+                lang,
+                "overview-bad-state",
+                value = filters.state.clone()
+            )),
         }
     }
     if !filters.kind.is_empty() {
         match MessageKind::parse(&filters.kind) {
             Some(kind) => filter.kind = Some(kind),
-            None => problems.push(format!("'{}' is not a kind of message", filters.kind)),
+            None => problems.push(t!(lang, "overview-bad-kind", value = filters.kind.clone())),
         }
     }
     // Dates are Norwegian days: from its midnight in Oslo to the next.
@@ -123,23 +154,31 @@ pub async fn page(
             .earliest()
             .map(|t| t.to_utc())
     };
-    for (text, name, slot, next) in [
-        (&filters.from, "from", &mut filter.from, false),
-        (&filters.to, "to", &mut filter.until, true),
-    ] {
-        if text.is_empty() {
+    let mut shown = [filters.from.clone(), filters.to.clone()];
+    for ((text, slot, next), shown) in [
+        (&filters.from, &mut filter.from, false),
+        (&filters.to, &mut filter.until, true),
+    ]
+    .into_iter()
+    .zip(&mut shown)
+    {
+        if text.trim().is_empty() {
             continue;
         }
-        match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-            Ok(day) => {
+        match lang.parse_date(text) {
+            Some(day) => {
+                *shown = lang.date(day);
                 *slot = midnight(if next {
                     day.succ_opt().unwrap_or(day)
                 } else {
                     day
                 })
             }
-            Err(_) => problems.push(format!(
-                "'{text}' is not a date ({name}); give it as YYYY-MM-DD"
+            None => problems.push(t!(
+                lang,
+                "overview-bad-date",
+                value = text.clone(),
+                hint = lang.date_hint()
             )),
         }
     }
@@ -147,15 +186,15 @@ pub async fn page(
     let now = admin.clock.now();
     let status = match status::gather(&admin.config, store, now).await {
         Ok(status) => status,
-        Err(e) => return view::store_failed(&e),
+        Err(e) => return view::store_failed(lang, &e),
     };
     let listed = match store.listed_messages(&filter).await {
         Ok(listed) => listed,
-        Err(e) => return view::store_failed(&e),
+        Err(e) => return view::store_failed(lang, &e),
     };
     let mut rows = Vec::with_capacity(listed.len());
     for message in &listed {
-        let mut row = Row::new(message);
+        let mut row = Row::new(lang, message);
         // KPR's codes in words for what it refused or took with errors.
         if matches!(message.receipt_status, Some(2 | 3)) {
             match store.trouble(&message.row.msg_id).await {
@@ -163,37 +202,49 @@ pub async fn page(
                     row.codes = trouble
                         .receipt_errors
                         .iter()
-                        .map(status::explain)
+                        .map(|error| status::explain(error, lang))
                         .map(|code| (code.code, code.meaning))
                         .collect();
                 }
-                Err(e) => return view::store_failed(&e),
+                Err(e) => return view::store_failed(lang, &e),
             }
         }
         rows.push(row);
     }
-    let actions = render::actions(&status)
+    let actions = render::actions(&status, lang)
         .into_iter()
         .map(|text| text.trim_start_matches("! ").trim_end().to_string())
         .collect();
     let states = MessageState::ALL
         .iter()
-        .map(|s| (s.as_str(), s.as_str() == filters.state))
+        .map(|&s| {
+            (
+                s.as_str(),
+                state_label(lang, s),
+                s.as_str() == filters.state,
+            )
+        })
         .collect();
     let kinds = MessageKind::ALL
         .iter()
-        .map(|k| (k.as_str(), k.as_str() == filters.kind))
+        .map(|&k| (k.as_str(), kind_label(lang, k), k.as_str() == filters.kind))
         .collect();
-    view::page(&Page {
-        chrome: Chrome::new(&admin, &session, "Overview", "/"),
-        actions,
-        rows,
-        problems,
-        state: filters.state,
-        kind: filters.kind,
-        from: filters.from,
-        to: filters.to,
-        states,
-        kinds,
-    })
+    let [from, to] = shown;
+    view::page(
+        lang,
+        &Page {
+            chrome: Chrome::new(&admin, &session, t!(lang, "overview-title"), "/"),
+            actions,
+            rows,
+            problems,
+            filtered: [&filters.state, &filters.kind, &filters.from, &filters.to]
+                .iter()
+                .any(|f| !f.trim().is_empty()),
+            from,
+            to,
+            date_pattern: DATE_PATTERN,
+            states,
+            kinds,
+        },
+    )
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{any, get, post};
@@ -24,15 +24,18 @@ use tower::ServiceExt;
 
 use super::auth::{self, SESSION_COOKIE, SIGN_IN_COOKIE, Throttle};
 use super::session::{
-    CsrfOnly, Peer, SignIn, SignInFor, record_refused_sign_in, record_sign_in, secure_cookie,
-    sign_in_form, sign_in_token_refused, throttled,
+    CsrfOnly, LanguageChoice, LanguageForm, Peer, SignIn, SignInFor, form_refused,
+    record_refused_sign_in, record_sign_in, secure_cookie, sign_in_form, sign_in_token_refused,
+    throttled,
 };
 use super::{Admin, view};
 use crate::agent::clock::Clock;
 use crate::config::Config;
+use crate::i18n::Language;
 use crate::shipping::Shipping;
 use crate::source::problem::hide_identity_numbers;
 use crate::store::admin::SessionRow;
+use crate::t;
 
 /// Which municipalities a browser signed in to: where its session is looked for. Not a
 /// secret and not a grant: each municipality's store still has to hold the session.
@@ -101,11 +104,16 @@ impl Portal {
             })
             .await;
         Some(opened.map_err(|e| {
-            tracing::error!(municipality = number, "the administration page cannot open: {e}");
+            tracing::error!(
+                municipality = number,
+                "the administration page cannot open: {e}"
+            );
+            let lang = entry.config.language;
             view::error(
+                lang,
                 StatusCode::SERVICE_UNAVAILABLE,
-                "This municipality's pages cannot be opened",
-                "kpr-bridge cannot load this municipality's certificates or state store just now. Ask IT operations to look at the log; it names the file.",
+                &t!(lang, "error-municipality-closed"),
+                &t!(lang, "error-municipality-closed.text"),
             )
         }))
     }
@@ -146,6 +154,7 @@ pub fn router(portal: SharedPortal) -> Router {
         .route("/", get(list))
         .route("/sign-in", get(sign_in_page).post(sign_in))
         .route("/sign-out", post(sign_out))
+        .route("/language", post(choose_language))
         .route("/style.css", get(view::style))
         .route("/m/{municipality}", get(to_municipality))
         .route("/m/{municipality}/", any(municipality))
@@ -158,6 +167,7 @@ pub fn router(portal: SharedPortal) -> Router {
 #[derive(Template)]
 #[template(path = "admin/municipalities.html")]
 struct ListPage<'a> {
+    lang: Language,
     user: &'a str,
     csrf: &'a str,
     municipalities: Vec<(String, String)>,
@@ -168,14 +178,19 @@ async fn list(State(portal): State<SharedPortal>, jar: CookieJar) -> Response {
     let Some((_, _, first)) = signed_in.first() else {
         return Redirect::to("/sign-in").into_response();
     };
-    view::page(&ListPage {
-        user: &first.user,
-        csrf: &first.csrf,
-        municipalities: signed_in
-            .iter()
-            .map(|(number, name, _)| (number.clone(), name.clone()))
-            .collect(),
-    })
+    let lang = portal.language_of(&signed_in).await;
+    view::page(
+        lang,
+        &ListPage {
+            lang,
+            user: &first.user,
+            csrf: &first.csrf,
+            municipalities: signed_in
+                .iter()
+                .map(|(number, name, _)| (number.clone(), name.clone()))
+                .collect(),
+        },
+    )
 }
 
 async fn to_municipality(Path(number): Path<String>) -> Response {
@@ -211,17 +226,55 @@ async fn municipality(
 }
 
 impl Portal {
-    fn sign_in_for(&self) -> SignInFor<'static> {
+    /// The deployment's own pages speak the language of its first municipality's
+    /// configuration until the user chooses.
+    fn language(&self) -> Language {
+        self.entries
+            .values()
+            .next()
+            .map(|e| e.config.language)
+            .unwrap_or_default()
+    }
+
+    /// The language the signed-in user chose (kept in each of their municipalities' stores).
+    async fn language_of(&self, signed_in: &[(String, String, SessionRow)]) -> Language {
+        let Some((number, _, row)) = signed_in.first() else {
+            return self.language();
+        };
+        let Some(Ok((admin, _))) = self.open(number).await else {
+            return self.language();
+        };
+        match admin.store().user_language(&row.user).await {
+            Ok(Some(code)) => code.parse().unwrap_or(admin.config.language),
+            _ => admin.config.language,
+        }
+    }
+
+    fn sign_in_for(&self, chosen: Option<Language>) -> SignInFor<'static> {
+        let language = self.language();
         SignInFor {
             municipality: "",
-            municipality_name: "the municipalities of this deployment",
+            municipality_name: "",
             over_tls: self.over_tls,
+            language,
+            chosen: None,
         }
+        .choosing(chosen)
     }
 }
 
-async fn sign_in_page(State(portal): State<SharedPortal>, jar: CookieJar) -> Response {
-    sign_in_form(&portal.sign_in_for(), jar, StatusCode::OK, "", "")
+async fn sign_in_page(
+    State(portal): State<SharedPortal>,
+    Query(choice): Query<LanguageChoice>,
+    jar: CookieJar,
+) -> Response {
+    sign_in_form(
+        &portal.sign_in_for(choice.chosen()),
+        jar,
+        StatusCode::OK,
+        "",
+        "",
+    )
 }
 
 async fn sign_in(
@@ -230,13 +283,14 @@ async fn sign_in(
     jar: CookieJar,
     axum::Form(form): axum::Form<SignIn>,
 ) -> Response {
-    if let Some(refused) = sign_in_token_refused(&jar, &form.csrf) {
+    let to = portal.sign_in_for(form.chosen());
+    if let Some(refused) = sign_in_token_refused(to.language, &jar, &form.csrf) {
         return refused;
     }
     let user = hide_identity_numbers(form.user.trim());
     let now = portal.clock.now();
     if let Some(wait) = portal.throttle.wait(&user, address, now) {
-        return throttled(&portal.sign_in_for(), jar, &user, address, wait);
+        return throttled(&to, jar, &user, address, wait);
     }
     // Each municipality that names the user judges the password by its own hash (the same
     // hash is checked once); one that does not name them grants nothing.
@@ -286,15 +340,15 @@ async fn sign_in(
             if let Some(Ok((admin, _))) = portal.open(&entry.config.municipality).await
                 && let Err(e) = record_refused_sign_in(admin.store(), &user, address, now).await
             {
-                return view::store_failed(&e);
+                return view::store_failed(to.language, &e);
             }
         }
         return sign_in_form(
-            &portal.sign_in_for(),
+            &to,
             jar,
             StatusCode::UNAUTHORIZED,
             &user,
-            "Wrong user name or password.",
+            &t!(to.language, "sign-in-wrong"),
         );
     }
     portal.throttle.succeeded(&user, address);
@@ -315,8 +369,10 @@ async fn sign_in(
                 + chrono::Duration::from_std(admin.config.admin.session)
                     .unwrap_or(chrono::Duration::hours(8)),
         };
-        if let Err(e) = record_sign_in(admin.store(), &token, &session, address, now).await {
-            return view::store_failed(&e);
+        if let Err(e) =
+            record_sign_in(admin.store(), &token, &session, to.chosen, address, now).await
+        {
+            return view::store_failed(to.language, &e);
         }
         numbers.push(number.clone());
     }
@@ -347,11 +403,7 @@ async fn sign_out(
         .iter()
         .all(|(_, _, row)| auth::same_token(&form.csrf, &row.csrf))
     {
-        return view::error(
-            StatusCode::FORBIDDEN,
-            "The form was refused",
-            "The form did not carry this session's token, so it may not have come from this page. Open the page again and repeat what you did.",
-        );
+        return form_refused(portal.language_of(&signed_in).await);
     }
     let hash = jar
         .get(SESSION_COOKIE)
@@ -370,11 +422,53 @@ async fn sign_out(
                 .await
         };
         if let Err(e) = ended.await {
-            return view::store_failed(&e);
+            return view::store_failed(admin.config.language, &e);
         }
     }
     let jar = jar
         .remove(Cookie::build(SESSION_COOKIE).path("/"))
         .remove(Cookie::build(GRANTED_COOKIE).path("/"));
     (jar, Redirect::to("/sign-in")).into_response()
+}
+
+/// The language chosen on any page of the deployment: kept in every municipality the user is
+/// signed in to, so that all their pages speak it.
+async fn choose_language(
+    State(portal): State<SharedPortal>,
+    jar: CookieJar,
+    axum::Form(form): axum::Form<LanguageForm>,
+) -> Response {
+    let signed_in = portal.signed_in(&jar).await;
+    if signed_in.is_empty() {
+        return Redirect::to("/sign-in").into_response();
+    }
+    let lang = portal.language_of(&signed_in).await;
+    if !signed_in
+        .iter()
+        .all(|(_, _, row)| auth::same_token(&form.csrf, &row.csrf))
+    {
+        return form_refused(lang);
+    }
+    let Ok(language) = form.language.parse::<Language>() else {
+        return view::error(
+            lang,
+            StatusCode::BAD_REQUEST,
+            &t!(lang, "error-language"),
+            &t!(lang, "error-language.text"),
+        );
+    };
+    let now = portal.clock.now();
+    for (number, _, row) in &signed_in {
+        let Some(Ok((admin, _))) = portal.open(number).await else {
+            continue;
+        };
+        if let Err(e) = admin
+            .store()
+            .set_user_language(&row.user, language.code(), now)
+            .await
+        {
+            return view::store_failed(lang, &e);
+        }
+    }
+    Redirect::to(form.back()).into_response()
 }

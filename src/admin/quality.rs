@@ -13,17 +13,19 @@ use serde::Deserialize;
 use super::Shared;
 use super::session::Session;
 use super::view::{self, Chrome};
-use crate::checks::Severity;
+use crate::checks::{Severity, rules};
 use crate::commands::check::report_view;
+use crate::i18n::Language;
 use crate::report::html;
 use crate::status;
+use crate::t;
 
 struct Finding {
     rule: String,
-    severity: &'static str,
-    count: u64,
+    severity: String,
+    count: String,
     explains: String,
-    consequence: &'static str,
+    consequence: String,
     fix: String,
 }
 
@@ -39,52 +41,57 @@ struct Page {
 }
 
 /// What a finding of this severity means at the register.
-fn consequence(severity: Severity) -> &'static str {
+fn consequence(lang: Language, severity: Severity) -> String {
     match severity {
-        Severity::Error => {
-            "KPR's arrival checks would refuse these records: kpr-bridge holds them back and sends them once they are corrected."
-        }
-        Severity::Warning => {
-            "KPR takes these records, but its quality control marks them; the statistics they feed may be wrong."
-        }
+        Severity::Error => t!(lang, "quality-consequence-error"),
+        Severity::Warning => t!(lang, "quality-consequence-warning"),
     }
 }
 
 pub async fn page(State(admin): State<Shared>, session: Session) -> Response {
+    let lang = session.language;
     let now = admin.clock.now();
     let status = match status::gather(&admin.config, admin.store(), now).await {
         Ok(status) => status,
-        Err(e) => return view::store_failed(&e),
+        Err(e) => return view::store_failed(lang, &e),
     };
     let (read_at, reporting_date, findings) = match status.findings {
         Some(latest) => (
-            view::oslo(latest.at),
-            view::date(latest.reporting_date),
+            lang.moment(latest.at),
+            lang.date(latest.reporting_date),
             latest
                 .findings
                 .into_iter()
-                .map(|f| Finding {
-                    severity: match f.severity {
-                        Severity::Error => "error",
-                        Severity::Warning => "warning",
-                    },
-                    consequence: consequence(f.severity),
-                    rule: f.rule,
-                    count: f.count,
-                    explains: f.explains,
-                    fix: f.fix,
+                .map(|f| {
+                    // The rule's words in the reader's language; those stored with the
+                    // capture for a rule this version no longer has.
+                    let rule = rules::find(&f.rule);
+                    Finding {
+                        severity: match f.severity {
+                            Severity::Error => t!(lang, "quality-severity-error"),
+                            Severity::Warning => t!(lang, "quality-severity-warning"),
+                        },
+                        consequence: consequence(lang, f.severity),
+                        count: lang.number(f.count),
+                        explains: rule.map_or(f.explains, |r| r.explains(lang)),
+                        fix: rule.map_or(f.fix, |r| r.fix(lang)),
+                        rule: f.rule,
+                    }
                 })
                 .collect(),
         ),
         None => (String::new(), String::new(), Vec::new()),
     };
-    view::page(&Page {
-        chrome: Chrome::new(&admin, &session, "Data quality", "/quality"),
-        read_at,
-        reporting_date,
-        findings,
-        year: now.with_timezone(&Oslo).year(),
-    })
+    view::page(
+        lang,
+        &Page {
+            chrome: Chrome::new(&admin, &session, t!(lang, "quality-title"), "/quality"),
+            read_at,
+            reporting_date,
+            findings,
+            year: now.with_timezone(&Oslo).year(),
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -99,21 +106,23 @@ pub async fn report(
     session: Session,
     Query(query): Query<ReportYear>,
 ) -> Response {
+    let lang = session.language;
     let year = query
         .year
         .unwrap_or_else(|| admin.clock.now().with_timezone(&Oslo).year());
     if !(2000..=2100).contains(&year) {
         return view::error(
+            lang,
             StatusCode::BAD_REQUEST,
-            "Not a reporting year",
-            "Choose a reporting year such as 2026.",
+            &t!(lang, "quality-bad-year"),
+            &t!(lang, "quality-bad-year.text"),
         );
     }
     tracing::info!(user = %session.user, year, "check report requested on the administration page");
     let config = admin.config.clone();
     let made = tokio::task::spawn_blocking(move || {
         let run = crate::check_run::run(&config, year);
-        html::render(&report_view(&config, year, &run))
+        html::render(&report_view(&config, year, &run), lang)
     })
     .await;
     match made {
@@ -129,9 +138,10 @@ pub async fn report(
         Err(e) => {
             tracing::error!("the check report could not be made: {e}");
             view::error(
+                lang,
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "The report could not be made",
-                "kpr-bridge could not check the sources just now; its log says why.",
+                &t!(lang, "quality-report-failed"),
+                &t!(lang, "quality-report-failed.text"),
             )
         }
     }

@@ -6,24 +6,60 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::Shared;
 use super::session::Session;
 use super::view::{self, Chrome};
 use crate::daily::resend::{self, ResendError, Selector};
+use crate::i18n::Language;
+use crate::t;
 
-/// The ways to choose, as the form names them, with the words the form shows.
-const WAYS: [(&str, &str); 7] = [
-    ("message", "The notifications of one message (MsgId)"),
-    ("notification", "One notification (its GUID)"),
-    ("since-date", "Those reported on or after a date"),
-    ("since-number", "Those numbered from a number on"),
-    ("between-dates", "Those reported between two dates"),
-    ("between-numbers", "Those numbered between two numbers"),
-    ("patient", "One person's (the person number, brukerNr)"),
+/// The ways to choose, as the form names them.
+const WAYS: [&str; 7] = [
+    "message",
+    "notification",
+    "since-date",
+    "since-number",
+    "between-dates",
+    "between-numbers",
+    "patient",
 ];
+
+/// The words the form shows for a way to choose.
+fn way_words(lang: Language, way: &str) -> String {
+    match way {
+        "message" => t!(lang, "resend-by-message"),
+        "notification" => t!(lang, "resend-by-notification"),
+        "since-date" => t!(lang, "resend-by-since-date"),
+        "since-number" => t!(lang, "resend-by-since-number"),
+        "between-dates" => t!(lang, "resend-by-between-dates"),
+        "between-numbers" => t!(lang, "resend-by-between-numbers"),
+        _ => t!(lang, "resend-by-patient"),
+    }
+}
+
+/// What a selector chose, in the reader's words (the person number is not repeated).
+fn described(lang: Language, selector: &Selector) -> String {
+    match selector {
+        Selector::Message(id) => t!(lang, "resend-chose-message", id = id.clone()),
+        Selector::Notification(guid) => {
+            t!(lang, "resend-chose-notification", guid = guid.to_string())
+        }
+        Selector::SinceDate(day) => t!(lang, "resend-chose-since-date", day = lang.date(*day)),
+        Selector::SinceNumber(n) => t!(lang, "resend-chose-since-number", number = *n),
+        Selector::BetweenDates(a, b) => t!(
+            lang,
+            "resend-chose-between-dates",
+            from = lang.date(*a),
+            to = lang.date(*b)
+        ),
+        Selector::BetweenNumbers(a, b) => {
+            t!(lang, "resend-chose-between-numbers", from = *a, to = *b)
+        }
+        Selector::Patient(_) => t!(lang, "resend-chose-patient"),
+    }
+}
 
 #[derive(Deserialize, Default)]
 pub struct Choice {
@@ -40,37 +76,43 @@ pub struct Choice {
 }
 
 impl Choice {
-    fn selector(&self) -> Result<Selector, String> {
+    fn selector(&self, lang: Language) -> Result<Selector, String> {
         let value = self.value.trim();
         let value2 = self.value2.trim();
         let date = |text: &str| {
-            NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map_err(|_| format!("'{text}' is not a date; give it as YYYY-MM-DD"))
+            lang.parse_date(text).ok_or_else(|| {
+                t!(
+                    lang,
+                    "resend-bad-date",
+                    value = text.to_string(),
+                    hint = lang.date_hint()
+                )
+            })
         };
         let number = |text: &str| {
             text.parse::<i64>()
-                .map_err(|_| format!("'{text}' is not a notification number"))
+                .map_err(|_| t!(lang, "resend-bad-number", value = text.to_string()))
         };
         if value.is_empty() {
-            return Err("Fill in what to re-send.".into());
+            return Err(t!(lang, "resend-fill-in"));
         }
         let needs_second = matches!(self.by.as_str(), "between-dates" | "between-numbers");
         if needs_second && value2.is_empty() {
-            return Err("Fill in both ends of the range.".into());
+            return Err(t!(lang, "resend-fill-in-both"));
         }
         Ok(match self.by.as_str() {
             "message" => Selector::Message(value.to_string()),
             "notification" => Selector::Notification(
                 value
                     .parse()
-                    .map_err(|_| format!("'{value}' is not a notification GUID"))?,
+                    .map_err(|_| t!(lang, "resend-bad-guid", value = value.to_string()))?,
             ),
             "since-date" => Selector::SinceDate(date(value)?),
             "since-number" => Selector::SinceNumber(number(value)?),
             "between-dates" => Selector::BetweenDates(date(value)?, date(value2)?),
             "between-numbers" => Selector::BetweenNumbers(number(value)?, number(value2)?),
             "patient" => Selector::Patient(value.to_string()),
-            other => return Err(format!("'{other}' is not a way to choose notifications")),
+            other => return Err(t!(lang, "resend-bad-way", value = other.to_string())),
         })
     }
 }
@@ -80,7 +122,7 @@ impl Choice {
 struct FormPage {
     chrome: Chrome,
     /// Each way: its key, its words, and whether it is chosen.
-    ways: Vec<(&'static str, &'static str, bool)>,
+    ways: Vec<(&'static str, String, bool)>,
     value: String,
     value2: String,
     problem: String,
@@ -94,10 +136,12 @@ struct PreviewPage {
     by: String,
     value: String,
     value2: String,
-    count: usize,
-    numbers: String,
-    messages: Vec<(String, i64)>,
-    waiting: Vec<(i64, String)>,
+    /// "12 notifications will be sent again, numbers 1–12."
+    summary: String,
+    confirm: String,
+    messages: Vec<(String, String)>,
+    /// How many of them wait for a receipt, in words; empty when none does.
+    waiting: String,
     problem: String,
 }
 
@@ -105,10 +149,8 @@ struct PreviewPage {
 #[template(path = "admin/resend_done.html")]
 struct DonePage {
     chrome: Chrome,
-    count: usize,
-    numbers: String,
+    summary: String,
     messages: Vec<String>,
-    forced: bool,
 }
 
 fn form_page(admin: &Shared, session: &Session, choice: &Choice, problem: String) -> Response {
@@ -117,16 +159,20 @@ fn form_page(admin: &Shared, session: &Session, choice: &Choice, problem: String
     } else {
         choice.by.as_str()
     };
-    view::page(&FormPage {
-        chrome: Chrome::new(admin, session, "Re-send notifications", "/resend"),
-        ways: WAYS
-            .iter()
-            .map(|&(key, words)| (key, words, key == by))
-            .collect(),
-        value: choice.value.clone(),
-        value2: choice.value2.clone(),
-        problem,
-    })
+    let lang = session.language;
+    view::page(
+        lang,
+        &FormPage {
+            chrome: Chrome::new(admin, session, t!(lang, "resend-title"), "/resend"),
+            ways: WAYS
+                .iter()
+                .map(|&key| (key, way_words(lang, key), key == by))
+                .collect(),
+            value: choice.value.clone(),
+            value2: choice.value2.clone(),
+            problem,
+        },
+    )
 }
 
 pub async fn form(
@@ -163,7 +209,7 @@ fn ranges(numbers: &[i64]) -> String {
 fn chosen(admin: &Shared, session: &Session, choice: &Choice) -> Result<Selector, Response> {
     session.check(&choice.csrf)?;
     choice
-        .selector()
+        .selector(session.language)
         .map_err(|problem| form_page(admin, session, choice, problem))
 }
 
@@ -188,6 +234,7 @@ async fn preview_page(
     selector: &Selector,
     problem: String,
 ) -> Response {
+    let lang = session.language;
     let preview = match resend::preview(admin.store(), selector).await {
         Ok(preview) => preview,
         Err(e) => return failed(admin, session, choice, selector, e).await,
@@ -197,21 +244,38 @@ async fn preview_page(
             admin,
             session,
             choice,
-            format!("Nothing to re-send: no notification that has been sent matches {selector}."),
+            t!(lang, "resend-nothing", chosen = described(lang, selector)),
         );
     }
-    view::page(&PreviewPage {
-        chrome: Chrome::new(admin, session, "Re-send: check before sending", "/resend"),
-        selected: selector.to_string(),
-        by: choice.by.clone(),
-        value: choice.value.clone(),
-        value2: choice.value2.clone(),
-        count: preview.numbers.len(),
-        numbers: ranges(&preview.numbers),
-        messages: preview.messages,
-        waiting: preview.waiting,
-        problem,
-    })
+    let count = preview.numbers.len();
+    view::page(
+        lang,
+        &PreviewPage {
+            chrome: Chrome::new(admin, session, t!(lang, "resend-preview-title"), "/resend"),
+            selected: described(lang, selector),
+            by: choice.by.clone(),
+            value: choice.value.clone(),
+            value2: choice.value2.clone(),
+            summary: t!(
+                lang,
+                "resend-preview-summary",
+                count = count,
+                numbers = ranges(&preview.numbers)
+            ),
+            confirm: t!(lang, "resend-confirm", count = count),
+            messages: preview
+                .messages
+                .into_iter()
+                .map(|(msg_id, held)| (msg_id, lang.number(held)))
+                .collect(),
+            waiting: if preview.waiting.is_empty() {
+                String::new()
+            } else {
+                t!(lang, "resend-waiting", count = preview.waiting.len())
+            },
+            problem,
+        },
+    )
 }
 
 pub async fn confirm(
@@ -223,6 +287,7 @@ pub async fn confirm(
         Ok(selector) => selector,
         Err(response) => return response,
     };
+    let lang = session.language;
     let force = choice.force.is_some();
     let now = admin.clock.now();
     let resent = match resend::resend(&admin.config, &admin.shipping, &selector, force, now).await {
@@ -245,13 +310,22 @@ pub async fn confirm(
     if let Err(response) = session.audit(&admin, "re-sent", &detail).await {
         return response;
     }
-    view::page(&DonePage {
-        chrome: Chrome::new(&admin, &session, "Re-sent", "/resend"),
-        count: resent.numbers.len(),
-        numbers,
-        messages: resent.messages,
-        forced: resent.forced,
-    })
+    let summary = t!(
+        lang,
+        "resend-done",
+        count = resent.numbers.len(),
+        numbers = numbers,
+        messages = resent.messages.len(),
+        forced = if resent.forced { "yes" } else { "no" }
+    );
+    view::page(
+        lang,
+        &DonePage {
+            chrome: Chrome::new(&admin, &session, t!(lang, "resend-done-title"), "/resend"),
+            summary,
+            messages: resent.messages,
+        },
+    )
 }
 
 /// A re-send that could not go: waiting for a receipt shows the preview again with its
@@ -264,23 +338,33 @@ async fn failed(
     selector: &Selector,
     error: ResendError,
 ) -> Response {
+    let lang = session.language;
     match error {
-        ResendError::Store(e) => view::store_failed(&e),
-        ResendError::Waiting { .. } => {
-            let text = error
-                .to_string()
-                .replace("give --force", "tick \"send anyway\"");
+        ResendError::Store(e) => view::store_failed(lang, &e),
+        ResendError::Waiting { count, messages } => {
+            let text = t!(
+                lang,
+                "resend-waiting-refused",
+                count = count,
+                messages = messages
+            );
             Box::pin(preview_page(admin, session, choice, selector, text)).await
         }
+        ResendError::NothingSelected(_) => form_page(
+            admin,
+            session,
+            choice,
+            t!(lang, "resend-nothing", chosen = described(lang, selector)),
+        ),
+        // What else the operator must change is told in the words of `kpr-bridge resend`.
         other if other.exit_code() == 2 => form_page(admin, session, choice, other.to_string()),
         other => {
             tracing::error!("a re-send from the administration page failed: {other}");
             view::error(
+                lang,
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "The re-send failed",
-                &format!(
-                    "{other}. Nothing was sent; try again, or ask IT operations to read the agent's log."
-                ),
+                &t!(lang, "resend-failed"),
+                &t!(lang, "resend-failed.text", error = other.to_string()),
             )
         }
     }
@@ -306,20 +390,30 @@ mod tests {
             ..Choice::default()
         };
         assert_eq!(
-            choice("between-numbers", "3", "9").selector(),
+            choice("between-numbers", "3", "9").selector(Language::Nb),
             Ok(Selector::BetweenNumbers(3, 9))
         );
         assert_eq!(
-            choice("patient", " p1 ", "").selector(),
+            choice("patient", " p1 ", "").selector(Language::Nb),
             Ok(Selector::Patient("p1".into()))
         );
-        assert!(choice("since-date", "1.3.2026", "").selector().is_err());
         assert!(
-            choice("between-dates", "2026-03-01", "")
-                .selector()
+            choice("since-date", "1/3/2026", "")
+                .selector(Language::Nb)
                 .is_err()
         );
-        assert!(choice("whatever", "1", "").selector().is_err());
+        assert_eq!(
+            choice("since-date", "01.03.2026", "").selector(Language::En),
+            Ok(Selector::SinceDate(
+                chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()
+            ))
+        );
+        assert!(
+            choice("between-dates", "2026-03-01", "")
+                .selector(Language::Nb)
+                .is_err()
+        );
+        assert!(choice("whatever", "1", "").selector(Language::Nb).is_err());
         assert_eq!(WAYS.len(), 7, "HIS 1135's seven ways");
     }
 }

@@ -11,25 +11,30 @@ use axum::response::Response;
 use chrono::NaiveDate;
 
 use super::Shared;
+use super::overview::state_label;
 use super::session::Session;
 use super::view::{self, Chrome};
 use crate::checks::Severity;
+use crate::i18n::Language;
 use crate::report::html::nice_top;
 use crate::status::{self, DailyRun};
+use crate::store::outbox::State as MessageState;
+use crate::t;
 
 /// Reporting dates shown.
 const DATES: i64 = 30;
 
 struct Line {
     date: String,
-    captures: u64,
-    notifications: i64,
-    held_back: i64,
+    captures: String,
+    notifications: String,
+    held_back: String,
     /// The rules that held records back in the date's latest reading: `service-duplicate 2`.
     held_by_rule: String,
     last_capture: String,
     shipped: String,
-    messages: Vec<(String, String, String)>,
+    /// Each message: its MsgId, its part, its state in words and the state's name.
+    messages: Vec<(String, String, String, String)>,
 }
 
 #[derive(Template)]
@@ -41,11 +46,12 @@ struct Page {
 }
 
 pub async fn page(State(admin): State<Shared>, session: Session) -> Response {
+    let lang = session.language;
     let (captures, shipments) = match admin.store().recent_daily(DATES).await {
         Ok(recent) => recent,
-        Err(e) => return view::store_failed(&e),
+        Err(e) => return view::store_failed(lang, &e),
     };
-    let runs = status::daily_runs(&captures, &shipments);
+    let runs = status::daily_runs(&captures, &shipments, lang);
     // Captures come oldest first: the last one of a date stands.
     let mut held: HashMap<NaiveDate, String> = HashMap::new();
     for capture in &captures {
@@ -54,7 +60,7 @@ pub async fn page(State(admin): State<Shared>, session: Session) -> Response {
             .iter()
             .flatten()
             .filter(|f| f.severity == Severity::Error)
-            .map(|f| format!("{} {}", f.rule, f.count))
+            .map(|f| format!("{} {}", f.rule, lang.number(f.count)))
             .collect();
         held.insert(capture.reporting_date, rules.join(", "));
     }
@@ -62,40 +68,55 @@ pub async fn page(State(admin): State<Shared>, session: Session) -> Response {
         .iter()
         .map(|run| Line {
             held_by_rule: held.remove(&run.reporting_date).unwrap_or_default(),
-            date: view::date(run.reporting_date),
-            captures: run.captures,
-            notifications: run.notifications,
-            held_back: run.held_back,
-            last_capture: view::oslo_opt(run.last_capture_at),
+            date: lang.date(run.reporting_date),
+            captures: lang.number(run.captures),
+            notifications: lang.number(run.notifications),
+            held_back: lang.number(run.held_back),
+            last_capture: run
+                .last_capture_at
+                .map(|at| lang.moment(at))
+                .unwrap_or_default(),
             shipped: run
                 .shipments
                 .last()
-                .map(|s| view::oslo(s.at))
+                .map(|s| lang.moment(s.at))
                 .unwrap_or_default(),
             messages: run
                 .shipments
                 .iter()
                 .flat_map(|s| &s.messages)
                 .map(|m| {
-                    (
-                        m.msg_id.clone(),
-                        m.part.clone(),
-                        m.state.clone().unwrap_or_default(),
-                    )
+                    let state = m.state.clone().unwrap_or_default();
+                    let words = state
+                        .parse::<MessageState>()
+                        .map(|s| state_label(lang, s))
+                        .unwrap_or_else(|_| state.clone());
+                    (m.msg_id.clone(), m.part.clone(), words, state)
                 })
                 .collect(),
         })
         .collect();
-    view::page(&Page {
-        chrome: Chrome::new(&admin, &session, "Daily runs", "/runs"),
-        lines,
-        chart: chart(&runs),
-    })
+    view::page(
+        lang,
+        &Page {
+            chrome: Chrome::new(&admin, &session, t!(lang, "runs-title"), "/runs"),
+            lines,
+            chart: chart(lang, &runs),
+        },
+    )
+}
+
+/// Text for inside the chart's markup.
+fn escaped(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// Notifications per reporting date, oldest on the left; each bar has its date and count as
 /// a tooltip, and the numbers are in the table below for those who cannot see it.
-fn chart(runs: &[DailyRun]) -> String {
+fn chart(lang: Language, runs: &[DailyRun]) -> String {
     const W: f64 = 760.0;
     const H: f64 = 220.0;
     const LEFT: f64 = 56.0;
@@ -118,14 +139,15 @@ fn chart(runs: &[DailyRun]) -> String {
     let _ = write!(
         svg,
         "<svg class=\"chart\" role=\"img\" aria-labelledby=\"chart-title\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\">\
-         <title id=\"chart-title\">Notifications per reporting date, the last {} dates</title>\
+         <title id=\"chart-title\">{}</title>\
          <line class=\"axis\" x1=\"{LEFT}\" y1=\"{BOTTOM}\" x2=\"{RIGHT}\" y2=\"{BOTTOM}\"/>\
          <line class=\"axis\" x1=\"{LEFT}\" y1=\"{TOP}\" x2=\"{LEFT}\" y2=\"{BOTTOM}\"/>\
-         <text x=\"{}\" y=\"{}\" text-anchor=\"end\">{top}</text>\
+         <text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\
          <text x=\"{}\" y=\"{}\" text-anchor=\"end\">0</text>",
-        oldest_first.len(),
+        escaped(&t!(lang, "runs-chart-title", count = oldest_first.len())),
         LEFT - 6.0,
         TOP + 4.0,
+        lang.number(top),
         LEFT - 6.0,
         BOTTOM + 4.0,
     );
@@ -135,12 +157,16 @@ fn chart(runs: &[DailyRun]) -> String {
         let bar_top = y(run.notifications);
         let _ = write!(
             svg,
-            "<rect class=\"bar\" x=\"{:.1}\" y=\"{bar_top:.1}\" width=\"{:.1}\" height=\"{:.1}\"><title>{}: {} notification(s)</title></rect>",
+            "<rect class=\"bar\" x=\"{:.1}\" y=\"{bar_top:.1}\" width=\"{:.1}\" height=\"{:.1}\"><title>{}</title></rect>",
             x + slot * 0.15,
             slot * 0.7,
             BOTTOM - bar_top,
-            view::date(run.reporting_date),
-            run.notifications
+            escaped(&t!(
+                lang,
+                "runs-chart-bar",
+                day = lang.date(run.reporting_date),
+                count = run.notifications
+            )),
         );
         if i % label_every == 0 {
             let _ = write!(

@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use askama::Template;
 use axum::extract::connect_info::Connected;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -17,8 +17,10 @@ use super::auth::{self, SESSION_COOKIE, SIGN_IN_COOKIE};
 use super::tls::TlsListener;
 use super::view;
 use super::{Admin, Shared};
+use crate::i18n::Language;
 use crate::source::problem::hide_identity_numbers;
 use crate::store::admin::SessionRow;
+use crate::t;
 
 /// The address a request came from (the proxy's, behind a reverse proxy).
 #[derive(Clone, Copy, Debug)]
@@ -48,6 +50,11 @@ pub struct Session {
     pub user: String,
     pub csrf: String,
     pub address: IpAddr,
+    /// What the user reads the page in: their choice on the page, else the configuration's.
+    pub language: Language,
+    /// The page asked for, path and query, when it can be asked for again (a GET): where
+    /// switching the language leads back to.
+    pub here: String,
     token_hash: String,
 }
 
@@ -62,11 +69,7 @@ impl Session {
                 address = %self.address,
                 "a form came without its CSRF token: refused"
             );
-            Err(view::error(
-                StatusCode::FORBIDDEN,
-                "The form was refused",
-                "The form did not carry this session's token, so it may not have come from this page. Open the page again and repeat what you did.",
-            ))
+            Err(form_refused(self.language))
         }
     }
 
@@ -82,8 +85,18 @@ impl Session {
                 detail,
             )
             .await
-            .map_err(|e| view::store_failed(&e))
+            .map_err(|e| view::store_failed(self.language, &e))
     }
+}
+
+/// 403 for a form without its session's token.
+pub fn form_refused(lang: Language) -> Response {
+    view::error(
+        lang,
+        StatusCode::FORBIDDEN,
+        &t!(lang, "error-form-refused"),
+        &t!(lang, "error-form-refused.text"),
+    )
 }
 
 impl FromRequestParts<Shared> for Session {
@@ -102,15 +115,31 @@ impl FromRequestParts<Shared> for Session {
         {
             // A user taken out of the configuration is signed out at once.
             Ok(Some(row)) if admin.config.admin.users.iter().any(|u| u.name == row.user) => {
+                let language = match admin.store().user_language(&row.user).await {
+                    Ok(chosen) => chosen
+                        .and_then(|code| code.parse().ok())
+                        .unwrap_or(admin.config.language),
+                    Err(e) => return Err(view::store_failed(admin.config.language, &e)),
+                };
+                let here = if parts.method == axum::http::Method::GET {
+                    parts
+                        .uri
+                        .path_and_query()
+                        .map_or_else(String::new, |p| p.as_str().to_string())
+                } else {
+                    String::new()
+                };
                 Ok(Session {
                     user: row.user,
                     csrf: row.csrf,
                     address: peer(parts),
+                    language,
+                    here,
                     token_hash,
                 })
             }
             Ok(_) => Err(to_sign_in(admin)),
-            Err(e) => Err(view::store_failed(&e)),
+            Err(e) => Err(view::store_failed(admin.config.language, &e)),
         }
     }
 }
@@ -139,6 +168,10 @@ pub fn secure_cookie(name: &'static str, value: String, over_tls: bool) -> Cooki
 #[derive(Template)]
 #[template(path = "admin/sign_in.html")]
 struct SignInPage<'a> {
+    lang: Language,
+    /// The language chosen with the page's link, carried through the form: saved as the
+    /// user's choice when they sign in. Empty when none was chosen.
+    chosen: &'a str,
     municipality: &'a str,
     municipality_name: &'a str,
     csrf: &'a str,
@@ -151,6 +184,33 @@ pub struct SignInFor<'a> {
     pub municipality: &'a str,
     pub municipality_name: &'a str,
     pub over_tls: bool,
+    /// The page's language, as chosen with its link or else the configuration's.
+    pub language: Language,
+    pub chosen: Option<Language>,
+}
+
+impl SignInFor<'_> {
+    /// The same page in the language the form or the link chose.
+    pub fn choosing(mut self, chosen: Option<Language>) -> Self {
+        if let Some(language) = chosen {
+            self.language = language;
+            self.chosen = Some(language);
+        }
+        self
+    }
+}
+
+/// `?language=en` on the sign-in page; the sign-in form carries it on.
+#[derive(Deserialize, Default)]
+pub struct LanguageChoice {
+    #[serde(default)]
+    language: String,
+}
+
+impl LanguageChoice {
+    pub fn chosen(&self) -> Option<Language> {
+        self.language.parse().ok()
+    }
 }
 
 /// The sign-in form with a fresh token in its own cookie; `problem` says why it is shown again.
@@ -163,6 +223,8 @@ pub fn sign_in_form(
 ) -> Response {
     let csrf = auth::token();
     let page = SignInPage {
+        lang: to.language,
+        chosen: to.chosen.map_or("", Language::code),
         municipality: to.municipality,
         municipality_name: to.municipality_name,
         csrf: &csrf,
@@ -170,7 +232,7 @@ pub fn sign_in_form(
         problem,
     };
     let jar = jar.add(secure_cookie(SIGN_IN_COOKIE, csrf.clone(), to.over_tls));
-    (status, jar, view::page(&page)).into_response()
+    (status, jar, view::page(to.language, &page)).into_response()
 }
 
 fn sign_in_for(admin: &Admin) -> SignInFor<'_> {
@@ -178,19 +240,22 @@ fn sign_in_for(admin: &Admin) -> SignInFor<'_> {
         municipality: &admin.config.municipality,
         municipality_name: &admin.config.municipality_name,
         over_tls: admin.config.admin.over_tls(),
+        language: admin.config.language,
+        chosen: None,
     }
 }
 
 /// 403 unless the sign-in form carried the token its page set in the sign-in cookie.
-pub fn sign_in_token_refused(jar: &CookieJar, csrf: &str) -> Option<Response> {
+pub fn sign_in_token_refused(lang: Language, jar: &CookieJar, csrf: &str) -> Option<Response> {
     let expected = jar.get(SIGN_IN_COOKIE).map(|c| c.value().to_string());
     if expected.is_some_and(|token| auth::same_token(csrf, &token)) {
         return None;
     }
     Some(view::error(
+        lang,
         StatusCode::FORBIDDEN,
-        "The sign-in was refused",
-        "The sign-in form did not carry its token. Open the sign-in page again and sign in from there.",
+        &t!(lang, "error-sign-in-refused"),
+        &t!(lang, "error-sign-in-refused.text"),
     ))
 }
 
@@ -210,9 +275,7 @@ pub fn throttled(
         jar,
         StatusCode::TOO_MANY_REQUESTS,
         user,
-        &format!(
-            "Too many failed sign-ins in a row for this user from this address. Wait {wait} seconds and try again; ask a colleague with access to check your password if it keeps failing."
-        ),
+        &t!(to.language, "sign-in-throttled", seconds = wait),
     );
     response
         .headers_mut()
@@ -238,11 +301,13 @@ pub async fn record_refused_sign_in(
         .await
 }
 
-/// Records a session (by its token's hash) and its sign-in in the audit log.
+/// Records a session (by its token's hash) and its sign-in in the audit log, and the
+/// language chosen on the sign-in page as the user's.
 pub async fn record_sign_in(
     store: &crate::store::Store,
     token: &str,
     session: &SessionRow,
+    chosen: Option<Language>,
     address: IpAddr,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), crate::store::StoreError> {
@@ -250,13 +315,23 @@ pub async fn record_sign_in(
     store
         .create_session(&auth::token_hash(token), session, &address, now)
         .await?;
+    if let Some(language) = chosen {
+        store
+            .set_user_language(&session.user, language.code(), now)
+            .await?;
+    }
     store
         .audit(now, &session.user, &address, "signed in", "")
         .await
 }
 
-pub async fn sign_in_page(State(admin): State<Shared>, jar: CookieJar) -> Response {
-    sign_in_form(&sign_in_for(&admin), jar, StatusCode::OK, "", "")
+pub async fn sign_in_page(
+    State(admin): State<Shared>,
+    Query(choice): Query<LanguageChoice>,
+    jar: CookieJar,
+) -> Response {
+    let to = sign_in_for(&admin).choosing(choice.chosen());
+    sign_in_form(&to, jar, StatusCode::OK, "", "")
 }
 
 /// The sign-in form, here and on the deployment's page.
@@ -268,6 +343,15 @@ pub struct SignIn {
     pub(super) password: String,
     #[serde(default)]
     pub(super) csrf: String,
+    /// The language chosen on the sign-in page, if one was.
+    #[serde(default)]
+    pub(super) language: String,
+}
+
+impl SignIn {
+    pub(super) fn chosen(&self) -> Option<Language> {
+        self.language.parse().ok()
+    }
 }
 
 pub async fn sign_in(
@@ -276,7 +360,8 @@ pub async fn sign_in(
     jar: CookieJar,
     axum::Form(form): axum::Form<SignIn>,
 ) -> Response {
-    if let Some(refused) = sign_in_token_refused(&jar, &form.csrf) {
+    let to = sign_in_for(&admin).choosing(form.chosen());
+    if let Some(refused) = sign_in_token_refused(to.language, &jar, &form.csrf) {
         return refused;
     }
     // Someone may type their identity number as the user name: it is masked wherever the
@@ -285,7 +370,7 @@ pub async fn sign_in(
     let now = admin.clock.now();
     let store = admin.store();
     if let Some(wait) = admin.throttle.wait(&user, address, now) {
-        return throttled(&sign_in_for(&admin), jar, &user, address, wait);
+        return throttled(&to, jar, &user, address, wait);
     }
     let users = admin.config.admin.users.clone();
     let (name, password) = (user.clone(), form.password);
@@ -296,14 +381,14 @@ pub async fn sign_in(
         admin.throttle.failed(&user, address, now);
         tracing::warn!(user = %user, address = %address, "a sign-in to the administration page failed");
         if let Err(e) = record_refused_sign_in(store, &user, address, now).await {
-            return view::store_failed(&e);
+            return view::store_failed(to.language, &e);
         }
         return sign_in_form(
-            &sign_in_for(&admin),
+            &to,
             jar,
             StatusCode::UNAUTHORIZED,
             &user,
-            "Wrong user name or password.",
+            &t!(to.language, "sign-in-wrong"),
         );
     }
     admin.throttle.succeeded(&user, address);
@@ -315,8 +400,8 @@ pub async fn sign_in(
             + chrono::Duration::from_std(admin.config.admin.session)
                 .unwrap_or(chrono::Duration::hours(8)),
     };
-    if let Err(e) = record_sign_in(store, &token, &session, address, now).await {
-        return view::store_failed(&e);
+    if let Err(e) = record_sign_in(store, &token, &session, to.chosen, address, now).await {
+        return view::store_failed(to.language, &e);
     }
     tracing::info!(user = %user, address = %address, "signed in to the administration page");
     let jar = jar
@@ -345,11 +430,62 @@ pub async fn sign_out(
         .end_session(&session.token_hash, admin.clock.now())
         .await
     {
-        return view::store_failed(&e);
+        return view::store_failed(session.language, &e);
     }
     if let Err(response) = session.audit(&admin, "signed out", "").await {
         return response;
     }
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
     (jar, Redirect::to("/sign-in")).into_response()
+}
+
+/// The language form on every page: a language and the page to go back to.
+#[derive(Deserialize)]
+pub struct LanguageForm {
+    #[serde(default)]
+    pub(super) csrf: String,
+    #[serde(default)]
+    pub(super) language: String,
+    #[serde(default)]
+    pub(super) back: String,
+}
+
+impl LanguageForm {
+    /// Where to go after the choice: a page of this site, never elsewhere.
+    pub(super) fn back(&self) -> &str {
+        let back = self.back.as_str();
+        if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') {
+            back
+        } else {
+            "/"
+        }
+    }
+}
+
+/// Keeps the user's choice of language in the state store, then shows the page again.
+pub async fn choose_language(
+    State(admin): State<Shared>,
+    session: Session,
+    axum::Form(form): axum::Form<LanguageForm>,
+) -> Response {
+    if let Err(refused) = session.check(&form.csrf) {
+        return refused;
+    }
+    let Ok(language) = form.language.parse::<Language>() else {
+        return view::error(
+            session.language,
+            StatusCode::BAD_REQUEST,
+            &t!(session.language, "error-language"),
+            &t!(session.language, "error-language.text"),
+        );
+    };
+    let now = admin.clock.now();
+    if let Err(e) = admin
+        .store()
+        .set_user_language(&session.user, language.code(), now)
+        .await
+    {
+        return view::store_failed(session.language, &e);
+    }
+    Redirect::to(form.back()).into_response()
 }

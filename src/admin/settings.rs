@@ -13,10 +13,12 @@ use super::view::{self, Chrome};
 use super::{Admin, Shared};
 use crate::config::delivery::Transport;
 use crate::config::{Contact, IPLOS_CONTACT, IPLOS_SUBMITTER, Mode, url};
+use crate::i18n::Language;
 use crate::status::certificates;
+use crate::t;
 
 struct CertificateLine {
-    name: &'static str,
+    name: String,
     subject: String,
     ends: String,
     days_left: String,
@@ -36,7 +38,7 @@ struct ContactFields {
 #[template(path = "admin/settings.html")]
 struct Page {
     chrome: Chrome,
-    facts: Vec<(&'static str, String)>,
+    facts: Vec<(String, String)>,
     certificates: Vec<CertificateLine>,
     contact: ContactFields,
     submitter: ContactFields,
@@ -57,102 +59,124 @@ fn fields(contacts: &[Contact], kind: u8) -> ContactFields {
         .unwrap_or_default()
 }
 
-fn facts(admin: &Admin) -> Vec<(&'static str, String)> {
+fn facts(lang: Language, admin: &Admin) -> Vec<(String, String)> {
     let config = &admin.config;
     let mut facts = vec![
         (
-            "Municipality",
+            t!(lang, "settings-municipality"),
             format!("{} {}", config.municipality, config.municipality_name),
         ),
         (
-            "Organisation number",
+            t!(lang, "settings-orgnr"),
             config.municipality_orgnr.clone().unwrap_or_default(),
         ),
-        ("HER-id, municipality", config.her_id.clone()),
-        ("HER-id, reporting unit", config.her_id_service_unit.clone()),
+        (t!(lang, "settings-her-municipality"), config.her_id.clone()),
         (
-            "Mode",
+            t!(lang, "settings-her-unit"),
+            config.her_id_service_unit.clone(),
+        ),
+        (
+            t!(lang, "settings-mode"),
             match config.mode {
-                Mode::Test => "test: messages go to KPR Validering".into(),
-                Mode::Production => "production: messages go to the register".into(),
+                Mode::Test => t!(lang, "settings-mode-test"),
+                Mode::Production => t!(lang, "settings-mode-production"),
             },
         ),
         (
-            "Daily run",
-            format!(
-                "{} (cron, Norwegian time); MsgHead type {}",
-                config.agent.schedule.text(),
-                config.daily.msg_type
+            t!(lang, "settings-daily-run"),
+            t!(
+                lang,
+                "settings-daily-run-value",
+                schedule = config.agent.schedule.text(),
+                msg_type = config.daily.msg_type.clone()
             ),
         ),
     ];
     let transport = match config.delivery.as_ref().map(|d| &d.transport) {
-        Some(Transport::Amqp { broker, queues }) => format!(
-            "AMQP {}: to KPR's queue {}, receipts on {}, error reports on {}",
-            url::redacted(&broker.url),
-            queues.kpr,
-            queues.receipts,
-            queues.errors
+        Some(Transport::Amqp { broker, queues }) => t!(
+            lang,
+            "settings-transport-amqp",
+            broker = url::redacted(&broker.url),
+            kpr = queues.kpr.clone(),
+            receipts = queues.receipts.clone(),
+            errors = queues.errors.clone()
         ),
-        Some(Transport::Spool { dir, receipts }) => format!(
-            "spool: messages written to {}{}",
-            dir.display(),
-            receipts
-                .as_ref()
-                .map(|r| format!(", receipts read from {}", r.display()))
-                .unwrap_or_default()
+        Some(Transport::Spool {
+            dir,
+            receipts: None,
+        }) => t!(
+            lang,
+            "settings-transport-spool",
+            dir = dir.display().to_string()
         ),
-        None => "none configured".into(),
+        Some(Transport::Spool {
+            dir,
+            receipts: Some(receipts),
+        }) => t!(
+            lang,
+            "settings-transport-spool-receipts",
+            dir = dir.display().to_string(),
+            receipts = receipts.display().to_string()
+        ),
+        None => t!(lang, "settings-transport-none"),
     };
-    facts.push(("Transport", transport));
-    facts.push(("Sources", crate::status::sources_line(config)));
+    facts.push((t!(lang, "settings-transport"), transport));
+    facts.push((
+        t!(lang, "settings-sources"),
+        crate::status::sources_line(config, lang),
+    ));
     facts
 }
 
 async fn render(admin: &Shared, session: &Session, problem: String, saved: bool) -> Response {
+    let lang = session.language;
     let now = admin.clock.now();
     let (contacts, contacts_from) = match admin.store().saved_contacts().await {
         Ok(Some(stored)) => (
             stored.contacts,
-            format!(
-                "Saved by {} on {}.",
-                stored.changed_by,
-                view::oslo(stored.changed_at)
+            t!(
+                lang,
+                "settings-contacts-saved-by",
+                who = stored.changed_by,
+                at = lang.moment(stored.changed_at)
             ),
         ),
         Ok(None) => (
             admin.config.contacts.clone(),
-            "From the configuration file; saving them here replaces those from then on.".into(),
+            t!(lang, "settings-contacts-from-configuration"),
         ),
-        Err(e) => return view::store_failed(&e),
+        Err(e) => return view::store_failed(lang, &e),
     };
     let days = admin.config.alerts.certificate_days;
     let certificates = admin
         .config
         .delivery
         .as_ref()
-        .map(|d| certificates::read(&d.certificates, now))
+        .map(|d| certificates::read(&d.certificates, now, lang))
         .unwrap_or_default()
         .into_iter()
         .map(|c| CertificateLine {
             needs_action: c.needs_action(days),
-            name: c.name,
+            name: c.role_name(lang),
             subject: c.subject.clone().unwrap_or_default(),
-            ends: view::oslo_opt(c.not_after),
-            days_left: c.days_left.map(|d| d.to_string()).unwrap_or_default(),
+            ends: c.not_after.map(|at| lang.moment(at)).unwrap_or_default(),
+            days_left: c.days_left.map(|d| lang.number(d)).unwrap_or_default(),
             problem: c.problem.clone().unwrap_or_default(),
         })
         .collect();
-    view::page(&Page {
-        chrome: Chrome::new(admin, session, "Settings", "/settings"),
-        facts: facts(admin),
-        certificates,
-        contact: fields(&contacts, IPLOS_CONTACT),
-        submitter: fields(&contacts, IPLOS_SUBMITTER),
-        contacts_from,
-        problem,
-        saved,
-    })
+    view::page(
+        lang,
+        &Page {
+            chrome: Chrome::new(admin, session, t!(lang, "settings-title"), "/settings"),
+            facts: facts(lang, admin),
+            certificates,
+            contact: fields(&contacts, IPLOS_CONTACT),
+            submitter: fields(&contacts, IPLOS_SUBMITTER),
+            contacts_from,
+            problem,
+            saved,
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -187,23 +211,33 @@ pub struct ContactsForm {
 }
 
 /// A contact from its fields, or what is wrong with them.
-fn contact(kind: u8, role: &str, name: &str, phone: &str, email: &str) -> Result<Contact, String> {
+fn contact(lang: Language, kind: u8, [name, phone, email]: [&str; 3]) -> Result<Contact, String> {
     let (name, phone, email) = (name.trim(), phone.trim(), email.trim());
+    let role = match kind {
+        IPLOS_CONTACT => t!(lang, "settings-role-contact"),
+        _ => t!(lang, "settings-role-submitter"),
+    };
     if name.is_empty() {
-        return Err(format!("The {role} needs a name."));
+        return Err(t!(lang, "settings-contact-no-name", role = role));
     }
     let at = email.find('@');
     if !at.is_some_and(|at| at > 0 && at + 1 < email.len()) || email.contains(char::is_whitespace) {
-        return Err(format!(
-            "The {role}'s e-mail address '{email}' is not an address such as name@kommune.no."
+        return Err(t!(
+            lang,
+            "settings-contact-bad-email",
+            role = role,
+            email = email.to_string()
         ));
     }
     if !phone
         .chars()
         .all(|c| c.is_ascii_digit() || " +-()".contains(c))
     {
-        return Err(format!(
-            "The {role}'s phone number '{phone}' has letters in it."
+        return Err(t!(
+            lang,
+            "settings-contact-bad-phone",
+            role = role,
+            phone = phone.to_string()
         ));
     }
     Ok(Contact {
@@ -217,13 +251,14 @@ fn contact(kind: u8, role: &str, name: &str, phone: &str, email: &str) -> Result
 /// The IPLOS contact (16) and submitter (17) from their (name, e-mail, phone), as the page
 /// and `kpr-bridge contacts` take them, or what is wrong with the first that is wrong.
 pub fn contact_pair(
+    lang: Language,
     contact_fields: [&str; 3],
     submitter: [&str; 3],
 ) -> Result<Vec<Contact>, String> {
     let [name, email, phone] = contact_fields;
-    let first = contact(IPLOS_CONTACT, "IPLOS contact", name, phone, email)?;
+    let first = contact(lang, IPLOS_CONTACT, [name, phone, email])?;
     let [name, email, phone] = submitter;
-    let second = contact(IPLOS_SUBMITTER, "IPLOS submitter", name, phone, email)?;
+    let second = contact(lang, IPLOS_SUBMITTER, [name, phone, email])?;
     Ok(vec![first, second])
 }
 
@@ -245,6 +280,7 @@ pub async fn save_contacts(
         return refused;
     }
     let contacts = contact_pair(
+        session.language,
         [&form.contact_name, &form.contact_email, &form.contact_phone],
         [
             &form.submitter_name,
@@ -262,7 +298,7 @@ pub async fn save_contacts(
         .save_contacts(&contacts, &session.user, now)
         .await
     {
-        return view::store_failed(&e);
+        return view::store_failed(session.language, &e);
     }
     tracing::info!(user = %session.user, "IPLOS contacts changed on the administration page");
     if let Err(response) = session

@@ -4,62 +4,73 @@
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Europe::Oslo;
 
 use super::Admin;
 use super::session::Session;
 use crate::config::Mode;
+use crate::i18n::Language;
+use crate::t;
 
 /// The style sheet, served from the binary: the page loads nothing from elsewhere.
 pub const STYLE: &str = include_str!("../../templates/admin/style.css");
 
 pub struct NavItem {
     pub href: String,
-    pub label: &'static str,
+    pub label: String,
     pub current: bool,
 }
 
 /// The frame around every signed-in page.
 pub struct Chrome {
+    /// What the page is read in; templates take their words from it.
+    pub lang: Language,
     pub title: String,
     pub user: String,
     pub csrf: String,
     pub municipality: String,
     pub municipality_name: String,
-    pub mode: &'static str,
+    pub mode: String,
+    /// `test` or `production`, for the style sheet.
+    pub mode_class: &'static str,
     pub nav: Vec<NavItem>,
     /// Where this municipality's pages are: empty for one municipality, `/m/NNNN` on the
     /// page of a multi-municipality deployment.
     pub base: String,
     /// Whether the user may have other municipalities (a link back to the list).
     pub portal: bool,
+    /// This page's address, where choosing another language leads back to.
+    pub here: String,
 }
-
-const MENU: [(&str, &str); 6] = [
-    ("/", "Overview"),
-    ("/resend", "Re-send"),
-    ("/runs", "Daily runs"),
-    ("/quality", "Data quality"),
-    ("/settings", "Settings"),
-    ("/audit", "Audit log"),
-];
 
 impl Chrome {
     pub fn new(admin: &Admin, session: &Session, title: impl Into<String>, at: &str) -> Chrome {
+        let lang = session.language;
+        let menu = [
+            ("/", t!(lang, "nav-overview")),
+            ("/resend", t!(lang, "nav-resend")),
+            ("/runs", t!(lang, "nav-runs")),
+            ("/quality", t!(lang, "nav-quality")),
+            ("/settings", t!(lang, "nav-settings")),
+            ("/audit", t!(lang, "nav-audit")),
+        ];
         Chrome {
+            lang,
             title: title.into(),
             user: session.user.clone(),
             csrf: session.csrf.clone(),
             municipality: admin.config.municipality.clone(),
             municipality_name: admin.config.municipality_name.clone(),
             mode: match admin.config.mode {
+                Mode::Test => t!(lang, "mode-test"),
+                Mode::Production => t!(lang, "mode-production"),
+            },
+            mode_class: match admin.config.mode {
                 Mode::Test => "test",
                 Mode::Production => "production",
             },
-            nav: MENU
-                .iter()
-                .map(|&(href, label)| NavItem {
+            nav: menu
+                .into_iter()
+                .map(|(href, label)| NavItem {
                     href: format!("{}{href}", admin.base),
                     label,
                     current: href == at,
@@ -67,34 +78,35 @@ impl Chrome {
                 .collect(),
             base: admin.base.clone(),
             portal: admin.portal,
+            here: format!(
+                "{}{}",
+                admin.base,
+                if session.here.is_empty() {
+                    at
+                } else {
+                    &session.here
+                }
+            ),
         }
+    }
+
+    /// A text of the catalog in the page's language, for templates.
+    pub fn t(&self, key: &str) -> String {
+        self.lang.text(key)
     }
 }
 
-/// A moment as people in Norway read it: `04.12.2026 17:05` in Europe/Oslo.
-pub fn oslo(at: DateTime<Utc>) -> String {
-    at.with_timezone(&Oslo).format("%d.%m.%Y %H:%M").to_string()
-}
-
-pub fn oslo_opt(at: Option<DateTime<Utc>>) -> String {
-    at.map(oslo).unwrap_or_default()
-}
-
-/// A date as people in Norway read it: `04.12.2026`.
-pub fn date(day: NaiveDate) -> String {
-    day.format("%d.%m.%Y").to_string()
-}
-
 /// A rendered page; a template that fails to render is a 500 naming the page.
-pub fn page(template: &impl Template) -> Response {
+pub fn page(lang: Language, template: &impl Template) -> Response {
     match template.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
             tracing::error!("the administration page could not be rendered: {e}");
             error(
+                lang,
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "The page could not be shown",
-                "kpr-bridge could not render this page; its log says why.",
+                &t!(lang, "error-render"),
+                &t!(lang, "error-render.text"),
             )
         }
     }
@@ -103,34 +115,42 @@ pub fn page(template: &impl Template) -> Response {
 #[derive(Template)]
 #[template(path = "admin/error.html")]
 struct ErrorPage<'a> {
+    lang: Language,
     title: &'a str,
     text: &'a str,
 }
 
 /// A page without the frame: for errors, and for those not signed in.
-pub fn error(status: StatusCode, title: &str, text: &str) -> Response {
-    let html = ErrorPage { title, text }
+pub fn error(lang: Language, status: StatusCode, title: &str, text: &str) -> Response {
+    let html = ErrorPage { lang, title, text }
         .render()
         .unwrap_or_else(|_| title.to_string());
     (status, Html(html)).into_response()
 }
 
 /// The state store could not be read or written: 503, with what to do.
-pub fn store_failed(error: &dyn std::fmt::Display) -> Response {
+pub fn store_failed(lang: Language, error: &dyn std::fmt::Display) -> Response {
     tracing::error!("the administration page could not use the state store: {error}");
     self::error(
+        lang,
         StatusCode::SERVICE_UNAVAILABLE,
-        "The state store cannot be used",
-        "kpr-bridge cannot read its state store just now. Try again in a minute; if it persists, ask IT operations to look at the agent's log and /health.",
+        &t!(lang, "error-store"),
+        &t!(lang, "error-store.text"),
+    )
+}
+
+/// No page here. Said in the configured language: the address may be anybody's guess.
+pub fn not_found_in(lang: Language) -> Response {
+    error(
+        lang,
+        StatusCode::NOT_FOUND,
+        &t!(lang, "error-not-found"),
+        &t!(lang, "error-not-found.text"),
     )
 }
 
 pub async fn not_found() -> Response {
-    error(
-        StatusCode::NOT_FOUND,
-        "No such page",
-        "This address is not a page of kpr-bridge. Start from the overview.",
-    )
+    not_found_in(Language::default())
 }
 
 pub async fn style() -> Response {

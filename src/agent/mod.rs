@@ -367,7 +367,7 @@ async fn housekeeping(
         }
         match status.fresh().await {
             Ok(now) => {
-                let due = alerts::due(&now, status.clock.now());
+                let due = alerts::due(&now, status.clock.now(), status.config.language);
                 if let Err(e) = alerts::raise(&status.config, &shipping.store, &due).await {
                     tracing::warn!("cannot record the alerts raised: {e}");
                 }

@@ -23,8 +23,10 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::checks::Severity;
+use crate::i18n::Language;
 use crate::model::ServiceCode;
 use crate::source::problem::hide_identity_numbers;
+use crate::t;
 
 /// What the register does when a check fails (its `handling…ID`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -50,12 +52,12 @@ impl Consequence {
     }
 
     /// In plain words.
-    pub fn words(self) -> &'static str {
+    pub fn words(self, lang: Language) -> String {
         match self {
-            Consequence::Message => "the register discards the whole message",
-            Consequence::Record => "the register discards the record and everything under it",
-            Consequence::Null => "the register discards the value",
-            Consequence::Nothing => "the register takes it as it is",
+            Consequence::Message => t!(lang, "control-consequence-message"),
+            Consequence::Record => t!(lang, "control-consequence-record"),
+            Consequence::Null => t!(lang, "control-consequence-null"),
+            Consequence::Nothing => t!(lang, "control-consequence-nothing"),
         }
     }
 
@@ -82,6 +84,7 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The check's id, as logs and the `annual` command name it.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Type => "type",
@@ -89,6 +92,73 @@ impl Kind {
             Kind::Code => "code",
             Kind::Range => "range",
         }
+    }
+
+    /// The check, named for people: "range check", "kontroll mot min./maks.".
+    pub fn words(self, lang: Language) -> String {
+        match self {
+            Kind::Type => t!(lang, "control-kind-type"),
+            Kind::Mandatory => t!(lang, "control-kind-mandatory"),
+            Kind::Code => t!(lang, "control-kind-code"),
+            Kind::Range => t!(lang, "control-kind-range"),
+        }
+    }
+}
+
+/// What the register expects of a value that failed its check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expected {
+    /// Any value.
+    Value,
+    /// A value, for these service types.
+    ValueFor(Vec<String>),
+    /// A value matching the register's regex.
+    Pattern(String),
+    /// One of these codes.
+    OneOf(Vec<String>),
+    /// A service type (9151) valid in the year.
+    ServiceType(i32),
+    /// Within the bounds (`YYYYMMDD` or a number), open where `None`.
+    Range(Option<String>, Option<String>),
+}
+
+impl Expected {
+    /// In words: "one of K, M", "en av K, M".
+    pub fn text(&self, lang: Language) -> String {
+        match self {
+            Expected::Value => t!(lang, "control-expected-value"),
+            Expected::ValueFor(codes) => {
+                t!(lang, "control-expected-value-for", codes = codes.join(", "))
+            }
+            Expected::Pattern(pattern) => {
+                t!(lang, "control-expected-pattern", pattern = pattern.clone())
+            }
+            Expected::OneOf(codes) => t!(lang, "control-expected-one-of", codes = codes.join(", ")),
+            // The year as text: a number would be grouped (`2 025`).
+            Expected::ServiceType(year) => {
+                t!(
+                    lang,
+                    "control-expected-service-type",
+                    year = year.to_string()
+                )
+            }
+            Expected::Range(from, to) => {
+                let open = || t!(lang, "control-expected-open");
+                t!(
+                    lang,
+                    "control-expected-range",
+                    from = from.clone().unwrap_or_else(open),
+                    to = to.clone().unwrap_or_else(open)
+                )
+            }
+        }
+    }
+}
+
+/// In JSON (`check --json`), what is expected reads as in English.
+impl Serialize for Expected {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text(Language::En))
     }
 }
 
@@ -103,8 +173,8 @@ pub struct ControlFinding {
     pub count: u64,
     /// The first: the person (`pePeID`) and the value, identity numbers hidden.
     pub example: String,
-    /// What the register expects, in words.
-    pub expected: String,
+    /// What the register expects.
+    pub expected: Expected,
 }
 
 impl ControlFinding {
@@ -113,14 +183,10 @@ impl ControlFinding {
     }
 
     /// What to do about it.
-    pub fn fix(&self) -> &'static str {
+    pub fn fix(&self, lang: Language) -> String {
         match self.kind {
-            Kind::Mandatory => {
-                "record the missing value in the patient record system, or leave the service out until it is known"
-            }
-            _ => {
-                "correct the value in the patient record system; `kpr-bridge check` locates the record"
-            }
+            Kind::Mandatory => t!(lang, "control-fix-mandatory"),
+            _ => t!(lang, "control-fix-value"),
         }
     }
 }
@@ -224,7 +290,7 @@ impl Controls {
                         kind: Kind,
                         consequence,
                         example: String,
-                        expected: String| {
+                        expected: Expected| {
             found
                 .entry((record.to_string(), field.to_string(), kind))
                 .and_modify(|f| f.count += 1)
@@ -257,9 +323,9 @@ impl Controls {
                             .map(|(_, v)| v.as_str());
                         if when.is_empty() || service.is_some_and(|s| when.iter().any(|w| w == s)) {
                             let expected = if when.is_empty() {
-                                "a value".to_string()
+                                Expected::Value
                             } else {
-                                format!("a value for service types {}", when.join(", "))
+                                Expected::ValueFor(when.clone())
                             };
                             note(
                                 record,
@@ -276,7 +342,7 @@ impl Controls {
                 if let Some((pattern, consequence)) = &control.pattern
                     && !pattern.is_match(value)
                 {
-                    let expected = format!("the pattern {}", pattern.as_str());
+                    let expected = Expected::Pattern(pattern.as_str().to_string());
                     note(
                         record,
                         &control.field,
@@ -298,8 +364,8 @@ impl Controls {
                     };
                     if !known {
                         let expected = match codes {
-                            Codes::List(list) => format!("one of {}", list.join(", ")),
-                            Codes::ServiceTypes => format!("a service type valid in {year}"),
+                            Codes::List(list) => Expected::OneOf(list.clone()),
+                            Codes::ServiceTypes => Expected::ServiceType(year),
                         };
                         note(
                             record,
@@ -314,11 +380,7 @@ impl Controls {
                 if let Some((from, to, consequence)) = &control.range {
                     let (from, to) = (bound(from, year), bound(to, year));
                     if !within(value, from.as_deref(), to.as_deref()) {
-                        let expected = format!(
-                            "from {} to {}",
-                            from.as_deref().unwrap_or("…"),
-                            to.as_deref().unwrap_or("…")
-                        );
+                        let expected = Expected::Range(from, to);
                         note(
                             record,
                             &control.field,
@@ -539,7 +601,16 @@ mod tests {
         let without_decision = SERVICE.replace("<tjVedtak>2</tjVedtak>", "");
         let findings = run(&message("20250101", &without_decision));
         assert_eq!(found(&findings, "tjVedtak").kind, Kind::Mandatory);
-        assert!(found(&findings, "tjVedtak").expected.contains("15"));
+        let decision = found(&findings, "tjVedtak");
+        assert!(
+            matches!(&decision.expected, Expected::ValueFor(codes) if codes.iter().any(|c| c == "15"))
+        );
+        assert!(
+            decision
+                .expected
+                .text(Language::Nb)
+                .starts_with("en verdi for tjenestetype ")
+        );
         // Housing (29) needs no hours: none is required.
         let housing = SERVICE
             .replace("<tjTjenType>15</tjTjenType>", "<tjTjenType>29</tjTjenType>")
@@ -559,7 +630,13 @@ mod tests {
             (gender.kind, gender.consequence),
             (Kind::Code, Consequence::Record)
         );
-        assert_eq!(gender.expected, "one of K, M");
+        assert_eq!(gender.expected.text(Language::En), "one of K, M");
+        assert_eq!(gender.expected.text(Language::Nb), "en av K, M");
+        assert_eq!(
+            gender.consequence.words(Language::Nb),
+            "registeret forkaster posten og alt som hører til den"
+        );
+        assert_eq!(gender.kind.words(Language::En), "code check");
         // A service type retired before the year (16, rehabilitation outside institution).
         let retired = SERVICE.replace("<tjTjenType>15</tjTjenType>", "<tjTjenType>16</tjTjenType>");
         let findings = run(&message("20250101", &retired));
@@ -593,7 +670,14 @@ mod tests {
             (Kind::Range, Consequence::Message)
         );
         assert_eq!(period.severity(), Some(Severity::Error));
-        assert_eq!(period.expected, "from 20250101 to 20250101");
+        assert_eq!(
+            period.expected.text(Language::En),
+            "from 20250101 to 20250101"
+        );
+        assert_eq!(
+            period.expected.text(Language::Nb),
+            "fra 20250101 til 20250101"
+        );
         // A month (YYYYMM) is compared with the bounds' months.
         let assessed =
             "<PERSONOPPL poPeID=\"7\" poPoID=\"1\"><poVurdLege>202512</poVurdLege></PERSONOPPL>";

@@ -281,7 +281,7 @@ fn discarding(findings: &[ControlFinding]) -> String {
                 f.field,
                 f.kind.as_str(),
                 f.example,
-                f.expected
+                f.expected.text(crate::i18n::Language::En)
             )
         })
         .collect::<Vec<_>>()

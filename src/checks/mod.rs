@@ -18,7 +18,8 @@ use crate::mapping::{Mapping, Resolution};
 use crate::model::assessment::{AssessmentVariables, is_valid_score};
 use crate::model::municipalities::municipalities;
 use crate::model::{
-    Decision, OrgnrRule, Person, ServiceCode, diagnosis_codes, ident, orgnr, year_bounds,
+    AttributeKind, Decision, OrgnrRule, Person, ServiceCode, diagnosis_codes, ident, orgnr,
+    year_bounds,
 };
 use crate::source::Snapshot;
 pub use rules::{RULES, Severity};
@@ -109,11 +110,26 @@ pub struct TypeCoverage {
     pub source: String,
     pub local_type: String,
     pub services: u64,
-    /// `15 Helsetjenester i hjemmet`, `attribute individual_plan`, `ignored: reason`,
-    /// `retired code 12`, or `unmapped`.
-    pub target: String,
+    /// What it maps to (the report names it in words).
+    pub target: MapsTo,
     /// False for unmapped and retired: these services are not reported.
     pub mapped: bool,
+}
+
+/// What a local type maps to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MapsTo {
+    /// A national code of 9151.
+    Service(ServiceCode),
+    /// A person attribute.
+    Attribute(AttributeKind),
+    /// Left out on purpose, with the mapping's reason.
+    Ignored(String),
+    /// Only a code retired in the year: not reported.
+    Retired(ServiceCode),
+    /// Nothing: not reported.
+    Unmapped,
 }
 
 fn as_text<S: serde::Serializer>(code: &ServiceCode, s: S) -> Result<S::Ok, S::Error> {
@@ -456,14 +472,11 @@ fn type_coverage(
     retired: Option<ServiceCode>,
 ) -> TypeCoverage {
     let (target, mapped) = match (resolution, retired) {
-        (Resolution::Service(code), _) => (
-            format!("{code} {}", code.info().map_or("", |i| i.name)),
-            true,
-        ),
-        (Resolution::Attribute(kind), _) => (format!("attribute {}", kind.as_str()), true),
-        (Resolution::Ignored(reason), _) => (format!("ignored: {reason}"), true),
-        (Resolution::Unmapped, Some(old)) => (format!("retired code {old}"), false),
-        (Resolution::Unmapped, None) => ("unmapped".to_string(), false),
+        (Resolution::Service(code), _) => (MapsTo::Service(code), true),
+        (Resolution::Attribute(kind), _) => (MapsTo::Attribute(kind), true),
+        (Resolution::Ignored(reason), _) => (MapsTo::Ignored(reason.to_string()), true),
+        (Resolution::Unmapped, Some(old)) => (MapsTo::Retired(old), false),
+        (Resolution::Unmapped, None) => (MapsTo::Unmapped, false),
     };
     TypeCoverage {
         source: source.to_string(),

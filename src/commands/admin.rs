@@ -83,7 +83,11 @@ pub async fn contacts(config: &Path, new: Option<NewContacts>) -> u8 {
         if let Some(new) = new {
             let [name, email, phone] = &new.contact;
             let [s_name, s_email, s_phone] = &new.submitter;
-            let contacts = contact_pair([name, email, phone], [s_name, s_email, s_phone]);
+            let contacts = contact_pair(
+                config.language,
+                [name, email, phone],
+                [s_name, s_email, s_phone],
+            );
             let contacts = match contacts {
                 Ok(contacts) => contacts,
                 Err(problem) => return fail(&problem),
@@ -109,7 +113,7 @@ pub async fn contacts(config: &Path, new: Option<NewContacts>) -> u8 {
                 format!(
                     "saved by {} at {}",
                     saved.changed_by,
-                    crate::admin::view::oslo(saved.changed_at)
+                    config.language.moment(saved.changed_at)
                 ),
             ),
             Ok(None) => (config.contacts.clone(), "from the configuration".into()),
@@ -143,7 +147,7 @@ fn operating_system_user() -> String {
 
 /// Prints the audit log, oldest first.
 pub async fn audit(config: &Path) -> u8 {
-    let (_, store) = match open(config).await {
+    let (config, store) = match open(config).await {
         Ok(opened) => opened,
         Err(code) => return code,
     };
@@ -154,7 +158,7 @@ pub async fn audit(config: &Path) -> u8 {
             for row in rows.into_iter().rev() {
                 println!(
                     "{}  {}  {}  {}{}",
-                    crate::admin::view::oslo(row.at),
+                    config.language.moment(row.at),
                     row.user,
                     row.address,
                     row.action,
@@ -176,7 +180,7 @@ pub async fn audit(config: &Path) -> u8 {
 
 /// Prints one message: its state and history, KPR's receipts, and its notifications.
 pub async fn message(config: &Path, msg_id: &str) -> u8 {
-    let (_, store) = match open(config).await {
+    let (config, store) = match open(config).await {
         Ok(opened) => opened,
         Err(code) => return code,
     };
@@ -194,15 +198,15 @@ pub async fn message(config: &Path, msg_id: &str) -> u8 {
             println!(
                 "Message {}: {} to {}, {} since {}",
                 row.msg_id,
-                codes::message_type(&row.msg_type),
+                codes::message_type(&row.msg_type, config.language),
                 row.target,
                 row.state,
-                crate::admin::view::oslo(row.state_at)
+                config.language.moment(row.state_at)
             );
             for t in store.transitions(msg_id).await? {
                 println!(
                     "  {}  {} → {}{}",
-                    crate::admin::view::oslo(t.at),
+                    config.language.moment(t.at),
                     t.from.map(|s| s.to_string()).unwrap_or_else(|| "—".into()),
                     t.to,
                     t.detail
@@ -214,12 +218,12 @@ pub async fn message(config: &Path, msg_id: &str) -> u8 {
                 println!(
                     "Receipt {} at {}: {} {}",
                     hide_identity_numbers(&r.receipt_id),
-                    crate::admin::view::oslo(r.received_at),
+                    config.language.moment(r.received_at),
                     r.status,
-                    codes::receipt_status(r.status)
+                    codes::receipt_status(r.status, config.language)
                 );
                 for error in &r.errors {
-                    let code = crate::status::explain(error);
+                    let code = crate::status::explain(error, config.language);
                     println!("  {}: {}", code.code, code.meaning);
                 }
             }

@@ -376,10 +376,10 @@ fn show_controls(findings: &[ControlFinding]) {
                 f.field,
                 f.kind.as_str(),
                 f.count,
-                f.consequence.words(),
-                f.expected,
+                f.consequence.words(crate::i18n::Language::En),
+                f.expected.text(crate::i18n::Language::En),
                 f.example,
-                f.fix()
+                f.fix(crate::i18n::Language::En)
             );
         }
     }
@@ -426,7 +426,7 @@ fn show_checks(data: &Year) -> u8 {
                 "  {:<22} {:>7}  {}",
                 finding.rule,
                 finding.count,
-                finding.info().fix
+                finding.info().fix(crate::i18n::Language::En)
             );
         }
     }

@@ -4,9 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use crate::check_run;
-use crate::config::{Config, Mode};
-use crate::report::{JsonReport, ReportView, SourceLine, html, summary};
+use crate::config::{Config, SourceKind, url};
+use crate::report::{JsonReport, Origin, ReportView, SourceLine, html, summary};
 use crate::source::RecordKind;
+use crate::t;
 
 /// `kpr-bridge check`: the exit code is the run's, or 2 when the configuration or the report
 /// file cannot be used.
@@ -24,8 +25,12 @@ pub fn check(
             return 2;
         }
     };
+    let lang = config.language;
     if !(2000..=2100).contains(&year) {
-        eprintln!("error: --year {year} is not a reporting year; give one such as 2025");
+        eprintln!(
+            "{}",
+            t!(lang, "check-year-invalid", year = year.to_string())
+        );
         return 2;
     }
     let run = check_run::run(&config, year);
@@ -40,9 +45,13 @@ pub fn check(
             let total = summary.problems.total();
             if total > max_problems as u64 {
                 eprintln!(
-                    "{}: … and {} more problems (--max-problems to list more)",
-                    source.name,
-                    total - max_problems as u64
+                    "{}",
+                    t!(
+                        lang,
+                        "check-more-problems",
+                        source = source.name.clone(),
+                        count = total - max_problems as u64
+                    )
                 );
             }
         }
@@ -52,23 +61,38 @@ pub fn check(
         match serde_json::to_string_pretty(&JsonReport::new(&view)) {
             Ok(text) => println!("{text}"),
             Err(error) => {
-                eprintln!("error: cannot write the JSON: {error}");
+                eprintln!(
+                    "{}",
+                    t!(lang, "check-json-failed", error = error.to_string())
+                );
                 return 2;
             }
         }
     } else {
-        print!("{}", summary::render(&view));
+        print!("{}", summary::render(&view, lang));
     }
     if let Some(file) = report_file {
-        if let Err(error) = std::fs::write(&file, html::render(&view)) {
+        if let Err(error) = std::fs::write(&file, html::render(&view, lang)) {
             eprintln!(
-                "error: cannot write the report to {}: {error} — check the directory and free space",
-                file.display()
+                "{}",
+                t!(
+                    lang,
+                    "check-report-failed",
+                    file = file.display().to_string(),
+                    error = error.to_string()
+                )
             );
             return 2;
         }
         if !json {
-            println!("\nReport written to {}", file.display());
+            println!(
+                "\n{}",
+                t!(
+                    lang,
+                    "check-report-written",
+                    file = file.display().to_string()
+                )
+            );
         }
     }
     run.exit_code()
@@ -85,23 +109,26 @@ pub fn report_view<'a>(
         year,
         municipality: &config.municipality,
         municipality_name: &config.municipality_name,
-        mode: match config.mode {
-            Mode::Test => "test",
-            Mode::Production => "production",
-        },
-        generated: chrono::Utc::now()
-            .with_timezone(&chrono_tz::Europe::Oslo)
-            .format("%Y-%m-%d %H:%M")
-            .to_string(),
+        mode: config.mode,
+        generated: chrono::Utc::now(),
         sources: run
             .sources
             .iter()
-            .map(|s| SourceLine {
-                name: s.name.clone(),
-                origin: s.origin.clone(),
-                persons: s.records(RecordKind::Persons),
-                services: s.records(RecordKind::Services),
-                problems: s.problems(),
+            .zip(&config.sources)
+            .map(|(s, source)| {
+                let (origin, place) = match &source.kind {
+                    SourceKind::Extract { path } => (Origin::Extract, path.display().to_string()),
+                    SourceKind::Database { url, .. } => (Origin::Database, url::redacted(url)),
+                    SourceKind::Iplos { path, .. } => (Origin::Iplos, path.display().to_string()),
+                };
+                SourceLine {
+                    name: s.name.clone(),
+                    origin,
+                    place,
+                    persons: s.records(RecordKind::Persons),
+                    services: s.records(RecordKind::Services),
+                    problems: s.problems(),
+                }
             })
             .collect(),
         report: &run.report,

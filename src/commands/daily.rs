@@ -157,7 +157,7 @@ fn show(outcome: &DayOutcome, date: NaiveDate) -> u8 {
                 "  {:<22} {:>7}  {}",
                 finding.rule,
                 finding.count,
-                finding.info().fix
+                finding.info().fix(crate::i18n::Language::En)
             );
         }
     }

@@ -10,8 +10,10 @@ use chrono::Utc;
 use crate::cluster::lease::{LeaseRow, Leases};
 use crate::cluster::tenants::Tenants;
 use crate::config::Config;
+use crate::i18n::Language;
 use crate::status::{gather, render};
 use crate::store::Store;
+use crate::t;
 
 pub async fn status(config: &Path, json: bool) -> u8 {
     let (config, store) = match super::open_existing(config).await {
@@ -30,7 +32,7 @@ pub async fn status(config: &Path, json: bool) -> u8 {
             Err(e) => return fail(&e),
         }
     } else {
-        print!("{}", render::render(&status));
+        print!("{}", render::render(&status, config.language));
     }
     u8::from(status.needs_action())
 }
@@ -90,6 +92,11 @@ pub async fn tenants(dir: &Path, municipality: Option<&str>, json: bool) -> u8 {
             Err(e) => return fail(&format!("municipality {}: {e}", config.municipality)),
         }
     }
+    // Each municipality's own language for its whole status; the first's for the overview.
+    let lang = chosen
+        .first()
+        .map(|(_, config)| config.language)
+        .unwrap_or_default();
     let lease_of = |number: &str| rows.iter().find(|r| r.municipality == number);
     let unserved =
         |number: &str| lease_of(number).is_none_or(|l| l.expires.is_none_or(|e| e < now));
@@ -107,30 +114,35 @@ pub async fn tenants(dir: &Path, municipality: Option<&str>, json: bool) -> u8 {
             Err(e) => return fail(&e),
         }
     } else if let Some(number) = municipality {
-        println!("{}", served_by(lease_of(number), now));
-        print!("{}", render::render(&statuses[number]));
+        let status = &statuses[number];
+        println!("{}", served_by(lease_of(number), now, status.language));
+        print!("{}", render::render(status, status.language));
     } else {
         print!(
             "{}",
-            render::overview(&statuses, |number| served_by(lease_of(number), now))
+            render::overview(
+                &statuses,
+                |number| served_by(lease_of(number), now, lang),
+                lang
+            )
         );
     }
     u8::from(needs_action)
 }
 
 /// Who serves a municipality, in a line.
-fn served_by(lease: Option<&LeaseRow>, now: chrono::DateTime<Utc>) -> String {
+fn served_by(lease: Option<&LeaseRow>, now: chrono::DateTime<Utc>, lang: Language) -> String {
     match lease {
         Some(LeaseRow {
             holder: Some(holder),
             expires: Some(expires),
             ..
-        }) if *expires >= now => format!("served by {holder}"),
+        }) if *expires >= now => t!(lang, "status-served-by", holder = holder.clone()),
         Some(LeaseRow {
             holder: Some(holder),
             ..
-        }) => format!("NOT SERVED (last by {holder}; is a replica running?)"),
-        _ => "NOT SERVED (never yet; is a replica running?)".to_string(),
+        }) => t!(lang, "status-not-served-since", holder = holder.clone()),
+        _ => t!(lang, "status-not-served"),
     }
 }
 

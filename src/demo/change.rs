@@ -34,12 +34,17 @@ pub struct Change {
     pub added_for: String,
 }
 
-impl std::fmt::Display for Change {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "service {} ends; service {} stops for a while; person {} gets a new service {} ({ADDED_TYPE})",
-            self.ended_service, self.stopped_service, self.added_for, self.added_service
+impl Change {
+    /// What was changed, in a line.
+    pub fn text(&self, lang: crate::i18n::Language) -> String {
+        crate::t!(
+            lang,
+            "demo-change",
+            ended = self.ended_service.clone(),
+            stopped = self.stopped_service.clone(),
+            person = self.added_for.clone(),
+            added = self.added_service.clone(),
+            local_type = ADDED_TYPE
         )
     }
 }

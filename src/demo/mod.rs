@@ -33,10 +33,12 @@ use crate::config::Config;
 use crate::config::receiver::{ReceiverConfig, ReceiverTransport};
 use crate::crypto::test_certificates;
 use crate::generate::{self, OutputEncoding};
+use crate::i18n::Language;
 use crate::inbox::Taken;
 use crate::message::msghead::Target;
 use crate::receiver::Receiver;
 use crate::shipping::Shipping;
+use crate::t;
 use summary::{Facts, Step};
 
 /// The synthetic municipality: a few hundred persons, always the same ones.
@@ -59,29 +61,31 @@ fn second_day() -> NaiveDate {
 /// Runs the demo in `dir` (default: a new directory under the temporary directory).
 /// Exit code: 0 when every message was delivered, 1 otherwise, 2 when `dir` is unusable.
 pub async fn demo(dir: Option<&Path>, iplos: bool) -> u8 {
+    // The demo's configuration does not choose: it speaks the default language.
+    let lang = Language::default();
     let dir = match directory::prepare(dir) {
         Ok(dir) => dir,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("{}", t!(lang, "demo-error", why = e.to_string()));
             return 2;
         }
     };
-    println!("kpr-bridge demo in {}", dir.display());
-    println!(
-        "Synthetic data only: {PERSONS} persons with synthetic identity numbers, test certificates, KPR played by the local test receiver.\n"
-    );
+    println!("{}", t!(lang, "demo-in", dir = dir.display().to_string()));
+    println!("{}\n", t!(lang, "demo-synthetic", count = PERSONS));
     let mut demo = Demo {
         dir,
         steps: Vec::new(),
         iplos,
+        lang,
     };
     match demo.run().await {
         Ok(code) => code,
         Err(Stopped(why)) => {
-            eprintln!("error: {why}");
+            let lang = demo.lang;
+            eprintln!("{}", t!(lang, "demo-error", why = why));
             eprintln!(
-                "the demo stopped; what it made so far is in {}",
-                demo.dir.display()
+                "{}",
+                t!(lang, "demo-stopped", dir = demo.dir.display().to_string())
             );
             1
         }
@@ -96,14 +100,13 @@ struct Demo {
     steps: Vec<Step>,
     /// The daily part reads the EPJ's IPLOS extract.
     iplos: bool,
+    /// What it prints in: the language of the demo's configuration.
+    lang: Language,
 }
 
 impl Demo {
-    fn step(&mut self, name: &str, result: String) {
-        self.steps.push(Step {
-            name: name.to_string(),
-            result,
-        });
+    fn step(&mut self, name: String, result: String) {
+        self.steps.push(Step { name, result });
     }
 
     fn heading(number: u32, title: &str) {
@@ -111,39 +114,49 @@ impl Demo {
     }
 
     async fn run(&mut self) -> Result<u8, Stopped> {
-        Demo::heading(1, "test certificates");
+        let lang = self.lang;
+        Demo::heading(1, &t!(lang, "demo-certificates"));
         let certificates = self.dir.join(setup::CERTIFICATES);
         test_certificates::make(&certificates, CERTIFICATE_DAYS)
             .map_err(|e| Stopped(e.to_string()))?;
+        let shown = certificates.display().to_string();
         println!(
-            "A throwaway test CA, and signing and encryption pairs for the municipality and for KPR, in {} (never for production)",
-            certificates.display()
+            "{}",
+            t!(lang, "demo-certificates.made", dir = shown.clone())
         );
         self.step(
-            "test certificates",
-            format!("made in {}", certificates.display()),
+            t!(lang, "demo-certificates"),
+            t!(lang, "demo-certificates.step", dir = shown),
         );
 
-        Demo::heading(2, "configuration");
+        Demo::heading(2, &t!(lang, "demo-configuration"));
         let written = setup::write(&self.dir).map_err(|e| {
-            Stopped(format!(
-                "cannot write the configuration in {}: {e}",
-                self.dir.display()
+            Stopped(t!(
+                lang,
+                "demo-cannot-write-configuration",
+                dir = self.dir.display().to_string(),
+                why = e.to_string()
             ))
         })?;
         let config = Config::load(&written.municipality).map_err(|e| Stopped(e.to_string()))?;
+        self.lang = config.language;
+        let lang = self.lang;
         let receiver = open_receiver(&written.receiver)?;
         println!(
-            "The municipality's configuration: {}\nThe test receiver's: {}",
-            written.municipality.display(),
-            written.receiver.display()
+            "{}",
+            t!(
+                lang,
+                "demo-configuration.written",
+                municipality = written.municipality.display().to_string(),
+                receiver = written.receiver.display().to_string()
+            )
         );
         self.step(
-            "configuration",
-            "test mode, SQLite state store, spool transport both ways".into(),
+            t!(lang, "demo-configuration"),
+            t!(lang, "demo-configuration.step"),
         );
 
-        Demo::heading(3, "a synthetic extract");
+        Demo::heading(3, &t!(lang, "demo-extract"));
         let extract = self.dir.join(setup::EXTRACT);
         let options = generate::Options {
             persons: PERSONS,
@@ -153,19 +166,22 @@ impl Demo {
             encoding: OutputEncoding::Utf8,
         };
         let made = generate::generate(&extract, &options).map_err(|e| {
-            Stopped(format!(
-                "cannot write the extract to {}: {e}",
-                extract.display()
+            Stopped(t!(
+                lang,
+                "demo-cannot-write-extract",
+                dir = extract.display().to_string(),
+                why = e.to_string()
             ))
         })?;
-        let made = format!(
-            "{} persons, {} services in {}",
-            made.persons,
-            made.services,
-            extract.display()
+        let made = t!(
+            lang,
+            "demo-extract.made",
+            persons = made.persons,
+            services = made.services,
+            dir = extract.display().to_string()
         );
         println!("{made}");
-        self.step("extract", made);
+        self.step(t!(lang, "demo-extract.step"), made);
 
         Demo::heading(4, &format!("check {ANNUAL_YEAR}"));
         let report = self.dir.join(setup::REPORT);
@@ -176,7 +192,7 @@ impl Demo {
             false,
             5,
         );
-        self.command("check", code, "the checks found errors (the synthetic data has some on purpose: they are held back and left out below)")?;
+        self.command("check", code, &t!(lang, "demo-check-errors"))?;
 
         let daily_config = match self.iplos {
             true => written.iplos.clone(),
@@ -196,17 +212,26 @@ impl Demo {
         self.command(
             &format!("daily {}", first_day()),
             code,
-            "changes with errors are held back until fixed (see above)",
+            &t!(lang, "demo-daily-held-back"),
         )?;
         self.answer(&receiver, &config).await?;
 
-        Demo::heading(6, "a change in the extract");
+        Demo::heading(6, &t!(lang, "demo-change-heading"));
         let mapping = crate::check_run::load_mapping(&config.sources[0])
             .map_err(|e| Stopped(e.to_string()))?;
         let change = change::apply(&extract, second_day(), &mapping, &config.daily)
             .map_err(|e| Stopped(e.to_string()))?;
-        println!("On {}: {change}", second_day());
-        self.step("change", change.to_string());
+        let change = change.text(lang);
+        println!(
+            "{}",
+            t!(
+                lang,
+                "demo-change-on",
+                date = lang.date(second_day()),
+                change = change.clone()
+            )
+        );
+        self.step(t!(lang, "demo-change-step"), change);
         if self.iplos {
             self.export_iplos(&config, 2)?;
         }
@@ -222,12 +247,15 @@ impl Demo {
         self.command(
             &format!("daily {}", second_day()),
             code,
-            "changes with errors are held back until fixed (see above)",
+            &t!(lang, "demo-daily-held-back"),
         )?;
         self.answer(&receiver, &config).await?;
 
-        Demo::heading(8, &format!("annual {ANNUAL_YEAR} to KPR Validering"));
-        println!("(as with --yes --allow-errors: no question asked, what has errors left out)");
+        Demo::heading(
+            8,
+            &t!(lang, "demo-annual-heading", year = ANNUAL_YEAR.to_string()),
+        );
+        println!("{}", t!(lang, "demo-annual-heading.how"));
         let outcome = annual::run(annual::AnnualArgs {
             config: &written.municipality,
             year: ANNUAL_YEAR,
@@ -245,6 +273,7 @@ impl Demo {
 
         let shipping = open_shipping(&config).await?;
         let facts = Facts {
+            lang,
             steps: &self.steps,
             annual_year: ANNUAL_YEAR,
             annual: outcome.summary.as_ref(),
@@ -279,36 +308,44 @@ impl Demo {
             &dir.join(format!("epj-{year}-night{night}-ident.xml")),
         )
         .map_err(|e| Stopped(e.to_string()))?;
-        let made = format!(
-            "night {night}: the EPJ wrote its IPLOS 3.7 extract for {year} ({} persons) into {}",
-            persons.len(),
-            dir.display()
+        let lang = self.lang;
+        let made = t!(
+            lang,
+            "demo-iplos-made",
+            night = night,
+            year = year.to_string(),
+            persons = persons.len(),
+            dir = dir.display().to_string()
         );
         println!("{made}");
-        self.step(&format!("IPLOS extract, night {night}"), made);
+        self.step(t!(lang, "demo-iplos-step", night = night), made);
         Ok(())
     }
 
     /// Notes a command's exit code: 2 (its input unusable) stops the demo, whose input it is.
     fn command(&mut self, name: &str, code: u8, one: &str) -> Result<(), Stopped> {
+        let lang = self.lang;
         let result = match code {
-            0 => "exit 0".to_string(),
-            1 if !one.is_empty() => format!("exit 1: {one}"),
-            1 => "exit 1 (see above)".to_string(),
+            0 => t!(lang, "demo-exit-0"),
+            1 if !one.is_empty() => t!(lang, "demo-exit-1-because", why = one.to_string()),
+            1 => t!(lang, "demo-exit-1"),
             _ => {
-                return Err(Stopped(format!(
-                    "`{name}` could not use its input (exit {code}; see above)"
+                return Err(Stopped(t!(
+                    lang,
+                    "demo-unusable-input",
+                    command = name.to_string(),
+                    code = code.to_string()
                 )));
             }
         };
-        self.step(name, result);
+        self.step(name.to_string(), result);
         Ok(())
     }
 
     /// The test receiver answers what the spool holds; the municipality takes the answers.
     async fn answer(&mut self, receiver: &Receiver, config: &Config) -> Result<(), Stopped> {
         let ReceiverTransport::Spool { incoming, answers } = &receiver.config.transport else {
-            return Err(Stopped("the demo's receiver answers a spool".into()));
+            return Err(Stopped(t!(self.lang, "demo-receiver-not-spool")));
         };
         let answered = receiver
             .answer_spool(incoming, answers)
@@ -322,12 +359,16 @@ impl Demo {
             .iter()
             .filter(|t| matches!(t, Taken::Receipt { .. }))
             .count();
-        let result = format!(
-            "KPR (the test receiver) answered {answered} message(s); {receipts} receipt(s) taken, {} other",
-            taken.len() - receipts
+        let lang = self.lang;
+        let result = t!(
+            lang,
+            "demo-answered",
+            answered = answered,
+            receipts = receipts,
+            other = taken.len() - receipts
         );
         println!("{result}");
-        self.step("  receipts", result);
+        self.step(format!("  {}", t!(lang, "demo-answered.step")), result);
         Ok(())
     }
 }

@@ -6,9 +6,12 @@
 use std::path::Path;
 
 use crate::annual::year::Summary;
+use crate::i18n::Language;
 use crate::message::msghead::Target;
+use crate::status::codes;
 use crate::store::outbox::State;
 use crate::store::{Store, StoreError};
+use crate::t;
 
 /// What the demo expects to have delivered: two daily messages and the annual pair.
 pub const EXPECTED_MESSAGES: usize = 4;
@@ -21,6 +24,8 @@ pub struct Step {
 
 /// What the summary is made of besides the store.
 pub struct Facts<'a> {
+    /// The language it is printed in.
+    pub lang: Language,
     pub steps: &'a [Step],
     pub annual_year: i32,
     pub annual: Option<&'a Summary>,
@@ -29,27 +34,30 @@ pub struct Facts<'a> {
 
 /// Prints the summary; returns 0 when every message the demo made was delivered, else 1.
 pub async fn print(store: &Store, facts: &Facts<'_>) -> Result<u8, StoreError> {
-    println!("\n== Summary ==\n\nSteps");
+    let lang = facts.lang;
+    println!(
+        "\n== {} ==\n\n{}",
+        t!(lang, "demo-summary"),
+        t!(lang, "demo-summary.steps")
+    );
     for step in facts.steps {
         println!("  {:<28} {}", step.name, step.result);
     }
 
     let mut entries = store.entries().await?;
     entries.reverse();
-    println!("\nReceipts (KPR's answers, oldest message first)");
+    println!("\n{}", t!(lang, "demo-receipts"));
     println!(
-        "  {:<36}  {:<11}  {:<9}  KPR's status",
-        "MsgId", "type", "state"
+        "  {:<36}  {:<11}  {:<9}  {}",
+        "MsgId",
+        t!(lang, "demo-receipts.type"),
+        t!(lang, "demo-receipts.state"),
+        t!(lang, "demo-receipts.status")
     );
     for entry in &entries {
         let answer = match store.receipts(&entry.msg_id).await?.first() {
             Some(receipt) => {
-                let status = match receipt.status {
-                    1 => "1 OK".to_string(),
-                    2 => "2 Avvist".to_string(),
-                    3 => "3 OK, feil i delmelding".to_string(),
-                    other => other.to_string(),
-                };
+                let status = codes::receipt_status_words(receipt.status, lang);
                 let codes: Vec<String> = receipt
                     .errors
                     .iter()
@@ -64,28 +72,44 @@ pub async fn print(store: &Store, facts: &Facts<'_>) -> Result<u8, StoreError> {
             None => entry
                 .last_problem
                 .clone()
-                .unwrap_or_else(|| "no answer".into()),
+                .unwrap_or_else(|| t!(lang, "demo-receipts.none")),
         };
         println!(
             "  {:<36}  {:<11}  {:<9}  {answer}",
-            entry.msg_id, entry.msg_type, entry.state
+            entry.msg_id,
+            entry.msg_type,
+            codes::state(entry.state.as_str(), lang)
         );
     }
 
     let days = store.shipped_days().await?;
-    println!("\nDaily notifications sent (HIS 1135)");
+    println!("\n{}", t!(lang, "demo-daily"));
     for day in &days {
         let total: i64 = day.kinds.iter().map(|(_, _, n)| n).sum();
         let kinds: Vec<String> = day
             .kinds
             .iter()
-            .map(|(kind, status, n)| format!("{kind} {status} {n}"))
+            .map(|(kind, status, n)| {
+                t!(
+                    lang,
+                    "demo-daily.kind",
+                    kind = codes::event_kind(kind, lang),
+                    status = status.clone(),
+                    name = codes::notification_status(status, lang),
+                    count = *n
+                )
+            })
             .collect();
         println!(
-            "  {}  {total} notification(s) in {} message(s): {}",
-            day.reporting_date,
-            day.messages.len(),
-            kinds.join(", ")
+            "  {}  {}",
+            lang.date(day.reporting_date),
+            t!(
+                lang,
+                "demo-daily.day",
+                count = total,
+                messages = day.messages.len(),
+                kinds = kinds.join(", ")
+            )
         );
     }
 
@@ -93,9 +117,13 @@ pub async fn print(store: &Store, facts: &Facts<'_>) -> Result<u8, StoreError> {
         .annual_sent(facts.annual_year, Target::Validation.as_str())
         .await?;
     println!(
-        "\nAnnual message {} (to KPR Validering, {} message(s))",
-        facts.annual_year,
-        annual.len()
+        "\n{}",
+        t!(
+            lang,
+            "demo-annual",
+            year = facts.annual_year.to_string(),
+            count = annual.len()
+        )
     );
     if let Some(summary) = facts.annual {
         let (granted, refused) = summary
@@ -105,19 +133,35 @@ pub async fn print(store: &Store, facts: &Facts<'_>) -> Result<u8, StoreError> {
                 (g + granted, r + refused)
             });
         println!(
-            "  {} persons; {granted} services granted and {refused} refused, under {} national codes",
-            summary.persons,
-            summary.services.len()
+            "  {}",
+            t!(
+                lang,
+                "demo-annual.persons",
+                persons = summary.persons,
+                granted = granted,
+                refused = refused,
+                codes = summary.services.len()
+            )
         );
-        let codes: Vec<String> = summary
-            .services
-            .iter()
-            .map(|(code, (granted, refused))| format!("{code} {granted}/{refused}"))
-            .collect();
-        println!("  per code (granted/refused): {}", codes.join(", "));
+        println!("  {}", t!(lang, "demo-annual.per-code"));
+        for (code, (granted, refused)) in &summary.services {
+            println!(
+                "    {}: {}/{}",
+                crate::report::service_type(lang, *code),
+                lang.number(*granted),
+                lang.number(*refused)
+            );
+        }
     }
 
-    println!("\nHTML report: {}", facts.report.display());
+    println!(
+        "\n{}",
+        t!(
+            lang,
+            "demo-report",
+            path = facts.report.display().to_string()
+        )
+    );
 
     let delivered = entries
         .iter()
@@ -129,14 +173,25 @@ pub async fn print(store: &Store, facts: &Facts<'_>) -> Result<u8, StoreError> {
         && annual.len() == 2;
     if complete {
         println!(
-            "\nEvery message was delivered ({delivered} of {}).",
-            entries.len()
+            "\n{}",
+            t!(
+                lang,
+                "demo-delivered",
+                delivered = delivered,
+                count = entries.len()
+            )
         );
         Ok(0)
     } else {
         println!(
-            "\nNot every message was delivered: {delivered} of {} delivered; the demo makes {EXPECTED_MESSAGES} (two daily messages, and the annual pair).",
-            entries.len()
+            "\n{}",
+            t!(
+                lang,
+                "demo-not-delivered",
+                delivered = delivered,
+                count = entries.len(),
+                expected = EXPECTED_MESSAGES
+            )
         );
         Ok(1)
     }

@@ -10,7 +10,7 @@ use super::Language;
 use super::format;
 
 /// A message's variables.
-pub type Args = FluentArgs<'static>;
+pub type Args<'a> = FluentArgs<'a>;
 
 /// Every catalog file, per language, by name: one file a part of kpr-bridge people read.
 pub const CATALOGS: &[(&str, &str, &str)] = &[
@@ -48,7 +48,10 @@ static BUNDLES: LazyLock<Bundles> = LazyLock::new(|| Bundles {
 });
 
 fn bundle(language: Language) -> FluentBundle<FluentResource> {
-    let id: LanguageIdentifier = language.code().parse().expect("nb and en are language tags");
+    let id: LanguageIdentifier = language
+        .code()
+        .parse()
+        .expect("nb and en are language tags");
     let mut bundle = FluentBundle::new_concurrent(vec![id]);
     // No Unicode isolation marks around variables: the texts go to terminals and e-mails too.
     bundle.set_use_isolating(false);
@@ -64,7 +67,12 @@ fn bundle(language: Language) -> FluentBundle<FluentResource> {
         // A broken entry loses itself only; the catalog tests keep every entry whole.
         let resource = FluentResource::try_new(source.to_string()).unwrap_or_else(|(r, _)| r);
         if let Err(errors) = bundle.add_resource(resource) {
-            tracing::error!(catalog = name, language = language.code(), ?errors, "catalog entries clash");
+            tracing::error!(
+                catalog = name,
+                language = language.code(),
+                ?errors,
+                "catalog entries clash"
+            );
         }
     }
     bundle
@@ -92,7 +100,7 @@ fn split(key: &str) -> (&str, Option<&str>) {
     }
 }
 
-pub(super) fn format(language: Language, key: &str, args: Option<&Args>) -> String {
+pub(super) fn format(language: Language, key: &str, args: Option<&Args<'_>>) -> String {
     let bundle = of(language);
     let (id, attribute) = split(key);
     let pattern = bundle.get_message(id).and_then(|message| match attribute {
@@ -106,7 +114,12 @@ pub(super) fn format(language: Language, key: &str, args: Option<&Args>) -> Stri
     let mut errors = Vec::new();
     let text = bundle.format_pattern(pattern, args, &mut errors);
     if !errors.is_empty() {
-        tracing::error!(key, language = language.code(), ?errors, "catalog message incomplete");
+        tracing::error!(
+            key,
+            language = language.code(),
+            ?errors,
+            "catalog message incomplete"
+        );
     }
     text.into_owned()
 }

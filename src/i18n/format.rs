@@ -18,7 +18,7 @@ impl Language {
             out.push('-');
         }
         for (i, digit) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 out.push(self.thousands());
             }
             out.push(digit);
@@ -39,7 +39,11 @@ impl Language {
         if fraction.is_empty() {
             format!("{sign}{}", self.number(whole))
         } else {
-            format!("{sign}{}{}{fraction}", self.number(whole), self.decimal_sign())
+            format!(
+                "{sign}{}{}{fraction}",
+                self.number(whole),
+                self.decimal_sign()
+            )
         }
     }
 
@@ -143,8 +147,17 @@ mod tests {
 
     #[test]
     fn catalog_numbers_use_the_language_s_separators() {
-        assert_eq!(crate::t!(Language::Nb, "common-persons", count = 59_976), "59 976 personer");
-        assert_eq!(crate::t!(Language::Nb, "common-persons", count = 1), "1 person");
-        assert_eq!(crate::t!(Language::En, "common-persons", count = 59_976), "59,976 persons");
+        assert_eq!(
+            crate::t!(Language::Nb, "common-persons", count = 59_976),
+            "59 976 personer"
+        );
+        assert_eq!(
+            crate::t!(Language::Nb, "common-persons", count = 1),
+            "1 person"
+        );
+        assert_eq!(
+            crate::t!(Language::En, "common-persons", count = 59_976),
+            "59,976 persons"
+        );
     }
 }

@@ -45,7 +45,7 @@ impl Language {
     }
 
     /// A message with its variables (see the `t!` macro).
-    pub fn text_with(self, key: &str, args: &Args) -> String {
+    pub fn text_with(self, key: &str, args: &Args<'_>) -> String {
         catalog::format(self, key, Some(args))
     }
 

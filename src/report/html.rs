@@ -1,52 +1,53 @@
 //! The HTML report: one self-contained page the municipality's IPLOS contact reads before the
 //! annual data is sent. It opens offline from a file or an e-mail attachment, so everything is
 //! inline (CSS, an SVG chart we draw ourselves) and nothing is fetched; it needs no script and
-//! prints cleanly.
+//! prints cleanly. Its words come from `locales/<language>/report.ftl`; numbers and dates are
+//! written as the language writes them.
 //!
 //! Every text that comes from data (source names, origins, local types, details) goes through
-//! [`Escaped`]: an EPJ may name a type `<b>` or `R&D`. The check's report holds no identity
-//! numbers or names, so neither does this page.
+//! [`Escaped`]: an EPJ may name a type `<b>` or `R&D`. Catalog texts go through it too. The
+//! check's report holds no identity numbers or names, so neither does this page.
 
 use std::fmt::{self, Write};
 
-use super::{ReportView, SourceLine, thousands};
+use super::{ReportView, SourceLine, mode, service_type, service_type_name};
 use crate::annual::controls::ControlFinding;
-use crate::checks::{CheckReport, CodeMonths, Finding, Severity, TypeCoverage};
+use crate::checks::{CheckReport, CodeMonths, Finding, MapsTo, Severity, TypeCoverage};
+use crate::i18n::Language;
+use crate::t;
 
-/// Month labels on the chart and in its table, as a Norwegian reader abbreviates them.
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Des",
-];
-
-/// The whole report as one HTML5 document.
-pub fn render(view: &ReportView) -> String {
+/// The whole report as one HTML5 document, in `lang`.
+pub fn render(view: &ReportView, lang: Language) -> String {
     let mut out = String::with_capacity(32 * 1024);
-    page(&mut out, view).expect("writing to a String cannot fail");
+    page(&mut out, view, lang).expect("writing to a String cannot fail");
     out
 }
 
-fn page(out: &mut String, view: &ReportView) -> fmt::Result {
+fn page(out: &mut String, view: &ReportView, lang: Language) -> fmt::Result {
     let report = view.report;
-    head(out, view)?;
+    head(out, view, lang)?;
     out.push_str("<body>\n<main>\n");
-    header(out, view)?;
-    sources(out, &view.sources)?;
-    summary(out, report)?;
-    chart_section(out, view.year, &report.months)?;
-    findings(out, &report.findings)?;
-    register_checks(out, view.controls)?;
-    coverage(out, &view.sources, &report.coverage)?;
+    header(out, view, lang)?;
+    sources(out, &view.sources, lang)?;
+    summary(out, report, lang)?;
+    chart_section(out, view.year, &report.months, lang)?;
+    findings(out, &report.findings, lang)?;
+    register_checks(out, view.controls, lang)?;
+    coverage(out, &view.sources, &report.coverage, lang)?;
     writeln!(
         out,
-        "<footer>Made by kpr-bridge {}. This report holds no identity numbers or names: \
-         examples are located by source and the EPJ's own id.</footer>",
-        env!("CARGO_PKG_VERSION")
+        "<footer>{}</footer>",
+        Escaped(&t!(
+            lang,
+            "report-footer",
+            version = env!("CARGO_PKG_VERSION")
+        ))
     )?;
     out.push_str("</main>\n</body>\n</html>\n");
     Ok(())
 }
 
-/// Text from data, written as HTML text or attribute value.
+/// Text from data or the catalog, written as HTML text or attribute value.
 struct Escaped<'a>(pub &'a str);
 
 impl fmt::Display for Escaped<'_> {
@@ -67,183 +68,249 @@ impl fmt::Display for Escaped<'_> {
     }
 }
 
-/// A figure as the terminal writes it (`1 234 567`), with no-break spaces so that it never
-/// wraps across two lines.
-fn figure(n: u64) -> String {
-    thousands(n).replace(' ', "\u{a0}")
+/// A figure as the language writes it (`1 234 567`, `1,234,567`), with no-break spaces so
+/// that it never wraps across two lines.
+fn figure(lang: Language, n: u64) -> String {
+    lang.number(n).replace(' ', "\u{a0}")
 }
 
-/// `part` of `whole` in percent with one decimal, rounded down so that 100.0% means all.
-fn percent(part: u64, whole: u64) -> String {
+/// `part` of `whole` in percent with one decimal, rounded down so that 100,0 % means all.
+fn percent(lang: Language, part: u64, whole: u64) -> String {
     let tenths = u128::from(part) * 1000 / u128::from(whole.max(1));
-    format!("{}.{}%", tenths / 10, tenths % 10)
+    let value = lang.decimal(tenths as f64 / 10.0, 1);
+    t!(lang, "report-percent", value = value)
 }
 
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{} {}", figure(n), if n == 1 { one } else { many })
+/// The month labels of the chart and its table, January first.
+fn month_labels(lang: Language) -> Vec<String> {
+    (1..=12)
+        .map(|month| t!(lang, "report-month", month = month))
+        .collect()
 }
 
 /// A number cell; `data-value` keeps the plain figure for tools that read the page.
-fn number_cell(out: &mut String, n: u64) -> fmt::Result {
+fn number_cell(out: &mut String, n: u64, lang: Language) -> fmt::Result {
     write!(
         out,
         "<td class=\"num\" data-value=\"{n}\">{}</td>",
-        figure(n)
+        figure(lang, n)
     )
 }
 
 /// Severity as a word and a shape as well as a colour, so it reads in grey print too.
-fn severity_badge(out: &mut String, severity: Severity) -> fmt::Result {
-    let (class, label) = match severity {
-        Severity::Error => ("error", "&#x2716; Error"),
-        Severity::Warning => ("warning", "&#x25B2; Warning"),
+fn severity_badge(out: &mut String, severity: Severity, lang: Language) -> fmt::Result {
+    let (class, symbol, label) = match severity {
+        Severity::Error => ("error", "&#x2716;", t!(lang, "report-badge-error")),
+        Severity::Warning => ("warning", "&#x25B2;", t!(lang, "report-badge-warning")),
     };
-    write!(out, "<span class=\"sev {class}\">{label}</span>")
+    write!(
+        out,
+        "<span class=\"sev {class}\">{symbol} {}</span>",
+        Escaped(&label)
+    )
 }
 
-fn head(out: &mut String, view: &ReportView) -> fmt::Result {
+fn severity_class(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+fn head(out: &mut String, view: &ReportView, lang: Language) -> fmt::Result {
+    let title = t!(
+        lang,
+        "report-title",
+        year = view.year.to_string(),
+        municipality = view.municipality.to_string(),
+        name = view.municipality_name.to_string()
+    );
     writeln!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>IPLOS check {} – {} {}</title>\n<style>{STYLE}</style>\n</head>",
-        view.year,
-        Escaped(view.municipality),
-        Escaped(view.municipality_name),
+         <title>{}</title>\n<style>{STYLE}</style>\n</head>",
+        lang.code(),
+        Escaped(&title),
     )
 }
 
 /// Who, which year, and the one answer the reader needs first: can the data be sent.
-fn header(out: &mut String, view: &ReportView) -> fmt::Result {
+fn header(out: &mut String, view: &ReportView, lang: Language) -> fmt::Result {
     let report = view.report;
     writeln!(
         out,
-        "<header>\n<p class=\"kicker\">IPLOS check before sending to KPR</p>\n\
-         <h1>{} {} <span class=\"year\">· reporting year {}</span></h1>\n<dl class=\"meta\">\
-         <div><dt>Mode</dt><dd>{}</dd></div>\
-         <div><dt>Generated</dt><dd>{}</dd></div>\
-         <div><dt>Sources</dt><dd>{}</dd></div></dl>",
+        "<header>\n<p class=\"kicker\">{}</p>\n\
+         <h1>{} {} <span class=\"year\">{}</span></h1>\n<dl class=\"meta\">\
+         <div><dt>{}</dt><dd>{}</dd></div>\
+         <div><dt>{}</dt><dd>{}</dd></div>\
+         <div><dt>{}</dt><dd>{}</dd></div></dl>",
+        Escaped(&t!(lang, "report-kicker")),
         Escaped(view.municipality),
         Escaped(view.municipality_name),
-        view.year,
-        Escaped(view.mode),
-        Escaped(&view.generated),
-        view.sources.len(),
+        Escaped(&t!(
+            lang,
+            "report-reporting-year",
+            year = view.year.to_string()
+        )),
+        Escaped(&t!(lang, "report-meta-mode")),
+        Escaped(&mode(lang, view.mode)),
+        Escaped(&t!(lang, "report-meta-generated")),
+        Escaped(&lang.moment(view.generated)),
+        Escaped(&t!(lang, "report-meta-sources")),
+        figure(lang, view.sources.len() as u64),
     )?;
     let (errors, warnings) = report.rules_by_severity();
     let problems: u64 = view.sources.iter().map(|s| s.problems).sum();
     if errors > 0 {
         writeln!(
             out,
-            "<p class=\"status error\"><strong>Not ready to send: {} found errors.</strong> \
-             The register would reject or misread these records; they are held back until \
-             they are fixed in the EPJ or the mapping.{}</p>",
-            plural(errors, "rule", "rules"),
-            warnings_note(warnings),
+            "<p class=\"status error\"><strong>{}</strong> {}{}</p>",
+            Escaped(&t!(lang, "report-status-errors", count = errors)),
+            Escaped(&t!(lang, "report-status-errors-text")),
+            warnings_note(warnings, lang),
         )?;
     } else if problems > 0 {
         writeln!(
             out,
-            "<p class=\"status warning\"><strong>No rule found errors, but {} could not be \
-             read.</strong> Each is named in the terminal output; look at them before sending.{}</p>",
-            plural(problems, "row or value", "rows or values"),
-            warnings_note(warnings),
+            "<p class=\"status warning\"><strong>{}</strong> {}{}</p>",
+            Escaped(&t!(lang, "report-status-problems", count = problems)),
+            Escaped(&t!(lang, "report-status-problems-text")),
+            warnings_note(warnings, lang),
         )?;
     } else {
         writeln!(
             out,
-            "<p class=\"status ok\"><strong>No errors: the data can be sent.</strong>{}</p>",
-            warnings_note(warnings),
+            "<p class=\"status ok\"><strong>{}</strong>{}</p>",
+            Escaped(&t!(lang, "report-status-ok")),
+            warnings_note(warnings, lang),
         )?;
     }
     writeln!(
         out,
-        "<nav><a href=\"#summary\">Summary</a> <a href=\"#months\">Services per month</a> \
-         <a href=\"#findings\">Findings</a> <a href=\"#mapping\">Mapping</a></nav>\n</header>"
+        "<nav><a href=\"#summary\">{}</a> <a href=\"#months\">{}</a> \
+         <a href=\"#findings\">{}</a> <a href=\"#mapping\">{}</a></nav>\n</header>",
+        Escaped(&t!(lang, "report-nav-summary")),
+        Escaped(&t!(lang, "report-nav-months")),
+        Escaped(&t!(lang, "report-nav-findings")),
+        Escaped(&t!(lang, "report-nav-mapping")),
     )
 }
 
-fn warnings_note(warnings: u64) -> String {
+fn warnings_note(warnings: u64, lang: Language) -> String {
     match warnings {
         0 => String::new(),
         n => format!(
-            " {} found warnings worth a look.",
-            plural(n, "rule", "rules")
+            " {}",
+            Escaped(&t!(lang, "report-status-warnings", count = n))
         ),
     }
 }
 
 /// Where the data came from, so a surprising figure can be traced to one EPJ.
-fn sources(out: &mut String, sources: &[SourceLine]) -> fmt::Result {
-    writeln!(out, "<section id=\"sources\">\n<h2>Sources</h2>")?;
+fn sources(out: &mut String, sources: &[SourceLine], lang: Language) -> fmt::Result {
+    writeln!(
+        out,
+        "<section id=\"sources\">\n<h2>{}</h2>",
+        Escaped(&t!(lang, "report-sources"))
+    )?;
     if sources.is_empty() {
-        return writeln!(out, "<p>No sources were read.</p>\n</section>");
+        return writeln!(
+            out,
+            "<p>{}</p>\n</section>",
+            Escaped(&t!(lang, "report-sources-none"))
+        );
     }
     writeln!(
         out,
-        "<table>\n<thead><tr><th scope=\"col\">Source</th><th scope=\"col\">Origin</th>\
-         <th scope=\"col\" class=\"num\">Persons</th><th scope=\"col\" class=\"num\">Services</th>\
-         <th scope=\"col\" class=\"num\">Reading problems</th></tr></thead>\n<tbody>"
+        "<table>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
+         <th scope=\"col\" class=\"num\">{}</th><th scope=\"col\" class=\"num\">{}</th>\
+         <th scope=\"col\" class=\"num\">{}</th></tr></thead>\n<tbody>",
+        Escaped(&t!(lang, "report-sources-source")),
+        Escaped(&t!(lang, "report-sources-origin")),
+        Escaped(&t!(lang, "report-sources-persons")),
+        Escaped(&t!(lang, "report-sources-services")),
+        Escaped(&t!(lang, "report-sources-problems")),
     )?;
     for source in sources {
         write!(
             out,
             "<tr><th scope=\"row\">{}</th><td class=\"origin\">{}</td>",
             Escaped(&source.name),
-            Escaped(&source.origin)
+            Escaped(&source.origin(lang))
         )?;
-        number_cell(out, source.persons)?;
-        number_cell(out, source.services)?;
+        number_cell(out, source.persons, lang)?;
+        number_cell(out, source.services, lang)?;
         if source.problems > 0 {
             write!(
                 out,
                 "<td class=\"num problems\" data-value=\"{}\">{}</td>",
                 source.problems,
-                figure(source.problems)
+                figure(lang, source.problems)
             )?;
         } else {
-            number_cell(out, 0)?;
+            number_cell(out, 0, lang)?;
         }
         writeln!(out, "</tr>")?;
     }
     writeln!(
         out,
-        "</tbody>\n</table>\n<p class=\"note\">Reading problems are rows or values the reader \
-         could not use; each is named in the terminal output. A person in two sources counts \
-         once in the totals below.</p>\n</section>"
+        "</tbody>\n</table>\n<p class=\"note\">{}</p>\n</section>",
+        Escaped(&t!(lang, "report-sources-note"))
     )
 }
 
 /// The same figures as the terminal table: persons, services, rules with errors and with
 /// warnings, then each rule's count.
-fn summary(out: &mut String, report: &CheckReport) -> fmt::Result {
+fn summary(out: &mut String, report: &CheckReport, lang: Language) -> fmt::Result {
     let (errors, warnings) = report.rules_by_severity();
     writeln!(
         out,
-        "<section>\n<h2>Summary</h2>\n<table id=\"summary\">\n\
-         <thead><tr><th scope=\"col\">What</th><th scope=\"col\">Severity</th>\
-         <th scope=\"col\" class=\"num\">Count</th></tr></thead>\n<tbody>"
+        "<section>\n<h2>{}</h2>\n<table id=\"summary\">\n\
+         <thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
+         <th scope=\"col\" class=\"num\">{}</th></tr></thead>\n<tbody>",
+        Escaped(&t!(lang, "report-summary")),
+        Escaped(&t!(lang, "report-summary-what")),
+        Escaped(&t!(lang, "report-summary-severity")),
+        Escaped(&t!(lang, "report-summary-count")),
     )?;
     let rows = [
-        ("persons", "Persons", "", report.persons),
-        ("services", "Services", "", report.services),
-        ("errors", "Rules with errors", "error", errors),
-        ("warnings", "Rules with warnings", "warning", warnings),
+        (
+            "persons",
+            t!(lang, "report-summary-persons"),
+            "",
+            report.persons,
+        ),
+        (
+            "services",
+            t!(lang, "report-summary-services"),
+            "",
+            report.services,
+        ),
+        ("errors", t!(lang, "report-summary-errors"), "error", errors),
+        (
+            "warnings",
+            t!(lang, "report-summary-warnings"),
+            "warning",
+            warnings,
+        ),
     ];
     for (id, label, class, n) in rows {
         let class = if n > 0 { class } else { "" };
         write!(
             out,
-            "<tr id=\"summary-{id}\" class=\"total {class}\"><th scope=\"row\">{label}</th><td></td>"
+            "<tr id=\"summary-{id}\" class=\"total {class}\"><th scope=\"row\">{}</th><td></td>",
+            Escaped(&label)
         )?;
-        number_cell(out, n)?;
+        number_cell(out, n, lang)?;
         writeln!(out, "</tr>")?;
     }
     writeln!(out, "</tbody>\n<tbody class=\"rules\">")?;
     if report.findings.is_empty() {
         writeln!(
             out,
-            "<tr><td colspan=\"3\" class=\"none\">Every rule passed.</td></tr>"
+            "<tr><td colspan=\"3\" class=\"none\">{}</td></tr>",
+            Escaped(&t!(lang, "report-summary-passed"))
         )?;
     }
     for finding in &report.findings {
@@ -252,9 +319,9 @@ fn summary(out: &mut String, report: &CheckReport) -> fmt::Result {
             "<tr data-rule=\"{0}\"><th scope=\"row\"><a href=\"#rule-{0}\"><code>{0}</code></a></th><td>",
             finding.rule
         )?;
-        severity_badge(out, finding.severity)?;
+        severity_badge(out, finding.severity, lang)?;
         out.push_str("</td>");
-        number_cell(out, finding.count)?;
+        number_cell(out, finding.count, lang)?;
         writeln!(out, "</tr>")?;
     }
     writeln!(out, "</tbody>\n</table>\n</section>")
@@ -262,29 +329,38 @@ fn summary(out: &mut String, report: &CheckReport) -> fmt::Result {
 
 /// Services and persons per national code and month: a gap or a jump in one code is the
 /// quickest sign of a mapping or export mistake.
-fn chart_section(out: &mut String, year: i32, months: &[CodeMonths]) -> fmt::Result {
+fn chart_section(
+    out: &mut String,
+    year: i32,
+    months: &[CodeMonths],
+    lang: Language,
+) -> fmt::Result {
+    let year = year.to_string();
     writeln!(
         out,
-        "<section id=\"months\">\n<h2>Services per month, {year}</h2>"
+        "<section id=\"months\">\n<h2>{}</h2>",
+        Escaped(&t!(lang, "report-months", year = year.clone()))
     )?;
     if months.is_empty() {
         return writeln!(
             out,
-            "<p class=\"none\">No granted services in {year}, so there is nothing to chart.</p>\n\
-             </section>"
+            "<p class=\"none\">{}</p>\n</section>",
+            Escaped(&t!(lang, "report-months-none", year = year))
         );
     }
     writeln!(
         out,
-        "<p class=\"note\">Granted services and the persons who have them, per national code. \
-         A service counts in every month it runs; a source counts only inside its own days. \
-         Each chart has its own scale.</p>\n<p class=\"legend\">\
-         <svg aria-hidden=\"true\" width=\"14\" height=\"12\"><rect y=\"1\" width=\"14\" height=\"11\" class=\"bar\"/></svg> Services \
+        "<p class=\"note\">{}</p>\n<p class=\"legend\">\
+         <svg aria-hidden=\"true\" width=\"14\" height=\"12\"><rect y=\"1\" width=\"14\" height=\"11\" class=\"bar\"/></svg> {} \
          <svg aria-hidden=\"true\" width=\"22\" height=\"12\"><line x1=\"1\" y1=\"6\" x2=\"21\" y2=\"6\" class=\"persons\"/>\
-         <circle cx=\"11\" cy=\"6\" r=\"3\" class=\"dot\"/></svg> Persons</p>"
+         <circle cx=\"11\" cy=\"6\" r=\"3\" class=\"dot\"/></svg> {}</p>",
+        Escaped(&t!(lang, "report-months-note")),
+        Escaped(&t!(lang, "report-months-services")),
+        Escaped(&t!(lang, "report-months-persons")),
     )?;
-    chart(out, year, months)?;
-    chart_table(out, months)?;
+    let labels = month_labels(lang);
+    chart(out, &year, months, &labels, lang)?;
+    chart_table(out, months, &labels, lang)?;
     writeln!(out, "</section>")
 }
 
@@ -302,7 +378,13 @@ mod layout {
     pub const TITLE_CHARS: usize = 50;
 }
 
-fn chart(out: &mut String, year: i32, months: &[CodeMonths]) -> fmt::Result {
+fn chart(
+    out: &mut String,
+    year: &str,
+    months: &[CodeMonths],
+    labels: &[String],
+    lang: Language,
+) -> fmt::Result {
     use layout::*;
     let columns = months.len().min(COLUMNS);
     let rows = months.len().div_ceil(COLUMNS);
@@ -310,21 +392,29 @@ fn chart(out: &mut String, year: i32, months: &[CodeMonths]) -> fmt::Result {
     writeln!(
         out,
         "<svg id=\"chart\" role=\"img\" aria-labelledby=\"chart-title\" width=\"{width}\" \
-         height=\"{height}\" viewBox=\"0 0 {width} {height}\">\n<title id=\"chart-title\">\
-         Granted services and persons per national code and month, {year}</title>"
+         height=\"{height}\" viewBox=\"0 0 {width} {height}\">\n<title id=\"chart-title\">{}</title>",
+        Escaped(&t!(lang, "report-chart-title", year = year.to_string()))
     )?;
     for (i, code) in months.iter().enumerate() {
         let x = (i % COLUMNS) as f64 * PANEL_W;
         let y = (i / COLUMNS) as f64 * PANEL_H;
-        panel(out, code, x, y)?;
+        panel(out, code, x, y, labels, lang)?;
     }
     writeln!(out, "</svg>")
 }
 
 /// One code's year: bars for services, a line for persons, a tooltip per month.
-fn panel(out: &mut String, months: &CodeMonths, x: f64, y: f64) -> fmt::Result {
+fn panel(
+    out: &mut String,
+    months: &CodeMonths,
+    x: f64,
+    y: f64,
+    labels: &[String],
+    lang: Language,
+) -> fmt::Result {
     use layout::*;
     let code = months.code.to_string();
+    let name = service_type_name(lang, months.code);
     let top = nice_top(months.services.iter().chain(&months.persons).copied().max());
     let scale = |n: u64| BOTTOM - (BOTTOM - TOP) * n as f64 / top as f64;
     let slot = (RIGHT - LEFT) / 12.0;
@@ -338,7 +428,7 @@ fn panel(out: &mut String, months: &CodeMonths, x: f64, y: f64) -> fmt::Result {
         PANEL_W - 8.0,
         PANEL_H - 8.0
     )?;
-    let (first, second) = wrap(&format!("{code} {}", months.name), code.len(), TITLE_CHARS);
+    let (first, second) = wrap(&format!("{code} {name}"), code.len(), TITLE_CHARS);
     write!(
         out,
         "<text class=\"title\" x=\"16\" y=\"26\"><tspan class=\"code\">{}</tspan>{}</text>",
@@ -362,22 +452,23 @@ fn panel(out: &mut String, months: &CodeMonths, x: f64, y: f64) -> fmt::Result {
              <text class=\"axis\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
             LEFT - 6.0,
             ty + 3.5,
-            figure(tick)
+            figure(lang, tick)
         )?;
     }
     let bar = slot * 0.62;
-    for (month, label) in MONTHS.iter().enumerate() {
+    for (month, label) in labels.iter().enumerate() {
         let (services, persons) = (months.services[month], months.persons[month]);
         let by = scale(services);
         writeln!(
             out,
-            "<g class=\"month\"><title>{} {}, {label}: {}, {}</title>\
+            "<g class=\"month\"><title>{} {}, {}: {}, {}</title>\
              <rect class=\"hit\" x=\"{:.1}\" y=\"{TOP}\" width=\"{slot:.1}\" height=\"{:.1}\"/>\
              <rect class=\"bar\" x=\"{:.1}\" y=\"{by:.1}\" width=\"{bar:.1}\" height=\"{:.1}\"/></g>",
             Escaped(&code),
-            Escaped(months.name),
-            plural(services, "service", "services"),
-            plural(persons, "person", "persons"),
+            Escaped(&name),
+            Escaped(label),
+            Escaped(&t!(lang, "report-services", count = services)),
+            Escaped(&t!(lang, "common-persons", count = persons)),
             centre(month) - slot / 2.0,
             BOTTOM - TOP,
             centre(month) - bar / 2.0,
@@ -396,27 +487,28 @@ fn panel(out: &mut String, months: &CodeMonths, x: f64, y: f64) -> fmt::Result {
         "<polyline class=\"persons\" points=\"{}\"/>",
         points.join(" ")
     )?;
-    for (month, label) in MONTHS.iter().enumerate() {
+    for (month, label) in labels.iter().enumerate() {
         write!(
             out,
-            "<circle class=\"dot\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.6\"><title>{label}: {}</title></circle>",
+            "<circle class=\"dot\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.6\"><title>{}: {}</title></circle>",
             centre(month),
             scale(months.persons[month]),
-            plural(months.persons[month], "person", "persons"),
+            Escaped(label),
+            Escaped(&t!(lang, "common-persons", count = months.persons[month])),
         )?;
     }
     out.push('\n');
-    for (month, label) in MONTHS.iter().enumerate() {
+    for (month, label) in labels.iter().enumerate() {
         write!(
             out,
-            "<text class=\"axis\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{label}</text>",
+            "<text class=\"axis\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
             centre(month),
-            BOTTOM + 16.0
+            BOTTOM + 16.0,
+            Escaped(label)
         )?;
     }
     writeln!(out, "\n</g>")
 }
-
 /// The top of a chart's scale: twice a round whole number (1, 1.5, 2, 2.5, 3, 4, 5, 6 or
 /// 8 × 10ⁿ), so the middle grid line is labelled with a round number too.
 pub(crate) fn nice_top(max: Option<u64>) -> u64 {
@@ -459,18 +551,33 @@ fn wrap(text: &str, keep: usize, width: usize) -> (String, Option<String>) {
 }
 
 /// The chart's figures as a table, for screen readers and for copying into a spreadsheet.
-fn chart_table(out: &mut String, months: &[CodeMonths]) -> fmt::Result {
+fn chart_table(
+    out: &mut String,
+    months: &[CodeMonths],
+    labels: &[String],
+    lang: Language,
+) -> fmt::Result {
     write!(
         out,
-        "<div class=\"wide\">\n<table class=\"figures\">\n<caption>The figures in the chart</caption>\n\
-         <thead><tr><th scope=\"col\">Code</th><th scope=\"col\"></th>"
+        "<div class=\"wide\">\n<table class=\"figures\">\n<caption>{}</caption>\n\
+         <thead><tr><th scope=\"col\">{}</th><th scope=\"col\"></th>",
+        Escaped(&t!(lang, "report-chart-figures")),
+        Escaped(&t!(lang, "report-chart-code")),
     )?;
-    for label in MONTHS {
-        write!(out, "<th scope=\"col\" class=\"num\">{label}</th>")?;
+    for label in labels {
+        write!(
+            out,
+            "<th scope=\"col\" class=\"num\">{}</th>",
+            Escaped(label)
+        )?;
     }
     writeln!(out, "</tr></thead>")?;
+    let (services, persons) = (
+        t!(lang, "report-months-services"),
+        t!(lang, "report-months-persons"),
+    );
     for code in months {
-        let series = [("Services", &code.services), ("Persons", &code.persons)];
+        let series = [(&services, &code.services), (&persons, &code.persons)];
         write!(out, "<tbody>")?;
         for (i, (label, values)) in series.into_iter().enumerate() {
             out.push_str("<tr>");
@@ -479,12 +586,16 @@ fn chart_table(out: &mut String, months: &[CodeMonths]) -> fmt::Result {
                     out,
                     "<th scope=\"rowgroup\" rowspan=\"2\"><code>{}</code> {}</th>",
                     Escaped(&code.code.to_string()),
-                    Escaped(code.name)
+                    Escaped(&service_type_name(lang, code.code))
                 )?;
             }
-            write!(out, "<th scope=\"row\" class=\"kind\">{label}</th>")?;
+            write!(
+                out,
+                "<th scope=\"row\" class=\"kind\">{}</th>",
+                Escaped(label)
+            )?;
             for &n in values {
-                number_cell(out, n)?;
+                number_cell(out, n, lang)?;
             }
             out.push_str("</tr>");
         }
@@ -494,39 +605,53 @@ fn chart_table(out: &mut String, months: &[CodeMonths]) -> fmt::Result {
 }
 
 /// Each rule that found something: what it means, what to do, and where to look.
-fn findings(out: &mut String, findings: &[Finding]) -> fmt::Result {
-    writeln!(out, "<section id=\"findings\">\n<h2>Findings</h2>")?;
+fn findings(out: &mut String, findings: &[Finding], lang: Language) -> fmt::Result {
+    writeln!(
+        out,
+        "<section id=\"findings\">\n<h2>{}</h2>",
+        Escaped(&t!(lang, "report-findings"))
+    )?;
     if findings.is_empty() {
-        writeln!(out, "<p class=\"none\">No findings: every rule passed.</p>")?;
+        writeln!(
+            out,
+            "<p class=\"none\">{}</p>",
+            Escaped(&t!(lang, "report-findings-none"))
+        )?;
     }
     for finding in findings {
-        finding_block(out, finding)?;
+        finding_block(out, finding, lang)?;
     }
     writeln!(out, "</section>")
 }
 
-fn finding_block(out: &mut String, finding: &Finding) -> fmt::Result {
+/// A record kind of an example (`service`), in words.
+fn record(lang: Language, record: &str) -> String {
+    match record {
+        "person" => t!(lang, "report-record-person"),
+        "service" => t!(lang, "report-record-service"),
+        "assessment" => t!(lang, "report-record-assessment"),
+        "diagnosis" => t!(lang, "report-record-diagnosis"),
+        other => other.to_string(),
+    }
+}
+
+fn finding_block(out: &mut String, finding: &Finding, lang: Language) -> fmt::Result {
     let info = finding.info();
-    let class = match finding.severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-    };
+    let class = severity_class(finding.severity);
     write!(
         out,
         "<article class=\"finding {class}\" id=\"rule-{0}\">\n<h3><code>{0}</code> ",
         finding.rule
     )?;
-    severity_badge(out, finding.severity)?;
-    let times = match finding.count {
-        1 => "once".to_string(),
-        n => format!("{} times", figure(n)),
-    };
+    severity_badge(out, finding.severity, lang)?;
     writeln!(
         out,
-        " <span class=\"count\">found {times}</span></h3>\n<p>{}</p>\n\
-         <p class=\"fix\"><strong>What to do:</strong> {}</p>",
-        Escaped(info.explains),
-        Escaped(info.fix)
+        " <span class=\"count\">{}</span></h3>\n<p>{}</p>\n\
+         <p class=\"fix\"><strong>{}</strong> {}</p>",
+        Escaped(&t!(lang, "report-found-times", count = finding.count)),
+        Escaped(&info.explains(lang)),
+        Escaped(&t!(lang, "report-what-to-do")),
+        Escaped(&info.fix(lang))
     )?;
     if finding.examples.is_empty() {
         return writeln!(out, "</article>");
@@ -535,16 +660,24 @@ fn finding_block(out: &mut String, finding: &Finding) -> fmt::Result {
     if finding.count > shown {
         writeln!(
             out,
-            "<p class=\"note\">The first {} of {} are shown.</p>",
-            figure(shown),
-            figure(finding.count)
+            "<p class=\"note\">{}</p>",
+            Escaped(&t!(
+                lang,
+                "report-examples-first",
+                shown = shown,
+                count = finding.count
+            ))
         )?;
     }
     writeln!(
         out,
-        "<table class=\"examples\">\n<thead><tr><th scope=\"col\">Source</th>\
-         <th scope=\"col\">Record</th><th scope=\"col\">Local id</th>\
-         <th scope=\"col\">Detail</th></tr></thead>\n<tbody>"
+        "<table class=\"examples\">\n<thead><tr><th scope=\"col\">{}</th>\
+         <th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
+         <th scope=\"col\">{}</th></tr></thead>\n<tbody>",
+        Escaped(&t!(lang, "report-examples-source")),
+        Escaped(&t!(lang, "report-examples-record")),
+        Escaped(&t!(lang, "report-examples-local-id")),
+        Escaped(&t!(lang, "report-examples-detail")),
     )?;
     for example in &finding.examples {
         let local_id = match example.local_id.as_str() {
@@ -555,7 +688,7 @@ fn finding_block(out: &mut String, finding: &Finding) -> fmt::Result {
             out,
             "<tr><td>{}</td><td>{}</td><td>{local_id}</td><td>{}</td></tr>",
             Escaped(&example.source),
-            Escaped(example.record),
+            Escaped(&record(lang, example.record)),
             Escaped(&example.detail)
         )?;
     }
@@ -565,63 +698,75 @@ fn finding_block(out: &mut String, finding: &Finding) -> fmt::Result {
 /// The register's own arrival checks on KPR_IPL as the year would be written: what the
 /// register would discard, with its consequence in plain words; what it takes as it is, in
 /// one line.
-fn register_checks(out: &mut String, controls: &[ControlFinding]) -> fmt::Result {
+fn register_checks(out: &mut String, controls: &[ControlFinding], lang: Language) -> fmt::Result {
     writeln!(
         out,
-        "<section id=\"register-checks\">\n<h2>The register's arrival checks</h2>\n\
-         <p>KPR checks the annual message when it arrives, and discards what fails some checks. \
-         These are its own checks, run on the message as kpr-bridge would write it for this year.</p>"
+        "<section id=\"register-checks\">\n<h2>{}</h2>\n<p>{}</p>",
+        Escaped(&t!(lang, "report-register")),
+        Escaped(&t!(lang, "report-register-intro")),
     )?;
     let (dropping, taken): (Vec<_>, Vec<_>) = controls.iter().partition(|f| f.severity().is_some());
     if dropping.is_empty() {
         writeln!(
             out,
-            "<p class=\"none\">The register would discard nothing.</p>"
+            "<p class=\"none\">{}</p>",
+            Escaped(&t!(lang, "report-register-none"))
         )?;
     }
     for f in dropping {
         let severity = f.severity().unwrap_or(Severity::Warning);
-        let class = match severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
         write!(
             out,
-            "<article class=\"finding {class}\" data-field=\"{}\">\n<h3><code>{} {}</code> ",
+            "<article class=\"finding {}\" data-field=\"{}\">\n<h3><code>{} {}</code> ",
+            severity_class(severity),
             Escaped(&f.field),
             Escaped(&f.record),
             Escaped(&f.field)
         )?;
-        severity_badge(out, severity)?;
+        severity_badge(out, severity, lang)?;
         writeln!(
             out,
-            " <span class=\"count\">{} check, found {} time(s)</span></h3>\n\
-             <p><strong>{}.</strong> Expected {}; for example {}.</p>\n\
-             <p class=\"fix\"><strong>What to do:</strong> {}</p>\n</article>",
-            f.kind.as_str(),
-            figure(f.count),
-            Escaped(capitalised(f.consequence.words()).as_str()),
-            Escaped(&f.expected),
-            Escaped(&f.example),
-            Escaped(f.fix())
+            " <span class=\"count\">{}</span></h3>\n\
+             <p><strong>{}.</strong> {}</p>\n\
+             <p class=\"fix\"><strong>{}</strong> {}</p>\n</article>",
+            Escaped(&t!(
+                lang,
+                "report-register-count",
+                kind = f.kind.words(lang),
+                count = f.count
+            )),
+            Escaped(&capitalised(&f.consequence.words(lang))),
+            Escaped(&t!(
+                lang,
+                "report-register-expected",
+                expected = f.expected.text(lang),
+                example = f.example.clone()
+            )),
+            Escaped(&t!(lang, "report-what-to-do")),
+            Escaped(&f.fix(lang))
         )?;
     }
     if !taken.is_empty() {
         let fields: Vec<String> = taken
             .iter()
             .map(|f| {
-                format!(
-                    "{} ({} check, {})",
-                    f.field,
-                    f.kind.as_str(),
-                    figure(f.count)
+                t!(
+                    lang,
+                    "report-register-field",
+                    field = f.field.clone(),
+                    kind = f.kind.words(lang),
+                    count = f.count
                 )
             })
             .collect();
         writeln!(
             out,
-            "<p class=\"note\">Noted by the register and taken as it is: {}.</p>",
-            Escaped(&fields.join(", "))
+            "<p class=\"note\">{}</p>",
+            Escaped(&t!(
+                lang,
+                "report-register-taken",
+                fields = fields.join(", ")
+            ))
         )?;
     }
     writeln!(out, "</section>")
@@ -637,19 +782,35 @@ fn capitalised(text: &str) -> String {
 
 /// How each source's local types are mapped: an unmapped or retired type means services
 /// that are not reported at all, so those rows come first and stand out.
-fn coverage(out: &mut String, sources: &[SourceLine], coverage: &[TypeCoverage]) -> fmt::Result {
-    writeln!(out, "<section id=\"mapping\">\n<h2>Mapping coverage</h2>")?;
+fn coverage(
+    out: &mut String,
+    sources: &[SourceLine],
+    coverage: &[TypeCoverage],
+    lang: Language,
+) -> fmt::Result {
+    writeln!(
+        out,
+        "<section id=\"mapping\">\n<h2>{}</h2>",
+        Escaped(&t!(lang, "report-mapping"))
+    )?;
     if coverage.is_empty() {
-        return writeln!(out, "<p class=\"none\">No services to map.</p>\n</section>");
+        return writeln!(
+            out,
+            "<p class=\"none\">{}</p>\n</section>",
+            Escaped(&t!(lang, "report-mapping-none"))
+        );
     }
     let (mapped, all) = mapped_services(coverage.iter());
     writeln!(
         out,
-        "<p class=\"coverage\"><strong>{}</strong> of services are mapped \
-         ({} of {}). A service that is not mapped is not reported.</p>",
-        percent(mapped, all),
-        figure(mapped),
-        figure(all)
+        "<p class=\"coverage\"><strong>{}</strong> {}</p>",
+        Escaped(&percent(lang, mapped, all)),
+        Escaped(&t!(
+            lang,
+            "report-mapping-share",
+            mapped = mapped,
+            all = all
+        ))
     )?;
     // In the order of the configuration; a source the list lacks still shows, last.
     let mut names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
@@ -662,7 +823,7 @@ fn coverage(out: &mut String, sources: &[SourceLine], coverage: &[TypeCoverage])
         let mut types: Vec<&TypeCoverage> = coverage.iter().filter(|t| t.source == name).collect();
         if !types.is_empty() {
             types.sort_by_key(|t| t.mapped);
-            source_coverage(out, name, &types)?;
+            source_coverage(out, name, &types, lang)?;
         }
     }
     writeln!(out, "</section>")
@@ -678,15 +839,42 @@ fn mapped_services<'a>(types: impl Iterator<Item = &'a TypeCoverage>) -> (u64, u
     })
 }
 
-fn source_coverage(out: &mut String, source: &str, types: &[&TypeCoverage]) -> fmt::Result {
+/// What a local type maps to, in words: `15 Helsetjenester i hjemmet`, `utgått kode 12 …`.
+fn maps_to(lang: Language, target: &MapsTo) -> String {
+    match target {
+        MapsTo::Service(code) => service_type(lang, *code),
+        MapsTo::Attribute(kind) => t!(lang, "report-mapping-attribute", attribute = kind.as_str()),
+        MapsTo::Ignored(reason) => t!(lang, "report-mapping-ignored", reason = reason.clone()),
+        MapsTo::Retired(code) => t!(
+            lang,
+            "report-mapping-retired",
+            code = service_type(lang, *code)
+        ),
+        MapsTo::Unmapped => t!(lang, "report-mapping-unmapped"),
+    }
+}
+
+fn source_coverage(
+    out: &mut String,
+    source: &str,
+    types: &[&TypeCoverage],
+    lang: Language,
+) -> fmt::Result {
     let (mapped, all) = mapped_services(types.iter().copied());
     writeln!(
         out,
-        "<h3>{} <span class=\"count\">{} mapped</span></h3>\n<table class=\"mapping\">\n\
-         <thead><tr><th scope=\"col\">Local type</th><th scope=\"col\" class=\"num\">Services</th>\
-         <th scope=\"col\">Maps to</th></tr></thead>\n<tbody>",
+        "<h3>{} <span class=\"count\">{}</span></h3>\n<table class=\"mapping\">\n\
+         <thead><tr><th scope=\"col\">{}</th><th scope=\"col\" class=\"num\">{}</th>\
+         <th scope=\"col\">{}</th></tr></thead>\n<tbody>",
         Escaped(source),
-        percent(mapped, all)
+        Escaped(&t!(
+            lang,
+            "report-mapping-source",
+            percent = percent(lang, mapped, all)
+        )),
+        Escaped(&t!(lang, "report-mapping-local-type")),
+        Escaped(&t!(lang, "report-mapping-services")),
+        Escaped(&t!(lang, "report-mapping-maps-to")),
     )?;
     for t in types {
         write!(
@@ -695,14 +883,16 @@ fn source_coverage(out: &mut String, source: &str, types: &[&TypeCoverage]) -> f
             if t.mapped { "" } else { " class=\"unmapped\"" },
             Escaped(&t.local_type)
         )?;
-        number_cell(out, t.services)?;
+        number_cell(out, t.services, lang)?;
+        let target = maps_to(lang, &t.target);
         if t.mapped {
-            writeln!(out, "<td>{}</td></tr>", Escaped(&t.target))?;
+            writeln!(out, "<td>{}</td></tr>", Escaped(&target))?;
         } else {
             writeln!(
                 out,
-                "<td><span class=\"sev error\">&#x2716; Not reported</span> {}</td></tr>",
-                Escaped(&t.target)
+                "<td><span class=\"sev error\">&#x2716; {}</span> {}</td></tr>",
+                Escaped(&t!(lang, "report-mapping-not-reported")),
+                Escaped(&target)
             )?;
         }
     }
@@ -825,20 +1015,25 @@ footer { margin-top: 48px; padding-top: 12px; border-top: 1px solid var(--line);
 
 #[cfg(test)]
 mod tests {
+    use chrono::{TimeZone, Utc};
+
     use super::*;
     use crate::checks::{CheckReport, CodeMonths, Example};
+    use crate::config::Mode;
+    use crate::report::Origin;
 
     fn view(report: &CheckReport) -> ReportView<'_> {
         ReportView {
             year: 2025,
             municipality: "4601",
             municipality_name: "Bergen",
-            mode: "test",
-            generated: "2026-01-15 04:00".into(),
+            mode: Mode::Test,
+            generated: Utc.with_ymd_and_hms(2026, 12, 7, 9, 10, 0).unwrap(),
             controls: &[],
             sources: vec![SourceLine {
                 name: "gammel <EPJ>".into(),
-                origin: "extract /srv/a&b".into(),
+                origin: Origin::Extract,
+                place: "/srv/a&b".into(),
                 persons: 0,
                 services: 0,
                 problems: 0,
@@ -874,11 +1069,13 @@ mod tests {
             }],
             ..CheckReport::default()
         };
-        let html = render(&view(&report));
-        assert!(!html.contains("<script"), "{html}");
-        assert!(html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"));
-        assert!(html.contains("gammel &lt;EPJ&gt;") && html.contains("/srv/a&amp;b"));
-        assert!(html.contains("s&#39;1"));
+        for lang in Language::ALL {
+            let html = render(&view(&report), lang);
+            assert!(!html.contains("<script"), "{html}");
+            assert!(html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"));
+            assert!(html.contains("gammel &lt;EPJ&gt;") && html.contains("/srv/a&amp;b"));
+            assert!(html.contains("s&#39;1"));
+        }
     }
 
     #[test]
@@ -892,15 +1089,23 @@ mod tests {
             }],
             ..CheckReport::default()
         };
-        let html = render(&view(&report));
+        let html = render(&view(&report), Language::Nb);
         assert_eq!(html.matches("class=\"series\"").count(), 1);
         assert!(html.contains(&format!(
             "<svg id=\"chart\" role=\"img\" aria-labelledby=\"chart-title\" width=\"{}\"",
             layout::PANEL_W
         )));
         assert!(
-            html.contains("<title>15 Helsetjenester i hjemmet, Mar: 3 services, 2 persons</title>")
+            html.contains(
+                "<title>15 Helsetjenester i hjemmet, Mar: 3 tjenester, 2 personer</title>"
+            ),
+            "{html}"
         );
+        let html = render(&view(&report), Language::En);
+        assert!(html.contains(
+            "<title>15 Helsetjenester i hjemmet (health care at home), Mar: 3 services, 2 persons</title>"
+        ));
+        assert!(html.contains(">May</text>") && html.contains(">Dec</text>"));
     }
 
     #[test]
@@ -908,7 +1113,13 @@ mod tests {
         let report = CheckReport::default();
         let mut view = view(&report);
         view.sources[0].problems = 3;
-        let html = render(&view);
+        let html = render(&view, Language::Nb);
+        assert!(!html.contains("dataene kan sendes inn"));
+        assert!(
+            html.contains("3 rader eller verdier kunne ikke leses"),
+            "{html}"
+        );
+        let html = render(&view, Language::En);
         assert!(!html.contains("the data can be sent"));
         assert!(html.contains("3 rows or values could not be read"));
     }
@@ -916,12 +1127,127 @@ mod tests {
     #[test]
     fn no_codes_gives_a_sentence_instead_of_a_chart() {
         let report = CheckReport::default();
-        let html = render(&view(&report));
+        let html = render(&view(&report), Language::Nb);
         assert!(!html.contains("<svg id=\"chart\""));
+        assert!(html.contains(
+            "Ingen innvilgede tjenester i 2025, så det er ingenting å vise i diagrammet."
+        ));
+        assert!(html.contains("Ingen regler fant noe."));
+        assert!(html.contains("Ingen feil: dataene kan sendes inn."));
+        assert!(html.starts_with("<!DOCTYPE html>") && html.ends_with("</html>\n"));
+        let html = render(&view(&report), Language::En);
         assert!(html.contains("No granted services in 2025, so there is nothing to chart."));
         assert!(html.contains("Every rule passed."));
         assert!(html.contains("No errors: the data can be sent."));
-        assert!(html.starts_with("<!DOCTYPE html>") && html.ends_with("</html>\n"));
+    }
+
+    /// Bokmål by default, with Norwegian numbers and dates; English when asked for.
+    #[test]
+    fn the_page_is_in_bokmal_or_in_english() {
+        let report = CheckReport {
+            persons: 59_976,
+            findings: vec![Finding {
+                rule: "hours-invalid",
+                severity: Severity::Error,
+                count: 2,
+                examples: vec![],
+            }],
+            ..CheckReport::default()
+        };
+        let nb = render(&view(&report), Language::default());
+        assert!(nb.contains("<html lang=\"nb\">"));
+        assert!(
+            nb.contains("<title>IPLOS-kontroll 2025 – 4601 Bergen</title>"),
+            "{nb}"
+        );
+        assert!(nb.contains("<dd>07.12.2026 10:10</dd>"), "{nb}");
+        assert!(nb.contains(">59\u{a0}976</td>"), "{nb}");
+        assert!(
+            nb.contains("Ikke klar til innsending: 1 regel fant feil."),
+            "{nb}"
+        );
+        assert!(nb.contains("funnet 2 ganger"), "{nb}");
+        assert!(nb.contains("Dette gjør du:"), "{nb}");
+        assert!(nb.contains("&#x2716; Feil"), "{nb}");
+        assert!(nb.contains("uttrekk /srv/a&amp;b"), "{nb}");
+        assert!(
+            nb.contains(
+                &Escaped(
+                    &crate::checks::rules::find("hours-invalid")
+                        .unwrap()
+                        .fix(Language::Nb)
+                )
+                .to_string()
+            )
+        );
+        for english in [
+            "Summary",
+            "Findings",
+            "What to do",
+            "Sources",
+            "Persons",
+            "Not ready",
+            "found",
+            "reporting year",
+            "Generated",
+            "Made by",
+        ] {
+            assert!(
+                !nb.contains(english),
+                "English {english:?} on the bokmål page"
+            );
+        }
+        let en = render(&view(&report), Language::En);
+        assert!(en.contains("<html lang=\"en\">"));
+        assert!(en.contains("<dd>2026-12-07 10:10</dd>"), "{en}");
+        assert!(en.contains(">59,976</td>"), "{en}");
+        assert!(
+            en.contains("Not ready to send: 1 rule found errors."),
+            "{en}"
+        );
+        assert!(
+            en.contains("What to do:") && en.contains("found 2 times"),
+            "{en}"
+        );
+    }
+
+    #[test]
+    fn mapping_targets_name_the_service_type() {
+        let report = CheckReport {
+            coverage: vec![
+                TypeCoverage {
+                    source: "gammel <EPJ>".into(),
+                    local_type: "HJSPL".into(),
+                    services: 1_500,
+                    target: MapsTo::Service("15".parse().unwrap()),
+                    mapped: true,
+                },
+                TypeCoverage {
+                    source: "gammel <EPJ>".into(),
+                    local_type: "BOLIG".into(),
+                    services: 1,
+                    target: MapsTo::Retired("12".parse().unwrap()),
+                    mapped: false,
+                },
+            ],
+            ..CheckReport::default()
+        };
+        let nb = render(&view(&report), Language::Nb);
+        assert!(nb.contains("<td>15 Helsetjenester i hjemmet</td>"), "{nb}");
+        assert!(
+            nb.contains("utgått kode 12 Omsorgsbolig (erstattet av 29)"),
+            "{nb}"
+        );
+        assert!(
+            nb.contains("<strong>99,9\u{a0}%</strong> av tjenestene"),
+            "{nb}"
+        );
+        let en = render(&view(&report), Language::En);
+        assert!(en.contains("<td>15 Helsetjenester i hjemmet (health care at home)</td>"));
+        assert!(
+            en.contains("<strong>99.9%</strong> of services are mapped (1,500 of 1,501)"),
+            "{en}"
+        );
     }
 
     #[test]
@@ -963,11 +1289,14 @@ mod tests {
 
     #[test]
     fn figures_are_grouped_and_percentages_round_down() {
-        assert_eq!(figure(1_234_567), "1\u{a0}234\u{a0}567");
-        assert_eq!(figure(999), "999");
-        assert_eq!(percent(999, 1000), "99.9%");
-        assert_eq!(percent(9999, 10000), "99.9%");
-        assert_eq!(percent(1, 1), "100.0%");
-        assert_eq!(percent(0, 0), "0.0%");
+        assert_eq!(figure(Language::Nb, 1_234_567), "1\u{a0}234\u{a0}567");
+        assert_eq!(figure(Language::En, 1_234_567), "1,234,567");
+        assert_eq!(figure(Language::Nb, 999), "999");
+        assert_eq!(percent(Language::En, 999, 1000), "99.9%");
+        assert_eq!(percent(Language::En, 9999, 10000), "99.9%");
+        assert_eq!(percent(Language::En, 1, 1), "100.0%");
+        assert_eq!(percent(Language::En, 0, 0), "0.0%");
+        assert_eq!(percent(Language::Nb, 999, 1000), "99,9\u{a0}%");
+        assert_eq!(percent(Language::Nb, 1, 1), "100,0\u{a0}%");
     }
 }

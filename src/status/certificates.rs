@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::crypto::{CertificateFiles, read_expiry};
+use crate::i18n::Language;
 
 /// One certificate file, by the role it has in the configuration.
 #[derive(Clone, Debug, Serialize)]
@@ -13,8 +14,8 @@ pub struct Certificate {
     /// `signing`, `encryption`, `previous_encryption`, `kpr_encryption`, `kpr_signing`: the
     /// metric label.
     pub role: &'static str,
-    /// The role in words.
-    pub name: &'static str,
+    /// The role in words, in the status's language ([`Certificate::role_name`] in another).
+    pub name: String,
     pub file: String,
     pub subject: Option<String>,
     pub not_after: Option<DateTime<Utc>>,
@@ -34,54 +35,47 @@ impl Certificate {
         self.role != "previous_encryption" && self.days_left.is_some_and(|left| left < days)
     }
 
+    /// The role in words: "our signing certificate".
+    pub fn role_name(&self, lang: Language) -> String {
+        role_name(self.role, lang)
+    }
+
     /// What to do when it ends.
-    pub fn renew(&self) -> &'static str {
+    pub fn renew(&self, lang: Language) -> String {
         match self.role {
-            "kpr_encryption" => {
-                "ask KPR (FHI) for their new encryption certificate, or fetch it from NHN's address register, and configure it"
-            }
-            "kpr_signing" => {
-                "fetch KPR's new signing certificate from NHN's address register, add it to certificates.kpr_signing_certificates, and remove the old one once it has ended"
-            }
-            _ => {
-                "order the successor of the municipality's enterprise certificate and install the new certificate and key"
-            }
+            "kpr_encryption" => crate::t!(lang, "certificate-renew-kpr-encryption"),
+            "kpr_signing" => crate::t!(lang, "certificate-renew-kpr-signing"),
+            _ => crate::t!(lang, "certificate-renew-ours"),
         }
     }
 }
 
+fn role_name(role: &str, lang: Language) -> String {
+    match role {
+        "signing" => crate::t!(lang, "certificate-signing"),
+        "encryption" => crate::t!(lang, "certificate-encryption"),
+        "previous_encryption" => crate::t!(lang, "certificate-previous-encryption"),
+        "kpr_encryption" => crate::t!(lang, "certificate-kpr-encryption"),
+        _ => crate::t!(lang, "certificate-kpr-signing"),
+    }
+}
+
 /// Each certificate of the configuration, in a fixed order.
-pub fn read(files: &CertificateFiles, now: DateTime<Utc>) -> Vec<Certificate> {
+pub fn read(files: &CertificateFiles, now: DateTime<Utc>, lang: Language) -> Vec<Certificate> {
     let mut roles = vec![
-        (
-            "signing",
-            "our signing certificate",
-            &files.signing_certificate,
-        ),
-        (
-            "encryption",
-            "our encryption certificate",
-            &files.encryption_certificate,
-        ),
+        ("signing", &files.signing_certificate),
+        ("encryption", &files.encryption_certificate),
     ];
     if let Some((certificate, _key)) = &files.previous_encryption {
-        roles.push((
-            "previous_encryption",
-            "our previous encryption certificate",
-            certificate,
-        ));
+        roles.push(("previous_encryption", certificate));
     }
-    roles.push((
-        "kpr_encryption",
-        "KPR's encryption certificate",
-        &files.peer_encryption_certificate,
-    ));
+    roles.push(("kpr_encryption", &files.peer_encryption_certificate));
     for file in &files.pinned_signers {
-        roles.push(("kpr_signing", "KPR's signing certificate", file));
+        roles.push(("kpr_signing", file));
     }
     roles
         .into_iter()
-        .map(|(role, name, file)| {
+        .map(|(role, file)| {
             let read = read_expiry(file);
             let (subject, not_after, problem) = match read {
                 Ok(expiry) => (Some(expiry.subject), Some(expiry.not_after), None),
@@ -89,7 +83,7 @@ pub fn read(files: &CertificateFiles, now: DateTime<Utc>) -> Vec<Certificate> {
             };
             Certificate {
                 role,
-                name,
+                name: role_name(role, lang),
                 file: file.display().to_string(),
                 subject,
                 // Whole days, rounded down: a certificate ending in 12 hours has 0 days left.

@@ -9,6 +9,11 @@
 //! - `render.rs`: the text for a terminal, what needs action first.
 //! - `metrics.rs`: the Prometheus text exposition.
 //!
+//! The texts in a [`Status`] (`what`, a code's meaning, a certificate's name, …) are in the
+//! configuration's language, for `status --json`, whose keys stay English; beside each stand
+//! the codes and ids it was made from, so that [`render`] and the alerts can speak any
+//! language from the same status.
+//!
 //! Nothing here names a person: messages by MsgId, days by date, findings by rule and count;
 //! text that comes from outside (KPR's error texts, transport errors) has any run of 11 or
 //! more digits hidden.
@@ -25,11 +30,13 @@ use serde::Serialize;
 
 use crate::checks::{Severity, rules};
 use crate::config::{Config, Mode, SourceKind};
+use crate::i18n::Language;
 use crate::message::ipl56::EventKind;
 use crate::source::problem::hide_identity_numbers;
 use crate::store::outbox::State;
 use crate::store::status::{CaptureRow, MessageRow, ShipmentRow};
 use crate::store::{Store, StoreError};
+use crate::t;
 
 pub use certificates::Certificate;
 
@@ -55,6 +62,9 @@ pub const LATENCY_BUCKETS: [f64; 12] = [
 #[derive(Clone, Debug, Serialize)]
 pub struct Status {
     pub generated_at: DateTime<Utc>,
+    /// The language of the texts in it (`config.language`); `render` and the alerts can
+    /// speak another, from the codes and ids beside each text.
+    pub language: Language,
     pub municipality: String,
     pub municipality_name: String,
     /// Each configured source, with what its format cannot carry.
@@ -90,11 +100,11 @@ pub struct SourceLine {
     /// `extract`, `database` or `iplos`.
     pub kind: &'static str,
     /// What the source's format cannot carry, when something.
-    pub cannot: Option<&'static str>,
+    pub cannot: Option<String>,
 }
 
 /// Each configured source, with what its format cannot carry.
-pub fn source_lines(config: &Config) -> Vec<SourceLine> {
+pub fn source_lines(config: &Config, lang: Language) -> Vec<SourceLine> {
     config
         .sources
         .iter()
@@ -102,7 +112,7 @@ pub fn source_lines(config: &Config) -> Vec<SourceLine> {
             let (kind, cannot) = match source.kind {
                 SourceKind::Extract { .. } => ("extract", None),
                 SourceKind::Database { .. } => ("database", None),
-                SourceKind::Iplos { .. } => ("iplos", Some(crate::source::iplos::CANNOT_SAY)),
+                SourceKind::Iplos { .. } => ("iplos", Some(t!(lang, "status-source-iplos-cannot"))),
             };
             SourceLine {
                 name: source.name.clone(),
@@ -114,10 +124,10 @@ pub fn source_lines(config: &Config) -> Vec<SourceLine> {
 }
 
 /// The sources in one line, for the administration page's settings.
-pub fn sources_line(config: &Config) -> String {
-    source_lines(config)
+pub fn sources_line(config: &Config, lang: Language) -> String {
+    source_lines(config, lang)
         .iter()
-        .map(|s| match s.cannot {
+        .map(|s| match &s.cannot {
             Some(cannot) => format!("{} ({}): {cannot}", s.name, s.kind),
             None => format!("{} ({})", s.name, s.kind),
         })
@@ -173,6 +183,9 @@ pub struct MessageState {
     pub msg_id: String,
     /// "part 1 of 3".
     pub part: String,
+    /// Which part it is (from 1), of how many.
+    pub number: usize,
+    pub parts: usize,
     pub state: Option<String>,
 }
 
@@ -182,6 +195,9 @@ pub struct Waiting {
     pub msg_type: String,
     /// The message in words: "the daily report for 2026-03-02".
     pub what: String,
+    /// The reporting date or the year the message carries, when known.
+    pub reporting_date: Option<NaiveDate>,
+    pub year: Option<i64>,
     pub target: String,
     pub state: String,
     /// Since it was queued (`queued`) or confirmed by the broker (`sent`).
@@ -197,6 +213,8 @@ pub struct Problem {
     pub msg_id: String,
     pub msg_type: String,
     pub what: String,
+    pub reporting_date: Option<NaiveDate>,
+    pub year: Option<i64>,
     pub target: String,
     /// `rejected`, `error`, `expired`, or `delivered` (accepted with errors in parts).
     pub state: String,
@@ -219,6 +237,16 @@ pub struct Code {
     pub what_to_do: Option<String>,
     /// The text KPR sent with the code (empty when it is the meaning already).
     pub kpr_text: String,
+    /// The text KPR sent, masked, always: to explain the code again in another language.
+    #[serde(skip)]
+    pub said: String,
+}
+
+impl Code {
+    /// The same code explained in `lang`.
+    pub fn in_language(&self, lang: Language) -> Code {
+        code(&self.code, &self.said, lang)
+    }
 }
 
 /// Two final receipts for one message that disagree.
@@ -274,6 +302,19 @@ pub struct FindingLine {
     pub fix: String,
 }
 
+impl FindingLine {
+    /// What the finding means, in `lang`.
+    pub fn explains_in(&self, lang: Language) -> String {
+        rules::find(&self.rule)
+            .map_or_else(|| t!(lang, "status-rule-unknown"), |r| r.explains(lang))
+    }
+
+    /// What to do about it, in `lang`.
+    pub fn fix_in(&self, lang: Language) -> String {
+        rules::find(&self.rule).map_or_else(String::new, |r| r.fix(lang))
+    }
+}
+
 /// The times from the broker's confirm to KPR's receipt, as a cumulative histogram.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Latency {
@@ -309,6 +350,7 @@ pub async fn gather(
     store: &Store,
     now: DateTime<Utc>,
 ) -> Result<Status, StoreError> {
+    let lang = config.language;
     let since_action = now - chrono::Duration::days(ACTION_DAYS);
     let (captures, shipments) = store.recent_daily(RECENT_DATES).await?;
     let last_shipped = store.last_shipped_date().await?;
@@ -330,7 +372,9 @@ pub async fn gather(
             row.state_at
         };
         waiting.push(Waiting {
-            what: what(&row, trouble.reporting_date, trouble.year),
+            what: what(&row, trouble.reporting_date, trouble.year, lang),
+            reporting_date: trouble.reporting_date,
+            year: trouble.year,
             msg_id: row.msg_id,
             msg_type: row.msg_type,
             target: row.target,
@@ -360,7 +404,9 @@ pub async fn gather(
             _ => trouble.detail.clone(),
         };
         problems.push(Problem {
-            what: what(&row, trouble.reporting_date, trouble.year),
+            what: what(&row, trouble.reporting_date, trouble.year, lang),
+            reporting_date: trouble.reporting_date,
+            year: trouble.year,
             needs_action: row.state != State::Delivered && row.state_at >= since_action,
             msg_id: row.msg_id,
             msg_type: row.msg_type,
@@ -368,7 +414,11 @@ pub async fn gather(
             state: row.state.to_string(),
             since: row.state_at,
             receipt_status: trouble.receipt_status,
-            codes: trouble.receipt_errors.iter().map(explain).collect(),
+            codes: trouble
+                .receipt_errors
+                .iter()
+                .map(|error| explain(error, lang))
+                .collect(),
             detail: detail.as_deref().map(hide_identity_numbers),
         });
     }
@@ -393,11 +443,14 @@ pub async fn gather(
             msg_id: later.msg_id,
         });
     }
-    let findings = store.last_capture().await?.map(capture_findings);
+    let findings = store
+        .last_capture()
+        .await?
+        .map(|row| capture_findings(row, lang));
     let certificates = config
         .delivery
         .as_ref()
-        .map(|delivery| certificates::read(&delivery.certificates, now));
+        .map(|delivery| certificates::read(&delivery.certificates, now, lang));
 
     let mut events_per_kind: BTreeMap<&'static str, i64> =
         EventKind::ALL.iter().map(|k| (k.as_str(), 0)).collect();
@@ -420,9 +473,10 @@ pub async fn gather(
 
     Ok(Status {
         generated_at: now,
+        language: lang,
         municipality: config.municipality.clone(),
         municipality_name: config.municipality_name.clone(),
-        sources: source_lines(config),
+        sources: source_lines(config, lang),
         mode: match config.mode {
             Mode::Test => "test",
             Mode::Production => "production",
@@ -436,7 +490,7 @@ pub async fn gather(
             missed_count,
             last_success_age_seconds: last_success_at.map(|at| (now - at).num_seconds().max(0)),
             last_success_at,
-            runs: daily_runs(&captures, &shipments),
+            runs: daily_runs(&captures, &shipments, lang),
         },
         waiting,
         problems,
@@ -476,42 +530,51 @@ fn missed_dates(
 }
 
 /// The message in words, with the date or year it carries.
-pub fn what(row: &MessageRow, reporting_date: Option<NaiveDate>, year: Option<i64>) -> String {
-    let kind = codes::message_type(&row.msg_type);
-    match (reporting_date, year) {
-        (Some(date), _) => format!("the {kind} for {date}"),
-        (None, Some(year)) => format!("the {kind} for {year}"),
-        (None, None) if kind.starts_with(['a', 'e', 'i', 'o', 'u']) => format!("an {kind}"),
-        (None, None) => format!("a {kind}"),
-    }
+pub fn what(
+    row: &MessageRow,
+    reporting_date: Option<NaiveDate>,
+    year: Option<i64>,
+    lang: Language,
+) -> String {
+    codes::message_what(&row.msg_type, reporting_date, year, lang)
 }
 
-pub fn explain(error: &crate::store::receipts::ReceiptErrorRow) -> Code {
-    let kpr_text = hide_identity_numbers(error.text.trim());
-    match codes::explain(&error.code) {
+/// A code of KPR's receipt, explained in `lang`; KPR's own text masked.
+pub fn explain(error: &crate::store::receipts::ReceiptErrorRow, lang: Language) -> Code {
+    code(
+        error.code.trim(),
+        &hide_identity_numbers(error.text.trim()),
+        lang,
+    )
+}
+
+fn code(code: &str, said: &str, lang: Language) -> Code {
+    match codes::explain(code, lang) {
         Some(explained) => Code {
-            code: error.code.trim().to_string(),
-            meaning: explained.meaning.to_string(),
-            what_to_do: Some(explained.what_to_do.to_string()),
-            kpr_text,
+            code: code.to_string(),
+            meaning: explained.meaning,
+            what_to_do: Some(explained.what_to_do),
+            kpr_text: said.to_string(),
+            said: said.to_string(),
         },
-        None => Code {
-            code: hide_identity_numbers(error.code.trim()),
-            meaning: if kpr_text.is_empty() {
-                "KPR gave no explanation with this code.".into()
-            } else {
-                kpr_text.clone()
-            },
-            what_to_do: Some(
-                "kpr-bridge does not know this code: KPR's own words are above; ask KPR (FHI) if they do not say what to do."
-                    .into(),
-            ),
-            kpr_text: String::new(),
-        },
+        None => {
+            let unknown = codes::unknown(lang);
+            Code {
+                code: hide_identity_numbers(code),
+                meaning: if said.is_empty() {
+                    unknown.meaning
+                } else {
+                    said.to_string()
+                },
+                what_to_do: Some(unknown.what_to_do),
+                kpr_text: String::new(),
+                said: said.to_string(),
+            }
+        }
     }
 }
 
-fn capture_findings(row: CaptureRow) -> CaptureFindings {
+fn capture_findings(row: CaptureRow, lang: Language) -> CaptureFindings {
     CaptureFindings {
         capture_id: row.id,
         reporting_date: row.reporting_date,
@@ -524,11 +587,9 @@ fn capture_findings(row: CaptureRow) -> CaptureFindings {
             .map(|f| {
                 let rule = rules::find(&f.rule);
                 FindingLine {
-                    explains: rule.map_or_else(
-                        || "A rule this version of kpr-bridge does not know.".into(),
-                        |r| r.explains.to_string(),
-                    ),
-                    fix: rule.map_or_else(String::new, |r| r.fix.to_string()),
+                    explains: rule
+                        .map_or_else(|| t!(lang, "status-rule-unknown"), |r| r.explains(lang)),
+                    fix: rule.map_or_else(String::new, |r| r.fix(lang)),
                     rule: f.rule,
                     severity: f.severity,
                     count: f.count,
@@ -538,7 +599,11 @@ fn capture_findings(row: CaptureRow) -> CaptureFindings {
     }
 }
 
-pub fn daily_runs(captures: &[CaptureRow], shipments: &[ShipmentRow]) -> Vec<DailyRun> {
+pub fn daily_runs(
+    captures: &[CaptureRow],
+    shipments: &[ShipmentRow],
+    lang: Language,
+) -> Vec<DailyRun> {
     let mut runs: BTreeMap<NaiveDate, DailyRun> = BTreeMap::new();
     let run = |runs: &mut BTreeMap<NaiveDate, DailyRun>, date| {
         runs.entry(date).or_insert_with(|| DailyRun {
@@ -574,7 +639,9 @@ pub fn daily_runs(captures: &[CaptureRow], shipments: &[ShipmentRow]) -> Vec<Dai
                     .enumerate()
                     .map(|(at, (msg_id, state))| MessageState {
                         msg_id: msg_id.clone(),
-                        part: format!("part {} of {parts}", at + 1),
+                        part: t!(lang, "status-part", number = at + 1, parts = parts),
+                        number: at + 1,
+                        parts,
                         state: state.map(|s| s.to_string()),
                     })
                     .collect(),

@@ -1,51 +1,71 @@
 //! The status as text for a terminal: what needs action first, each with what happened and
 //! what to do, in words a care professional understands; then what is under way; then the
-//! quiet facts. Times in Europe/Oslo.
+//! quiet facts. In the reader's language (`locales/<language>/status.ftl`), times in
+//! Europe/Oslo. The texts are made here from the status's codes and ids, so that one
+//! gathered status reads in either language.
 
 use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Europe::Oslo;
 
-use super::{ACTION_DAYS, Problem, Status};
+use super::{ACTION_DAYS, Certificate, FindingLine, Problem, Status, codes};
 use crate::checks::Severity;
-use crate::store::receipts::status_words;
+use crate::i18n::Language;
+use crate::t;
 
 /// The whole status, ending with a line break.
-pub fn render(status: &Status) -> String {
+pub fn render(status: &Status, lang: Language) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "kpr-bridge status for {} ({}), {} mode, {}",
-        status.municipality_name,
-        status.municipality,
-        status.mode,
-        local(status.generated_at)
+        "{}",
+        t!(
+            lang,
+            "status-heading",
+            name = status.municipality_name.clone(),
+            number = status.municipality.clone(),
+            mode = status.mode,
+            at = lang.moment(status.generated_at)
+        )
     );
-    let actions = actions(status);
+    let actions = actions(status, lang);
     if actions.is_empty() {
-        out.push_str("\nNothing needs action.\n");
+        let _ = writeln!(out, "\n{}", t!(lang, "status-nothing-needs-action"));
     } else {
-        let _ = writeln!(out, "\nNEEDS ACTION ({})", actions.len());
+        let _ = writeln!(
+            out,
+            "\n{}",
+            t!(lang, "status-needs-action", count = actions.len())
+        );
         for action in &actions {
             out.push('\n');
             out.push_str(action);
         }
     }
-    waiting(status, &mut out);
-    daily(status, &mut out);
-    quiet_problems(status, &mut out);
-    warnings(status, &mut out);
-    certificates(status, &mut out);
-    sources(status, &mut out);
-    counts(status, &mut out);
+    waiting(status, lang, &mut out);
+    daily(status, lang, &mut out);
+    quiet_problems(status, lang, &mut out);
+    warnings(status, lang, &mut out);
+    certificates(status, lang, &mut out);
+    sources(status, lang, &mut out);
+    counts(status, lang, &mut out);
     out
 }
 
-fn sources(status: &Status, out: &mut String) {
+fn sources(status: &Status, lang: Language, out: &mut String) {
     for source in &status.sources {
-        let _ = writeln!(out, "\nSource {} ({})", source.name, source.kind);
-        if let Some(cannot) = source.cannot {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            t!(
+                lang,
+                "status-source",
+                name = source.name.clone(),
+                kind = source.kind
+            )
+        );
+        if let Some(cannot) = &source.cannot {
             let _ = writeln!(out, "  {cannot}.");
         }
     }
@@ -57,23 +77,31 @@ fn sources(status: &Status, out: &mut String) {
 pub fn overview(
     statuses: &std::collections::BTreeMap<String, Status>,
     served_by: impl Fn(&str) -> String,
+    lang: Language,
 ) -> String {
     let mut out = String::new();
     let generated = statuses.values().map(|s| s.generated_at).next();
     let _ = writeln!(
         out,
-        "kpr-bridge status of {} municipalities, {}\n",
-        statuses.len(),
-        generated.map(local).unwrap_or_default()
+        "{}\n",
+        t!(
+            lang,
+            "status-overview-heading",
+            count = statuses.len(),
+            at = generated.map(|at| lang.moment(at)).unwrap_or_default()
+        )
     );
     let _ = writeln!(
         out,
-        "{:<28} {:<44} {:<12} Needs action",
-        "Municipality", "Served", "Last shipped"
+        "{:<28} {:<44} {:<12} {}",
+        t!(lang, "status-overview-municipality"),
+        t!(lang, "status-overview-served"),
+        t!(lang, "status-overview-last-shipped"),
+        t!(lang, "status-overview-needs-action")
     );
     let mut details = String::new();
     for (number, status) in statuses {
-        let actions = actions(status);
+        let actions = actions(status, lang);
         let name: String = format!("{number} {}", status.municipality_name)
             .chars()
             .take(28)
@@ -85,11 +113,11 @@ pub fn overview(
             status
                 .daily
                 .last_shipped
-                .map_or_else(|| "-".to_string(), |d| d.to_string()),
+                .map_or_else(|| "-".to_string(), |d| lang.date(d)),
             if actions.is_empty() {
                 "-".to_string()
             } else {
-                actions.len().to_string()
+                lang.number(actions.len() as i128)
             }
         );
         if !actions.is_empty() {
@@ -101,14 +129,25 @@ pub fn overview(
         }
     }
     if !details.is_empty() {
-        out.push_str("\nNEEDS ACTION\n");
+        let _ = writeln!(out, "\n{}", t!(lang, "status-overview-actions"));
         out.push_str(&details);
     }
     out
 }
 
+/// A thing that needs action as a paragraph: `! ` and its first line, the rest indented.
+fn paragraph(lines: &[String]) -> String {
+    let mut text = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        text.push_str(if i == 0 { "! " } else { "    " });
+        text.push_str(line);
+        text.push('\n');
+    }
+    text
+}
+
 /// Each thing that needs action, as a paragraph.
-pub fn actions(status: &Status) -> Vec<String> {
+pub fn actions(status: &Status, lang: Language) -> Vec<String> {
     let mut actions = Vec::new();
     // Rejected first: nothing of it reached the register; then undeliverable, then unanswered.
     for state in ["rejected", "error", "expired"] {
@@ -117,33 +156,40 @@ pub fn actions(status: &Status) -> Vec<String> {
             .iter()
             .filter(|p| p.needs_action && p.state == state)
         {
-            actions.push(problem_text(problem));
+            actions.push(problem_text(problem, lang));
         }
     }
     let daily = &status.daily;
     if daily.missed_count > 0 {
-        let dates: Vec<String> = daily.missed.iter().map(|d| d.to_string()).collect();
+        let dates: Vec<String> = daily.missed.iter().map(|d| lang.date(*d)).collect();
         let named = if daily.missed_count as usize > dates.len() {
-            format!(
-                "{} reporting dates, the latest {}: {}",
-                daily.missed_count,
-                dates.len(),
-                dates.join(", ")
+            t!(
+                lang,
+                "action-daily-missed-many",
+                count = daily.missed_count,
+                shown = dates.len(),
+                dates = dates.join(", ")
             )
         } else {
             dates.join(", ")
         };
-        actions.push(format!(
-            "! The daily report has not been sent for {named}.\n    The last reporting date sent is {}; by the schedule ({}) every date up to {} should have gone.\n    What to do: check that the kpr-bridge agent runs and read its log; `kpr-bridge daily --config FILE --date {}` sends a date by hand.\n",
-            daily
-                .last_shipped
-                .map_or_else(|| "none".into(), |d| d.to_string()),
-            daily.schedule,
-            daily.closed.map_or_else(|| "?".into(), |d| d.to_string()),
-            daily
-                .closed
-                .map_or_else(|| "YYYY-MM-DD".into(), |d| d.to_string()),
-        ));
+        // The command takes the date as written in ISO, in every language.
+        let closed_iso = daily
+            .closed
+            .map_or_else(|| t!(lang, "status-date-placeholder"), |d| d.to_string());
+        actions.push(paragraph(&[
+            t!(lang, "action-daily-missed", dates = named),
+            t!(
+                lang,
+                "action-daily-missed.last",
+                last = daily
+                    .last_shipped
+                    .map_or_else(|| t!(lang, "status-none"), |d| lang.date(d)),
+                schedule = daily.schedule.clone(),
+                closed = daily.closed.map_or_else(|| "?".into(), |d| lang.date(d))
+            ),
+            t!(lang, "action-daily-missed.todo", date = closed_iso),
+        ]));
     }
     for certificate in status
         .certificates
@@ -151,110 +197,194 @@ pub fn actions(status: &Status) -> Vec<String> {
         .flatten()
         .filter(|c| c.needs_action(status.certificate_days))
     {
-        let text = match (&certificate.problem, certificate.days_left) {
-            (Some(problem), _) => format!(
-                "! {} cannot be read: {problem}\n    Until it can, nothing can be sent to KPR or read from it.\n",
-                capitalised(certificate.name)
-            ),
-            (None, Some(left)) if left < 0 => format!(
-                "! {} ended on {}: {}.\n    Nothing can be sent with it.\n    What to do: {}.\n",
-                capitalised(certificate.name),
-                day(certificate.not_after),
-                certificate.subject.as_deref().unwrap_or("?"),
-                certificate.renew()
-            ),
-            (None, left) => format!(
-                "! {} ends on {} ({} days left): {}.\n    What to do: {} before then.\n",
-                capitalised(certificate.name),
-                day(certificate.not_after),
-                left.unwrap_or(0),
-                certificate.subject.as_deref().unwrap_or("?"),
-                certificate.renew()
-            ),
-        };
-        actions.push(text);
+        actions.push(certificate_action(certificate, lang));
     }
     if let Some(findings) = &status.findings {
         let errors: Vec<_> = findings.errors().collect();
         if !errors.is_empty() {
-            let mut text = format!(
-                "! The checks of the latest reading of the patient record system ({}, reporting date {}) found errors. The records concerned are held back, and are sent once they are corrected:\n",
-                local(findings.at),
-                findings.reporting_date
-            );
+            let mut text = paragraph(&[t!(
+                lang,
+                "action-findings",
+                at = lang.moment(findings.at),
+                date = lang.date(findings.reporting_date)
+            )]);
             for finding in errors {
                 let _ = writeln!(
                     text,
-                    "    {} ({} record(s)): {}\n      What to do: {}",
-                    finding.rule, finding.count, finding.explains, finding.fix
+                    "    {}\n      {}",
+                    finding_line(finding, lang),
+                    t!(lang, "status-what-to-do", todo = finding.fix_in(lang))
                 );
             }
-            text.push_str(
-                "    `kpr-bridge check --config FILE --report report.html` shows each record by its id in the patient record system.\n",
-            );
+            let _ = writeln!(text, "    {}", t!(lang, "action-findings.report"));
             actions.push(text);
         }
     }
     for conflict in status.conflicts.iter().filter(|c| c.needs_action) {
-        actions.push(format!(
-            "! KPR's receipts for message {} disagree: the first ({}, {}) said {}, a later one ({}, {}) says {}.\n    The message stays {}, as the first receipt decided; the later one was kept, not applied.\n    What to do: ask KPR (FHI) which answer holds; if it is the later one, send the message again. `kpr-bridge receipts --config FILE --offline` shows both.\n",
-            conflict.msg_id,
-            conflict.first_receipt_id,
-            local(conflict.first_at),
-            status_words(conflict.first_status),
-            conflict.later_receipt_id,
-            local(conflict.later_at),
-            status_words(conflict.later_status),
-            conflict.state,
-        ));
+        actions.push(paragraph(&[
+            t!(
+                lang,
+                "action-conflict",
+                id = conflict.msg_id.clone(),
+                first = conflict.first_receipt_id.clone(),
+                first_at = lang.moment(conflict.first_at),
+                first_status = codes::receipt_status_words(conflict.first_status, lang),
+                later = conflict.later_receipt_id.clone(),
+                later_at = lang.moment(conflict.later_at),
+                later_status = codes::receipt_status_words(conflict.later_status, lang)
+            ),
+            t!(
+                lang,
+                "action-conflict.stays",
+                state = codes::state(&conflict.state, lang)
+            ),
+            t!(lang, "action-conflict.todo"),
+        ]));
     }
     if status.anomalies.recent > 0 {
-        actions.push(format!(
-            "! {} message(s) arrived on our queues in the last {ACTION_DAYS} days that could not be taken as a receipt (the latest {}).\n    They are kept in the state store. What to do: `kpr-bridge receipts --config FILE --offline` lists them with the reason; a receipt among them may mean a message's answer is lost.\n",
-            status.anomalies.recent,
-            status.anomalies.last_at.map_or_else(|| "?".into(), local)
-        ));
+        actions.push(paragraph(&[
+            t!(
+                lang,
+                "action-anomalies",
+                count = status.anomalies.recent,
+                days = ACTION_DAYS,
+                at = status
+                    .anomalies
+                    .last_at
+                    .map_or_else(|| "?".into(), |at| lang.moment(at))
+            ),
+            t!(lang, "action-anomalies.todo"),
+        ]));
     }
     actions
 }
 
-fn problem_text(problem: &Problem) -> String {
+fn certificate_action(certificate: &Certificate, lang: Language) -> String {
+    let name = capitalised(&certificate.role_name(lang));
+    let subject = certificate.subject.clone().unwrap_or_else(|| "?".into());
+    match (&certificate.problem, certificate.days_left) {
+        (Some(problem), _) => paragraph(&[
+            t!(
+                lang,
+                "action-certificate-unreadable",
+                name = name,
+                problem = problem.clone()
+            ),
+            t!(lang, "action-certificate-unreadable.means"),
+        ]),
+        (None, Some(left)) if left < 0 => paragraph(&[
+            t!(
+                lang,
+                "action-certificate-ended",
+                name = name,
+                day = day(certificate.not_after, lang),
+                subject = subject
+            ),
+            t!(lang, "action-certificate-ended.means"),
+            t!(
+                lang,
+                "action-certificate-ended.todo",
+                renew = certificate.renew(lang)
+            ),
+        ]),
+        (None, left) => paragraph(&[
+            t!(
+                lang,
+                "action-certificate-ending",
+                name = name,
+                day = day(certificate.not_after, lang),
+                days = left.unwrap_or(0),
+                subject = subject
+            ),
+            t!(
+                lang,
+                "action-certificate-ending.todo",
+                renew = certificate.renew(lang),
+                day = day(certificate.not_after, lang)
+            ),
+        ]),
+    }
+}
+
+/// A finding of the checks in a line: its rule, how many records, what it means.
+pub fn finding_line(finding: &FindingLine, lang: Language) -> String {
+    t!(
+        lang,
+        "status-finding",
+        rule = finding.rule.clone(),
+        count = finding.count,
+        explains = finding.explains_in(lang)
+    )
+}
+
+fn problem_text(problem: &Problem, lang: Language) -> String {
+    let what = codes::message_what(
+        &problem.msg_type,
+        problem.reporting_date,
+        problem.year,
+        lang,
+    );
+    let id = problem.msg_id.clone();
+    let target = codes::target(&problem.target, lang);
+    let at = lang.moment(problem.since);
     let mut text = match problem.state.as_str() {
-        "rejected" => format!(
-            "! KPR rejected {} (message {}, {}, {}).\n    Nothing in it reached the register.\n",
-            problem.what,
-            problem.msg_id,
-            problem.target,
-            local(problem.since)
-        ),
-        "error" => format!(
-            "! The national message network could not deliver {} (message {}, {}, {}).\n",
-            problem.what,
-            problem.msg_id,
-            problem.target,
-            local(problem.since)
-        ),
-        "expired" => format!(
-            "! No receipt came from KPR for {} (message {}, {}): given up waiting {}.\n    KPR may not have received it.\n",
-            problem.what,
-            problem.msg_id,
-            problem.target,
-            local(problem.since)
-        ),
+        "rejected" => paragraph(&[
+            t!(
+                lang,
+                "problem-rejected",
+                what = what,
+                id = id,
+                target = target,
+                at = at
+            ),
+            t!(lang, "problem-rejected.means"),
+        ]),
+        "error" => paragraph(&[t!(
+            lang,
+            "problem-error",
+            what = what,
+            id = id,
+            target = target,
+            at = at
+        )]),
+        "expired" => paragraph(&[
+            t!(
+                lang,
+                "problem-expired",
+                what = what,
+                id = id,
+                target = target,
+                at = at
+            ),
+            t!(lang, "problem-expired.means"),
+        ]),
         _ => format!(
-            "- KPR accepted {} (message {}, {}, {}) but found errors in parts of it; those parts did not reach the register.\n",
-            problem.what,
-            problem.msg_id,
-            problem.target,
-            local(problem.since)
+            "- {}\n",
+            t!(
+                lang,
+                "problem-remarked",
+                what = what,
+                id = id,
+                target = target,
+                at = at
+            )
         ),
     };
     for code in &problem.codes {
+        let code = code.in_language(lang);
         let _ = writeln!(text, "    {}: {}", code.code, code.meaning);
         if let Some(what_to_do) = &code.what_to_do {
-            let _ = writeln!(text, "      What to do: {what_to_do}");
+            let _ = writeln!(
+                text,
+                "      {}",
+                t!(lang, "status-what-to-do", todo = what_to_do.clone())
+            );
             if !code.kpr_text.is_empty() {
-                let _ = writeln!(text, "      KPR wrote: \"{}\"", code.kpr_text);
+                let _ = writeln!(
+                    text,
+                    "      {}",
+                    t!(lang, "status-kpr-wrote", text = code.kpr_text.clone())
+                );
             }
         }
     }
@@ -262,15 +392,9 @@ fn problem_text(problem: &Problem) -> String {
         let _ = writeln!(text, "    {detail}");
     }
     let advice = match problem.state.as_str() {
-        "rejected" if problem.codes.is_empty() => {
-            Some("What to do: ask KPR (FHI) why; `kpr-bridge receipts` shows the receipt.")
-        }
-        "error" => Some(
-            "What to do: check the certificates and the queue names in the configuration against NHN's address register, then send again.",
-        ),
-        "expired" => Some(
-            "What to do: check that receipts reach our queue (`kpr-bridge receipts --config FILE`); ask KPR (FHI) whether the message arrived before sending it again.",
-        ),
+        "rejected" if problem.codes.is_empty() => Some(t!(lang, "problem-rejected.todo")),
+        "error" => Some(t!(lang, "problem-error.todo")),
+        "expired" => Some(t!(lang, "problem-expired.todo")),
         _ => None,
     };
     if let Some(advice) = advice {
@@ -279,7 +403,7 @@ fn problem_text(problem: &Problem) -> String {
     text
 }
 
-fn waiting(status: &Status, out: &mut String) {
+fn waiting(status: &Status, lang: Language, out: &mut String) {
     if status.waiting.is_empty() {
         return;
     }
@@ -290,92 +414,106 @@ fn waiting(status: &Status, out: &mut String) {
         .unwrap_or(0)
         + status.messages_per_state.get("sent").copied().unwrap_or(0);
     let shown = status.waiting.len() as i64;
-    if total > shown {
-        let _ = writeln!(out, "\nWaiting ({total}, the latest {shown} shown)");
+    let heading = if total > shown {
+        t!(lang, "status-waiting-some", count = total, shown = shown)
     } else {
-        let _ = writeln!(out, "\nWaiting ({total})");
-    }
+        t!(lang, "status-waiting", count = total)
+    };
+    let _ = writeln!(out, "\n{heading}");
     for w in &status.waiting {
-        let (doing, problem) = if w.state == "queued" {
-            (
-                format!(
-                    "not yet accepted by the message network (NHN), for {}",
-                    duration(w.age_seconds)
-                ),
-                w.last_problem
-                    .as_deref()
-                    .map(|p| format!(" — {p}"))
-                    .unwrap_or_default(),
-            )
+        let doing = if w.state == "queued" {
+            let queued = t!(
+                lang,
+                "status-waiting-queued",
+                duration = duration(w.age_seconds, lang)
+            );
+            match w.last_problem.as_deref() {
+                Some(problem) => format!("{queued} — {problem}"),
+                None => queued,
+            }
         } else {
-            (
-                format!(
-                    "sent, waiting for KPR's receipt for {}",
-                    duration(w.age_seconds)
-                ),
-                String::new(),
+            t!(
+                lang,
+                "status-waiting-sent",
+                duration = duration(w.age_seconds, lang)
             )
         };
+        let what = codes::message_what(&w.msg_type, w.reporting_date, w.year, lang);
         let _ = writeln!(
             out,
-            "  {} (message {}, {}): {doing}{problem}",
-            capitalised(&w.what),
-            w.msg_id,
-            w.target
+            "  {}",
+            t!(
+                lang,
+                "status-waiting-line",
+                what = capitalised(&what),
+                id = w.msg_id.clone(),
+                target = codes::target(&w.target, lang),
+                doing = doing
+            )
         );
     }
 }
 
-fn daily(status: &Status, out: &mut String) {
+fn daily(status: &Status, lang: Language, out: &mut String) {
     let daily = &status.daily;
-    let _ = writeln!(out, "\nDaily reports");
+    let _ = writeln!(out, "\n{}", t!(lang, "status-daily"));
     match daily.last_shipped {
         None => {
-            let _ = writeln!(
-                out,
-                "  Daily reporting has not begun: the first run is the initial load, `kpr-bridge daily --config FILE --initial [--since 2026-01-01]`."
-            );
+            let _ = writeln!(out, "  {}", t!(lang, "status-daily-not-begun"));
         }
         Some(last) => {
             let _ = writeln!(
                 out,
-                "  Last reporting date sent: {last}; schedule {} (Europe/Oslo).",
-                daily.schedule
+                "  {}",
+                t!(
+                    lang,
+                    "status-daily-last",
+                    date = lang.date(last),
+                    schedule = daily.schedule.clone()
+                )
             );
         }
     }
     let _ = writeln!(
         out,
-        "  Daily messages go as MsgHead type {} (HIS 1135, XPR(ipl) 56.0.0); no public name exists for it — confirm it with FHI before production.",
-        daily.msg_type
+        "  {}",
+        t!(lang, "status-daily-msg-type", code = daily.msg_type.clone())
     );
     if let (Some(at), Some(age)) = (daily.last_success_at, daily.last_success_age_seconds) {
         let _ = writeln!(
             out,
-            "  Last daily report fully received by KPR: sent {} ({} ago).",
-            local(at),
-            duration(age)
+            "  {}",
+            t!(
+                lang,
+                "status-daily-success",
+                at = lang.moment(at),
+                duration = duration(age, lang)
+            )
         );
     }
     for run in &daily.runs {
-        let mut line = format!("  {}:", run.reporting_date);
+        let mut parts = Vec::new();
         if run.captures > 0 {
-            let _ = write!(
-                line,
-                " read {} time(s), {} notification(s)",
-                run.captures, run.notifications
+            let mut read = t!(
+                lang,
+                "status-run-read",
+                count = run.captures,
+                notifications = run.notifications
             );
             if run.held_back > 0 {
-                let _ = write!(line, ", {} record(s) held back", run.held_back);
+                read = format!(
+                    "{read}, {}",
+                    t!(lang, "status-run-held-back", count = run.held_back)
+                );
             }
-            line.push(';');
+            parts.push(format!("{read};"));
         }
         if run.shipments.is_empty() {
-            line.push_str(" not sent yet");
+            parts.push(t!(lang, "status-run-not-sent"));
         }
         for shipment in &run.shipments {
             if shipment.messages.is_empty() {
-                let _ = write!(line, " {}: no changes to send", time(shipment.at));
+                parts.push(t!(lang, "status-run-no-changes", time = time(shipment.at)));
             } else {
                 let states: Vec<String> = shipment
                     .messages
@@ -383,42 +521,46 @@ fn daily(status: &Status, out: &mut String) {
                     .map(|m| {
                         format!(
                             "{} {} ({})",
-                            m.part,
-                            m.state.as_deref().unwrap_or("?"),
+                            t!(lang, "status-part", number = m.number, parts = m.parts),
+                            m.state
+                                .as_deref()
+                                .map_or_else(|| "?".into(), |s| codes::state(s, lang)),
                             m.msg_id
                         )
                     })
                     .collect();
-                let _ = write!(
-                    line,
-                    " sent {} with {} notification(s): {}",
-                    time(shipment.at),
-                    shipment.notifications,
-                    states.join(", ")
-                );
+                parts.push(t!(
+                    lang,
+                    "status-run-sent",
+                    time = time(shipment.at),
+                    count = shipment.notifications,
+                    messages = states.join(", ")
+                ));
             }
         }
-        let _ = writeln!(out, "{line}");
+        let _ = writeln!(
+            out,
+            "  {}: {}",
+            lang.date(run.reporting_date),
+            parts.join(" ")
+        );
     }
 }
 
-fn quiet_problems(status: &Status, out: &mut String) {
+fn quiet_problems(status: &Status, lang: Language, out: &mut String) {
     let quiet: Vec<&Problem> = status.problems.iter().filter(|p| !p.needs_action).collect();
     if quiet.is_empty() {
         return;
     }
-    let _ = writeln!(
-        out,
-        "\nEarlier problems and remarks (older than {ACTION_DAYS} days, or accepted with errors in parts)"
-    );
+    let _ = writeln!(out, "\n{}", t!(lang, "status-earlier", days = ACTION_DAYS));
     for problem in quiet {
-        for line in problem_text(problem).lines() {
+        for line in problem_text(problem, lang).lines() {
             let _ = writeln!(out, "  {}", line.trim_start_matches("! "));
         }
     }
 }
 
-fn warnings(status: &Status, out: &mut String) {
+fn warnings(status: &Status, lang: Language, out: &mut String) {
     let Some(findings) = &status.findings else {
         return;
     };
@@ -435,98 +577,123 @@ fn warnings(status: &Status, out: &mut String) {
     }
     let _ = writeln!(
         out,
-        "\nWorth a look (warnings of the latest reading, {}; the data still goes)",
-        local(findings.at)
+        "\n{}",
+        t!(lang, "status-warnings", at = lang.moment(findings.at))
     );
     for finding in warnings {
-        let _ = writeln!(
-            out,
-            "  {} ({} record(s)): {}",
-            finding.rule, finding.count, finding.explains
-        );
+        let _ = writeln!(out, "  {}", finding_line(finding, lang));
     }
 }
 
-fn certificates(status: &Status, out: &mut String) {
+fn certificates(status: &Status, lang: Language, out: &mut String) {
     let Some(certificates) = &status.certificates else {
         return;
     };
-    let _ = writeln!(out, "\nCertificates");
+    let _ = writeln!(out, "\n{}", t!(lang, "status-certificates"));
     for c in certificates {
-        match (&c.problem, c.days_left) {
-            (Some(_), _) => {
-                let _ = writeln!(out, "  {}: cannot be read ({})", c.name, c.file);
-            }
-            (None, left) => {
-                let _ = writeln!(
-                    out,
-                    "  {}: valid until {} ({} days left), {}",
-                    capitalised(c.name),
-                    day(c.not_after),
-                    left.unwrap_or(0),
-                    c.subject.as_deref().unwrap_or("?")
-                );
-            }
-        }
+        let name = capitalised(&c.role_name(lang));
+        let line = match (&c.problem, c.days_left) {
+            (Some(_), _) => t!(
+                lang,
+                "status-certificate-unreadable",
+                name = name,
+                file = c.file.clone()
+            ),
+            (None, left) => t!(
+                lang,
+                "status-certificate-valid",
+                name = name,
+                day = day(c.not_after, lang),
+                days = left.unwrap_or(0),
+                subject = c.subject.clone().unwrap_or_else(|| "?".into())
+            ),
+        };
+        let _ = writeln!(out, "  {line}");
     }
 }
 
-fn counts(status: &Status, out: &mut String) {
+fn counts(status: &Status, lang: Language, out: &mut String) {
     let states: Vec<String> = status
         .messages_per_state
         .iter()
         .filter(|(_, n)| **n > 0)
-        .map(|(state, n)| format!("{n} {state}"))
+        .map(|(state, n)| {
+            t!(
+                lang,
+                "status-count",
+                count = *n,
+                what = codes::state(state, lang)
+            )
+        })
         .collect();
     let _ = writeln!(
         out,
-        "\nMessages: {}",
-        if states.is_empty() {
-            "none yet".into()
-        } else {
-            states.join(", ")
-        }
+        "\n{}",
+        t!(
+            lang,
+            "status-messages",
+            messages = if states.is_empty() {
+                t!(lang, "status-messages-none")
+            } else {
+                states.join(", ")
+            }
+        )
     );
     let latency = &status.receipt_latency;
     if let Some(median) = latency.median_seconds {
         let _ = writeln!(
             out,
-            "Receipts: {} received; half came within {} of sending.",
-            latency.count,
-            duration(median as i64)
+            "{}",
+            t!(
+                lang,
+                "status-receipts",
+                count = latency.count,
+                duration = duration(median as i64, lang)
+            )
         );
     }
     let events: Vec<String> = status
         .events_per_kind
         .iter()
         .filter(|(_, n)| **n > 0)
-        .map(|(kind, n)| format!("{n} {kind}"))
+        .map(|(kind, n)| {
+            t!(
+                lang,
+                "status-count",
+                count = *n,
+                what = codes::event_kind(kind, lang)
+            )
+        })
         .collect();
     if !events.is_empty() {
-        let _ = writeln!(out, "Changes reported so far: {}", events.join(", "));
+        let _ = writeln!(
+            out,
+            "{}",
+            t!(lang, "status-events", events = events.join(", "))
+        );
     }
     if status.anomalies.total > 0 {
         let _ = writeln!(
             out,
-            "Anomalies kept: {} (`kpr-bridge receipts --offline` lists them).",
-            status.anomalies.total
+            "{}",
+            t!(lang, "status-anomalies", count = status.anomalies.total)
         );
     }
-}
-
-fn local(at: DateTime<Utc>) -> String {
-    at.with_timezone(&Oslo).format("%Y-%m-%d %H:%M").to_string()
 }
 
 fn time(at: DateTime<Utc>) -> String {
     at.with_timezone(&Oslo).format("%H:%M").to_string()
 }
 
-fn day(at: Option<DateTime<Utc>>) -> String {
-    at.map_or_else(|| "?".into(), |at| at.format("%Y-%m-%d").to_string())
+fn day(at: Option<DateTime<Utc>>, lang: Language) -> String {
+    at.map_or_else(
+        || "?".into(),
+        |at| lang.date(at.with_timezone(&Oslo).date_naive()),
+    )
 }
 
-fn capitalised(text: &str) -> String {
+/// The text with its first letter in upper case, to begin a sentence.
+pub fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map_or_else(String::new, |first| {
         first.to_uppercase().chain(chars).collect()
@@ -534,28 +701,23 @@ fn capitalised(text: &str) -> String {
 }
 
 /// "3 days 4 hours", "2 hours 5 minutes", "5 minutes", "40 seconds".
-pub fn duration(seconds: i64) -> String {
+pub fn duration(seconds: i64, lang: Language) -> String {
     let s = seconds.max(0);
-    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    let seconds = |n: i64| t!(lang, "duration-seconds", count = n);
+    let minutes = |n: i64| t!(lang, "duration-minutes", count = n);
+    let hours = |n: i64| t!(lang, "duration-hours", count = n);
+    let days = |n: i64| t!(lang, "duration-days", count = n);
     match s {
-        0..60 => plural(s, "second"),
-        60..3600 => plural(s / 60, "minute"),
-        3600..86400 => {
-            let minutes = (s % 3600) / 60;
-            if minutes == 0 {
-                plural(s / 3600, "hour")
-            } else {
-                format!("{} {}", plural(s / 3600, "hour"), plural(minutes, "minute"))
-            }
-        }
-        _ => {
-            let hours = (s % 86400) / 3600;
-            if hours == 0 {
-                plural(s / 86400, "day")
-            } else {
-                format!("{} {}", plural(s / 86400, "day"), plural(hours, "hour"))
-            }
-        }
+        0..60 => seconds(s),
+        60..3600 => minutes(s / 60),
+        3600..86400 => match (s % 3600) / 60 {
+            0 => hours(s / 3600),
+            m => format!("{} {}", hours(s / 3600), minutes(m)),
+        },
+        _ => match (s % 86400) / 3600 {
+            0 => days(s / 86400),
+            h => format!("{} {}", days(s / 86400), hours(h)),
+        },
     }
 }
 
@@ -565,10 +727,18 @@ mod tests {
 
     #[test]
     fn durations_read_as_words() {
-        assert_eq!(duration(40), "40 seconds");
-        assert_eq!(duration(60), "1 minute");
-        assert_eq!(duration(7500), "2 hours 5 minutes");
-        assert_eq!(duration(86400 * 3 + 3600 * 4), "3 days 4 hours");
-        assert_eq!(duration(-5), "0 seconds");
+        let en = Language::En;
+        assert_eq!(duration(40, en), "40 seconds");
+        assert_eq!(duration(60, en), "1 minute");
+        assert_eq!(duration(7500, en), "2 hours 5 minutes");
+        assert_eq!(duration(86400 * 3 + 3600 * 4, en), "3 days 4 hours");
+        assert_eq!(duration(-5, en), "0 seconds");
+        let nb = Language::Nb;
+        assert_eq!(duration(40, nb), "40 sekunder");
+        assert_eq!(duration(1, nb), "1 sekund");
+        assert_eq!(duration(60, nb), "1 minutt");
+        assert_eq!(duration(7500, nb), "2 timer 5 minutter");
+        assert_eq!(duration(86400 + 3600, nb), "1 dag 1 time");
+        assert_eq!(duration(86400 * 3 + 3600 * 4, nb), "3 dager 4 timer");
     }
 }

@@ -167,6 +167,36 @@ impl Store {
         }))
     }
 
+    /// The language `user` chose on the page, if they ever did.
+    pub async fn user_language(&self, user: &str) -> Result<Option<String>, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT language FROM admin_user_settings WHERE user_name = $1")
+                .bind(user)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    pub async fn set_user_language(
+        &self,
+        user: &str,
+        language: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO admin_user_settings (user_name, language, changed_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (user_name) DO UPDATE SET language = excluded.language, changed_at = excluded.changed_at",
+            )
+            .bind(user)
+            .bind(language)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
     pub async fn end_session(
         &self,
         token_hash: &str,

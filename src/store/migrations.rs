@@ -56,6 +56,11 @@ const SQLITE: Files = &[
         "administration page",
         include_str!("../../migrations/sqlite/0009_admin.sql"),
     ),
+    (
+        10,
+        "the page's language per user",
+        include_str!("../../migrations/sqlite/0010_admin_language.sql"),
+    ),
 ];
 
 const POSTGRES: Files = &[
@@ -103,6 +108,11 @@ const POSTGRES: Files = &[
         9,
         "administration page",
         include_str!("../../migrations/postgres/0009_admin.sql"),
+    ),
+    (
+        10,
+        "the page's language per user",
+        include_str!("../../migrations/postgres/0010_admin_language.sql"),
     ),
 ];
 
