@@ -9,6 +9,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use chrono::NaiveDate;
+use quick_xml::escape::escape;
 
 use super::Shared;
 use super::overview::state_label;
@@ -106,14 +107,6 @@ pub async fn page(State(admin): State<Shared>, session: Session) -> Response {
     )
 }
 
-/// Text for inside the chart's markup.
-fn escaped(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// Notifications per reporting date, oldest on the left; each bar has its date and count as
 /// a tooltip, and the numbers are in the table below for those who cannot see it.
 fn chart(lang: Language, runs: &[DailyRun]) -> String {
@@ -144,7 +137,7 @@ fn chart(lang: Language, runs: &[DailyRun]) -> String {
          <line class=\"axis\" x1=\"{LEFT}\" y1=\"{TOP}\" x2=\"{LEFT}\" y2=\"{BOTTOM}\"/>\
          <text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\
          <text x=\"{}\" y=\"{}\" text-anchor=\"end\">0</text>",
-        escaped(&t!(lang, "runs-chart-title", count = oldest_first.len())),
+        escape(&t!(lang, "runs-chart-title", count = oldest_first.len())),
         LEFT - 6.0,
         TOP + 4.0,
         lang.number(top),
@@ -161,7 +154,7 @@ fn chart(lang: Language, runs: &[DailyRun]) -> String {
             x + slot * 0.15,
             slot * 0.7,
             BOTTOM - bar_top,
-            escaped(&t!(
+            escape(&t!(
                 lang,
                 "runs-chart-bar",
                 day = lang.date(run.reporting_date),

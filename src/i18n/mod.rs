@@ -15,7 +15,6 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 pub use catalog::{Args, CATALOGS, catalog_errors, message_ids};
-pub use fluent_bundle::FluentValue as Value;
 
 /// A language people read kpr-bridge in.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
