@@ -58,7 +58,7 @@ pub struct Alert {
     /// The same for the same cause, run after run: what makes an alert be told once.
     pub key: String,
     /// `message-rejected`, `message-error`, `receipt-expired`, `daily-missed`,
-    /// `certificate-expiring`, `capture-errors`, `receipt-conflict`.
+    /// `certificate-expiring`, `capture-errors`, `receipt-conflict`, `identity-key`.
     pub kind: &'static str,
     pub severity: Severity,
     /// One line, for a subject or a notification's title.
@@ -232,6 +232,25 @@ pub fn due(status: &Status, now: DateTime<Utc>, lang: Language) -> Vec<Alert> {
                 ),
                 t!(lang, "alert-receipt-conflict.todo"),
             ]),
+        });
+    }
+    // The identity key file gone, or notifications that can no longer be sent: keyed by the
+    // key and the counts, so that a change is told again.
+    let key = &status.identity_key;
+    let paragraphs = crate::status::identity_key::actions(key, lang);
+    if key.needs_action && !paragraphs.is_empty() {
+        alerts.push(Alert {
+            key: format!(
+                "identity-key:{}:{}:{}:{}",
+                key.fingerprint.as_deref().unwrap_or("none"),
+                if key.file_missing { "missing" } else { "there" },
+                key.cannot_resend_count,
+                key.cannot_send_count
+            ),
+            kind: "identity-key",
+            severity: Severity::Error,
+            title: t!(lang, "alert-identity-key"),
+            message: lines(&paragraphs.concat()),
         });
     }
     alerts

@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use kpr_bridge::cluster::replica::ReplicaOptions;
 use kpr_bridge::cluster::tenants::Tenants;
-use kpr_bridge::commands::{admin, annual, check, daily, delivery, resend, status};
+use kpr_bridge::commands::{admin, annual, backup, chain, check, daily, delivery, resend, status};
 use kpr_bridge::config::Config;
 use kpr_bridge::config::agent::LogFormat;
 use kpr_bridge::generate::{self, OutputEncoding};
@@ -132,6 +132,42 @@ enum Command {
         #[arg(long)]
         yes: bool,
         /// Send although a selected notification's message still awaits its receipt.
+        #[arg(long)]
+        force: bool,
+    },
+    /// The chain of daily notifications: the chain mark beside the identity key, the state
+    /// store's last notification, and those missing from the store (exit 1 when it is behind).
+    Chain {
+        /// The configuration file (see ops/examples/kpr-bridge.toml).
+        #[arg(long)]
+        config: PathBuf,
+        /// After restoring an older copy of the store: record that numbering goes on after
+        /// the mark, so the register's chain stays complete, and say what was lost, for FHI
+        /// (docs/runbook.md, "Backing up and restoring the state store").
+        #[arg(long)]
+        continue_after_mark: bool,
+    },
+    /// A consistent copy of the state store, with the identity key file and the chain mark,
+    /// in a new directory (SQLite's online copy; PostgreSQL: pg_dump).
+    Backup {
+        /// A new (or empty) directory for the backup.
+        #[arg(long)]
+        out: PathBuf,
+        /// The configuration file (see ops/examples/kpr-bridge.toml).
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Put back a copy `backup` made, after checking it against the chain mark (stop the
+    /// agent first; PostgreSQL: prints the pg_restore line to run).
+    Restore {
+        /// The directory `backup --out` made.
+        #[arg(long)]
+        from: PathBuf,
+        /// The configuration file (see ops/examples/kpr-bridge.toml).
+        #[arg(long)]
+        config: PathBuf,
+        /// Put back a copy older than the chain mark all the same (the daily flow then
+        /// refuses until `chain --continue-after-mark`).
         #[arg(long)]
         force: bool,
     },
@@ -488,6 +524,26 @@ fn main() -> ExitCode {
             }
         }
         Command::Run { .. } => unreachable!("clap requires --config or --tenants"),
+        Command::Chain {
+            config,
+            continue_after_mark,
+        } => run_async(chain::chain(chain::ChainArgs {
+            config: &config,
+            continue_after_mark,
+        })),
+        Command::Backup { out, config } => run_async(backup::backup(backup::BackupArgs {
+            config: &config,
+            out: &out,
+        })),
+        Command::Restore {
+            from,
+            config,
+            force,
+        } => run_async(backup::restore(backup::RestoreArgs {
+            config: &config,
+            from: &from,
+            force,
+        })),
         Command::AdminPassword => admin::admin_password(),
         Command::Contacts {
             config,

@@ -28,6 +28,7 @@ alert-receipt-conflict = KPR's receipts for message { $id } disagree
     .text = The first receipt for message { $id } said { $first_status }; a later one says { $later_status }.
     .means = What it means: the message stays { $state }, as the first receipt decided; the later receipt was kept but not applied. One of them is wrong, or not KPR's.
     .todo = What to do: ask KPR (FHI) which answer holds; if it is the later one, send the message again. `kpr-bridge status` shows both receipts.
+alert-identity-key = The key that seals the identity numbers in the state store is gone
 
 alert-rejected = KPR rejected { $what }
     .text = KPR rejected { $what } (message { $id }, { $target }).

@@ -119,6 +119,11 @@ message-col-to = To
 message-col-detail = Detail
 message-notifications = Notifications ({ $count })
 message-notifications-note = Each notification as the register numbers it, and where it came from: the source, the patient record system's service id and its person number (brukerNr).
+message-sealed-away = { $count ->
+    [one] Notification { $numbers } in this message cannot be sent again:
+   *[other] Notifications { $numbers } in this message cannot be sent again:
+} their identity numbers are sealed under a key that is no longer there (see the overview).
+message-sealed-away-mark = cannot be sent again
 message-col-number = No.
 message-col-event = Event
 message-col-status = Status
@@ -171,6 +176,7 @@ resend-waiting = { $count ->
    *[other] { $count } of them are in a message that still awaits KPR's receipt. Sending them again now may make KPR receive them twice; it is usually better to wait for the receipt.
 }
 resend-waiting-refused = { $count } selected notification(s) are in message(s) that still await KPR's receipt ({ $messages }); wait for the receipt, or tick "send anyway" to send them again anyway.
+resend-sealed-away = { $count } of the { $selected } chosen notifications ({ $numbers }) cannot be sent again: their identity numbers are sealed under a key that is no longer there. Ask IT operations to put the old key file back from its backup (the runbook, "A lost identity key"), or choose only the others. If the key cannot be found, they cannot be sent again: tell FHI.
 resend-anyway = Send anyway
 resend-confirm = { $count ->
     [one] Send 1 notification again

@@ -51,6 +51,21 @@ action-conflict = KPR's receipts for message { $id } disagree: the first ({ $fir
     .todo = What to do: ask KPR (FHI) which answer holds; if it is the later one, send the message again. `kpr-bridge receipts --config FILE --offline` shows both.
 action-anomalies = { $count } message(s) arrived on our queues in the last { $days } days that could not be taken as a receipt (the latest { $at }).
     .todo = They are kept in the state store. What to do: `kpr-bridge receipts --config FILE --offline` lists them with the reason; a receipt among them may mean a message's answer is lost.
+action-identity-key-missing = The key file that seals the identity numbers in the state store is missing: { $file }. Without it none of the { $count } stored notifications can be sent again.
+    .todo = What to do: put the file back from its backup before the next daily run. That run otherwise makes a new key, and these notifications then cannot be sent again until the old key is put beside it (the runbook, "A lost identity key").
+action-identity-key-unsent = { $count } notification(s) ({ $numbers }) not yet sent cannot be sent: their identity numbers are sealed under a key that is no longer there, and their persons are no longer in the EPJ. Every later notification waits for them, so nothing is sent.
+    .todo = What to do: find the old key file in the backup and put it beside the new one as { $file }.previous; everything then goes with the next run. If it cannot be found, raise it with FHI before anything more is sent.
+action-identity-key-lost = { $count } notification(s) already sent ({ $numbers }) cannot be sent again: their identity numbers are sealed under a key that is no longer there.
+    .since = The key file was made anew { $since }; everything from number { $first } on is sealed under the new key and can be sent again as usual.
+    .todo = What to do: find the old key file in the backup and put it beside the new one as { $file }.previous; they can then be sent again. If it cannot be found, they can never be sent again: tell FHI, so that they know should they ask for them.
+action-chain-behind = The state store is behind what KPR has been sent: its last notification is number { $store }, but number { $mark } went to KPR in message { $id } ({ $date }).
+    .means = The store was put back from an older copy. Until this is settled nothing is captured or sent (daily, resend, the agent): the next numbers would be ones the register already has.
+    .todo = What to do: `kpr-bridge chain --config FILE` lists the missing numbers; if no newer copy of the store exists, `kpr-bridge chain --continue-after-mark --config FILE` makes numbering go on after { $mark } and says what to tell FHI (the runbook, "Backing up and restoring the state store").
+action-chain-diverged = The state store and the chain mark { $file } disagree about notification { $mark }: the store holds another one under that number than the one sent in message { $id }.
+    .means = This store did not send what the mark records. Nothing is captured or sent until this is settled.
+    .todo = What to do: check that the configuration's state store and [daily] identity_key_file are this municipality's (`kpr-bridge chain --config FILE`); the runbook, "Backing up and restoring the state store", says what next.
+action-chain-unreadable = The chain mark cannot be read: { $problem }
+    .todo = Until it can, nothing is captured or sent. What to do: put back the mark from the backup of the identity key's directory, or move it aside if it is not this installation's (the next ship writes a new one).
 
 ## A message KPR did not take, or took with errors in parts
 
@@ -79,6 +94,7 @@ status-daily-not-begun = Daily reporting has not begun: the first run is the ini
 status-daily-last = Last reporting date sent: { $date }; schedule { $schedule } (Europe/Oslo).
 status-daily-msg-type = Daily messages go as MsgHead type { $code } (HIS 1135, XPR(ipl) 56.0.0); no public name exists for it — confirm it with FHI before production.
 status-daily-success = Last daily report fully received by KPR: sent { $at } ({ $duration } ago).
+status-identity-key-lost = { $count } notification(s) ({ $numbers }) cannot be sent again: their identity numbers are sealed under a key that is no longer there (a new key since { $since }).
 status-run-read = read { $count } time(s), { $notifications } notification(s)
 status-run-held-back = { $count } record(s) held back
 status-run-not-sent = not sent yet

@@ -37,6 +37,7 @@ alert-receipt-conflict = KPRs kvitteringer for melding { $id } sier ulike ting
     .text = Den første kvitteringen for melding { $id } sa { $first_status }; en senere sier { $later_status }.
     .means = Det betyr: meldingen står fortsatt som { $state }, slik den første kvitteringen avgjorde. Den senere kvitteringen er tatt vare på, men ikke brukt. En av dem er feil, eller ikke fra KPR.
     .todo = Dette gjør du: spør KPR (FHI) hvilket svar som gjelder. Gjelder det senere, sender du meldingen på nytt. `kpr-bridge status` viser begge kvitteringene.
+alert-identity-key = Nøkkelen som låser fødselsnumrene i databasen til kpr-bridge, er borte
 
 alert-rejected = KPR avviste { $what }
     .text = KPR avviste { $what } (melding { $id }, { $target }).

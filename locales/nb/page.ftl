@@ -119,6 +119,11 @@ message-col-to = Til
 message-col-detail = Detaljer
 message-notifications = Notifikasjoner ({ $count })
 message-notifications-note = Hver notifikasjon med registerets nummer, og hvor den kom fra: kilden, journalsystemets tjeneste-id og personens nummer der (brukerNr).
+message-sealed-away = { $count ->
+    [one] Notifikasjon { $numbers } i denne meldingen kan ikke sendes på nytt:
+   *[other] Notifikasjonene { $numbers } i denne meldingen kan ikke sendes på nytt:
+} fødselsnumrene i dem er låst med en nøkkel som ikke finnes lenger (se oversikten).
+message-sealed-away-mark = kan ikke sendes på nytt
 message-col-number = Nr.
 message-col-event = Hendelse
 message-col-status = Status
@@ -171,6 +176,7 @@ resend-waiting = { $count ->
    *[other] { $count } av dem er i en melding som fortsatt venter på kvittering fra KPR. Sender du dem på nytt nå, kan KPR få dem to ganger; som regel er det bedre å vente på kvitteringen.
 }
 resend-waiting-refused = { $count } av de valgte notifikasjonene er i meldinger som fortsatt venter på kvittering fra KPR ({ $messages }). Vent på kvitteringen, eller kryss av for «Send likevel» for å sende dem på nytt nå.
+resend-sealed-away = { $count } av de { $selected } valgte notifikasjonene ({ $numbers }) kan ikke sendes på nytt: fødselsnumrene i dem er låst med en nøkkel som ikke finnes lenger. Be IT-driften legge den gamle nøkkelfilen tilbake fra sikkerhetskopien (driftshåndboka, «A lost identity key»), eller velg bare de andre. Finnes ikke nøkkelen, kan de ikke sendes på nytt: si fra til FHI.
 resend-anyway = Send likevel
 resend-confirm = { $count ->
     [one] Send 1 notifikasjon på nytt

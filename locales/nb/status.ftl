@@ -61,6 +61,27 @@ action-anomalies = { $count ->
    *[other] { $count } meldinger
 } kom inn på køene våre de siste { $days } dagene uten å kunne leses som en applikasjonskvittering (den siste { $at }).
     .todo = De er tatt vare på i databasen til kpr-bridge. Dette gjør du: `kpr-bridge receipts --config FIL --offline` viser dem med årsaken. Er det en kvittering blant dem, kan svaret på en melding ha gått tapt.
+action-identity-key-missing = Nøkkelfilen som låser fødselsnumrene i databasen til kpr-bridge, mangler: { $file }. Uten den kan ingen av de { $count } notifikasjonene som er lagret, sendes på nytt.
+    .todo = Dette gjør du: legg filen tilbake fra sikkerhetskopien før neste daglige kjøring. Neste kjøring lager ellers en ny nøkkel, og da kan disse notifikasjonene ikke sendes på nytt før den gamle nøkkelen er lagt ved siden av (driftshåndboka, «A lost identity key»).
+action-identity-key-unsent = { $count ->
+    [one] { $count } notifikasjon
+   *[other] { $count } notifikasjoner
+} ({ $numbers }) er ikke sendt ennå, og kan ikke sendes: fødselsnumrene i dem er låst med en nøkkel som ikke finnes lenger, og personene står ikke lenger i EPJ. Alle senere notifikasjoner venter på dem, så ingenting blir sendt.
+    .todo = Dette gjør du: finn den gamle nøkkelfilen i sikkerhetskopien, og legg den ved siden av den nye som { $file }.previous. Da går alt med neste kjøring. Finnes den ikke, ta det opp med FHI før noe mer sendes.
+action-identity-key-lost = { $count ->
+    [one] { $count } notifikasjon
+   *[other] { $count } notifikasjoner
+} som er sendt ({ $numbers }), kan ikke sendes på nytt: fødselsnumrene i dem er låst med en nøkkel som ikke finnes lenger.
+    .since = Nøkkelfilen ble laget på nytt { $since }. Alt fra nummer { $first } er låst med den nye nøkkelen og kan sendes på nytt som vanlig.
+    .todo = Dette gjør du: finn den gamle nøkkelfilen i sikkerhetskopien, og legg den ved siden av den nye som { $file }.previous. Da kan de sendes på nytt igjen. Finnes den ikke, kan de aldri sendes på nytt: si fra til FHI, slik at de vet det hvis de ber om dem.
+action-chain-behind = Databasen til kpr-bridge ligger bak det KPR har fått: den siste notifikasjonen i den er nummer { $store }, men nummer { $mark } gikk til KPR i melding { $id } ({ $date }).
+    .means = Databasen er lagt tilbake fra en eldre kopi. Til dette er avklart, blir ingenting fanget opp eller sendt (daily, resend, agenten): de neste numrene ville vært numre registeret allerede har.
+    .todo = Dette gjør du: `kpr-bridge chain --config FIL` viser numrene som mangler. Finnes ingen nyere kopi av databasen, får `kpr-bridge chain --continue-after-mark --config FIL` nummereringen til å fortsette etter { $mark } og sier hva FHI må få vite (driftshåndboka, «Backing up and restoring the state store»).
+action-chain-diverged = Databasen til kpr-bridge og kjedemerket { $file } er uenige om notifikasjon { $mark }: databasen har en annen notifikasjon under det nummeret enn den som ble sendt i melding { $id }.
+    .means = Denne databasen sendte ikke det merket viser. Ingenting blir fanget opp eller sendt før dette er avklart.
+    .todo = Dette gjør du: sjekk at databasen og [daily] identity_key_file i konfigurasjonen er denne kommunens (`kpr-bridge chain --config FIL`). Driftshåndboka, «Backing up and restoring the state store», sier hva du gjør videre.
+action-chain-unreadable = Kjedemerket kan ikke leses: { $problem }
+    .todo = Til det kan leses, blir ingenting fanget opp eller sendt. Dette gjør du: legg tilbake merket fra sikkerhetskopien av katalogen til identitetsnøkkelen, eller flytt det bort hvis det ikke hører til denne installasjonen (neste sending skriver et nytt).
 
 ## En melding KPR ikke tok imot, eller tok imot med feil i deler av den
 
@@ -89,6 +110,10 @@ status-daily-not-begun = Den daglige rapporteringen har ikke begynt. Første kj�
 status-daily-last = Siste rapporteringsdato som er sendt: { $date }. Tidsplan { $schedule } (norsk tid).
 status-daily-msg-type = De daglige meldingene sendes med meldingstype { $code } i hodemeldingen (HIS 1135, XPR(ipl) 56.0.0). Typen har ikke noe offentlig navn – bekreft den med FHI før produksjon.
 status-daily-success = Siste daglige rapport KPR har tatt imot i sin helhet: sendt { $at } (for { $duration } siden).
+status-identity-key-lost = { $count ->
+    [one] { $count } notifikasjon
+   *[other] { $count } notifikasjoner
+} ({ $numbers }) kan ikke sendes på nytt: fødselsnumrene i dem er låst med en nøkkel som ikke finnes lenger (ny nøkkel siden { $since }).
 status-run-read = lest { $count ->
     [one] én gang
    *[other] { $count } ganger

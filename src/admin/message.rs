@@ -43,6 +43,8 @@ struct Notification {
     service: String,
     person: String,
     guid: String,
+    /// Sealed under an identity key that is no longer there: cannot be sent again.
+    sealed_away: bool,
 }
 
 #[derive(Template)]
@@ -60,6 +62,8 @@ struct Page {
     error_report: Option<(String, String)>,
     notifications: Vec<Notification>,
     notifications_heading: String,
+    /// Which of them cannot be sent again, in words; empty when all can.
+    sealed_away: String,
     can_resend: bool,
     is_daily: bool,
 }
@@ -85,15 +89,17 @@ pub async fn page(
         let receipts = store.receipts(&msg_id).await?;
         let trouble = store.trouble(&msg_id).await?;
         let notifications = store.notifications_of_message(&msg_id).await?;
+        let sealed_away = store.sealed_away_in_message(&msg_id).await?;
         Ok::<_, crate::store::StoreError>(Some((
             listed,
             transitions,
             receipts,
             trouble,
-            notifications,
+            (notifications, sealed_away),
         )))
     };
-    let (listed, transitions, receipts, trouble, notifications) = match loaded.await {
+    let (listed, transitions, receipts, trouble, (notifications, sealed_away)) = match loaded.await
+    {
         Ok(Some(found)) => found,
         Ok(None) => {
             return view::error(
@@ -172,6 +178,16 @@ pub async fn page(
             )
         }),
         notifications_heading: t!(lang, "message-notifications", count = notifications.len()),
+        sealed_away: if sealed_away.is_empty() {
+            String::new()
+        } else {
+            t!(
+                lang,
+                "message-sealed-away",
+                count = sealed_away.len(),
+                numbers = crate::daily::sealed::ranges(&sealed_away)
+            )
+        },
         notifications: notifications
             .into_iter()
             .map(|n| Notification {
@@ -189,6 +205,7 @@ pub async fn page(
                 service: n.local_id,
                 person: n.user_number,
                 guid: n.guid,
+                sealed_away: sealed_away.binary_search(&n.number).is_ok(),
             })
             .collect(),
         can_resend: failed && is_daily,

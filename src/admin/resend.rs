@@ -143,6 +143,11 @@ struct PreviewPage {
     /// How many of them wait for a receipt, in words; empty when none does.
     waiting: String,
     problem: String,
+    /// Those that cannot be sent again (their identity key is no longer there), in words;
+    /// empty when none.
+    sealed_away: String,
+    /// The selection cannot be confirmed: some of it cannot be sent again.
+    blocked: bool,
 }
 
 #[derive(Template)]
@@ -222,17 +227,18 @@ pub async fn preview(
         Ok(selector) => selector,
         Err(response) => return response,
     };
-    preview_page(&admin, &session, &choice, &selector, String::new()).await
+    preview_page(&admin, &session, &choice, &selector, String::new(), false).await
 }
 
 /// What `selector` would send, with the confirmation form; `problem` says why it is shown
-/// again.
+/// again, and `refused` that it was refused for notifications that cannot be sent again.
 async fn preview_page(
     admin: &Shared,
     session: &Session,
     choice: &Choice,
     selector: &Selector,
     problem: String,
+    refused: bool,
 ) -> Response {
     let lang = session.language;
     let preview = match resend::preview(admin.store(), selector).await {
@@ -248,6 +254,13 @@ async fn preview_page(
         );
     }
     let count = preview.numbers.len();
+    // A refusal's own words (`problem`) already say it when a re-send was refused for it.
+    let blocked = refused || !preview.sealed_away.is_empty();
+    let sealed_away = if preview.sealed_away.is_empty() || refused {
+        String::new()
+    } else {
+        sealed_away_text(lang, &preview.sealed_away, count)
+    };
     view::page(
         lang,
         &PreviewPage {
@@ -274,7 +287,20 @@ async fn preview_page(
                 t!(lang, "resend-waiting", count = preview.waiting.len())
             },
             problem,
+            sealed_away,
+            blocked,
         },
+    )
+}
+
+/// Which of the `selected` cannot be sent again, and what to do, in the reader's words.
+fn sealed_away_text(lang: Language, numbers: &[i64], selected: usize) -> String {
+    t!(
+        lang,
+        "resend-sealed-away",
+        count = numbers.len(),
+        selected = selected,
+        numbers = ranges(numbers)
     )
 }
 
@@ -348,7 +374,23 @@ async fn failed(
                 count = count,
                 messages = messages
             );
-            Box::pin(preview_page(admin, session, choice, selector, text)).await
+            Box::pin(preview_page(admin, session, choice, selector, text, false)).await
+        }
+        // Refused before anything went: the preview again with which, and no confirmation.
+        ResendError::SealedAway {
+            count,
+            selected,
+            ref numbers,
+            ..
+        } => {
+            let text = t!(
+                lang,
+                "resend-sealed-away",
+                count = count,
+                selected = selected,
+                numbers = numbers.clone()
+            );
+            Box::pin(preview_page(admin, session, choice, selector, text, true)).await
         }
         ResendError::NothingSelected(_) => form_page(
             admin,

@@ -57,6 +57,10 @@ pub static RULES: &[Rule] = &[
     rule("diagnosis-malformed", Warning),
     rule("welfare-tech-missing", Warning),
     rule("residence-missing", Error),
+    // Found by the daily flow, not the checks: `daily::identity_change`.
+    rule("identity-conflict", Error),
+    // Found by the daily flow, not the checks: `daily::sealed`.
+    rule("identity-key-lost", Error),
 ];
 
 pub fn find(id: &str) -> Option<&'static Rule> {

@@ -141,7 +141,7 @@ fn show(outcome: &DayOutcome, date: NaiveDate) -> u8 {
         c.history,
         c.out_of_scope
     );
-    if c.held_services + c.held_persons > 0 {
+    if c.held_services + c.held_persons > 0 || !c.identity_conflicts.is_empty() {
         code = 1;
         println!(
             "held back until fixed: {} service(s) and {} person(s) with errors:",
@@ -159,6 +159,47 @@ fn show(outcome: &DayOutcome, date: NaiveDate) -> u8 {
                 finding.count,
                 finding.info().fix(crate::i18n::Language::En)
             );
+        }
+    }
+    if c.identity_corrected > 0 {
+        println!(
+            "{} person(s) with an identity number corrected in the EPJ: what the register holds of them is sent again (M) with the new number",
+            c.identity_corrected
+        );
+    }
+    if !c.identity_conflicts.is_empty() {
+        let rule = crate::checks::rules::find(crate::daily::identity_change::RULE);
+        println!("held back: identity numbers mixed up between EPJ persons:");
+        for conflict in &c.identity_conflicts {
+            println!(
+                "  EPJ person {} has the number the register knows as EPJ person {}",
+                conflict.person, conflict.other
+            );
+        }
+        if let Some(rule) = rule {
+            println!("  {}", rule.fix(crate::i18n::Language::En));
+        }
+    }
+    if let Some(away) = c.new_identity_key {
+        code = 1;
+        println!(
+            "a new identity key: the key file did not hold the key that sealed the earlier notifications, so {away} notification(s) can no longer be sent again — put the earlier key file back beside it as <key file>.previous if its backup exists (docs/runbook.md, \"A lost identity key\"); `kpr-bridge status` names them"
+        );
+    }
+    if c.resealed > 0 {
+        println!(
+            "{} notification(s) not yet sent were sealed under that earlier key: sealed again from today's EPJ",
+            c.resealed
+        );
+    }
+    if c.unnamed_persons > 0 {
+        code = 1;
+        println!(
+            "held back: {} service(s) of {} person(s) the EPJ no longer lists, whose identity number is sealed under an identity key that is no longer there",
+            c.unnamed_services, c.unnamed_persons
+        );
+        if let Some(rule) = crate::checks::rules::find(crate::daily::sealed::RULE) {
+            println!("  {}", rule.fix(crate::i18n::Language::En));
         }
     }
     for left in &c.left_as_they_are {

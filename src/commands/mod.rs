@@ -1,9 +1,12 @@
-//! Commands that print for an operator: the bodies of `kpr-bridge annual`, `check`, `daily`,
-//! `resend`, `run`, `send`, `receipts`, `receiver` and `status`, kept out of `main.rs` so that it stays a
+//! Commands that print for an operator: the bodies of `kpr-bridge annual`, `backup`,
+//! `restore`, `chain`, `check`, `daily`, `resend`, `run`, `send`, `receipts`, `receiver` and
+//! `status`, kept out of `main.rs` so that it stays a
 //! thin parser and so that `demo` can run them as they are.
 
 pub mod admin;
 pub mod annual;
+pub mod backup;
+pub mod chain;
 pub mod check;
 pub mod daily;
 pub mod delivery;

@@ -143,6 +143,13 @@ fn show(preview: &Preview, selector: &Selector) {
             preview.waiting.len()
         );
     }
+    if !preview.sealed_away.is_empty() {
+        println!(
+            "  {} of them (number(s) {}) cannot be sent again: sealed under an identity key that is no longer there",
+            preview.sealed_away.len(),
+            crate::daily::sealed::ranges(&preview.sealed_away)
+        );
+    }
 }
 
 /// Asks on the terminal; an error when there is none to ask on.

@@ -30,6 +30,7 @@ use thiserror::Error;
 use uuid::Uuid;
 
 use super::current::{self, Current, Pseudonyms, SourceInput};
+use super::identity_change::{self, IdentityConflict, Verdict};
 use super::state::{Original, Originals, PersonKey, ServiceState, StopOriginals, Stored};
 use crate::checks::CheckOptions;
 use crate::config::daily::Daily;
@@ -97,8 +98,24 @@ pub struct CaptureSummary {
     pub history: usize,
     pub held_services: usize,
     pub held_persons: usize,
+    /// Persons whose identity number the EPJ corrected: their live originals sent again.
+    pub identity_corrected: usize,
+    /// EPJ persons whose identity numbers are mixed up: held back, with both EPJ ids.
+    pub identity_conflicts: Vec<IdentityConflict>,
     /// Services whose type is not in `[daily] service_types`.
     pub out_of_scope: usize,
+    /// Persons the EPJ no longer lists whose latest notification is sealed under an identity
+    /// key that is no longer there, so that they cannot be named: everything of theirs is
+    /// held back (`daily::sealed`), these services (counted in `held_services` too).
+    pub unnamed_persons: usize,
+    pub unnamed_services: usize,
+    /// This capture met a new identity key while the store held notifications sealed under
+    /// keys that are no longer there: how many (they cannot be sent again).
+    pub new_identity_key: Option<i64>,
+    /// Notifications not yet sent whose identity key is no longer there, sealed again from
+    /// today's EPJ; and those it could not seal again (they hold up the ship).
+    pub resealed: usize,
+    pub not_resealed: usize,
     /// The numbers this capture gave, first and last.
     pub numbers: Option<(i64, i64)>,
     /// Per source, services missing from it that were not annulled, and why.
@@ -173,7 +190,12 @@ pub async fn open(
             initial: state.initial_date,
         });
     }
-    let key = IdentityKey::open(&daily.identity_key_file, options.initial.is_some())?;
+    // Made when missing, and recorded by its fingerprint: a new key is never a first run.
+    let key = match super::sealed::open_for_capture(tx, daily, options.now).await {
+        Ok(key) => key,
+        Err(super::sealed::KeyOrStore::Key(e)) => return Err(e.into()),
+        Err(super::sealed::KeyOrStore::Store(e)) => return Err(e.into()),
+    };
     Ok((Pseudonyms::new(&state.pseudonym_secret), key))
 }
 
@@ -196,6 +218,8 @@ pub async fn diff_and_commit(
         options,
         drafts: Vec::new(),
         services_out: Vec::new(),
+        rekeyed: Vec::new(),
+        deletes: Vec::new(),
         summary: CaptureSummary {
             held_services: current.held_services.len(),
             held_persons: current.held_persons.len(),
@@ -203,7 +227,7 @@ pub async fn diff_and_commit(
             ..CaptureSummary::default()
         },
     };
-    run.services(tx, sources, &current).await?;
+    run.services(tx, sources, &current, key).await?;
     let Run {
         mut drafts,
         services_out,
@@ -216,6 +240,12 @@ pub async fn diff_and_commit(
     }
     tx.upsert_services(&services_out).await?;
     drop(services_out);
+    let new_key = super::sealed::new_key_note(tx).await?;
+    (summary.resealed, summary.not_resealed) =
+        super::sealed::reseal_unsent(tx, &current, key).await?;
+    summary.new_identity_key = new_key
+        .map(|away| away - summary.resealed as i64)
+        .filter(|away| *away > 0);
     summary.numbers = number(tx, drafts, &current, key, options).await?;
     summary.notifications = summary
         .numbers
@@ -235,6 +265,20 @@ pub async fn diff_and_commit(
                 severity: f.severity,
                 count: f.count,
             })
+            .chain((!summary.identity_conflicts.is_empty()).then(|| {
+                crate::store::daily::FindingCount {
+                    rule: identity_change::RULE.to_string(),
+                    severity: crate::checks::Severity::Error,
+                    count: summary.identity_conflicts.len() as u64,
+                }
+            }))
+            .chain(
+                (summary.unnamed_services > 0).then(|| crate::store::daily::FindingCount {
+                    rule: super::sealed::RULE.to_string(),
+                    severity: crate::checks::Severity::Error,
+                    count: summary.unnamed_services as u64,
+                }),
+            )
             .collect(),
     })
     .await?;
@@ -410,7 +454,14 @@ fn record(originals: &mut Originals, change: &Change, guid: Uuid) -> Option<Stri
         EventKind::End => set(&mut originals.end),
         EventKind::ProviderChanged => match change.status {
             Status::Original => originals.providers.push(original),
-            _ => originals
+            Status::Replaces => {
+                for provider in &mut originals.providers {
+                    if Some(provider.guid) == change.corrects {
+                        provider.day = change.day;
+                    }
+                }
+            }
+            Status::Cancels => originals
                 .providers
                 .retain(|p| Some(p.guid) != change.corrects),
         },
@@ -457,6 +508,11 @@ struct Run {
     options: CaptureOptions,
     drafts: Vec<Draft>,
     services_out: Vec<BaselineService>,
+    /// Changed services whose person key changed: judged once all are known.
+    rekeyed: Vec<Rekeyed>,
+    /// Services to take out of the baseline, with their person: done once it is known whose
+    /// changes are held back.
+    deletes: Vec<(String, String, PersonKey)>,
     summary: CaptureSummary,
 }
 
@@ -543,6 +599,7 @@ impl Run {
         tx: &mut DailyTx,
         sources: &[SourceInput<'_>],
         current: &Current,
+        key: &IdentityKey,
     ) -> Result<(), StoreError> {
         let date = self.options.date;
         let hashes = tx.service_hashes().await?;
@@ -634,6 +691,16 @@ impl Run {
             for (id, state, text, hash) in changed {
                 let row = &rows[id];
                 let old: ServiceState = parse(&row.state, name)?;
+                if old.person != state.person {
+                    self.rekeyed.push(Rekeyed {
+                        row: row.clone(),
+                        old,
+                        new: state.clone(),
+                        text,
+                        hash,
+                    });
+                    continue;
+                }
                 let mut originals = parse_originals(&row.originals, name)?;
                 let changes = delta::diff_service(
                     Some(&old),
@@ -668,7 +735,8 @@ impl Run {
                 };
                 self.service_events(subject, &old, &mut originals, changes);
                 self.summary.annulled_services += 1;
-                tx.delete_service(name, id).await?;
+                self.deletes
+                    .push((name.to_string(), id.to_string(), old.person));
             }
         }
 
@@ -703,7 +771,8 @@ impl Run {
                     service_id: &row.service_id,
                 };
                 self.service_events(subject, state, &mut originals, changes);
-                tx.delete_service(&row.source, &row.local_id).await?;
+                self.deletes
+                    .push((row.source.clone(), row.local_id.clone(), old.person));
                 self.summary.continued_services += 1;
                 self.services_out.push(BaselineService {
                     source: name.to_string(),
@@ -777,7 +846,8 @@ impl Run {
                 self.service_events(subject, &ended, &mut originals, changes);
                 self.summary.ended_at_switch += 1;
             }
-            tx.delete_service(&row.source, &row.local_id).await?;
+            self.deletes
+                .push((row.source.clone(), row.local_id.clone(), old.person));
         }
         for source in sources {
             if let Some(last_day) = source.to.filter(|to| *to < date) {
@@ -803,8 +873,220 @@ impl Run {
             }
         }
         self.summary.left_as_they_are = left;
+        self.identities(tx, current).await?;
+        self.unnamed(tx, current, key).await?;
+        for (source, local_id, _) in std::mem::take(&mut self.deletes) {
+            tx.delete_service(&source, &local_id).await?;
+        }
         Ok(())
     }
+
+    /// Services whose person key changed: a corrected identity number goes on as the
+    /// register's person with an M for each live original; numbers mixed up between EPJ
+    /// persons hold back everything of both persons today (`identity_change.rs`).
+    async fn identities(&mut self, tx: &mut DailyTx, current: &Current) -> Result<(), StoreError> {
+        let rekeyed = std::mem::take(&mut self.rekeyed);
+        if rekeyed.is_empty() {
+            return Ok(());
+        }
+        let pairs: HashSet<(PersonKey, PersonKey)> = rekeyed
+            .iter()
+            .map(|r| (r.old.person, r.new.person))
+            .collect();
+        let mut keys: Vec<PersonKey> = pairs.iter().flat_map(|&(old, new)| [old, new]).collect();
+        keys.sort();
+        keys.dedup();
+        let stored: HashMap<PersonKey, StoredPerson> = tx
+            .persons(&keys)
+            .await?
+            .into_iter()
+            .map(|p| (p.key, p))
+            .collect();
+        let mut corrected: HashMap<PersonKey, PersonKey> = HashMap::new();
+        let mut conflicted: HashSet<PersonKey> = HashSet::new();
+        let mut verdicts: Vec<_> = identity_change::judge(&pairs, &stored, current)
+            .into_iter()
+            .collect();
+        verdicts.sort_by_key(|(pair, _)| *pair);
+        for ((old, new), verdict) in verdicts {
+            match verdict {
+                Verdict::Corrected => {
+                    corrected.insert(old, new);
+                }
+                Verdict::Conflict(conflict) => {
+                    conflicted.extend([old, new]);
+                    if !self.summary.identity_conflicts.contains(&conflict) {
+                        self.summary.identity_conflicts.push(conflict);
+                    }
+                }
+                Verdict::Unrelated => {}
+            }
+        }
+        for (old, new) in &corrected {
+            tx.rekey_person(*old, *new).await?;
+        }
+        self.summary.identity_corrected = corrected.len();
+        let mut held: HashSet<(String, String)> = HashSet::new();
+        for r in rekeyed {
+            if conflicted.contains(&r.old.person) || conflicted.contains(&r.new.person) {
+                held.insert((r.row.source, r.row.local_id));
+                continue;
+            }
+            let mut originals = parse_originals(&r.row.originals, &r.row.source)?;
+            let again = corrected.get(&r.old.person) == Some(&r.new.person);
+            let mut old = r.old;
+            if again {
+                old.person = r.new.person;
+            }
+            let mut changes = delta::diff_service(
+                Some(&old),
+                Some(&r.new),
+                &originals,
+                self.compare(false, None),
+            );
+            if again {
+                let repeated = identity_change::again(&originals, &changes);
+                changes.extend(repeated);
+            }
+            let subject = Subject {
+                source: &r.row.source,
+                local_id: &r.row.local_id,
+                service_id: &r.row.service_id,
+            };
+            self.service_events(subject, &r.new, &mut originals, changes);
+            self.summary.changed_services += 1;
+            self.services_out.push(BaselineService {
+                originals: originals.to_text(),
+                hash: r.hash,
+                state: r.text,
+                ..r.row
+            });
+        }
+        // What else was found today of the persons held back waits with them.
+        if !conflicted.is_empty() {
+            self.drafts.retain(|d| {
+                let keep = !conflicted.contains(&d.person);
+                if !keep {
+                    held.insert((d.source.clone(), d.local_id.clone()));
+                }
+                keep
+            });
+            let mut kept = Vec::with_capacity(self.services_out.len());
+            for row in std::mem::take(&mut self.services_out) {
+                let state: ServiceState = parse(&row.state, &row.source)?;
+                if conflicted.contains(&state.person) {
+                    held.insert((row.source.clone(), row.local_id.clone()));
+                } else {
+                    kept.push(row);
+                }
+            }
+            self.services_out = kept;
+            self.deletes.retain(|(source, local_id, person)| {
+                let keep = !conflicted.contains(person);
+                if !keep {
+                    held.insert((source.clone(), local_id.clone()));
+                }
+                keep
+            });
+            self.summary.held_services += held.len();
+        }
+        // An annulment of the old key's service goes out under the person's new key.
+        for draft in &mut self.drafts {
+            if let Some(new) = corrected.get(&draft.person) {
+                draft.person = *new;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Run {
+    /// A person the EPJ no longer lists is named as the register last heard of them; one
+    /// whose latest notification is sealed under an identity key that is no longer there
+    /// cannot be, so everything of theirs today is held back (`daily::sealed`).
+    async fn unnamed(
+        &mut self,
+        tx: &mut DailyTx,
+        current: &Current,
+        key: &IdentityKey,
+    ) -> Result<(), StoreError> {
+        let mut gone: Vec<PersonKey> = self
+            .drafts
+            .iter()
+            .map(|d| d.person)
+            .filter(|person| !current.users.contains_key(person))
+            .collect();
+        gone.sort();
+        gone.dedup();
+        if gone.is_empty() {
+            return Ok(());
+        }
+        let mut unnamed: HashSet<PersonKey> = HashSet::new();
+        for person in tx.persons(&gone).await? {
+            match last_user(tx, &person.user_number, key).await {
+                Ok(_) => {}
+                Err(CaptureError::Key(_)) => {
+                    unnamed.insert(person.key);
+                }
+                Err(CaptureError::Store(e)) => return Err(e),
+                Err(e) => return Err(StoreError::Corrupt(e.to_string())),
+            }
+        }
+        if unnamed.is_empty() {
+            return Ok(());
+        }
+        let held = self.hold_back(&unnamed)?;
+        tracing::warn!(
+            persons = unnamed.len(),
+            services = held,
+            "held back: persons the EPJ no longer lists, whose identity number is sealed under an identity key that is no longer there"
+        );
+        self.summary.unnamed_persons = unnamed.len();
+        self.summary.unnamed_services = held;
+        self.summary.held_services += held;
+        Ok(())
+    }
+
+    /// Holds back everything of `persons` today — their drafts, their new baseline rows,
+    /// their services' removal — so that the next capture finds the same changes again;
+    /// gives how many services.
+    fn hold_back(&mut self, persons: &HashSet<PersonKey>) -> Result<usize, StoreError> {
+        let mut held: HashSet<(String, String)> = HashSet::new();
+        self.drafts.retain(|d| {
+            let keep = !persons.contains(&d.person);
+            if !keep {
+                held.insert((d.source.clone(), d.local_id.clone()));
+            }
+            keep
+        });
+        let mut kept = Vec::with_capacity(self.services_out.len());
+        for row in std::mem::take(&mut self.services_out) {
+            let state: ServiceState = parse(&row.state, &row.source)?;
+            if persons.contains(&state.person) {
+                held.insert((row.source.clone(), row.local_id.clone()));
+            } else {
+                kept.push(row);
+            }
+        }
+        self.services_out = kept;
+        self.deletes.retain(|(source, local_id, person)| {
+            let keep = !persons.contains(person);
+            if !keep {
+                held.insert((source.clone(), local_id.clone()));
+            }
+            keep
+        });
+        Ok(held.len())
+    }
+}
+
+/// A changed service whose person key changed.
+struct Rekeyed {
+    row: BaselineService,
+    old: ServiceState,
+    new: ServiceState,
+    text: String,
+    hash: i64,
 }
 
 /// Whether a service still runs on `day`, or ended the day before (an old EPJ that closed

@@ -79,6 +79,13 @@ pub enum DayError {
     Ship(#[from] ShipError),
     #[error(transparent)]
     Key(#[from] crate::crypto::at_rest::KeyError),
+    /// The store is behind the chain mark, or the mark cannot be read or written.
+    #[error(transparent)]
+    Mark(#[from] super::mark::MarkError),
+    #[error(
+        "notification(s) {numbers} were captured but not yet sent, and cannot be: their identity numbers are sealed under an identity key that is no longer there ({file} holds another key), and today's EPJ no longer lists their persons, so they could not be sealed again; every later notification waits for them. Put the earlier key file back from its backup beside the key file as {file}.previous and run again (docs/runbook.md, \"A lost identity key\"); if it cannot be found, raise it with FHI before anything more is sent. Nothing was sent; the captured notifications are kept"
+    )]
+    SealedAway { numbers: String, file: PathBuf },
     #[error(
         "the daily message {label} packed is {size} bytes, more than delivery.max_message_bytes ({max} bytes) — nothing was sent; lower [daily] max_notifications (now {notifications}) so that each part is smaller"
     )]
@@ -106,7 +113,8 @@ impl DayError {
         match self {
             DayError::Capture(CaptureError::Store(_))
             | DayError::Store(_)
-            | DayError::Ship(ShipError::Store(_)) => 1,
+            | DayError::Ship(ShipError::Store(_))
+            | DayError::Mark(super::mark::MarkError::Store(_)) => 1,
             DayError::Shipping(e) => e.exit_code(),
             _ => 2,
         }
@@ -188,6 +196,8 @@ pub async fn run_read(
     let sender = sender(config, store, options.date).await?;
 
     let mut tx = store.begin_daily().await?;
+    // Nothing is numbered from a store behind the chain the register has (a restored copy).
+    super::mark::guard(&mut tx, &config.daily).await?;
     let captured = capture::capture(
         &mut tx,
         &inputs,
@@ -209,6 +219,7 @@ pub async fn run_read(
         Destination::DryRun { schemas, out } => {
             let key = IdentityKey::open(&config.daily.identity_key_file, true)?;
             let numbers = tx.unshipped(options.date).await?;
+            sealed_away(&mut tx, &numbers, config).await?;
             let parts = Parts::new(&sender, &numbers, options.date.to_string());
             let name = options.date.to_string();
             written = write_parts(&mut tx, &key, &parts, schemas, &name, out).await?;
@@ -222,6 +233,7 @@ pub async fn run_read(
             let mut tx = store.begin_daily().await?;
             let key = IdentityKey::open(&config.daily.identity_key_file, false)?;
             let numbers = tx.unshipped(options.date).await?;
+            sealed_away(&mut tx, &numbers, config).await?;
             let parts = Parts::new(&sender, &numbers, options.date.to_string());
             let target = match config.mode {
                 Mode::Test => Target::Validation,
@@ -245,6 +257,8 @@ pub async fn run_read(
             let shipped =
                 ship::record(&mut tx, options.date, options.now, numbers.len(), messages).await?;
             tx.commit().await?;
+            // The chain mark follows the ship before anything is handed to the transport.
+            super::mark::advance(store, &config.daily).await?;
             Some(shipped)
         }
     };
@@ -254,6 +268,23 @@ pub async fn run_read(
         capture: captured.summary,
         shipped,
         written,
+    })
+}
+
+/// Refuses to ship when some of `numbers` cannot be written: sealed under an identity key
+/// that is no longer there (`daily::sealed`).
+async fn sealed_away(
+    tx: &mut crate::store::daily::DailyTx,
+    numbers: &[i64],
+    config: &Config,
+) -> Result<(), DayError> {
+    let away = tx.sealed_away(numbers).await?;
+    if away.is_empty() {
+        return Ok(());
+    }
+    Err(DayError::SealedAway {
+        numbers: super::sealed::ranges(&away),
+        file: config.daily.identity_key_file.clone(),
     })
 }
 

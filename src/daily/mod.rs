@@ -5,6 +5,9 @@
 pub mod capture;
 pub mod current;
 pub mod day;
+pub mod identity_change;
+pub mod mark;
 pub mod resend;
+pub mod sealed;
 pub mod ship;
 pub mod state;

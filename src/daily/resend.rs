@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::day::{self, DayError};
 use super::ship::{self, Parts, ShipError};
 use crate::config::{Config, Mode};
-use crate::crypto::at_rest::IdentityKey;
+use crate::crypto::at_rest::{IdentityKey, KeyError};
 use crate::message::msghead::Target;
 use crate::message::schema::Schemas;
 use crate::shipping::Shipping;
@@ -58,6 +58,20 @@ pub enum ResendError {
         "{count} selected notification(s) are in message(s) that still await KPR's receipt ({messages}); wait for the receipt (kpr-bridge status), or give --force to send them again anyway"
     )]
     Waiting { count: usize, messages: String },
+    #[error(
+        "{count} of the {selected} selected notification(s) cannot be sent again: number(s) {numbers} are sealed under an identity key that is no longer there ({why}). Restore the key file from its backup — as {file} itself if kpr-bridge has not made a new one since, otherwise beside it as {file}.previous (docs/runbook.md, \"A lost identity key\") — and try again; if it cannot be restored, those notifications cannot be sent again: raise it with FHI. Nothing was sent{others}"
+    )]
+    SealedAway {
+        count: usize,
+        selected: usize,
+        /// As ranges: `1–4, 9`.
+        numbers: String,
+        /// "… is missing" or "… holds another key".
+        why: String,
+        file: PathBuf,
+        /// What of the selection could go on its own, in words (or nothing).
+        others: String,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -66,13 +80,18 @@ pub enum ResendError {
     Day(#[from] DayError),
     #[error(transparent)]
     Key(#[from] crate::crypto::at_rest::KeyError),
+    /// The store is behind the chain mark, or the mark cannot be read or written.
+    #[error(transparent)]
+    Mark(#[from] super::mark::MarkError),
 }
 
 impl ResendError {
     /// 2 for a selection or state the operator must change; 1 for a failure to retry.
     pub fn exit_code(&self) -> u8 {
         match self {
-            ResendError::Store(_) | ResendError::Ship(ShipError::Store(_)) => 1,
+            ResendError::Store(_)
+            | ResendError::Ship(ShipError::Store(_))
+            | ResendError::Mark(super::mark::MarkError::Store(_)) => 1,
             ResendError::Day(e) => e.exit_code(),
             _ => 2,
         }
@@ -88,6 +107,9 @@ pub struct Preview {
     pub messages: Vec<(String, i64)>,
     /// Those whose latest message awaits its receipt: (number, MsgId).
     pub waiting: Vec<(i64, String)>,
+    /// Those sealed under an identity key that is no longer there, as the store last
+    /// recorded the keys: they cannot be sent again (`daily::sealed`). Ascending.
+    pub sealed_away: Vec<i64>,
 }
 
 /// The selected numbers: only notifications that were sent (the rest go with the next
@@ -129,10 +151,12 @@ async fn preview_in(tx: &mut DailyTx, selector: &Selector) -> Result<Preview, Re
     let numbers = select(tx, selector).await?;
     let messages = tx.messages_of(&numbers).await?;
     let waiting = tx.awaiting_receipt(&numbers).await?;
+    let sealed_away = tx.sealed_away(&numbers).await?;
     Ok(Preview {
         numbers,
         messages,
         waiting,
+        sealed_away,
     })
 }
 
@@ -153,7 +177,11 @@ pub async fn resend(
     now: DateTime<Utc>,
 ) -> Result<Resent, ResendError> {
     let mut tx = shipping.store.begin_daily().await?;
+    super::mark::guard(&mut tx, &config.daily).await?;
+    // The keys there now are recorded first, so that the selection is judged by them.
+    let key = open_key(&mut tx, config, now).await?;
     let preview = preview_in(&mut tx, selector).await?;
+    check_sealed(&preview, key.as_ref(), config)?;
     check(&preview, selector, force)?;
     let forced = !preview.waiting.is_empty();
     if forced {
@@ -162,7 +190,9 @@ pub async fn resend(
             "re-sending notifications whose message still awaits its receipt (--force)"
         );
     }
-    let key = IdentityKey::open(&config.daily.identity_key_file, false)?;
+    let key = key.ok_or_else(|| KeyError::Missing {
+        file: config.daily.identity_key_file.clone(),
+    })?;
     let sender = day::sender(config, &shipping.store, now.date_naive()).await?;
     let parts = Parts::new(&sender, &preview.numbers, "re-send".into());
     let target = match config.mode {
@@ -177,10 +207,63 @@ pub async fn resend(
         messages.push(packed.msg_id);
     }
     tx.commit().await?;
+    super::mark::advance(&shipping.store, &config.daily).await?;
     Ok(Resent {
         numbers: preview.numbers,
         messages,
         forced,
+    })
+}
+
+/// The identity key, never made here (`None`: the file is missing), with the keys found
+/// recorded in `tx`.
+async fn open_key(
+    tx: &mut DailyTx,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Result<Option<IdentityKey>, ResendError> {
+    match super::sealed::open_for_resend(tx, &config.daily, now).await {
+        Ok(key) => Ok(key),
+        Err(super::sealed::KeyOrStore::Key(e)) => Err(e.into()),
+        Err(super::sealed::KeyOrStore::Store(e)) => Err(e.into()),
+    }
+}
+
+/// Refuses a selection of which some notifications are sealed under an identity key that
+/// is no longer there, naming them and what could go on its own.
+fn check_sealed(
+    preview: &Preview,
+    key: Option<&IdentityKey>,
+    config: &Config,
+) -> Result<(), ResendError> {
+    if preview.sealed_away.is_empty() {
+        return Ok(());
+    }
+    let file = config.daily.identity_key_file.clone();
+    let why = match key {
+        None => format!("{} is missing", file.display()),
+        Some(_) => format!("{} holds another key", file.display()),
+    };
+    let others: Vec<i64> = preview
+        .numbers
+        .iter()
+        .copied()
+        .filter(|n| preview.sealed_away.binary_search(n).is_err())
+        .collect();
+    Err(ResendError::SealedAway {
+        count: preview.sealed_away.len(),
+        selected: preview.numbers.len(),
+        numbers: super::sealed::ranges(&preview.sealed_away),
+        why,
+        file,
+        others: if others.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; the others (number(s) {}) can be sent again on their own, e.g. with --between-numbers",
+                super::sealed::ranges(&others)
+            )
+        },
     })
 }
 
@@ -210,9 +293,14 @@ pub async fn dry_run(
     now: DateTime<Utc>,
 ) -> Result<Vec<PathBuf>, ResendError> {
     let mut tx = store.begin_daily().await?;
+    super::mark::guard(&mut tx, &config.daily).await?;
+    let key = open_key(&mut tx, config, now).await?;
     let preview = preview_in(&mut tx, selector).await?;
+    check_sealed(&preview, key.as_ref(), config)?;
     check(&preview, selector, true)?;
-    let key = IdentityKey::open(&config.daily.identity_key_file, false)?;
+    let key = key.ok_or_else(|| KeyError::Missing {
+        file: config.daily.identity_key_file.clone(),
+    })?;
     let sender = day::sender(config, store, now.date_naive()).await?;
     let parts = Parts::new(&sender, &preview.numbers, "re-send".into());
     let written = day::write_parts(&mut tx, &key, &parts, schemas, "resend", out).await?;

@@ -20,6 +20,7 @@
 
 pub mod certificates;
 pub mod codes;
+pub mod identity_key;
 pub mod metrics;
 pub mod render;
 
@@ -80,8 +81,14 @@ pub struct Status {
     /// Receipts that answered otherwise than the first receipt for their message, newest
     /// first: never applied, so someone must find out which answer holds.
     pub conflicts: Vec<Conflict>,
+    /// The state store behind the chain KPR has (a restored older copy), or a chain mark
+    /// that cannot be read: the daily flow refuses until it is settled.
+    pub chain: Option<ChainProblem>,
     /// The findings of the latest capture; `None` before the first.
     pub findings: Option<CaptureFindings>,
+    /// The identity key: whether its file is there, and the notifications sealed under a key
+    /// that is no longer there.
+    pub identity_key: identity_key::IdentityKey,
     /// `None` without `[delivery]`.
     pub certificates: Option<Vec<Certificate>>,
     /// A certificate that ends within this many days needs action (`alerts.certificate_days`).
@@ -341,6 +348,8 @@ impl Status {
                 .is_some_and(|f| f.errors().count() > 0)
             || self.anomalies.recent > 0
             || self.conflicts.iter().any(|c| c.needs_action)
+            || self.identity_key.needs_action
+            || self.chain.is_some()
     }
 }
 
@@ -443,6 +452,7 @@ pub async fn gather(
             msg_id: later.msg_id,
         });
     }
+    let chain = chain_problem(config, store).await?;
     let findings = store
         .last_capture()
         .await?
@@ -451,6 +461,7 @@ pub async fn gather(
         .delivery
         .as_ref()
         .map(|delivery| certificates::read(&delivery.certificates, now, lang));
+    let identity_key = identity_key::gather(config, store, now).await?;
 
     let mut events_per_kind: BTreeMap<&'static str, i64> =
         EventKind::ALL.iter().map(|k| (k.as_str(), 0)).collect();
@@ -500,12 +511,65 @@ pub async fn gather(
             last_at: anomalies.last_at,
         },
         conflicts,
+        chain,
         findings,
+        identity_key,
         certificates,
         certificate_days: config.alerts.certificate_days,
         events_per_kind,
         messages_per_state,
         receipt_latency: latency(&latencies),
+    })
+}
+
+/// What is wrong with the chain, if something: the store against the chain mark
+/// (`daily/mark.rs`).
+#[derive(Clone, Debug, Serialize)]
+pub struct ChainProblem {
+    /// `behind`, `diverged` or `unreadable`.
+    pub kind: &'static str,
+    /// The chain mark file.
+    pub file: String,
+    /// The last number KPR was sent, and the message it went in.
+    pub mark_number: Option<i64>,
+    pub mark_msg_id: Option<String>,
+    pub mark_date: Option<NaiveDate>,
+    /// The store's last notification (0: none).
+    pub store_number: i64,
+    /// Why the mark cannot be read.
+    pub detail: Option<String>,
+}
+
+async fn chain_problem(config: &Config, store: &Store) -> Result<Option<ChainProblem>, StoreError> {
+    use crate::daily::mark::{self, MarkError, Position};
+    let file = mark::file_for(&config.daily).display().to_string();
+    let problem = |kind, mark: &mark::Mark, store_number| ChainProblem {
+        kind,
+        file: file.clone(),
+        mark_number: Some(mark.number),
+        mark_msg_id: Some(mark.msg_id.clone()),
+        mark_date: mark.reporting_date,
+        store_number,
+        detail: None,
+    };
+    Ok(match mark::position_now(store, &config.daily).await {
+        Ok(Position::NoMark | Position::Whole { .. }) => None,
+        Ok(Position::Behind { mark, store }) => Some(problem(
+            "behind",
+            &mark,
+            store.map_or(0, |(number, _)| number),
+        )),
+        Ok(Position::Diverged { mark, .. }) => Some(problem("diverged", &mark, mark.number)),
+        Err(MarkError::Store(e)) => return Err(e),
+        Err(e) => Some(ChainProblem {
+            kind: "unreadable",
+            file: file.clone(),
+            mark_number: None,
+            mark_msg_id: None,
+            mark_date: None,
+            store_number: 0,
+            detail: Some(e.to_string()),
+        }),
     })
 }
 

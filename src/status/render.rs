@@ -9,7 +9,7 @@ use std::fmt::Write;
 use chrono::{DateTime, Utc};
 use chrono_tz::Europe::Oslo;
 
-use super::{ACTION_DAYS, Certificate, FindingLine, Problem, Status, codes};
+use super::{ACTION_DAYS, Certificate, ChainProblem, FindingLine, Problem, Status, codes};
 use crate::checks::Severity;
 use crate::i18n::Language;
 use crate::t;
@@ -241,6 +241,12 @@ pub fn actions(status: &Status, lang: Language) -> Vec<String> {
             t!(lang, "action-conflict.todo"),
         ]));
     }
+    if let Some(chain) = &status.chain {
+        actions.push(chain_action(chain, lang));
+    }
+    for lines in super::identity_key::actions(&status.identity_key, lang) {
+        actions.push(paragraph(&lines));
+    }
     if status.anomalies.recent > 0 {
         actions.push(paragraph(&[
             t!(
@@ -257,6 +263,47 @@ pub fn actions(status: &Status, lang: Language) -> Vec<String> {
         ]));
     }
     actions
+}
+
+/// The store behind the chain mark, disagreeing with it, or a mark that cannot be read.
+fn chain_action(chain: &ChainProblem, lang: Language) -> String {
+    let mark = chain.mark_number.unwrap_or(0);
+    let id = chain.mark_msg_id.clone().unwrap_or_default();
+    match chain.kind {
+        "behind" => paragraph(&[
+            t!(
+                lang,
+                "action-chain-behind",
+                store = chain.store_number,
+                mark = mark,
+                id = id,
+                date = chain
+                    .mark_date
+                    .map_or_else(|| t!(lang, "status-none"), |d| lang.date(d))
+            ),
+            t!(lang, "action-chain-behind.means"),
+            t!(lang, "action-chain-behind.todo", mark = mark),
+        ]),
+        "diverged" => paragraph(&[
+            t!(
+                lang,
+                "action-chain-diverged",
+                file = chain.file.clone(),
+                mark = mark,
+                id = id
+            ),
+            t!(lang, "action-chain-diverged.means"),
+            t!(lang, "action-chain-diverged.todo"),
+        ]),
+        _ => paragraph(&[
+            t!(
+                lang,
+                "action-chain-unreadable",
+                problem = chain.detail.clone().unwrap_or_default()
+            ),
+            t!(lang, "action-chain-unreadable.todo"),
+        ]),
+    }
 }
 
 fn certificate_action(certificate: &Certificate, lang: Language) -> String {
@@ -490,6 +537,9 @@ fn daily(status: &Status, lang: Language, out: &mut String) {
                 duration = duration(age, lang)
             )
         );
+    }
+    if let Some(line) = super::identity_key::quiet(&status.identity_key, lang) {
+        let _ = writeln!(out, "  {line}");
     }
     for run in &daily.runs {
         let mut parts = Vec::new();

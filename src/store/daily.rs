@@ -573,22 +573,42 @@ impl DailyTx {
         Ok(())
     }
 
-    /// The last notification's number and GUID: where the chain goes on.
+    /// The register's person goes on under a new key: its identity number was corrected.
+    pub async fn rekey_person(&mut self, old: PersonKey, new: PersonKey) -> Result<(), StoreError> {
+        const UPDATE: &str = "UPDATE daily_persons SET person_key = $2 WHERE person_key = $1";
+        match self {
+            DailyTx::Sqlite(tx) => {
+                sqlx::query(UPDATE)
+                    .bind(old.to_string())
+                    .bind(new.to_string())
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            DailyTx::Postgres(tx) => {
+                sqlx::query(UPDATE)
+                    .bind(old.to_string())
+                    .bind(new.to_string())
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The last notification's number and GUID: where the chain goes on. A continuation
+    /// recorded after a restore (`store/chain.rs`) later than the store's own last
+    /// notification is where it goes on instead: the register has the numbers up to it.
     pub async fn last_notification(&mut self) -> Result<Option<(i64, Uuid)>, StoreError> {
-        let row: Option<(i64, String)> = on_tx!(self, tx => {
-            sqlx::query_as(
-                "SELECT number, guid FROM daily_notifications ORDER BY number DESC LIMIT 1",
-            )
-            .fetch_optional(&mut **tx)
+        let stored = self.last_stored().await?;
+        let continued = self
+            .last_continuation()
             .await?
-        });
-        row.map(|(number, guid)| {
-            Ok((
-                number,
-                Uuid::parse_str(&guid).map_err(|_| corrupt("notification GUID", &guid))?,
-            ))
+            .map(|c| (c.after_number, c.after_guid));
+        Ok(match (stored, continued) {
+            (Some(stored), Some(continued)) if continued.0 > stored.0 => Some(continued),
+            (None, continued) => continued,
+            (stored, _) => stored,
         })
-        .transpose()
     }
 
     /// Appends notifications, numbered by the caller in this transaction.
@@ -596,13 +616,20 @@ impl DailyTx {
         &mut self,
         rows: &[StoredNotification],
     ) -> Result<(), StoreError> {
+        // Each row is stamped with the identity key current in the store (`identity_keys`),
+        // which sealed it.
+        use super::identity_keys::CURRENT_KEY;
         const INSERT: &str = "INSERT INTO daily_notifications (number, guid, previous,
             reporting_date, kind, status, corrects, event_day, user_number, source, local_id,
-            body, identity)";
+            body, identity, identity_key)";
         match self {
             DailyTx::Sqlite(tx) => {
+                // Read once and bound: as a subquery in each row it cost SQLite a lookup per row.
+                let key: Option<i64> = sqlx::query_scalar(&format!("SELECT {CURRENT_KEY}"))
+                    .fetch_one(&mut **tx)
+                    .await?;
                 for chunk in rows.chunks(BATCH) {
-                    let sql = format!("{INSERT} VALUES {}", value_rows(chunk.len(), 13));
+                    let sql = format!("{INSERT} VALUES {}", value_rows(chunk.len(), 14));
                     let mut query = sqlx::query(&sql);
                     for row in chunk {
                         query = query
@@ -618,16 +645,17 @@ impl DailyTx {
                             .bind(&row.source)
                             .bind(&row.local_id)
                             .bind(&row.body)
-                            .bind(&row.identity);
+                            .bind(&row.identity)
+                            .bind(key);
                     }
                     query.execute(&mut **tx).await?;
                 }
             }
             DailyTx::Postgres(tx) => {
                 let sql = format!(
-                    "{INSERT} SELECT * FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::date[],
-                     $5::text[], $6::text[], $7::text[], $8::date[], $9::text[], $10::text[],
-                     $11::text[], $12::text[], $13::text[])"
+                    "{INSERT} SELECT *, {CURRENT_KEY} FROM UNNEST($1::int8[], $2::text[],
+                     $3::text[], $4::date[], $5::text[], $6::text[], $7::text[], $8::date[],
+                     $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])"
                 );
                 for chunk in rows.chunks(ARRAY_BATCH) {
                     sqlx::query(&sql)

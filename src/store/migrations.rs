@@ -61,6 +61,16 @@ const SQLITE: Files = &[
         "the page's language per user",
         include_str!("../../migrations/sqlite/0010_admin_language.sql"),
     ),
+    (
+        11,
+        "the chain continued after a restore",
+        include_str!("../../migrations/sqlite/0011_chain_continuations.sql"),
+    ),
+    (
+        12,
+        "which identity key sealed each notification",
+        include_str!("../../migrations/sqlite/0012_identity_keys.sql"),
+    ),
 ];
 
 const POSTGRES: Files = &[
@@ -113,6 +123,16 @@ const POSTGRES: Files = &[
         10,
         "the page's language per user",
         include_str!("../../migrations/postgres/0010_admin_language.sql"),
+    ),
+    (
+        11,
+        "the chain continued after a restore",
+        include_str!("../../migrations/postgres/0011_chain_continuations.sql"),
+    ),
+    (
+        12,
+        "which identity key sealed each notification",
+        include_str!("../../migrations/postgres/0012_identity_keys.sql"),
     ),
 ];
 

@@ -11,7 +11,10 @@
 pub mod admin;
 pub mod alerts;
 pub mod annual;
+pub mod backup;
+pub mod chain;
 pub mod daily;
+pub mod identity_keys;
 pub(crate) mod migrations;
 pub mod outbox;
 pub mod receipts;
