@@ -12,13 +12,13 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use chrono::{Days, NaiveDate, Utc};
-use kpr_bridge::annual::person::{AnnualPerson, AnnualService};
-use kpr_bridge::annual::person::{AssessmentState, AttributeSpan};
 use kpr_bridge::annual::ship::write_messages;
 use kpr_bridge::config::Config;
 use kpr_bridge::message::iplos37::{FAGMELDING, Header, IDENTMELDING};
-use kpr_bridge::message::msghead::Target;
+use kpr_bridge::model::annual::{AnnualPerson, AnnualService};
+use kpr_bridge::model::annual::{AssessmentState, AttributeSpan};
 use kpr_bridge::model::assessment::AssessmentVariables;
+use kpr_bridge::model::register::Target;
 use kpr_bridge::model::{
     AttributeKind, Decision, DiagnosisSystem, Gender, HoursPerWeek, Household, Ident, ServiceCode,
 };

@@ -23,7 +23,6 @@ use kpr_bridge::daily::capture::{self, CaptureOptions};
 use kpr_bridge::daily::current::{self, Current, Pseudonyms, SourceInput};
 use kpr_bridge::daily::state::{Stored, content_hash};
 use kpr_bridge::mapping::Mapping;
-use kpr_bridge::message::ipl56;
 use kpr_bridge::model::assessment::AssessmentVariables;
 use kpr_bridge::model::{Decision, Gender, HoursPerWeek, Ident, Person, Service, ident};
 use kpr_bridge::source::Snapshot;
@@ -87,7 +86,7 @@ async fn main() -> ExitCode {
     let daily = Daily {
         service_types: DEFAULT_SERVICE_TYPES.to_vec(),
         max_notifications: DEFAULT_MAX_NOTIFICATIONS,
-        msg_type: ipl56::DEFAULT_MSG_TYPE.into(),
+        msg_type: kpr_bridge::model::register::DEFAULT_MSG_TYPE.into(),
         identity_key_file: std::env::temp_dir().join("kpr-bridge-daily-diff.key"),
     };
     if changed && std::env::var_os("DAILY_DIFF_PARTS").is_some() {

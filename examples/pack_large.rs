@@ -21,11 +21,12 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use chrono::NaiveDate;
-use kpr_bridge::config::{Config, Contact};
+use kpr_bridge::config::Config;
 use kpr_bridge::message::ipl56::{
     self, EventKind, Header, Notification, ServiceEvent, Status, User,
 };
-use kpr_bridge::message::msghead::{self, Envelope, Party, Target};
+use kpr_bridge::message::msghead::{self, Envelope, Party};
+use kpr_bridge::model::register::{Contact, DEFAULT_MSG_TYPE, Target};
 use kpr_bridge::shipping::Shipping;
 use uuid::Uuid;
 
@@ -46,10 +47,7 @@ fn main() -> ExitCode {
     let payload = work.join("payload.xml");
     let started = Instant::now();
     let (msg_type, written) = match kind.as_str() {
-        "daily" => (
-            ipl56::DEFAULT_MSG_TYPE,
-            write_daily(&payload, mb * 1_000_000),
-        ),
+        "daily" => (DEFAULT_MSG_TYPE, write_daily(&payload, mb * 1_000_000)),
         "report" => ("KPR_IPL", write_report(&payload, mb * 1_000_000)),
         _ => return usage(),
     };

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the register's arrival checks of IPLOS 3.7 as data kpr-bridge compiles in.
 
-    ops/iplos37-controls.py > src/annual/data/iplos37_controls.csv
+    ops/iplos37-controls.py > src/assembly/data/iplos37_controls.csv
 
 Reads schemas/official/iplos37/iplos_2019_Annotations.xsd (the register's own annotations:
 per field a type check with its regex, a presence check, a code check and a range check, each

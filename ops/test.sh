@@ -16,6 +16,8 @@ ops/services.sh
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
+# The house is one-way: no import circle between top-level modules or the files of a folder.
+cargo test --locked --test module_cycles
 # Dependencies: every one used, licences allowed, no banned or unknown sources (deny.toml);
 # known vulnerabilities when RustSec's advisory database can be fetched (it lives on GitHub,
 # which some build machines cannot reach: then said, not silently passed).

@@ -5,8 +5,8 @@
 
 use std::io::{BufReader, BufWriter, Seek, SeekFrom};
 
-use crate::annual::assemble::assemble;
-use crate::annual::controls::{ControlFinding, Controls};
+use crate::assembly::assemble::assemble;
+use crate::assembly::controls::{ControlFinding, Controls};
 use crate::checks::{CheckOptions, CheckReport, Severity, SourceRecords, TestUsers, check};
 use crate::config::url;
 use crate::config::{Config, Mode, SourceConfig, SourceKind};
@@ -91,7 +91,7 @@ pub fn run(config: &Config, year: i32) -> CheckRun {
     }
 }
 
-/// The register's own arrival checks ([`crate::annual::controls`]) on KPR_IPL as `annual`
+/// The register's own arrival checks ([`crate::assembly::controls`]) on KPR_IPL as `annual`
 /// would write the year: assembled, written to an anonymous temporary file (no identity is
 /// in it), checked streaming. A file that cannot be written gives no findings, logged.
 pub fn register_controls(

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
+use crate::config::DEFAULT_KEEP_DONE;
 use crate::i18n::Language;
 use crate::mapping::{Mapping, Resolution, reporting_day};
 use crate::model::{
@@ -13,7 +14,7 @@ use crate::model::{
 };
 use crate::source::extract::READY;
 use crate::source::extract::file_name;
-use crate::source::iplos::{DEFAULT_KEEP_DONE, IplosOptions};
+use crate::source::iplos::IplosOptions;
 use crate::source::{Problem, ReadSummary, RecordSink, read_extract, read_iplos};
 
 /// A figure grouped as `inspect` writes it: `1 234 567`.

@@ -16,7 +16,7 @@ use kpr_bridge::config::agent::LogFormat;
 use kpr_bridge::generate::{self, OutputEncoding};
 use kpr_bridge::inspect;
 use kpr_bridge::mapping::Mapping;
-use kpr_bridge::message::msghead::Target;
+use kpr_bridge::model::register::Target;
 
 #[derive(Parser)]
 #[command(

@@ -12,9 +12,9 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use thiserror::Error;
 
+use crate::date::parse_date;
 use crate::model::assessment::Variable;
 use crate::model::{AttributeKind, Service, ServiceCode, year_bounds};
-use crate::source::fields::parse_date;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {

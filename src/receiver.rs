@@ -102,7 +102,7 @@ impl Receiver {
         let loaded = Keys::load(&config.certificates)?;
         let schemas = Schemas::load(&config.payload_schemas)?.with_alias(
             &config.daily_msg_type,
-            crate::message::ipl56::DEFAULT_MSG_TYPE,
+            crate::model::register::DEFAULT_MSG_TYPE,
         );
         let receiver = Receiver {
             config: Arc::new(config),

@@ -22,8 +22,9 @@ use crate::config::Config;
 use crate::config::delivery::{Delivery, Transport};
 use crate::crypto::{CertificateError, Keys, PackError};
 use crate::inbox::{self, CollectError, Inbox, Taken};
-use crate::message::msghead::{self, Envelope, Party, Target, Unit};
+use crate::message::msghead::{self, Envelope, Party, Unit};
 use crate::message::schema::{Invalid, SchemaError, Schemas};
+use crate::model::register::Target;
 use crate::store::outbox::NewMessage;
 use crate::store::{Store, StoreError};
 use crate::transport::amqp::{Amqp, TransportError};
@@ -124,7 +125,7 @@ impl Shipping {
         let loaded = Keys::load(&delivery.certificates)?;
         let schemas = Schemas::load(&config.payload_schemas)?.with_alias(
             &config.daily.msg_type,
-            crate::message::ipl56::DEFAULT_MSG_TYPE,
+            crate::model::register::DEFAULT_MSG_TYPE,
         );
         let store = store.await?;
         Ok(Shipping {
@@ -384,7 +385,7 @@ pub fn type_text(msg_type: &str) -> &str {
     match msg_type {
         "KPR_IPL" => "IPLOS-fagmelding til KPR",
         "KPR_IDE" => "IPLOS-identmelding til KPR",
-        crate::message::ipl56::DEFAULT_MSG_TYPE => "IPLOS i KPR, løpende rapportering",
+        crate::model::register::DEFAULT_MSG_TYPE => "IPLOS i KPR, løpende rapportering",
         other => other,
     }
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::Oslo;
 use kpr_bridge::agent::clock::TokioClock;
 use kpr_bridge::agent::reporting::{self, Pace, Reporter};
-use kpr_bridge::agent::schedule::Schedule;
+use kpr_bridge::config::schedule::Schedule;
 use tokio::sync::{Notify, watch};
 
 /// Each date asked for, with the instant it was asked.

@@ -12,7 +12,7 @@ use std::process::{Command, Output};
 use chrono::Utc;
 use kpr_bridge::config::delivery::{Interop, Transport};
 use kpr_bridge::message::apprec::{self, Status};
-use kpr_bridge::message::msghead::Target;
+use kpr_bridge::model::register::Target;
 use kpr_bridge::receiver;
 use kpr_bridge::shipping::Shipping;
 use kpr_bridge::store::outbox::State;

@@ -5,7 +5,7 @@
 mod support;
 
 use chrono::{TimeZone, Utc};
-use kpr_bridge::annual::assemble::{Assembled, assemble};
+use kpr_bridge::assembly::assemble::{Assembled, assemble};
 use kpr_bridge::checks::{CheckOptions, CheckReport, SourceRecords, TestUsers, check};
 use kpr_bridge::mapping::Mapping;
 use kpr_bridge::message::ident::{self, IdeWriter, Identmelding};
@@ -72,7 +72,7 @@ impl Written {
     }
 
     /// The person as assembled whose identity is `ident`, checked to be in both messages.
-    fn person_of(&self, ident: &str) -> Option<kpr_bridge::annual::person::AnnualPerson> {
+    fn person_of(&self, ident: &str) -> Option<kpr_bridge::model::annual::AnnualPerson> {
         let written = self.written(ident)?;
         let (_, person) = self
             .assembled
@@ -116,7 +116,7 @@ fn write(sources: &[Source]) -> Written {
         namespace: iplos37::namespace(2025),
         epj: vec![("Test-EPJ".into(), "1.0".into())],
         contacts: [16, 17]
-            .map(|kind| kpr_bridge::config::Contact {
+            .map(|kind| kpr_bridge::model::register::Contact {
                 kind,
                 name: "IPLOS".into(),
                 phone: None,

@@ -233,9 +233,9 @@ fn the_register_s_checks_are_data_made_by_the_script_from_the_annotations() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let committed = std::fs::read(repo("src/annual/data/iplos37_controls.csv")).unwrap();
+    let committed = std::fs::read(repo("src/assembly/data/iplos37_controls.csv")).unwrap();
     assert!(
         output.stdout == committed,
-        "src/annual/data/iplos37_controls.csv is not what ops/iplos37-controls.py makes: run it again"
+        "src/assembly/data/iplos37_controls.csv is not what ops/iplos37-controls.py makes: run it again"
     );
 }

@@ -17,7 +17,7 @@ use std::process::Command;
 
 use kpr_bridge::inbox::Taken;
 use kpr_bridge::message::apprec::{self, Status};
-use kpr_bridge::message::msghead::Target;
+use kpr_bridge::model::register::Target;
 use kpr_bridge::receiver;
 use kpr_bridge::shipping::Shipping;
 use kpr_bridge::store::outbox::State;

@@ -163,7 +163,7 @@ fn a_dry_run_writes_the_message_valid_for_xmllint_and_commits_nothing() {
 
     let file = out.join(format!(
         "{}-2026-03-02-part1of1.xml",
-        ipl56::DEFAULT_MSG_TYPE
+        kpr_bridge::model::register::DEFAULT_MSG_TYPE
     ));
     xmllint(&file);
     let message = ipl56::read(&std::fs::read(&file).unwrap()).unwrap();
@@ -218,7 +218,7 @@ fn a_large_day_goes_in_parts_with_the_chain_running_through_them() {
     for part in 1..=5 {
         let file = out.join(format!(
             "{}-2026-03-02-part{part}of5.xml",
-            ipl56::DEFAULT_MSG_TYPE
+            kpr_bridge::model::register::DEFAULT_MSG_TYPE
         ));
         xmllint(&file);
         let message = ipl56::read(&std::fs::read(&file).unwrap()).unwrap();

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use kpr_bridge::config::delivery::Queues;
-use kpr_bridge::message::msghead::Target;
+use kpr_bridge::model::register::Target;
 use kpr_bridge::receiver::Receiver;
 use kpr_bridge::shipping::Shipping;
 use kpr_bridge::store::outbox::State;

@@ -11,7 +11,7 @@ use kpr_bridge::config::delivery::Queues;
 use kpr_bridge::crypto::{CertificateFiles, Keys};
 use kpr_bridge::inbox::{self, Taken};
 use kpr_bridge::message::apprec::{self, AppRec, Status};
-use kpr_bridge::message::msghead::Target;
+use kpr_bridge::model::register::Target;
 use kpr_bridge::receiver::{self, Stats};
 use kpr_bridge::shipping::Shipping;
 use kpr_bridge::store::outbox::State;

@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use chrono::NaiveDate;
-use kpr_bridge::config::Contact;
 use kpr_bridge::message::ipl56::{self, EventKind, Header, Notification, Status};
+use kpr_bridge::model::register::Contact;
 use kpr_bridge::model::{Ident, Pause};
 use kpr_bridge::source::Snapshot;
 use kpr_bridge::store::Store;

@@ -21,7 +21,6 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::{Datelike, NaiveDate};
-use kpr_bridge::annual::person::AnnualPerson;
 use kpr_bridge::annual::ship::{header, write_messages};
 use kpr_bridge::annual::year::Year;
 use kpr_bridge::check_run;
@@ -29,6 +28,7 @@ use kpr_bridge::config::Config;
 use kpr_bridge::generate::{Options, OutputEncoding, generate};
 use kpr_bridge::message::iplos37;
 use kpr_bridge::model::AttributeKind;
+use kpr_bridge::model::annual::AnnualPerson;
 use proptest::prelude::*;
 
 const YEAR: i32 = 2025;

@@ -334,22 +334,22 @@ fn graphs(files: &[File]) -> BTreeMap<String, Graph> {
                 }
                 continue;
             }
-            // Within one folder: siblings at the same depth, below the folder's mod.rs.
-            if file.module.len() < 2 || target.len() < file.module.len() {
-                continue;
-            }
-            let folder = &file.module[..file.module.len() - 1];
-            if !target.starts_with(folder) {
-                continue;
-            }
-            let from = &file.module[folder.len()];
-            let to = &target[folder.len()];
-            if from == to {
-                continue;
-            }
-            let (edges, reasons) = graphs.entry(folder.join("/")).or_default();
-            if edges.entry(from.clone()).or_default().insert(to.clone()) {
-                reasons.push(format!("{from} → {to}: {why}"));
+            // Within each folder the file is in, however deep: the file counts as the entry of
+            // that folder it lies under (itself, or the subfolder holding it).
+            for depth in 1..file.module.len() {
+                let folder = &file.module[..depth];
+                if target.len() <= depth || !target.starts_with(folder) {
+                    continue;
+                }
+                let from = &file.module[depth];
+                let to = &target[depth];
+                if from == to {
+                    continue;
+                }
+                let (edges, reasons) = graphs.entry(folder.join("/")).or_default();
+                if edges.entry(from.clone()).or_default().insert(to.clone()) {
+                    reasons.push(format!("{from} → {to}: {why}"));
+                }
             }
         }
     }
@@ -410,6 +410,18 @@ fn the_check_sees_a_circle() {
     let report = cycles_in(&dir);
     assert_eq!(report.len(), 1, "{report:?}");
     assert!(report[0].starts_with("a circle in a: x ↔ y"), "{report:?}");
+    std::fs::create_dir_all(dir.join("a/x")).unwrap();
+    std::fs::rename(dir.join("a/x.rs"), dir.join("a/x/mod.rs")).unwrap();
+    write("a/x/deep.rs", "use crate::a::y::Thing;\n");
+    write("a/x/mod.rs", "pub mod deep;\n");
+    let report = cycles_in(&dir);
+    assert_eq!(
+        report.len(),
+        1,
+        "a file in a subfolder counts for it: {report:?}"
+    );
+    assert!(report[0].starts_with("a circle in a: x ↔ y"), "{report:?}");
+    write("a/x/deep.rs", "\n");
     write("a/y.rs", "use crate::b::z::Item;\n");
     let report = cycles_in(&dir);
     assert_eq!(report.len(), 1, "{report:?}");

@@ -1,8 +1,9 @@
 //! The MsgHead envelope: `wrap` writes what `read` gives back and libxml2 validates; `read`
 //! takes what other writers do (prefixes, padded codes) and refuses what is not a message.
 
-use kpr_bridge::message::msghead::{self, Envelope, MsgHeadError, Party, Target, Unit};
+use kpr_bridge::message::msghead::{self, Envelope, MsgHeadError, Party, Unit};
 use kpr_bridge::message::schema::Schemas;
+use kpr_bridge::model::register::Target;
 
 fn data(path: &str) -> String {
     format!("{}/tests/data/{path}", env!("CARGO_MANIFEST_DIR"))

@@ -526,8 +526,8 @@ fn three_replicas_share_twenty_municipalities_and_survive_a_kill_and_a_stop() {
 /// new holder's goes through); a takeover waits for a write in progress under the old token.
 #[test]
 fn a_store_whose_lease_was_taken_over_cannot_write() {
-    use kpr_bridge::cluster::fence::is_lease_lost;
-    use kpr_bridge::cluster::lease::Leases;
+    use kpr_bridge::store::fence::is_lease_lost;
+    use kpr_bridge::store::leases::Leases;
     use kpr_bridge::store::{Store, StoreError};
 
     let database = TestDatabase::create(Server::Postgres);

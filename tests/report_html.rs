@@ -15,7 +15,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use kpr_bridge::annual::controls::{ControlFinding, Controls};
+use kpr_bridge::assembly::controls::{ControlFinding, Controls};
 use kpr_bridge::checks::{CheckReport, Severity};
 use kpr_bridge::config::Mode;
 use kpr_bridge::i18n::Language;

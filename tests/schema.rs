@@ -6,12 +6,13 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use kpr_bridge::config::Contact;
 use kpr_bridge::message::ipl56::{
     self, EventKind, Header, Notification, ServiceEvent, Status, User,
 };
-use kpr_bridge::message::msghead::{self, Envelope, Party, Target, Unit};
+use kpr_bridge::message::msghead::{self, Envelope, Party, Unit};
 use kpr_bridge::message::schema::{Invalid, SchemaError, Schemas};
+use kpr_bridge::model::register::Contact;
+use kpr_bridge::model::register::Target;
 use kpr_bridge::shipping::type_text;
 use uuid::Uuid;
 
@@ -168,7 +169,7 @@ fn daily_message() -> Vec<u8> {
 #[test]
 fn the_daily_message_validates_in_its_envelope_with_the_built_in_schema() {
     let schemas = Schemas::load(&[]).unwrap();
-    let msg_type = ipl56::DEFAULT_MSG_TYPE;
+    let msg_type = kpr_bridge::model::register::DEFAULT_MSG_TYPE;
     let payload = daily_message();
     schemas.validate_payload(msg_type, &payload).unwrap();
     let xml = message_as(msg_type, type_text(msg_type), &payload);
@@ -187,7 +188,7 @@ fn the_daily_message_validates_in_its_envelope_with_the_built_in_schema() {
 
 #[test]
 fn a_configured_schema_replaces_a_built_in_one() {
-    let msg_type = ipl56::DEFAULT_MSG_TYPE;
+    let msg_type = kpr_bridge::model::register::DEFAULT_MSG_TYPE;
     let schemas =
         Schemas::load(&[(msg_type.to_string(), data("payload/test-payload.xsd"))]).unwrap();
     assert_eq!(schemas.payload_types(), [msg_type, "KPR_IPL", "KPR_IDE"]);

@@ -9,7 +9,7 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use kpr_bridge::inbox::Taken;
-use kpr_bridge::message::msghead::Target;
+use kpr_bridge::model::register::Target;
 use kpr_bridge::shipping::Shipping;
 use kpr_bridge::store::outbox::State;
 use openssl::cms::{CMSOptions, CmsContentInfo};

@@ -6,8 +6,9 @@ use axum::extract::State;
 use axum::response::Response;
 
 use super::Shared;
+use super::chrome::Chrome;
 use super::session::Session;
-use super::view::{self, Chrome};
+use super::view;
 use crate::i18n::Language;
 use crate::t;
 

@@ -8,10 +8,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::Shared;
+use super::chrome::Chrome;
 use super::overview::{Row, state_label};
 use super::session::Session;
-use super::view::{self, Chrome};
-use crate::source::problem::hide_identity_numbers;
+use super::view;
+use crate::redact::hide_identity_numbers;
 use crate::status::{self, Code, codes};
 use crate::store::admin::{MessageFilter, MessageKind};
 use crate::store::outbox::State as MessageState;

@@ -4,7 +4,8 @@
 //!
 //! - `auth.rs`: passwords, tokens, the sign-in throttle.
 //! - `session.rs`: sign-in, sign-out, and the [`session::Session`] every page requires.
-//! - `view.rs`: the page frame, times in Europe/Oslo, error pages.
+//! - `chrome.rs`: the frame around every signed-in page.
+//! - `view.rs`: rendering, error pages, the style sheet, the headers on every answer.
 //! - `overview.rs`, `message.rs`, `resend.rs`, `runs.rs`, `quality.rs`, `settings.rs`,
 //!   `audit.rs`: one page each.
 //! - `tls.rs`: the page's own TLS, when it is not behind a reverse proxy.
@@ -18,6 +19,7 @@
 
 mod audit;
 pub mod auth;
+pub mod chrome;
 mod message;
 mod overview;
 pub mod portal;
@@ -37,6 +39,7 @@ use axum::routing::{get, post};
 use tokio::sync::{Notify, watch};
 
 use crate::agent::clock::Clock;
+use crate::agent::{Beside, Duties};
 use crate::config::Config;
 use crate::shipping::Shipping;
 use crate::store::Store;
@@ -112,6 +115,34 @@ pub fn router(admin: Shared) -> Router {
         .fallback(move || async move { view::not_found_in(language) })
         .layer(axum::middleware::map_response(view::security_headers))
         .with_state(admin)
+}
+
+/// One municipality's page beside its `duties` (`run --config`), when `[[admin.user]]` names
+/// someone who may sign in: what `kpr-bridge run` hands the agent.
+pub fn beside(duties: &Duties, clock: Arc<dyn Clock>, shutdown: watch::Receiver<bool>) -> Beside {
+    let config = duties.config.clone();
+    let admin = config.admin.enabled().then(|| {
+        Arc::new(Admin::single(
+            config.clone(),
+            duties.shipping.clone(),
+            clock,
+            duties.queued.clone(),
+        ))
+    });
+    Box::pin(async move {
+        let Some(admin) = admin else {
+            tracing::info!("no administration page: [[admin.user]] names nobody who may sign in");
+            return Ok(None);
+        };
+        let (bound, task) = serve(admin, shutdown).await?;
+        let scheme = if config.admin.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        tracing::info!("the administration page on {scheme}://{bound}/");
+        Ok(Some(task))
+    })
 }
 
 /// Binds `[admin] listen` now (a port in use is an error at start-up) and serves the pages

@@ -10,8 +10,9 @@ use chrono_tz::Europe::Oslo;
 use serde::Deserialize;
 
 use super::Shared;
+use super::chrome::Chrome;
 use super::session::Session;
-use super::view::{self, Chrome};
+use super::view;
 use crate::i18n::Language;
 use crate::status::{self, codes, render};
 use crate::store::admin::{ListedMessage, MessageFilter, MessageKind};

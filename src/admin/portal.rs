@@ -19,7 +19,7 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{any, get, post};
 use axum_extra::extract::cookie::{Cookie, CookieJar};
-use tokio::sync::{Notify, OnceCell};
+use tokio::sync::{Notify, OnceCell, watch};
 use tower::ServiceExt;
 
 use super::auth::{self, SESSION_COOKIE, SIGN_IN_COOKIE, Throttle};
@@ -29,11 +29,12 @@ use super::session::{
     throttled,
 };
 use super::{Admin, view};
+use crate::agent::Beside;
 use crate::agent::clock::Clock;
 use crate::config::Config;
 use crate::i18n::Language;
+use crate::redact::hide_identity_numbers;
 use crate::shipping::Shipping;
-use crate::source::problem::hide_identity_numbers;
 use crate::store::admin::SessionRow;
 use crate::t;
 
@@ -148,6 +149,34 @@ impl Portal {
 }
 
 pub type SharedPortal = Arc<Portal>;
+
+/// The page of every municipality in `configs` beside a replica (`run --tenants`), served as
+/// `settings` say when any of them names someone who may sign in: what `kpr-bridge run`
+/// hands the replica.
+pub fn beside(
+    configs: Vec<Config>,
+    clock: Arc<dyn Clock>,
+    settings: crate::config::admin::Admin,
+    shutdown: watch::Receiver<bool>,
+) -> Beside {
+    Box::pin(async move {
+        let portal = Arc::new(Portal::new(configs, clock, settings.over_tls()));
+        if !portal.enabled() {
+            tracing::info!(
+                "no administration page: no municipality's [[admin.user]] names anyone who may sign in"
+            );
+            return Ok(None);
+        }
+        let (bound, task) = super::serve_app(router(portal), &settings, shutdown).await?;
+        let scheme = if settings.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        tracing::info!("the administration page on {scheme}://{bound}/");
+        Ok(Some(task))
+    })
+}
 
 pub fn router(portal: SharedPortal) -> Router {
     Router::new()

@@ -11,12 +11,13 @@ use chrono_tz::Europe::Oslo;
 use serde::Deserialize;
 
 use super::Shared;
+use super::chrome::Chrome;
 use super::session::Session;
-use super::view::{self, Chrome};
+use super::view;
 use crate::checks::{Severity, rules};
-use crate::commands::check::report_view;
 use crate::i18n::Language;
 use crate::report::html;
+use crate::report::run_view::report_view;
 use crate::status;
 use crate::t;
 

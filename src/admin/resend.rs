@@ -9,8 +9,9 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::Shared;
+use super::chrome::Chrome;
 use super::session::Session;
-use super::view::{self, Chrome};
+use super::view;
 use crate::daily::resend::{self, ResendError, Selector};
 use crate::i18n::Language;
 use crate::t;

@@ -12,9 +12,10 @@ use chrono::NaiveDate;
 use quick_xml::escape::escape;
 
 use super::Shared;
+use super::chrome::Chrome;
 use super::overview::state_label;
 use super::session::Session;
-use super::view::{self, Chrome};
+use super::view;
 use crate::checks::Severity;
 use crate::i18n::Language;
 use crate::report::html::nice_top;

@@ -18,7 +18,7 @@ use super::tls::TlsListener;
 use super::view;
 use super::{Admin, Shared};
 use crate::i18n::Language;
-use crate::source::problem::hide_identity_numbers;
+use crate::redact::hide_identity_numbers;
 use crate::store::admin::SessionRow;
 use crate::t;
 

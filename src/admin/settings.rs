@@ -8,12 +8,14 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::chrome::Chrome;
 use super::session::Session;
-use super::view::{self, Chrome};
+use super::view;
 use super::{Admin, Shared};
 use crate::config::delivery::Transport;
-use crate::config::{Contact, IPLOS_CONTACT, IPLOS_SUBMITTER, Mode, url};
+use crate::config::{Mode, url};
 use crate::i18n::Language;
+use crate::model::register::{Contact, IPLOS_CONTACT, IPLOS_SUBMITTER};
 use crate::status::certificates;
 use crate::t;
 

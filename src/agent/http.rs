@@ -13,8 +13,8 @@ use axum::routing::get;
 use tokio::sync::watch;
 
 use super::health::Health;
+use super::replica_view::View;
 use super::status_cache::StatusCache;
-use crate::cluster::replica::View;
 use crate::status::{Status, metrics};
 
 /// What the endpoints answer for: one municipality (`run --config`), or a replica of a

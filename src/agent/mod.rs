@@ -10,8 +10,8 @@ pub mod clock;
 pub mod daily_work;
 pub mod health;
 pub mod http;
+pub mod replica_view;
 pub mod reporting;
-pub mod schedule;
 pub mod status_cache;
 pub mod watcher;
 
@@ -20,6 +20,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
@@ -47,17 +48,27 @@ const HOUSEKEEPING: Duration = Duration::from_secs(60);
 /// which rolls its transaction back. Leaves time to close connections within 10 s.
 pub const GRACE: Duration = Duration::from_secs(7);
 
-/// Runs the agent until `shutdown` turns true. `Err` only for what keeps it from starting:
-/// configuration, certificates, schemas, the HTTP address (exit code in the error).
+/// A page started beside the duties on a listener of its own: its task, `None` when it is
+/// not served (nobody may sign in), or why it cannot start.
+pub type Beside = BoxFuture<'static, Result<Option<JoinHandle<()>>, String>>;
+
+/// The administration page, served beside one municipality's duties. It sits above the
+/// agent, so `kpr-bridge run` hands it in: called once the duties run, with them.
+pub type Pages = Box<dyn FnOnce(&Duties, watch::Receiver<bool>) -> Beside + Send>;
+
+/// Runs the agent, with the administration page `pages` beside it, until `shutdown` turns
+/// true. `Err` only for what keeps it from starting: configuration, certificates, schemas,
+/// the HTTP address (exit code in the error).
 pub async fn run(
     config: Config,
     clock: Arc<dyn Clock>,
+    pages: Pages,
     shutdown: watch::Receiver<bool>,
 ) -> Result<(), (u8, String)> {
     let Some(shipping) = open(&config, &shutdown).await? else {
         return Ok(());
     };
-    let duties = Duties::start(shipping, clock.clone(), shutdown.clone());
+    let duties = Duties::start(shipping, clock, shutdown.clone());
     let config = duties.config.clone();
     let mut extra = Vec::new();
     if let Some(address) = config.agent.listen {
@@ -68,25 +79,8 @@ pub async fn run(
         tracing::info!("HTTP on http://{bound}: /health, /metrics, /status");
         extra.push(task);
     }
-    if config.admin.enabled() {
-        let admin = Arc::new(crate::admin::Admin::single(
-            config.clone(),
-            duties.shipping.clone(),
-            clock.clone(),
-            duties.queued.clone(),
-        ));
-        let (bound, task) = crate::admin::serve(admin, shutdown.clone())
-            .await
-            .map_err(|e| (2, e))?;
-        let scheme = if config.admin.tls.is_some() {
-            "https"
-        } else {
-            "http"
-        };
-        tracing::info!("the administration page on {scheme}://{bound}/");
+    if let Some(task) = pages(&duties, shutdown.clone()).await.map_err(|e| (2, e))? {
         extra.push(task);
-    } else {
-        tracing::info!("no administration page: [[admin.user]] names nobody who may sign in");
     }
     tracing::info!(
         schedule = config.agent.schedule.text(),

@@ -15,7 +15,7 @@ use chrono_tz::Europe::Oslo;
 use tokio::sync::{Notify, watch};
 
 use super::clock::Clock;
-use super::schedule::Schedule;
+use crate::config::schedule::Schedule;
 
 /// The work behind the rhythm; [`super::daily_work::DailyWork`] does it against the
 /// sources and the state store, a test records it.

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::assemble::{Assembled, assemble};
+use crate::assembly::assemble::{Assembled, assemble};
 use crate::check_run::{self, ReadSource, SourceRun, read_source};
 use crate::checks::CheckReport;
 use crate::config::Config;

@@ -7,12 +7,11 @@ pub struct TestUsers {
     patterns: Vec<String>,
 }
 
-/// The names real EPJs give their test patients, used when the configuration gives none.
-pub const DEFAULT_PATTERNS: [&str; 3] = ["Donald Duck", "Test *", "* Testesen"];
+use crate::config::DEFAULT_TEST_USER_PATTERNS;
 
 impl Default for TestUsers {
     fn default() -> Self {
-        TestUsers::new(DEFAULT_PATTERNS)
+        TestUsers::new(DEFAULT_TEST_USER_PATTERNS)
     }
 }
 

@@ -4,12 +4,11 @@
 //!
 //! Each municipality's state lives in a PostgreSQL schema of its own (`[state] schema`), so
 //! every query of the single-municipality code stays as it is and no query can reach another
-//! municipality's rows; the coordination lives in the schema `kpr_cluster` (`lease.rs`).
-//! `fence.rs` puts a trigger on every table of a municipality's schema that refuses a write
-//! whose lease token is no longer the lease's. `tenants.rs` reads the directory of
-//! configurations; `replica.rs` runs the leases and, for each one held, the agent's duties.
+//! municipality's rows; the coordination lives in the schema `kpr_cluster`, whose tables the
+//! store keeps (`store::leases`), and the store fences a municipality's tables by the lease
+//! (`store::fence`): a trigger on each refuses a write whose lease token is no longer the
+//! lease's. `tenants.rs` reads the directory of configurations; `replica.rs` runs the leases
+//! and, for each one held, the agent's duties.
 
-pub mod fence;
-pub mod lease;
 pub mod replica;
 pub mod tenants;

@@ -6,24 +6,20 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use serde::Serialize;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::lease::{BEAT, Lease, LeaseRow, Leases};
 use super::tenants::Tenants;
-use crate::admin::portal::{self, Portal};
 use crate::agent::clock::Clock;
-use crate::agent::health::HealthReport;
-use crate::agent::status_cache::StatusCache;
-use crate::agent::{Duties, health::Health, http};
+use crate::agent::replica_view::View;
+use crate::agent::{Beside, Duties, http};
 use crate::config::Config;
 use crate::shipping::Shipping;
-use crate::status::Status;
 use crate::store::Store;
+use crate::store::leases::{BEAT, Lease, Leases, TTL};
 use crate::transport::backoff::Backoff;
 
 /// How often the directory of configurations is read again (a municipality added, removed
@@ -36,8 +32,16 @@ pub struct ReplicaOptions {
     pub name: String,
     pub listen: Option<SocketAddr>,
     /// Where and how the administration page for every municipality is served; `None`: not.
+    /// The page sits beside the replica, not in it: `kpr-bridge run` starts it from this
+    /// ([`Pages`]).
     pub admin: Option<crate::config::admin::Admin>,
 }
+
+/// The administration page of every municipality, served beside the replica on a listener
+/// of its own. It sits above the replica, so `kpr-bridge run` hands it in: called once the
+/// leases can be reached, it starts serving and gives back its task, or `None` when nobody
+/// may sign in.
+pub type Pages = Box<dyn FnOnce(watch::Receiver<bool>) -> Beside + Send>;
 
 impl ReplicaOptions {
     /// The host's name and the process id: unique among the replicas, and telling the
@@ -60,87 +64,6 @@ impl ReplicaOptions {
     }
 }
 
-/// What the replica's HTTP endpoints read: the municipalities it serves now.
-pub struct View {
-    pub replica: String,
-    pub leases: Leases,
-    served: RwLock<BTreeMap<String, Served>>,
-}
-
-/// One municipality served: what `/health` and `/metrics` read of it.
-#[derive(Clone)]
-struct Served {
-    health: Arc<Health>,
-    status: Arc<StatusCache>,
-}
-
-/// The replica's `/health`: healthy while it reaches the leases; each municipality's own
-/// checks beside (a municipality's broker being down is that municipality's trouble, not a
-/// reason to restart the replica that serves the others).
-#[derive(Serialize)]
-pub struct ReplicaHealth {
-    pub healthy: bool,
-    pub replica: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub problem: Option<String>,
-    pub municipalities: BTreeMap<String, HealthReport>,
-}
-
-/// The replica's `/status`: every lease, and the status of each municipality served here.
-#[derive(Serialize)]
-pub struct ReplicaStatus {
-    pub replica: String,
-    pub leases: Vec<LeaseRow>,
-    pub municipalities: BTreeMap<String, Arc<Status>>,
-}
-
-impl View {
-    fn served(&self) -> BTreeMap<String, Served> {
-        self.served.read().map(|s| s.clone()).unwrap_or_default()
-    }
-
-    pub async fn health(&self) -> ReplicaHealth {
-        let problem =
-            match tokio::time::timeout(Duration::from_secs(5), self.leases.live_replicas()).await {
-                Ok(Ok(_)) => None,
-                Ok(Err(e)) => Some(e.to_string()),
-                Err(_) => Some("the lease database did not answer within 5 s".into()),
-            };
-        let mut municipalities = BTreeMap::new();
-        for (municipality, served) in self.served() {
-            municipalities.insert(municipality, served.health.report().await);
-        }
-        ReplicaHealth {
-            healthy: problem.is_none(),
-            replica: self.replica.clone(),
-            problem,
-            municipalities,
-        }
-    }
-
-    /// Each served municipality's status (one that cannot be read is left out and logged).
-    pub async fn statuses(&self) -> BTreeMap<String, Arc<Status>> {
-        let mut statuses = BTreeMap::new();
-        for (municipality, served) in self.served() {
-            match served.status.get().await {
-                Ok(status) => {
-                    statuses.insert(municipality, status);
-                }
-                Err(e) => tracing::warn!(municipality, "cannot gather the status: {e}"),
-            }
-        }
-        statuses
-    }
-
-    pub async fn status(&self) -> Result<ReplicaStatus, crate::store::StoreError> {
-        Ok(ReplicaStatus {
-            replica: self.replica.clone(),
-            leases: self.leases.all().await?,
-            municipalities: self.statuses().await,
-        })
-    }
-}
-
 /// A lease held and the task serving it.
 struct Serving {
     lease: Lease,
@@ -149,12 +72,14 @@ struct Serving {
     task: JoinHandle<()>,
 }
 
-/// Runs the replica until `shutdown`; then stops every municipality's duties, gives their
-/// leases back and leaves. `Err` (exit code, why) only when it cannot start.
+/// Runs the replica until `shutdown`, with the administration page `pages` beside it; then
+/// stops every municipality's duties, gives their leases back and leaves. `Err` (exit code,
+/// why) only when it cannot start.
 pub async fn run(
     mut tenants: Tenants,
     options: ReplicaOptions,
     clock: Arc<dyn Clock>,
+    pages: Pages,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), (u8, String)> {
     let dir = tenants.dir.clone();
@@ -174,11 +99,7 @@ pub async fn run(
             }
         }
     };
-    let view = Arc::new(View {
-        replica: options.name.clone(),
-        leases: leases.clone(),
-        served: RwLock::new(BTreeMap::new()),
-    });
+    let view = Arc::new(View::new(options.name.clone(), leases.clone()));
     let mut http_task = None;
     if let Some(address) = options.listen {
         let (bound, task) =
@@ -188,28 +109,7 @@ pub async fn run(
         tracing::info!("HTTP on http://{bound}: /health, /metrics, /status");
         http_task = Some(task);
     }
-    let mut admin_task = None;
-    if let Some(settings) = &options.admin {
-        let configs = tenants.configs.values().cloned().collect();
-        let portal = Arc::new(Portal::new(configs, clock.clone(), settings.over_tls()));
-        if portal.enabled() {
-            let (bound, task) =
-                crate::admin::serve_app(portal::router(portal), settings, shutdown.clone())
-                    .await
-                    .map_err(|e| (2, e))?;
-            let scheme = if settings.tls.is_some() {
-                "https"
-            } else {
-                "http"
-            };
-            tracing::info!("the administration page on {scheme}://{bound}/");
-            admin_task = Some(task);
-        } else {
-            tracing::info!(
-                "no administration page: no municipality's [[admin.user]] names anyone who may sign in"
-            );
-        }
-    }
+    let admin_task = pages(shutdown.clone()).await.map_err(|e| (2, e))?;
     tracing::info!(
         replica = options.name,
         municipalities = tenants.configs.len(),
@@ -378,7 +278,7 @@ pub async fn run(
     if let Err(e) = leases.leave().await {
         tracing::warn!(
             "cannot say this replica left: {e}; the others notice in {} s",
-            super::lease::TTL.as_secs()
+            TTL.as_secs()
         );
     }
     leases.close().await;
@@ -420,23 +320,17 @@ fn start(
         };
         let duties = Duties::start(shipping, clock, stopped.clone());
         let municipality = config.municipality.clone();
-        if let Ok(mut served) = view.served.write() {
-            served.insert(
-                municipality.clone(),
-                Served {
-                    health: duties.health.clone(),
-                    status: duties.status.clone(),
-                },
-            );
-        }
+        view.serve(
+            municipality.clone(),
+            duties.health.clone(),
+            duties.status.clone(),
+        );
         while !*stopped.borrow() {
             if stopped.changed().await.is_err() {
                 break;
             }
         }
-        if let Ok(mut served) = view.served.write() {
-            served.remove(&municipality);
-        }
+        view.stop_serving(&municipality);
         duties.stop(Vec::new()).await;
         if let Err(e) = view.leases.release(&lease, "given back").await {
             tracing::warn!(

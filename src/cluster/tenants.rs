@@ -88,7 +88,7 @@ impl Tenants {
                 "[state] schema is missing: add schema = \"{suggestion}\", a schema no other municipality uses"
             ));
         };
-        if schema == "public" || schema == crate::cluster::lease::SCHEMA {
+        if schema == "public" || schema == crate::store::leases::SCHEMA {
             return Err(format!(
                 "[state] schema = \"{schema}\" is shared; give the municipality its own, such as \"{suggestion}\""
             ));

@@ -11,7 +11,7 @@ use chrono::Utc;
 use super::open_existing as open;
 use crate::admin::auth;
 use crate::admin::settings::{contact_pair, described};
-use crate::source::problem::hide_identity_numbers;
+use crate::redact::hide_identity_numbers;
 use crate::status::codes;
 use crate::store::admin::MessageFilter;
 

@@ -6,15 +6,16 @@ use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 
-use crate::annual::controls::ControlFinding;
 use crate::annual::ship::{self, Destination, Shipped};
 use crate::annual::year::{Summary, Year};
+use crate::assembly::controls::ControlFinding;
 use crate::checks::Severity;
-use crate::config::{Config, IPLOS_CONTACT, IPLOS_SUBMITTER, Mode};
+use crate::config::{Config, Mode};
 use crate::message::iplos37::{self, FAGMELDING, IDENTMELDING};
-use crate::message::msghead::Target;
 use crate::message::schema::Schemas;
 use crate::model::municipalities::municipalities;
+use crate::model::register::Target;
+use crate::model::register::{IPLOS_CONTACT, IPLOS_SUBMITTER};
 use crate::progress::Progress;
 use crate::shipping::Shipping;
 use crate::store::annual::AnnualSent;

@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::check_run;
-use crate::config::{Config, SourceKind, url};
-use crate::report::{JsonReport, Origin, ReportView, SourceLine, html, summary};
-use crate::source::RecordKind;
+use crate::config::Config;
+use crate::report::run_view::report_view;
+use crate::report::{JsonReport, html, summary};
 use crate::t;
 
 /// `kpr-bridge check`: the exit code is the run's, or 2 when the configuration or the report
@@ -96,42 +96,4 @@ pub fn check(
         }
     }
     run.exit_code()
-}
-
-/// What the report shows of a check run: for the terminal, JSON, the HTML file, and the
-/// administration page.
-pub fn report_view<'a>(
-    config: &'a Config,
-    year: i32,
-    run: &'a check_run::CheckRun,
-) -> ReportView<'a> {
-    ReportView {
-        year,
-        municipality: &config.municipality,
-        municipality_name: &config.municipality_name,
-        mode: config.mode,
-        generated: chrono::Utc::now(),
-        sources: run
-            .sources
-            .iter()
-            .zip(&config.sources)
-            .map(|(s, source)| {
-                let (origin, place) = match &source.kind {
-                    SourceKind::Extract { path } => (Origin::Extract, path.display().to_string()),
-                    SourceKind::Database { url, .. } => (Origin::Database, url::redacted(url)),
-                    SourceKind::Iplos { path, .. } => (Origin::Iplos, path.display().to_string()),
-                };
-                SourceLine {
-                    name: s.name.clone(),
-                    origin,
-                    place,
-                    persons: s.records(RecordKind::Persons),
-                    services: s.records(RecordKind::Services),
-                    problems: s.problems(),
-                }
-            })
-            .collect(),
-        report: &run.report,
-        controls: &run.controls,
-    }
 }

@@ -8,7 +8,6 @@ use chrono_tz::Europe::Oslo;
 use crate::checks::Severity;
 use crate::config::Config;
 use crate::daily::day::{self, DayOptions, DayOutcome, Destination};
-use crate::message::ipl56;
 use crate::message::schema::Schemas;
 use crate::shipping::Shipping;
 use crate::store::Store;
@@ -51,7 +50,10 @@ pub async fn daily(args: DailyArgs<'_>) -> u8 {
     let outcome = match args.dry_run {
         Some(out) => {
             let schemas = match Schemas::load(&config.payload_schemas) {
-                Ok(schemas) => schemas.with_alias(&config.daily.msg_type, ipl56::DEFAULT_MSG_TYPE),
+                Ok(schemas) => schemas.with_alias(
+                    &config.daily.msg_type,
+                    crate::model::register::DEFAULT_MSG_TYPE,
+                ),
                 Err(e) => return fail(&e, 2),
             };
             let store = match Store::open_for(&config).await {

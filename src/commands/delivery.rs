@@ -8,7 +8,7 @@ use chrono_tz::Europe::Oslo;
 use crate::config::receiver::ReceiverConfig;
 use crate::config::{Config, Mode};
 use crate::inbox::Taken;
-use crate::message::msghead::Target;
+use crate::model::register::Target;
 use crate::receiver::Receiver;
 use crate::shipping::Shipping;
 use crate::store::outbox::State;

@@ -8,7 +8,6 @@ use chrono::Utc;
 
 use crate::config::Config;
 use crate::daily::resend::{self, Preview, Selector};
-use crate::message::ipl56;
 use crate::message::schema::Schemas;
 use crate::shipping::Shipping;
 use crate::store::Store;
@@ -30,7 +29,10 @@ pub async fn resend(args: ResendArgs<'_>) -> u8 {
     let now = Utc::now();
     if let Some(out) = args.dry_run {
         let schemas = match Schemas::load(&config.payload_schemas) {
-            Ok(schemas) => schemas.with_alias(&config.daily.msg_type, ipl56::DEFAULT_MSG_TYPE),
+            Ok(schemas) => schemas.with_alias(
+                &config.daily.msg_type,
+                crate::model::register::DEFAULT_MSG_TYPE,
+            ),
             Err(e) => return fail(&e, 2),
         };
         let store = match Store::open_for(&config).await {

@@ -1,11 +1,12 @@
 //! `kpr-bridge run`: the agent (or a replica of a multi-municipality deployment), on a
-//! runtime of its own, until SIGTERM or SIGINT.
+//! runtime of its own, until SIGTERM or SIGINT, with the administration page beside it.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::admin::{self, portal};
 use crate::agent::{self, clock};
 use crate::cluster::replica::{self, ReplicaOptions};
 use crate::cluster::tenants::Tenants;
@@ -13,12 +14,27 @@ use crate::config::Config;
 
 /// Runs the agent; the exit code is 0 after a clean stop, 2 when it could not start.
 pub fn run(config: Config) -> u8 {
-    until_signal(move |clock, shutdown| agent::run(config, clock, shutdown))
+    until_signal(move |clock, shutdown| {
+        let page_clock = clock.clone();
+        let pages: agent::Pages =
+            Box::new(move |duties, shutdown| admin::beside(duties, page_clock, shutdown));
+        agent::run(config, clock, pages, shutdown)
+    })
 }
 
 /// Runs one replica of a multi-municipality deployment (`run --tenants DIR`).
 pub fn run_tenants(tenants: Tenants, options: ReplicaOptions) -> u8 {
-    until_signal(move |clock, shutdown| replica::run(tenants, options, clock, shutdown))
+    until_signal(move |clock, shutdown| {
+        let pages: replica::Pages = match options.admin.clone() {
+            Some(settings) => {
+                let configs = tenants.configs.values().cloned().collect();
+                let page_clock = clock.clone();
+                Box::new(move |shutdown| portal::beside(configs, page_clock, settings, shutdown))
+            }
+            None => Box::new(|_| Box::pin(async { Ok(None) })),
+        };
+        replica::run(tenants, options, clock, pages, shutdown)
+    })
 }
 
 /// Runs `work` on a runtime of its own until it ends; SIGTERM or SIGINT ask it to stop.

@@ -7,12 +7,12 @@ use std::path::Path;
 
 use chrono::Utc;
 
-use crate::cluster::lease::{LeaseRow, Leases};
 use crate::cluster::tenants::Tenants;
 use crate::config::Config;
 use crate::i18n::Language;
 use crate::status::{gather, render};
 use crate::store::Store;
+use crate::store::leases::{LeaseRow, Leases};
 use crate::t;
 
 pub async fn status(config: &Path, json: bool) -> u8 {

@@ -87,7 +87,7 @@ pub(super) fn admin(raw: Option<RawAdmin>, base: &Path, problems: &mut Vec<Strin
             problems.push(format!("{at}.name: missing; give the user's sign-in name"));
             continue;
         }
-        if crate::source::problem::hide_identity_numbers(&name) != name {
+        if crate::redact::hide_identity_numbers(&name) != name {
             problems.push(format!(
                 "{at}.name: holds a run of 11 digits, which looks like an identity number; choose another name"
             ));

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::agent::schedule::Schedule;
+use crate::config::schedule::Schedule;
 
 /// The daily run after midnight, outside 02:00–03:00, which daylight saving skips or repeats.
 pub const DEFAULT_SCHEDULE: &str = "0 0 4 * * *";

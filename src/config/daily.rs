@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::message::ipl56;
+use crate::model::register::DEFAULT_MSG_TYPE;
 
 /// The 9151 codes the 56.0.0 code list keeps in force (it marks 6, 14, 23, 24, 26, 27 and
 /// 28 withdrawn, and has no 10, 12, 13 or 16): the daily scope unless configured.
@@ -75,13 +75,11 @@ pub(super) fn daily(
             "daily.max_notifications must be at least 1; the default is {DEFAULT_MAX_NOTIFICATIONS}"
         ));
     }
-    let msg_type = raw
-        .msg_type
-        .unwrap_or_else(|| ipl56::DEFAULT_MSG_TYPE.to_string());
+    let msg_type = raw.msg_type.unwrap_or_else(|| DEFAULT_MSG_TYPE.to_string());
     if msg_type.trim().is_empty() || msg_type.contains(char::is_whitespace) {
         problems.push(format!(
             "daily.msg_type: '{msg_type}' is not a MsgHead message type (one word, such as {})",
-            ipl56::DEFAULT_MSG_TYPE
+            DEFAULT_MSG_TYPE
         ));
     }
     Daily {

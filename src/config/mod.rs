@@ -8,25 +8,24 @@
 pub mod admin;
 pub mod agent;
 pub mod alerts;
+mod contacts;
 pub mod daily;
 pub mod delivery;
 pub mod receiver;
+pub mod schedule;
+mod sources;
 pub mod url;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::checks::test_users::DEFAULT_PATTERNS;
 use crate::i18n::Language;
-use crate::message::msghead::Target;
 use crate::model::municipalities::municipalities;
-use crate::source::RecordKind;
-use crate::source::fields::parse_date;
+use crate::model::register::{Contact, IPLOS_CONTACT, IPLOS_SUBMITTER, Target};
+pub use sources::{DEFAULT_KEEP_DONE, DEFAULT_SETTLE, Queries, SourceConfig, SourceKind};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -80,78 +79,8 @@ pub struct Config {
     pub alerts: alerts::Alerts,
 }
 
-/// Whom the register asks about the municipality's data. Not a patient: a name here may be
-/// written into messages.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Contact {
-    /// The role, code system 8471: 16 IPLOS contact, 17 IPLOS submitter (1–19).
-    pub kind: u8,
-    pub name: String,
-    pub phone: Option<String>,
-    pub email: String,
-}
-
-/// Code system 8471: the IPLOS contact (kontaktperson), whom the register asks about the data.
-pub const IPLOS_CONTACT: u8 = 16;
-/// Code system 8471: the IPLOS submitter (innsendingsansvarlig), responsible for sending.
-pub const IPLOS_SUBMITTER: u8 = 17;
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SourceConfig {
-    pub name: String,
-    pub kind: SourceKind,
-    /// The mapping file; `None` only for an IPLOS source, whose national codes need none.
-    pub mapping: Option<PathBuf>,
-    /// The days this source is the municipality's EPJ (an EPJ change mid-year).
-    pub from: Option<NaiveDate>,
-    pub to: Option<NaiveDate>,
-    /// The EPJ's product name and version, as the daily and annual headers name them.
-    pub product: Option<String>,
-    pub version: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SourceKind {
-    Extract {
-        path: PathBuf,
-    },
-    Database {
-        url: String,
-        queries: Queries,
-    },
-    /// A directory where the EPJ writes its IPLOS 3.7 extract (`source::iplos`).
-    Iplos {
-        path: PathBuf,
-        /// How long a file stands unchanged before it is taken.
-        settle: Duration,
-        /// How long taken pairs stay in `done/`.
-        keep_done: Duration,
-    },
-}
-
-/// One read-only SQL query per record kind; result columns as in `docs/export-format.md`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Queries {
-    pub persons: Option<String>,
-    pub services: Option<String>,
-    pub assessments: Option<String>,
-    pub diagnoses: Option<String>,
-    pub attributes: Option<String>,
-}
-
-impl Queries {
-    pub fn get(&self, kind: RecordKind) -> Option<&str> {
-        match kind {
-            RecordKind::Persons => &self.persons,
-            RecordKind::Services => &self.services,
-            RecordKind::Assessments => &self.assessments,
-            RecordKind::Diagnoses => &self.diagnoses,
-            RecordKind::Attributes => &self.attributes,
-        }
-        .as_deref()
-    }
-}
+/// The names real EPJs give their test patients, used when the configuration gives none.
+pub const DEFAULT_TEST_USER_PATTERNS: [&str; 3] = ["Donald Duck", "Test *", "* Testesen"];
 
 /// Everything wrong with a configuration file.
 #[derive(Debug)]
@@ -188,7 +117,7 @@ struct Raw {
     data_dir: Option<PathBuf>,
     mapping: Option<PathBuf>,
     #[serde(default, rename = "source")]
-    sources: Vec<RawSource>,
+    sources: Vec<sources::RawSource>,
     test_users: Option<RawTestUsers>,
     /// Gone: the EPJ's variables are in its mapping file (`[[variable]]`); said if given.
     assessment: Option<toml::Value>,
@@ -204,16 +133,6 @@ struct Raw {
     admin: Option<admin::RawAdmin>,
     log: Option<agent::RawLog>,
     alerts: Option<alerts::RawAlerts>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawContact {
-    /// 8471 code, as a number or as text.
-    r#type: Option<toml::Value>,
-    name: Option<String>,
-    phone: Option<String>,
-    email: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -234,22 +153,6 @@ struct RawMunicipality {
 struct RawHer {
     municipality: Option<String>,
     service_unit: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-struct RawSource {
-    name: Option<String>,
-    kind: Option<String>,
-    path: Option<PathBuf>,
-    url: Option<String>,
-    queries: Option<Queries>,
-    mapping: Option<PathBuf>,
-    from: Option<String>,
-    to: Option<String>,
-    product: Option<String>,
-    version: Option<String>,
-    settle_seconds: Option<u64>,
-    keep_done_days: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -439,114 +342,7 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
         }
     };
 
-    if raw.sources.is_empty() {
-        problems.push("missing required key 'source': configure at least one [[source]]".into());
-    }
-    let mut sources = Vec::new();
-    for (i, source) in raw.sources.into_iter().enumerate() {
-        let at = format!("source[{}]", i + 1);
-        let name = source.name.clone().unwrap_or_default();
-        if name.is_empty() {
-            problems.push(format!("missing required key '{at}.name'"));
-        } else if sources.iter().any(|s: &SourceConfig| s.name == name) {
-            problems.push(format!(
-                "{at}.name: '{name}' is used by two sources; give each its own name"
-            ));
-        }
-        let mapping = source.mapping.or(raw.mapping.clone());
-        if mapping.is_none() && source.kind.as_deref() != Some("iplos") {
-            problems.push(format!(
-                "missing required key 'mapping' (for all sources) or '{at}.mapping'"
-            ));
-        }
-        if source.kind.as_deref() != Some("iplos")
-            && (source.settle_seconds.is_some() || source.keep_done_days.is_some())
-        {
-            problems.push(format!(
-                "{at}: settle_seconds and keep_done_days are for sources of kind \"iplos\" only"
-            ));
-        }
-        let date = |key: &str, value: Option<String>, problems: &mut Vec<String>| {
-            value.and_then(|v| {
-                parse_date(&v)
-                    .map_err(|why| problems.push(format!("{at}.{key}: '{v}' is not a date{why}")))
-                    .ok()
-            })
-        };
-        let from = date("from", source.from, problems);
-        let to = date("to", source.to, problems);
-        let kind = match source.kind.as_deref() {
-            Some("extract") => match source.path {
-                Some(path) => SourceKind::Extract {
-                    path: base.join(path),
-                },
-                None => {
-                    problems.push(format!(
-                        "missing required key '{at}.path' (the extract directory)"
-                    ));
-                    continue;
-                }
-            },
-            Some("database") => {
-                let queries = source.queries.unwrap_or_default();
-                for (key, query) in [
-                    ("persons", &queries.persons),
-                    ("services", &queries.services),
-                ] {
-                    if query.is_none() {
-                        problems.push(format!("missing required key '{at}.queries.{key}'"));
-                    }
-                }
-                match source.url {
-                    Some(url) => SourceKind::Database { url, queries },
-                    None => {
-                        problems.push(format!("missing required key '{at}.url' (a postgres://, mysql:// or sqlite: URL)"));
-                        continue;
-                    }
-                }
-            }
-            Some("iplos") => match source.path {
-                Some(path) => SourceKind::Iplos {
-                    path: base.join(path),
-                    settle: source
-                        .settle_seconds
-                        .map_or(crate::source::iplos::DEFAULT_SETTLE, Duration::from_secs),
-                    keep_done: source
-                        .keep_done_days
-                        .map_or(crate::source::iplos::DEFAULT_KEEP_DONE, |days| {
-                            Duration::from_secs(days.max(1) * 24 * 3600)
-                        }),
-                },
-                None => {
-                    problems.push(format!(
-                        "missing required key '{at}.path' (the directory the EPJ writes its IPLOS extract into)"
-                    ));
-                    continue;
-                }
-            },
-            Some(other) => {
-                problems.push(format!(
-                    "{at}.kind: '{other}' is not \"extract\", \"database\" or \"iplos\""
-                ));
-                continue;
-            }
-            None => {
-                problems.push(format!(
-                    "missing required key '{at}.kind' (\"extract\", \"database\" or \"iplos\")"
-                ));
-                continue;
-            }
-        };
-        sources.push(SourceConfig {
-            name,
-            kind,
-            mapping: mapping.map(|m| base.join(m)),
-            from,
-            to,
-            product: source.product.clone(),
-            version: source.version.clone(),
-        });
-    }
+    let sources = sources::sources(raw.sources, raw.mapping, base, problems);
 
     let (state_url, state_schema) = raw
         .state
@@ -597,7 +393,7 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
             "[assessment] extra_variables is now [[variable]] in each source's mapping file: local = the EPJ's name for it, code = the register's variable (code system 9111, 1–18)".into(),
         );
     }
-    let contacts = contacts(raw.contact, problems);
+    let contacts = contacts::contacts(raw.contact, problems);
     if delivery.is_some() {
         for (kind, role) in [
             (IPLOS_CONTACT, "IPLOS contact"),
@@ -613,7 +409,7 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
     let test_user_names = raw
         .test_users
         .and_then(|t| t.names)
-        .unwrap_or_else(|| DEFAULT_PATTERNS.map(String::from).to_vec());
+        .unwrap_or_else(|| DEFAULT_TEST_USER_PATTERNS.map(String::from).to_vec());
     let data_dir = base.join(data_dir);
     let daily = daily::daily(raw.daily, base, &data_dir, problems);
     let agent = agent::agent(raw.agent, problems);
@@ -654,8 +450,6 @@ fn validate(raw: Raw, file: &Path, problems: &mut Vec<String>) -> Config {
     }
 }
 
-/// The `[[contact]]` tables, each checked: a type of code system 8471, a name and an e-mail
-/// address (the identity message requires one).
 /// A schema name that needs no quoting and cannot be confused with PostgreSQL's own
 /// (`pg_*`, `information_schema`) or with the shared `public`.
 pub fn valid_schema_name(name: &str) -> bool {
@@ -667,392 +461,5 @@ pub fn valid_schema_name(name: &str) -> bool {
         && name != "information_schema"
 }
 
-fn contacts(raw: Option<toml::Value>, problems: &mut Vec<String>) -> Vec<Contact> {
-    let tables = match raw {
-        None => return Vec::new(),
-        Some(toml::Value::Array(tables)) => tables,
-        Some(_) => {
-            problems.push(
-                "[contact] is now [[contact]]: one table per contact, each with a type (16 IPLOS contact, 17 IPLOS submitter), name, phone and email".into(),
-            );
-            return Vec::new();
-        }
-    };
-    let text = |value: Option<String>| {
-        value
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
-    let mut contacts = Vec::new();
-    for (n, table) in tables.into_iter().enumerate() {
-        let at = format!("contact[{n}]");
-        let raw: RawContact = match table.try_into() {
-            Ok(raw) => raw,
-            Err(e) => {
-                problems.push(format!("{at}: {}", e.message()));
-                continue;
-            }
-        };
-        let kind = match &raw.r#type {
-            Some(toml::Value::Integer(n)) => u8::try_from(*n).ok(),
-            Some(toml::Value::String(s)) => s.trim().parse().ok(),
-            _ => None,
-        };
-        let kind = kind.filter(|k| (1..=19).contains(k));
-        if kind.is_none() {
-            problems.push(format!(
-                "{at}.type: missing or not a contact type of code system 8471 (1–19); IPLOS uses 16 (IPLOS contact) and 17 (IPLOS submitter)"
-            ));
-        }
-        let name = text(raw.name);
-        if name.is_none() {
-            problems.push(format!(
-                "missing required key '{at}.name' (a person or a role)"
-            ));
-        }
-        let email = text(raw.email);
-        if email.is_none() {
-            problems.push(format!(
-                "missing required key '{at}.email' (the register writes to it about the data)"
-            ));
-        }
-        if let (Some(kind), Some(name), Some(email)) = (kind, name, email) {
-            contacts.push(Contact {
-                kind,
-                name,
-                phone: text(raw.phone),
-                email,
-            });
-        }
-    }
-    contacts
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const GOOD: &str = r#"
-mode = "test"
-data_dir = "state"
-mapping = "mappings/sample-epj.toml"
-
-[municipality]
-number = "0301"
-name = "Oslo"
-
-[her_id]
-municipality = "12345"
-service_unit = "67890"
-
-[[source]]
-name = "gerica"
-kind = "extract"
-path = "/srv/export"
-to = "2025-05-31"
-
-[[source]]
-name = "profil"
-kind = "database"
-url = "postgres://reader@localhost/epj"
-from = "2025-06-01"
-[source.queries]
-persons = "SELECT 1"
-services = "SELECT 2"
-"#;
-
-    fn parse(text: &str) -> Result<Config, ConfigError> {
-        Config::parse(text, Path::new("/etc/kpr-bridge/kpr-bridge.toml"))
-    }
-
-    #[test]
-    fn a_good_configuration_keeps_numbers_as_text() {
-        let config = parse(GOOD).unwrap();
-        assert_eq!(config.municipality, "0301");
-        assert_eq!(config.her_id, "12345");
-        assert_eq!(config.mode, Mode::Test);
-        assert_eq!(config.sources.len(), 2);
-        assert_eq!(config.sources[0].to, Some("2025-05-31".parse().unwrap()));
-        assert_eq!(
-            config.sources[1].mapping,
-            Some(PathBuf::from("/etc/kpr-bridge/mappings/sample-epj.toml"))
-        );
-        assert_eq!(config.data_dir, PathBuf::from("/etc/kpr-bridge/state"));
-        assert_eq!(config.test_user_names.len(), 3);
-    }
-
-    #[test]
-    fn every_unknown_key_is_named_with_the_file() {
-        let text = GOOD
-            .replace("mode = \"test\"", "mode = \"test\"\nmodus = 1")
-            .replace("to = \"2025", "til = \"2025")
-            + "\n[extra]\nx = 2\n";
-        let error = parse(&text).unwrap_err().to_string();
-        assert!(
-            error.starts_with("/etc/kpr-bridge/kpr-bridge.toml:"),
-            "{error}"
-        );
-        for key in ["'modus'", "'extra'", "'source[1].til'"] {
-            assert!(error.contains(key), "{key} in {error}");
-        }
-    }
-
-    #[test]
-    fn every_missing_required_key_is_named_at_once() {
-        let error = parse("").unwrap_err();
-        let text = error.to_string();
-        for key in [
-            "municipality.number",
-            "municipality.name",
-            "her_id.municipality",
-            "her_id.service_unit",
-            "'mode'",
-            "'data_dir'",
-            "'source'",
-        ] {
-            assert!(text.contains(key), "{key} in {text}");
-        }
-        assert_eq!(error.problems.len(), 7, "{text}");
-    }
-
-    #[test]
-    fn numbers_written_as_numbers_are_explained() {
-        let error = parse(&GOOD.replace("number = \"0301\"", "number = 4601"))
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("in quotes"), "{error}");
-    }
-
-    #[test]
-    fn bad_values_are_named() {
-        let text = GOOD
-            .replace("\"0301\"", "\"3024\"")
-            .replace("\"12345\"", "\"12a45\"")
-            .replace("mode = \"test\"", "mode = \"prod\"")
-            .replace("kind = \"extract\"", "kind = \"file\"")
-            .replace("2025-06-01", "31.02.2025");
-        let error = parse(&text).unwrap_err();
-        let joined = error.problems.join("\n");
-        assert!(joined.contains("replaced by 3201"), "{joined}");
-        assert!(joined.contains("'12a45' is not a HER-id"), "{joined}");
-        assert!(joined.contains("'prod' is neither"), "{joined}");
-        assert!(joined.contains("source[1].kind: 'file'"), "{joined}");
-        assert!(
-            joined.contains("source[2].from: '31.02.2025' is not a date"),
-            "{joined}"
-        );
-        assert_eq!(error.problems.len(), 5, "{joined}");
-    }
-
-    #[test]
-    fn database_sources_need_url_and_the_two_required_queries() {
-        let text = GOOD
-            .replace("url = \"postgres://reader@localhost/epj\"\n", "")
-            .replace("services = \"SELECT 2\"\n", "");
-        let joined = parse(&text).unwrap_err().problems.join("\n");
-        assert!(joined.contains("source[2].queries.services"), "{joined}");
-        assert!(joined.contains("source[2].url"), "{joined}");
-    }
-
-    #[test]
-    fn the_shipped_example_loads() {
-        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("ops/examples/kpr-bridge.toml");
-        let config = Config::load(&example).unwrap();
-        assert_eq!(config.municipality, "4601");
-        assert_eq!(config.mode, Mode::Test);
-        assert_eq!(config.sources.len(), 2);
-        assert!(
-            config.sources[0]
-                .mapping
-                .as_ref()
-                .is_some_and(|m| m.ends_with("mappings/sample-epj.toml"))
-        );
-        assert!(matches!(
-            config.sources[1].kind,
-            SourceKind::Database { .. }
-        ));
-        assert_eq!(config.alerts.certificate_days, 30);
-        assert_eq!(config.agent.schedule.text(), agent::DEFAULT_SCHEDULE);
-        assert_eq!(config.log_format, agent::LogFormat::Human);
-    }
-
-    /// The production example loads as it is (its certificate files need not exist: loading
-    /// only takes their paths), and with its [state] lines uncommented.
-    #[test]
-    fn the_production_example_loads() {
-        let example =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("ops/examples/kpr-bridge-production.toml");
-        let config = Config::load(&example).unwrap();
-        assert_eq!(config.mode, Mode::Production);
-        assert_eq!(config.state_url, None);
-        assert_eq!(config.data_dir, PathBuf::from("/var/lib/kpr-bridge"));
-        assert_eq!(config.sources.len(), 2);
-        assert!(matches!(
-            config.sources[0].kind,
-            SourceKind::Database { .. }
-        ));
-        assert_eq!(
-            config.sources[1].kind,
-            SourceKind::Extract {
-                path: PathBuf::from("/srv/kpr-bridge/velferdsteknologi")
-            }
-        );
-        assert_eq!(
-            config.sources[1].mapping,
-            Some(PathBuf::from(
-                "/etc/kpr-bridge/mappings/velferdsteknologi.toml"
-            ))
-        );
-        assert_eq!(config.agent.schedule.text(), "0 0 4 * * *");
-        assert_eq!(config.agent.watch, agent::Watch::Notify);
-        assert_eq!(config.agent.listen, Some("127.0.0.1:9464".parse().unwrap()));
-        assert_eq!(config.log_format, agent::LogFormat::Json);
-        assert!(config.alerts.command.is_some() && config.alerts.webhook.is_some());
-        assert_eq!(config.contacts.len(), 2);
-        let delivery = config.delivery.unwrap();
-        assert_eq!(delivery.receipt_timeout_hours, 72);
-        let delivery::Transport::Amqp { broker, queues } = delivery.transport else {
-            panic!("the production example delivers over AMQP");
-        };
-        assert!(broker.url.starts_with("amqps://") && broker.ca_file.is_some());
-        assert_eq!(queues.kpr, "122612_async");
-        assert_eq!(queues.to("production"), "122612_async");
-        assert_eq!(queues.to("validation"), "171479_async");
-        let certificates = delivery.certificates;
-        assert!(certificates.previous_encryption.is_some());
-        assert!(
-            certificates
-                .signing_key
-                .starts_with("/etc/kpr-bridge/certs")
-        );
-        assert_eq!(certificates.trust.len(), 2);
-        assert_eq!(
-            certificates.pinned_signers,
-            [PathBuf::from("/etc/kpr-bridge/certs/kpr-sign.crt")]
-        );
-        // Without KPR's signing certificate no receipt could count: refused at load.
-        let unpinned = std::fs::read_to_string(&example)
-            .unwrap()
-            .replace("kpr_signing_certificates =", "# kpr_signing_certificates =");
-        let error = Config::parse(&unpinned, &example).unwrap_err().to_string();
-        assert!(
-            error.contains("missing required key 'certificates.kpr_signing_certificates'"),
-            "{error}"
-        );
-
-        let postgres = std::fs::read_to_string(&example)
-            .unwrap()
-            .replace("# [state]", "[state]")
-            .replace("# url = \"postgres://", "url = \"postgres://");
-        let config = Config::parse(&postgres, &example).unwrap();
-        assert!(
-            config
-                .state_url
-                .is_some_and(|url| url.starts_with("postgres://kpr_bridge@"))
-        );
-    }
-
-    #[test]
-    fn production_sends_to_validation_only_through_kpr_validering_s_own_queue() {
-        let example =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("ops/examples/kpr-bridge-production.toml");
-        let text = std::fs::read_to_string(&example).unwrap();
-        let config = Config::parse(&text, &example).unwrap();
-        assert_eq!(config.unreachable(Target::Validation), None);
-        let without = text.replace("kpr_validation_queue = ", "# kpr_validation_queue = ");
-        let config = Config::parse(&without, &example).unwrap();
-        assert_eq!(config.unreachable(Target::Production), None);
-        let why = config.unreachable(Target::Validation).unwrap();
-        assert!(
-            why.contains("('122612_async') is the register's queue")
-                && why.contains("kpr_validation_queue"),
-            "{why}"
-        );
-
-        let test = Path::new(env!("CARGO_MANIFEST_DIR")).join("ops/examples/kpr-bridge.toml");
-        let text = std::fs::read_to_string(&test).unwrap();
-        let config = Config::parse(&text, &test).unwrap();
-        assert_eq!(
-            config.unreachable(Target::Validation),
-            None,
-            "test mode: kpr_queue is it"
-        );
-        let twice = text.replace("# kpr_validation_queue = ", "kpr_validation_queue = ");
-        let problems = Config::parse(&twice, &test).unwrap_err().problems;
-        assert!(
-            problems[0].contains("in test mode amqp.kpr_queue already is"),
-            "{problems:?}"
-        );
-    }
-
-    #[test]
-    fn the_shipped_example_with_its_spool_lines_loads_with_a_receipts_directory() {
-        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("ops/examples/kpr-bridge.toml");
-        let text = std::fs::read_to_string(&example)
-            .unwrap()
-            .replace("transport = \"amqp\"", "transport = \"spool\"")
-            .replace("# spool_dir = ", "spool_dir = ")
-            .replace("# spool_receipts_dir = ", "spool_receipts_dir = ");
-        let config = Config::parse(&text, &example).unwrap();
-        let transport = config.delivery.unwrap().transport;
-        assert_eq!(
-            transport,
-            delivery::Transport::Spool {
-                dir: PathBuf::from("/var/spool/kpr-bridge/out"),
-                receipts: Some(PathBuf::from("/var/spool/kpr-bridge/in")),
-            }
-        );
-
-        let same = text.replace("/var/spool/kpr-bridge/in", "/var/spool/kpr-bridge/out");
-        let joined = Config::parse(&same, &example)
-            .unwrap_err()
-            .problems
-            .join("\n");
-        assert!(
-            joined.contains("spool_receipts_dir is spool_dir"),
-            "{joined}"
-        );
-        let amqp = text.replace("transport = \"spool\"", "transport = \"amqp\"");
-        let joined = Config::parse(&amqp, &example)
-            .unwrap_err()
-            .problems
-            .join("\n");
-        assert!(
-            joined.contains("only used with transport = \"spool\""),
-            "{joined}"
-        );
-    }
-
-    #[test]
-    fn contacts_are_typed_and_an_iplos_contact_and_submitter_are_required_to_send() {
-        let with = |contacts: &str| {
-            let production = std::fs::read_to_string(
-                Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("ops/examples/kpr-bridge-production.toml"),
-            )
-            .unwrap();
-            let start = production.find("[[contact]]").unwrap();
-            let end = production.find("# How the agent paces itself").unwrap();
-            let text = format!("{}{contacts}\n{}", &production[..start], &production[end..]);
-            Config::parse(&text, Path::new("/etc/kpr-bridge/kpr-bridge.toml"))
-        };
-        let both = "[[contact]]\ntype = 16\nname = \"A\"\nemail = \"a@x\"\n\
-                    [[contact]]\ntype = \"17\"\nname = \"A\"\nemail = \"a@x\"\n";
-        let config = with(both).unwrap();
-        let kinds: Vec<u8> = config.contacts.iter().map(|c| c.kind).collect();
-        assert_eq!(kinds, [IPLOS_CONTACT, IPLOS_SUBMITTER]);
-
-        let only_16 = "[[contact]]\ntype = 16\nname = \"A\"\nemail = \"a@x\"\n";
-        let error = with(only_16).unwrap_err().to_string();
-        assert!(error.contains("no IPLOS submitter (type = 17)"), "{error}");
-
-        let old = "[contact]\nname = \"A\"\nemail = \"a@x\"\n";
-        let error = with(old).unwrap_err().to_string();
-        assert!(error.contains("[contact] is now [[contact]]"), "{error}");
-
-        let bad = "[[contact]]\ntype = 42\nname = \"A\"\n";
-        let error = with(bad).unwrap_err().to_string();
-        assert!(error.contains("contact[0].type"), "{error}");
-        assert!(error.contains("'contact[0].email'"), "{error}");
-    }
-}
+mod tests;

@@ -173,7 +173,7 @@ impl ReceiverConfig {
             daily_msg_type: raw
                 .daily
                 .and_then(|d| d.msg_type)
-                .unwrap_or_else(|| crate::message::ipl56::DEFAULT_MSG_TYPE.to_string()),
+                .unwrap_or_else(|| crate::model::register::DEFAULT_MSG_TYPE.to_string()),
             rules: raw.rules,
         };
         ConfigError::unless_any(file, problems, config).map_err(|mut e| {

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use super::current::Current;
 use super::state::{Original, Originals, PersonKey};
-use crate::delta::Change;
+use crate::daily::delta::Change;
 use crate::message::ipl56::{EventKind, Status};
 use crate::store::daily::StoredPerson;
 

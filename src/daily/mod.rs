@@ -5,6 +5,7 @@
 pub mod capture;
 pub mod current;
 pub mod day;
+pub mod delta;
 pub mod identity_change;
 pub mod mark;
 pub mod resend;

@@ -11,9 +11,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use thiserror::Error;
 use uuid::Uuid;
 
-use crate::config::Contact;
 use crate::crypto::at_rest::{IdentityKey, KeyError};
 use crate::message::ipl56::{self, Header, Notification};
+use crate::model::register::Contact;
 use crate::store::StoreError;
 use crate::store::daily::{DailyTx, MessageRecord, ShipmentRecord};
 use crate::store::outbox::NewMessage;

@@ -2,9 +2,6 @@
 //! keeps and the diff compares, and the originals its corrections refer to. It holds no
 //! identity number and no name — a person is a pseudonymous [`PersonKey`].
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::NaiveDate;
 use openssl::sha::Sha256;
 use serde::{Deserialize, Serialize};
@@ -12,68 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::model::{Pause, ServiceCode};
-
-/// A person in the state store: 16 bytes derived from the identity number with the
-/// municipality's secret (`daily::current::Pseudonyms`), the same every day and in every EPJ.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PersonKey(pub [u8; 16]);
-
-impl PersonKey {
-    /// 32 lower-case hex digits, without formatting machinery: a capture writes a million.
-    fn hex(&self) -> [u8; 32] {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let mut text = [0u8; 32];
-        for (i, byte) in self.0.iter().enumerate() {
-            text[2 * i] = DIGITS[usize::from(byte >> 4)];
-            text[2 * i + 1] = DIGITS[usize::from(byte & 0x0f)];
-        }
-        text
-    }
-}
-
-impl fmt::Display for PersonKey {
-    /// 32 lower-case hex digits.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let hex = self.hex();
-        f.write_str(std::str::from_utf8(&hex).expect("hex digits are ASCII"))
-    }
-}
-
-impl fmt::Debug for PersonKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PersonKey({self})")
-    }
-}
-
-impl FromStr for PersonKey {
-    type Err = ();
-
-    fn from_str(s: &str) -> Result<Self, ()> {
-        if s.len() != 32 || !s.is_ascii() {
-            return Err(());
-        }
-        let mut key = [0u8; 16];
-        for (i, byte) in key.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| ())?;
-        }
-        Ok(PersonKey(key))
-    }
-}
-
-impl Serialize for PersonKey {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let hex = self.hex();
-        s.serialize_str(std::str::from_utf8(&hex).expect("hex digits are ASCII"))
-    }
-}
-
-impl<'de> Deserialize<'de> for PersonKey {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse()
-            .map_err(|()| serde::de::Error::custom("a person key is 32 hex digits"))
-    }
-}
+pub use crate::store::persons::PersonKey;
 
 /// A service as the register was told of it: only what its events say. Refusals, hours,
 /// decisions and everything about the person but their key have no place in 56.0.0's
@@ -181,15 +117,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn person_key_round_trips_as_hex() {
-        let key = PersonKey([0xab; 16]);
-        let text = key.to_string();
-        assert_eq!(text.len(), 32);
-        assert_eq!(text.parse::<PersonKey>(), Ok(key));
-        assert!("xyz".parse::<PersonKey>().is_err());
-    }
-
-    #[test]
     fn a_state_survives_its_text_and_hashes_stably() {
         let state = ServiceState {
             person: PersonKey([1; 16]),
@@ -211,16 +138,5 @@ mod tests {
     fn the_content_hash_is_the_first_eight_bytes_of_sha256_big_endian() {
         // SHA-256("abc") = ba7816bf 8f01cfea ... (FIPS 180-2, appendix B.1).
         assert_eq!(content_hash("abc"), 0xba78_16bf_8f01_cfea_u64 as i64);
-    }
-
-    #[test]
-    fn a_person_key_serializes_as_its_hex_text() {
-        let key = PersonKey([
-            0x00, 0x01, 0x0a, 0x10, 0x7f, 0x80, 0xab, 0xcd, 0xef, 0xff, 0x12, 0x34, 0x56, 0x78,
-            0x9a, 0xbc,
-        ]);
-        let hex = "00010a107f80abcdefff123456789abc";
-        assert_eq!(key.to_string(), hex);
-        assert_eq!(serde_json::to_string(&key).unwrap(), format!("\"{hex}\""));
     }
 }

@@ -35,7 +35,7 @@ use crate::crypto::test_certificates;
 use crate::generate::{self, OutputEncoding};
 use crate::i18n::Language;
 use crate::inbox::Taken;
-use crate::message::msghead::Target;
+use crate::model::register::Target;
 use crate::receiver::Receiver;
 use crate::shipping::Shipping;
 use crate::t;

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::annual::year::Summary;
 use crate::i18n::Language;
-use crate::message::msghead::Target;
+use crate::model::register::Target;
 use crate::status::codes;
 use crate::store::outbox::State;
 use crate::store::{Store, StoreError};

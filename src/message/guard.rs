@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use crate::source::problem::shown_value;
+use crate::redact::shown_value;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 

@@ -24,7 +24,7 @@ use super::iplos37::{Header, IplosError};
 use crate::model::Ident;
 use crate::model::ident::{IdentKind, validate};
 use crate::model::year_bounds;
-use crate::source::problem::hide_identity_numbers;
+use crate::redact::hide_identity_numbers;
 
 pub const NAMESPACE: &str = "http://www.npr.no/xmlstds/53_1_3_ide";
 /// `Melding/@versjon`.

@@ -19,12 +19,9 @@ use thiserror::Error;
 use uuid::Uuid;
 
 use super::guard;
-pub use crate::config::Contact;
-use crate::source::problem::hide_identity_numbers;
+use crate::model::register::Contact;
+use crate::redact::hide_identity_numbers;
 
-/// MsgHead `MsgInfo/Type` of the daily message unless `[daily] msg_type` says otherwise. No
-/// public name exists: confirm it with FHI before production (README).
-pub const DEFAULT_MSG_TYPE: &str = "KPR_KTT";
 pub const NAMESPACE: &str = "http://www.npr.no/xmlstds/56_0_0_ipl";
 /// `Melding/@versjon`.
 pub const VERSION: &str = "56.0.0";
@@ -514,7 +511,7 @@ mod tests {
             .collect();
         let xml = write(&header(), &notifications);
         schemas
-            .validate_payload(DEFAULT_MSG_TYPE, &xml)
+            .validate_payload(crate::model::register::DEFAULT_MSG_TYPE, &xml)
             .unwrap_or_else(|e| panic!("{e}\n{}", String::from_utf8_lossy(&xml)));
         let read = read(&xml).unwrap();
         assert_eq!(read.notifications, notifications);

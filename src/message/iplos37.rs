@@ -27,11 +27,11 @@ use thiserror::Error;
 use uuid::Uuid;
 
 use super::guard;
-use crate::annual::person::{AnnualPerson, AnnualService};
-pub use crate::config::Contact;
+use crate::model::annual::{AnnualPerson, AnnualService};
 use crate::model::assessment::AssessmentVariables;
+use crate::model::register::Contact;
 use crate::model::{AttributeKind, Decision, DiagnosisSystem, Gender, Household, year_bounds};
-use crate::source::problem::hide_identity_numbers;
+use crate::redact::hide_identity_numbers;
 
 /// The fagmelding's message type (MsgInfo/Type).
 pub const FAGMELDING: &str = "KPR_IPL";

@@ -60,7 +60,7 @@ impl Out {
 /// 53.1.3 and XPR(ipl) 56.0.0), one line each, every value escaped.
 pub(crate) fn write_contacts(
     out: &mut impl std::io::Write,
-    contacts: &[crate::config::Contact],
+    contacts: &[crate::model::register::Contact],
 ) -> std::io::Result<()> {
     use quick_xml::escape::escape;
     for contact in contacts {

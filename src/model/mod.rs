@@ -5,12 +5,14 @@
 
 use chrono::NaiveDate;
 
+pub mod annual;
 pub mod assessment;
 pub mod diagnosis_codes;
 pub mod ident;
 pub mod municipalities;
 pub mod orgnr;
 pub mod records;
+pub mod register;
 pub mod service_codes;
 
 pub use records::*;

@@ -4,12 +4,13 @@
 //! stay English.
 
 pub mod html;
+pub mod run_view;
 pub mod summary;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::annual::controls::ControlFinding;
+use crate::assembly::controls::ControlFinding;
 use crate::checks::{CheckReport, Finding, Severity};
 use crate::config::Mode;
 use crate::i18n::Language;

@@ -19,27 +19,13 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use encoding_rs::WINDOWS_1252;
 
 use super::problem::{Place, Problem};
-use super::table::{BATCHES_AHEAD, Entry, RowBatch, Table, duplicated_column, missing_columns};
+use super::table::{
+    BATCHES_AHEAD, Entry, RowBatch, Table, TextEncoding, duplicated_column, missing_columns,
+};
 
 /// No field of an EPJ extract needs more; a longer line means the file is not what it claims.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 const SNIFF_BYTES: u64 = 64 * 1024;
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TextEncoding {
-    Utf8,
-    Utf8WithBom,
-    Windows1252,
-}
-
-impl std::fmt::Display for TextEncoding {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            TextEncoding::Utf8 => "UTF-8",
-            TextEncoding::Utf8WithBom => "UTF-8 with BOM",
-            TextEncoding::Windows1252 => "Windows-1252",
-        })
-    }
-}
 
 /// Opens `path` and checks its header. `columns` are the columns the caller will ask for,
 /// `required` the ones the file must have. Any error is a fatal problem for this file.

@@ -23,10 +23,11 @@ use sqlx::{
     Row as _, Sqlite, Statement, TypeInfo, ValueRef,
 };
 
-use super::problem::{Place, Problem, Problems, hide_identity_numbers};
+use super::problem::{Place, Problem, Problems};
 use super::reader::{ReadSummary, RecordKind, RecordSink, Tables, read_records};
 use super::table::{BATCHES_AHEAD, Entry, RowBatch, Table, duplicated_column, missing_columns};
 use crate::config::Queries;
+use crate::redact::hide_identity_numbers;
 
 /// How long to wait for the database server to accept a connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -683,4 +684,18 @@ fn result_columns<DB: Dialect>(
         result.positions.push(position);
     }
     Ok(result)
+}
+
+/// The query of one kind of record.
+impl Queries {
+    pub fn get(&self, kind: RecordKind) -> Option<&str> {
+        match kind {
+            RecordKind::Persons => &self.persons,
+            RecordKind::Services => &self.services,
+            RecordKind::Assessments => &self.assessments,
+            RecordKind::Diagnoses => &self.diagnoses,
+            RecordKind::Attributes => &self.attributes,
+        }
+        .as_deref()
+    }
 }

@@ -7,14 +7,15 @@
 
 use foldhash::{HashMap, HashSet, HashSetExt};
 
-use super::csv_file::TextEncoding;
 use super::fields::Fields;
-use super::problem::{Problem, Problems, shown_value};
+use super::problem::{Problem, Problems};
 use super::table::Table;
+use super::table::TextEncoding;
 use crate::model::{
     Assessment, AttributeKind, Decision, Diagnosis, DiagnosisSystem, Gender, HoursPerWeek,
     Household, Ident, Pause, Person, PersonAttribute, PersonName, Service,
 };
+use crate::redact::shown_value;
 
 /// The five kinds of record, in the order they are read: persons first, so that every other
 /// row can be checked against them.

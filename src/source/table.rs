@@ -11,7 +11,6 @@ use std::ops::Range;
 use std::sync::mpsc::{Receiver, Sender};
 use std::thread::JoinHandle;
 
-use super::csv_file::TextEncoding;
 use super::problem::{Place, Problem, Problems};
 
 /// A batch is sent when it holds this many rows or this much text, whichever comes first.
@@ -22,6 +21,24 @@ pub(super) const BATCH_TEXT: usize = 1 << 20;
 /// Full batches the reading thread may be ahead by, besides the one it fills; more did not
 /// make reading faster, only bigger.
 pub(super) const BATCHES_AHEAD: usize = 1;
+
+/// The encoding an extract file was read in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextEncoding {
+    Utf8,
+    Utf8WithBom,
+    Windows1252,
+}
+
+impl std::fmt::Display for TextEncoding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TextEncoding::Utf8 => "UTF-8",
+            TextEncoding::Utf8WithBom => "UTF-8 with BOM",
+            TextEncoding::Windows1252 => "Windows-1252",
+        })
+    }
+}
 
 /// One record kind's rows, being read.
 pub struct Table {

@@ -64,7 +64,7 @@ pub fn receipt_status_words(status: i64, lang: Language) -> String {
 /// Which of the known message types `msg_type` is, as the catalog's selectors name them.
 fn kind(msg_type: &str) -> &'static str {
     match msg_type {
-        crate::message::ipl56::DEFAULT_MSG_TYPE => "daily",
+        crate::model::register::DEFAULT_MSG_TYPE => "daily",
         "KPR_IPL" => "annual",
         "KPR_IDE" => "identity",
         _ => "other",
@@ -204,7 +204,7 @@ mod tests {
         let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
         assert_eq!(
             message_what(
-                crate::message::ipl56::DEFAULT_MSG_TYPE,
+                crate::model::register::DEFAULT_MSG_TYPE,
                 Some(day),
                 None,
                 Language::Nb
@@ -213,7 +213,7 @@ mod tests {
         );
         assert_eq!(
             message_what(
-                crate::message::ipl56::DEFAULT_MSG_TYPE,
+                crate::model::register::DEFAULT_MSG_TYPE,
                 Some(day),
                 None,
                 Language::En

@@ -33,7 +33,7 @@ use crate::checks::{Severity, rules};
 use crate::config::{Config, Mode, SourceKind};
 use crate::i18n::Language;
 use crate::message::ipl56::EventKind;
-use crate::source::problem::hide_identity_numbers;
+use crate::redact::hide_identity_numbers;
 use crate::store::outbox::State;
 use crate::store::status::{CaptureRow, MessageRow, ShipmentRow};
 use crate::store::{Store, StoreError};

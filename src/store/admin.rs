@@ -9,7 +9,7 @@ use sqlx::Row;
 use super::outbox::State;
 use super::status::{MessageRow, message_row};
 use super::{Store, StoreError, on_pool};
-use crate::config::Contact;
+use crate::model::register::Contact;
 
 /// A signed-in session as stored: the cookie's token only as its SHA-256.
 #[derive(Clone, Debug)]

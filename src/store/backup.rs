@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use thiserror::Error;
 use uuid::Uuid;
 
-use super::daily::DailyTx;
+use super::daily_tx::DailyTx;
 use super::{Store, StoreError};
 
 /// What a copy holds of the chain, and the outbox files its rows name.

@@ -8,18 +8,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::daily::DailyTx;
+use super::daily_tx::{DailyTx, on_tx};
 use super::{Store, StoreError};
-
-/// Runs the same statements on whichever database the transaction is on.
-macro_rules! on_tx {
-    ($tx:expr, $c:ident => $body:expr) => {
-        match $tx {
-            DailyTx::Sqlite($c) => $body,
-            DailyTx::Postgres($c) => $body,
-        }
-    };
-}
 
 /// A notification the store has put in the outbox, with the message it first went in.
 #[derive(Clone, Debug, PartialEq, Eq)]

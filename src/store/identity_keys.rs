@@ -7,22 +7,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::daily::DailyTx;
+use super::daily_tx::{ARRAY_BATCH, BATCH, DailyTx, on_tx};
 use super::{Store, StoreError, on_pool};
-
-/// Runs the same statements on whichever database the transaction is on.
-macro_rules! on_tx {
-    ($tx:expr, $c:ident => $body:expr) => {
-        match $tx {
-            DailyTx::Sqlite($c) => $body,
-            DailyTx::Postgres($c) => $body,
-        }
-    };
-}
-
-/// Rows per statement (see `store::daily`).
-const BATCH: usize = 500;
-const ARRAY_BATCH: usize = 10_000;
 
 /// The condition on `daily_notifications` of a notification sealed under a key that is no
 /// longer present. One sealed before keys were recorded (`identity_key` NULL) is not: the

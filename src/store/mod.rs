@@ -12,11 +12,17 @@ pub mod admin;
 pub mod alerts;
 pub mod annual;
 pub mod backup;
+pub mod baseline;
 pub mod chain;
 pub mod daily;
+pub mod daily_tx;
+pub mod fence;
 pub mod identity_keys;
+pub mod leases;
 pub(crate) mod migrations;
+pub mod notifications;
 pub mod outbox;
+pub mod persons;
 pub mod receipts;
 pub mod status;
 
@@ -28,8 +34,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use thiserror::Error;
 
-use crate::cluster::lease::Lease;
 use crate::config::{Config, url};
+use leases::Lease;
 
 /// Creates a schema when it is missing. Several replicas may race to; the loser's error
 /// (the name already taken) is harmless and taken for success.
@@ -193,7 +199,7 @@ impl Store {
 
     /// Opens the store in `schema` of the database at `url` (created when missing). With a
     /// `lease`, every connection carries the lease's token, and every write is fenced by it
-    /// (`cluster::fence`): once another replica has taken the lease, this store writes
+    /// (`fence.rs`): once another replica has taken the lease, this store writes
     /// nothing more.
     pub async fn open_postgres_in(
         url: &str,
@@ -225,7 +231,7 @@ impl Store {
             .idle_timeout(Duration::from_secs(30));
         let store = Store::connect_postgres(pool, options, place.clone()).await?;
         if lease.is_some() {
-            crate::cluster::fence::install(&store, schema)
+            fence::install(&store, schema)
                 .await
                 .map_err(|source| StoreError::Open { place, source })?;
         }

@@ -20,8 +20,9 @@ use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, Event};
 use thiserror::Error;
 use tokio::sync::Mutex;
 
-use super::amqp10::{self, Interop};
+use super::amqp10;
 use super::tls;
+use crate::config::delivery::Interop;
 use crate::config::delivery::{Broker, url_with_password};
 use lapin::uri::AMQPUri;
 

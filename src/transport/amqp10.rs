@@ -38,28 +38,6 @@ const APPLICATION_PROPERTIES: [&str; 7] = [
     "originalMessageId",
 ];
 
-/// How what we publish carries its AMQP 1.0 properties (`[amqp] interop`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Interop {
-    /// Plain headers and 0-9-1 properties, and both `x-amqp-1.0-*` headers: what an AMQP 1.0
-    /// receiver on RabbitMQ 3.x needs (NHN's own 0-9-1 sample does the same).
-    #[default]
-    Amqp10Headers,
-    /// Plain headers and 0-9-1 properties only, for a broker that maps them itself
-    /// (RabbitMQ 4's native AMQP 1.0 maps 0-9-1 headers to application properties).
-    Plain,
-}
-
-impl Interop {
-    pub fn parse(text: &str) -> Option<Interop> {
-        match text {
-            "amqp10-headers" => Some(Interop::Amqp10Headers),
-            "plain" => Some(Interop::Plain),
-            _ => None,
-        }
-    }
-}
-
 /// `amqp` with both AMQP 1.0 sections added as headers, made from its plain headers and
 /// 0-9-1 properties; `queue` is the routing key, the `to` when no `to` header names one.
 pub fn with_sections(amqp: BasicProperties, queue: &str) -> BasicProperties {

@@ -115,7 +115,7 @@ pub fn daily() -> &'static Daily {
         let daily = Daily {
             service_types: DEFAULT_SERVICE_TYPES.to_vec(),
             max_notifications: 10_000,
-            msg_type: ipl56::DEFAULT_MSG_TYPE.into(),
+            msg_type: kpr_bridge::model::register::DEFAULT_MSG_TYPE.into(),
             identity_key_file: file,
         };
         (dir, daily)

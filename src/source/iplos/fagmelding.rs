@@ -20,8 +20,9 @@ use crate::model::{
     Assessment, AttributeKind, Decision, Diagnosis, DiagnosisSystem, Gender, HoursPerWeek,
     Household, Person, PersonAttribute, Service,
 };
+use crate::redact::shown_value;
 use crate::source::Snapshot;
-use crate::source::problem::{Problem, Problems, shown_value};
+use crate::source::problem::{Problem, Problems};
 
 /// The fields the records take; any other is passed over unkept.
 const READ: [&str; 25] = [

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 
 use super::xml::{Node, XmlFile, XmlProblem};
 use crate::model::Ident;
-use crate::source::problem::{Problem, Problems, shown_value};
+use crate::redact::shown_value;
+use crate::source::problem::{Problem, Problems};
 
 /// A fagmelding's `pePeID` as the identmelding's `pid` names it.
 pub type PersonNumber = u64;

@@ -28,14 +28,6 @@ use self::xml::XmlFile;
 use super::problem::{Problem, Problems};
 use super::reader::{ReadSummary, RecordKind, RecordSink, Snapshot, TableSummary};
 
-/// How long a file must stand unchanged before it is taken. EPJs write no READY marker and
-/// often write over a network share, where a 200 MB extract can pause for tens of seconds
-/// between buffers; two minutes is well past such a pause and nothing against a nightly run.
-pub const DEFAULT_SETTLE: Duration = Duration::from_secs(120);
-/// How long taken pairs are kept in `done/` (the newest always): long enough to look back
-/// over a week's nights, short, since the identmelding holds identity numbers in the clear.
-pub const DEFAULT_KEEP_DONE: Duration = Duration::from_secs(7 * 24 * 3600);
-
 /// What users are told wherever an IPLOS source is shown.
 pub const CANNOT_SAY: &str = "IPLOS 3.7 has no temporary stops: no MidlertidigStopp is reported from this source (a second source may give them)";
 

@@ -16,7 +16,7 @@ use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use quick_xml::{NsReader, XmlVersion};
 
-use crate::source::problem::hide_identity_numbers;
+use crate::redact::hide_identity_numbers;
 
 /// The namespace of IPLOS data for a year: `http://www.npr.no/xmlstds/iplos/2025`.
 pub const IPLOS_NAMESPACE_PREFIX: &str = "http://www.npr.no/xmlstds/iplos/";

@@ -18,10 +18,10 @@ use chrono::NaiveDate;
 use rand::Rng;
 use rand::seq::SliceRandom;
 
-use super::person::{AnnualPerson, AnnualService};
-use super::person::{AssessmentState, AttributeSpan};
 use crate::checks::{CheckReport, SourceRecords};
 use crate::mapping::{Resolution, reporting_day};
+use crate::model::annual::{AnnualPerson, AnnualService};
+use crate::model::annual::{AssessmentState, AttributeSpan};
 use crate::model::{AttributeKind, Decision, Ident, diagnosis_codes, year_bounds};
 
 /// The year's persons, ready to write, and what was left out.

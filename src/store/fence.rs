@@ -1,10 +1,10 @@
 //! The fence on a municipality's tables: the trigger function `kpr_cluster.fence()` (in
 //! `migrations/cluster/`) runs before every statement that writes one of them and refuses it
-//! unless the connection's `kpr.lease_token` is the lease's current token. Put on by the
-//! replica that opens the schema under a lease, after the schema's migrations, so that a
-//! table a later migration adds is fenced too.
+//! unless the connection's `kpr.lease_token` is the lease's current token. Put on by
+//! [`Store::open_postgres_in`] when it opens the schema under a lease (`leases.rs`), after
+//! the schema's migrations, so that a table a later migration adds is fenced too.
 
-use crate::store::Store;
+use super::Store;
 
 /// The SQLSTATE the fence raises when the lease is lost.
 pub const LEASE_LOST: &str = "KPR01";

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::checks::Severity;
 use crate::i18n::Language;
 use crate::model::ServiceCode;
-use crate::source::problem::hide_identity_numbers;
+use crate::redact::hide_identity_numbers;
 use crate::t;
 
 /// What the register does when a check fails (its `handling…ID`).

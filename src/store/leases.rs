@@ -1,4 +1,6 @@
-//! Leases in PostgreSQL (schema `kpr_cluster`): which replica serves which municipality.
+//! Leases in PostgreSQL (schema `kpr_cluster`): which replica serves which municipality, for
+//! the replicas of a multi-municipality deployment (`cluster::replica`), through a small pool
+//! of their own.
 //!
 //! A lease is a row with a holder, a token and an expiry. The holder renews it every
 //! [`BEAT`]; a lease not renewed for [`TTL`] is free, and any replica may take it with a new,
@@ -15,8 +17,8 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
+use super::{StoreError, migrations};
 use crate::config::url;
-use crate::store::{StoreError, migrations};
 
 /// The schema the leases live in.
 pub const SCHEMA: &str = "kpr_cluster";
