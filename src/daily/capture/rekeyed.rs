@@ -4,11 +4,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::run::{Run, Subject, parse, parse_originals};
+use super::run::{Run, Subject, parse_originals};
 use crate::daily::current::Current;
 use crate::daily::delta;
 use crate::daily::identity_change::{self, Verdict};
-use crate::daily::state::{PersonKey, ServiceState};
+use crate::daily::state::PersonKey;
 use crate::store::StoreError;
 use crate::store::daily::{BaselineService, DailyTx, StoredPerson};
 
@@ -100,30 +100,7 @@ impl Run {
         }
         // What else was found today of the persons held back waits with them.
         if !conflicted.is_empty() {
-            self.drafts.retain(|d| {
-                let keep = !conflicted.contains(&d.person);
-                if !keep {
-                    held.insert((d.source.clone(), d.local_id.clone()));
-                }
-                keep
-            });
-            let mut kept = Vec::with_capacity(self.services_out.len());
-            for row in std::mem::take(&mut self.services_out) {
-                let state: ServiceState = parse(&row.state, &row.source)?;
-                if conflicted.contains(&state.person) {
-                    held.insert((row.source.clone(), row.local_id.clone()));
-                } else {
-                    kept.push(row);
-                }
-            }
-            self.services_out = kept;
-            self.deletes.retain(|(source, local_id, person)| {
-                let keep = !conflicted.contains(person);
-                if !keep {
-                    held.insert((source.clone(), local_id.clone()));
-                }
-                keep
-            });
+            self.hold_back(&conflicted, &mut held)?;
             self.summary.held_services += held.len();
         }
         // An annulment of the old key's service goes out under the person's new key.

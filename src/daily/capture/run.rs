@@ -2,6 +2,8 @@
 //! whose person key changed and the deletions that wait; and how a service's changes join it,
 //! each recorded among the service's originals so that a later M or C can name it.
 
+use std::collections::HashSet;
+
 use chrono::NaiveDate;
 use uuid::Uuid;
 
@@ -83,6 +85,41 @@ impl Run {
                 local_id: subject.local_id.to_string(),
             });
         }
+    }
+
+    /// Holds back everything of `persons` today — their drafts, their new baseline rows,
+    /// their services' removal — so that the next capture finds the same changes again;
+    /// adds each service held (source, local id) to `held`.
+    pub(super) fn hold_back(
+        &mut self,
+        persons: &HashSet<PersonKey>,
+        held: &mut HashSet<(String, String)>,
+    ) -> Result<(), StoreError> {
+        self.drafts.retain(|d| {
+            let keep = !persons.contains(&d.person);
+            if !keep {
+                held.insert((d.source.clone(), d.local_id.clone()));
+            }
+            keep
+        });
+        let mut kept = Vec::with_capacity(self.services_out.len());
+        for row in std::mem::take(&mut self.services_out) {
+            let state: ServiceState = parse(&row.state, &row.source)?;
+            if persons.contains(&state.person) {
+                held.insert((row.source.clone(), row.local_id.clone()));
+            } else {
+                kept.push(row);
+            }
+        }
+        self.services_out = kept;
+        self.deletes.retain(|(source, local_id, person)| {
+            let keep = !persons.contains(person);
+            if !keep {
+                held.insert((source.clone(), local_id.clone()));
+            }
+            keep
+        });
+        Ok(())
     }
 }
 

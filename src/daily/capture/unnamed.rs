@@ -6,10 +6,10 @@ use std::collections::HashSet;
 
 use super::CaptureError;
 use super::numbering::last_user;
-use super::run::{Run, parse};
+use super::run::Run;
 use crate::crypto::at_rest::IdentityKey;
 use crate::daily::current::Current;
-use crate::daily::state::{PersonKey, ServiceState};
+use crate::daily::state::PersonKey;
 use crate::store::StoreError;
 use crate::store::daily::DailyTx;
 
@@ -48,7 +48,9 @@ impl Run {
         if unnamed.is_empty() {
             return Ok(());
         }
-        let held = self.hold_back(&unnamed)?;
+        let mut held = HashSet::new();
+        self.hold_back(&unnamed, &mut held)?;
+        let held = held.len();
         tracing::warn!(
             persons = unnamed.len(),
             services = held,
@@ -58,37 +60,5 @@ impl Run {
         self.summary.unnamed_services = held;
         self.summary.held_services += held;
         Ok(())
-    }
-
-    /// Holds back everything of `persons` today — their drafts, their new baseline rows,
-    /// their services' removal — so that the next capture finds the same changes again;
-    /// gives how many services.
-    fn hold_back(&mut self, persons: &HashSet<PersonKey>) -> Result<usize, StoreError> {
-        let mut held: HashSet<(String, String)> = HashSet::new();
-        self.drafts.retain(|d| {
-            let keep = !persons.contains(&d.person);
-            if !keep {
-                held.insert((d.source.clone(), d.local_id.clone()));
-            }
-            keep
-        });
-        let mut kept = Vec::with_capacity(self.services_out.len());
-        for row in std::mem::take(&mut self.services_out) {
-            let state: ServiceState = parse(&row.state, &row.source)?;
-            if persons.contains(&state.person) {
-                held.insert((row.source.clone(), row.local_id.clone()));
-            } else {
-                kept.push(row);
-            }
-        }
-        self.services_out = kept;
-        self.deletes.retain(|(source, local_id, person)| {
-            let keep = !persons.contains(person);
-            if !keep {
-                held.insert((source.clone(), local_id.clone()));
-            }
-            keep
-        });
-        Ok(held.len())
     }
 }
