@@ -12,6 +12,9 @@
 //!   IPLOS 3.7 extract written into a directory every night.
 //! - [`mapping`]: local service types to national codes, from `mappings/*.toml`.
 //! - [`checks`]: the register's rules as findings with stable ids, over all sources at once.
+//! - [`date`], [`redact`]: dates as written here, and values shown with identity numbers
+//!   masked (leaves).
+//! - [`assembly`]: the year as KPR receives it, per person, and the register's arrival controls.
 //! - [`check_run`]: every source read, mapped and checked for a year (`kpr-bridge check`).
 //! - [`report`]: what `check` shows: a summary table, JSON, and a self-contained HTML report.
 //! - [`message`]: message formats: the MsgHead envelope, the application receipt (AppRec) KPR
@@ -35,14 +38,15 @@
 //!   configuration: as text (`kpr-bridge status`), JSON, and Prometheus metrics.
 //! - [`alerts`]: what needs action, told once per key: a command, a webhook, or the log.
 //! - [`progress`]: a progress bar on a terminal, log lines otherwise, for long steps.
-//! - [`commands`]: the bodies of `send`, `receipts` and `receiver`.
+//! - [`commands`]: the body of every subcommand; nothing but `main.rs` and `demo` uses them.
 //! - [`inspect`]: read + map an extract and count what it holds (`kpr-bridge inspect`).
 //! - [`generate`]: realistic synthetic extracts for tests, demos and benchmarks.
 //! - [`demo`]: the whole pipeline on synthetic data in one process (`kpr-bridge demo`).
 //! - [`admin`]: the administration page for the IPLOS submitter.
+//! - [`cluster`]: many municipalities on replicas (`run --tenants`).
 //! - [`i18n`]: what people read, in bokmål or English: the Fluent catalogs, numbers and dates.
 
-// Every unsafe block says why it holds (the FFI in crypto/stream.rs and message/schema.rs).
+// Every unsafe block says why it holds (the FFI in crypto/stream.rs and message/schema/ffi.rs).
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod admin;
