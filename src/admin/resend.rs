@@ -13,6 +13,7 @@ use super::chrome::Chrome;
 use super::session::Session;
 use super::view;
 use crate::daily::resend::{self, ResendError, Selector};
+use crate::daily::sealed::ranges;
 use crate::i18n::Language;
 use crate::t;
 
@@ -187,27 +188,6 @@ pub async fn form(
     Query(choice): Query<Choice>,
 ) -> Response {
     form_page(&admin, &session, &choice, String::new())
-}
-
-/// Numbers as ranges: `1–4, 7, 9–12`.
-fn ranges(numbers: &[i64]) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut at = 0;
-    while at < numbers.len() {
-        let start = numbers[at];
-        let mut end = start;
-        while at + 1 < numbers.len() && numbers[at + 1] == end + 1 {
-            at += 1;
-            end = numbers[at];
-        }
-        parts.push(if start == end {
-            start.to_string()
-        } else {
-            format!("{start}–{end}")
-        });
-        at += 1;
-    }
-    parts.join(", ")
 }
 
 /// The selector a posted form chose: 403 without the session's token, the form again with
@@ -416,13 +396,6 @@ async fn failed(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers_read_as_ranges() {
-        assert_eq!(ranges(&[1, 2, 3, 4, 7, 9, 10]), "1–4, 7, 9–10");
-        assert_eq!(ranges(&[5]), "5");
-        assert_eq!(ranges(&[]), "");
-    }
 
     #[test]
     fn each_way_to_choose_makes_its_selector() {
