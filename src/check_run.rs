@@ -3,15 +3,14 @@
 //! A source that cannot be read is reported and the others are still checked, so that one
 //! broken export never hides what is wrong elsewhere.
 
-use std::io::{BufReader, BufWriter, Seek, SeekFrom};
-
 use crate::assembly::assemble::assemble;
-use crate::assembly::controls::{ControlFinding, Controls};
+use crate::assembly::checker::check_year;
+use crate::assembly::controls::ControlFinding;
 use crate::checks::{CheckOptions, CheckReport, Severity, SourceRecords, TestUsers, check};
 use crate::config::url;
 use crate::config::{Config, Mode, SourceConfig, SourceKind};
 use crate::mapping::{Mapping, MappingError};
-use crate::message::iplos37::{self, Header, IplWriter};
+use crate::message::iplos37::{self, Header};
 use crate::model::assessment::AssessmentVariables;
 use crate::source::iplos::IplosOptions;
 use crate::source::{
@@ -82,7 +81,8 @@ pub fn run(config: &Config, year: i32) -> CheckRun {
         .collect();
     let report = check_read(config, year, &read);
     let controls = register_controls(config, year, &read, &report);
-    let sources = read.into_iter().map(|(run, _)| run).collect();
+    let (sources, records): (Vec<SourceRun>, Vec<_>) = read.into_iter().unzip();
+    std::thread::spawn(move || drop(records));
     CheckRun {
         year,
         sources,
@@ -92,10 +92,10 @@ pub fn run(config: &Config, year: i32) -> CheckRun {
 }
 
 /// The register's own arrival checks ([`crate::assembly::controls`]) on KPR_IPL as `annual`
-/// would write the year: assembled, written to an anonymous temporary file (no identity is
-/// in it), checked streaming. A file that cannot be written gives no findings, logged.
-/// The persons are numbered in one fixed order, not the message's random one, so that the
-/// same data gives the same report: its examples name a person by that number.
+/// would write the year: assembled, and each person's records checked as the writer makes
+/// them, without the document being written. The persons are numbered in one fixed order,
+/// not the message's random one, so that the same data gives the same report: its examples
+/// name a person by that number.
 pub fn register_controls(
     config: &Config,
     year: i32,
@@ -119,25 +119,10 @@ pub fn register_controls(
         contacts: config.contacts.clone(),
         namespace: iplos37::namespace(year),
     };
-    let variables = variables(read);
-    let written = tempfile::tempfile().and_then(|file| {
-        let mut writer = IplWriter::start(BufWriter::new(file), &header, variables)?;
-        for (_, person) in &assembled.persons {
-            writer.person(person, year)?;
-        }
-        let mut file = writer.finish()?.into_inner().map_err(|e| e.into_error())?;
-        file.seek(SeekFrom::Start(0))?;
-        Ok(file)
-    });
-    match written {
-        Ok(file) => Controls::built_in().run(BufReader::new(file), year),
-        Err(e) => {
-            tracing::warn!(
-                "the register's arrival checks were not run: cannot write KPR_IPL to a temporary file: {e}"
-            );
-            Vec::new()
-        }
-    }
+    let findings = check_year(&assembled.persons, &header, &variables(read));
+    // A year's persons take long to free, one allocation at a time: not on the way out.
+    std::thread::spawn(move || drop(assembled));
+    findings
 }
 
 /// The sources that could be read, beside their configuration, as the checks take them.

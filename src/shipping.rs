@@ -151,7 +151,10 @@ impl Shipping {
         }
     }
 
-    /// Validates, wraps, validates again, and packs a payload; the message is not stored yet.
+    /// Wraps, validates and packs a payload; the message is not stored yet. The whole
+    /// message is validated with the payload in it (the wrapper's wildcard is strict), once;
+    /// only when something is wrong is the payload validated alone, so that a fault in it is
+    /// named by its own lines.
     pub fn pack(
         &self,
         payload: &[u8],
@@ -159,14 +162,23 @@ impl Shipping {
         target: Target,
         what: &str,
     ) -> Result<NewMessage, ShippingError> {
-        self.schemas
-            .validate_payload(msg_type, payload)
-            .map_err(not_fit(what))?;
+        let payload_fault = || {
+            self.schemas
+                .validate_payload(msg_type, payload)
+                .map_err(not_fit(what))
+        };
         let envelope = self.envelope(msg_type, target);
-        let document = msghead::wrap(&envelope, payload)?;
-        self.schemas
-            .validate_message(msg_type, &document)
-            .map_err(not_fit(&format!("the envelope around {what}")))?;
+        let document = match msghead::wrap(&envelope, payload) {
+            Ok(document) => document,
+            Err(e) => {
+                payload_fault()?;
+                return Err(e.into());
+            }
+        };
+        if let Err(invalid) = self.schemas.validate_message(msg_type, &document) {
+            payload_fault()?;
+            return Err(not_fit(&format!("the envelope around {what}"))(invalid));
+        }
         let body = self.keys.pack(&document)?;
         Ok(message(envelope, target, body, None))
     }
@@ -184,34 +196,52 @@ impl Shipping {
         target: Target,
         what: &str,
     ) -> Result<NewMessage, ShippingError> {
-        self.schemas
-            .validate_payload_file(msg_type, payload)
-            .map_err(not_fit(what))?;
+        // As in `pack`: the whole message validated once, the payload alone on a fault.
+        let payload_fault = || {
+            self.schemas
+                .validate_payload_file(msg_type, payload)
+                .map_err(not_fit(what))
+        };
         let envelope = self.envelope(msg_type, target);
         let document = self.staging_file(".msghead-")?;
         let mut out = BufWriter::new(document.as_file());
-        msghead::wrap_file(&envelope, payload, &mut out).map_err(|e| match e {
+        let wrapped = msghead::wrap_file(&envelope, payload, &mut out).map_err(|e| match e {
             msghead::MsgHeadError::Output(reason) => ShippingError::DataDir {
                 file: document.path().to_path_buf(),
                 action: "write",
                 reason,
             },
             e => ShippingError::Envelope(e),
-        })?;
+        });
+        if let Err(e) = wrapped {
+            payload_fault()?;
+            return Err(e);
+        }
         out.flush()
             .map_err(|e| data_dir(document.path(), "write", e))?;
         drop(out);
-        self.schemas
-            .validate_message_file(msg_type, document.path())
-            .map_err(not_fit(&format!("the envelope around {what}")))?;
-
         let outbox = self.private_dir("outbox")?;
         let partial = tempfile::Builder::new()
             .prefix(&format!(".{}-", envelope.msg_id))
             .suffix(".partial")
             .tempfile_in(&outbox)
             .map_err(|e| data_dir(&outbox, "write in", e))?;
-        self.keys.pack_file(document.path(), partial.path())?;
+        // Validated and packed at once, each reading the document: the packed copy stays a
+        // temporary file, removed when dropped, unless the document is valid.
+        let (validated, packed) = std::thread::scope(|scope| {
+            let validated = scope.spawn(|| {
+                self.schemas
+                    .validate_message_file(msg_type, document.path())
+            });
+            let packed = self.keys.pack_file(document.path(), partial.path());
+            let validated = validated.join().expect("validation does not panic");
+            (validated, packed)
+        });
+        if let Err(invalid) = validated {
+            payload_fault()?;
+            return Err(not_fit(&format!("the envelope around {what}"))(invalid));
+        }
+        packed?;
         let staged = document.path().to_path_buf();
         document
             .close()

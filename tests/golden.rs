@@ -223,12 +223,19 @@ max_message_bytes = 8000000000
         let serial = Regex::new(r#"(PeID|pid)="\d+""#).unwrap();
         let anonymous = |text: &str| serial.replace_all(text, "$1=\"P\"").into_owned();
         // KPR_IPL: the head, the persons, the end.
-        let start = ipl.find(" <PERSON ").unwrap_or(ipl.len() - "</IPLOS>\n".len());
+        let start = ipl
+            .find(" <PERSON ")
+            .unwrap_or(ipl.len() - "</IPLOS>\n".len());
         let end = ipl.rfind("</IPLOS>").unwrap();
         let person = Regex::new(r#"(?s) <PERSON pePeID="(\d+)">.*?\n </PERSON>\n"#).unwrap();
         let mut persons: Vec<(&str, String)> = person
             .captures_iter(&ipl[start..end])
-            .map(|c| (fid[c.get(1).unwrap().as_str()], anonymous(c.get(0).unwrap().as_str())))
+            .map(|c| {
+                (
+                    fid[c.get(1).unwrap().as_str()],
+                    anonymous(c.get(0).unwrap().as_str()),
+                )
+            })
             .collect();
         persons.sort();
         let ipl = format!(
@@ -238,11 +245,20 @@ max_message_bytes = 8000000000
             &ipl[end..]
         );
         let mut lines: Vec<&str> = ide.lines().collect();
-        let first = lines.iter().position(|l| l.contains("<PasientIdent")).unwrap_or(0);
-        let last = lines.iter().rposition(|l| l.contains("<PasientIdent")).map_or(0, |l| l + 1);
+        let first = lines
+            .iter()
+            .position(|l| l.contains("<PasientIdent"))
+            .unwrap_or(0);
+        let last = lines
+            .iter()
+            .rposition(|l| l.contains("<PasientIdent"))
+            .map_or(0, |l| l + 1);
         lines[first..last].sort_by_cached_key(|l| pid.captures(l).map(|c| c[2].to_string()));
         let ide = anonymous(&lines.join("\n"));
-        vec![("annual/KPR_IPL".into(), ipl), ("annual/KPR_IDE".into(), ide)]
+        vec![
+            ("annual/KPR_IPL".into(), ipl),
+            ("annual/KPR_IDE".into(), ide),
+        ]
     }
 
     /// The messages of a dry run, placeholders in, in the order of their content.
@@ -252,7 +268,11 @@ max_message_bytes = 8000000000
             .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
             .map(|text| self.placeholders(&text))
             .collect();
-        assert!(!found.is_empty(), "{label}: no messages in {}", dir.display());
+        assert!(
+            !found.is_empty(),
+            "{label}: no messages in {}",
+            dir.display()
+        );
         found.sort();
         found
             .into_iter()
@@ -262,20 +282,28 @@ max_message_bytes = 8000000000
     }
 
     fn placeholders(&self, text: &str) -> String {
-        static PATTERNS: std::sync::LazyLock<Vec<(Regex, &str)>> =
-            std::sync::LazyLock::new(|| {
-                [
-                    (r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", "GUID"),
-                    (r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?", "TIME"),
-                    (r"<iiLagetDato>\d{8}</iiLagetDato>", "<iiLagetDato>DAY</iiLagetDato>"),
-                    (r#"uttakDato="[0-9-]*""#, r#"uttakDato="DAY""#),
-                    (r"(?s)<MsgId>.*?</MsgId>", "<MsgId>ID</MsgId>"),
-                    (r"(?s)<GenDate>.*?</GenDate>", "<GenDate>TIME</GenDate>"),
-                ]
-                .into_iter()
-                .map(|(pattern, with)| (Regex::new(pattern).unwrap(), with))
-                .collect()
-            });
+        static PATTERNS: std::sync::LazyLock<Vec<(Regex, &str)>> = std::sync::LazyLock::new(|| {
+            [
+                (
+                    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+                    "GUID",
+                ),
+                (
+                    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?",
+                    "TIME",
+                ),
+                (
+                    r"<iiLagetDato>\d{8}</iiLagetDato>",
+                    "<iiLagetDato>DAY</iiLagetDato>",
+                ),
+                (r#"uttakDato="[0-9-]*""#, r#"uttakDato="DAY""#),
+                (r"(?s)<MsgId>.*?</MsgId>", "<MsgId>ID</MsgId>"),
+                (r"(?s)<GenDate>.*?</GenDate>", "<GenDate>TIME</GenDate>"),
+            ]
+            .into_iter()
+            .map(|(pattern, with)| (Regex::new(pattern).unwrap(), with))
+            .collect()
+        });
         let mut text = text.replace(&self.dir.path().display().to_string(), "DIR");
         for (pattern, with) in PATTERNS.iter() {
             text = pattern.replace_all(&text, *with).into_owned();

@@ -94,8 +94,7 @@ fn write_pair(config: &Config, year: &Year, dir: &Path, inbox: &str) {
     );
     let persons = &year.assembled.persons;
     write_messages(
-        persons.iter(),
-        persons.len() as u64,
+        persons,
         &header,
         year.variables.clone(),
         &inbox.join("ipl.xml"),

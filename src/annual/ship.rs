@@ -6,7 +6,6 @@
 //! persons. The unencrypted files live only in the data directory's `staging/` (a dry run's
 //! in the directory the operator names) and are removed once packed.
 
-use std::borrow::Borrow;
 use std::fs::File;
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
@@ -16,7 +15,8 @@ use thiserror::Error;
 use uuid::Uuid;
 
 use super::year::Year;
-use crate::assembly::controls::{ControlFinding, Controls};
+use crate::assembly::checker::check_year;
+use crate::assembly::controls::ControlFinding;
 use crate::checks::Severity;
 use crate::config::Config;
 use crate::message::ident::IdeWriter;
@@ -162,8 +162,7 @@ pub async fn ship(
                 file: out.to_path_buf(),
                 source,
             })?;
-            write(year, header, &fagmelding, &identmelding)?;
-            let controls = control(&fagmelding, year.year)?;
+            let controls = refuse_if_discarded(write(year, header, &fagmelding, &identmelding)?)?;
             for (msg_type, file) in [(FAGMELDING, &fagmelding), (IDENTMELDING, &identmelding)] {
                 let progress = Progress::step(&format!("validating {msg_type}"));
                 schemas
@@ -191,8 +190,8 @@ pub async fn ship(
                 shipping.staging_file(&format!("{FAGMELDING}-"))?,
                 shipping.staging_file(&format!("{IDENTMELDING}-"))?,
             );
-            write(year, header, fagmelding.path(), identmelding.path())?;
-            let controls = control(fagmelding.path(), year.year)?;
+            let written = write(year, header, fagmelding.path(), identmelding.path())?;
+            let controls = refuse_if_discarded(written)?;
             let mut messages = Vec::new();
             for (msg_type, file, what) in [
                 (IDENTMELDING, &identmelding, "the identity message KPR_IDE"),
@@ -250,16 +249,9 @@ pub async fn ship(
     }
 }
 
-/// The register's arrival checks on the written fagmelding; refuses when one would discard
-/// the whole message.
-fn control(fagmelding: &Path, year: i32) -> Result<Vec<ControlFinding>, ShipError> {
-    let progress = Progress::step("checking KPR_IPL as the register will");
-    let file = File::open(fagmelding).map_err(|source| ShipError::Write {
-        file: fagmelding.to_path_buf(),
-        source,
-    })?;
-    let findings = Controls::built_in().run(io::BufReader::new(file), year);
-    progress.finish();
+/// The register's arrival checks, as the fagmelding was written; refuses when one would
+/// discard the whole message.
+fn refuse_if_discarded(findings: Vec<ControlFinding>) -> Result<Vec<ControlFinding>, ShipError> {
     if findings
         .iter()
         .any(|f| f.severity() == Some(Severity::Error))
@@ -293,11 +285,9 @@ fn write(
     header: &Header,
     fagmelding: &Path,
     identmelding: &Path,
-) -> Result<(), ShipError> {
-    let persons = &year.assembled.persons;
+) -> Result<Vec<ControlFinding>, ShipError> {
     write_messages(
-        persons.iter(),
-        persons.len() as u64,
+        &year.assembled.persons,
         header,
         year.variables.clone(),
         fagmelding,
@@ -320,17 +310,18 @@ fn discard(messages: &[crate::store::outbox::NewMessage]) {
     }
 }
 
-/// Writes both messages in one pass over `count` persons, each with the identity for the
-/// identity message (its `pid` the person's `pePeID`). Streams: a person is written and
-/// dropped, nothing is kept. `variables` gives each assessment variable its 9111 code.
-pub fn write_messages<P: Borrow<(Ident, AnnualPerson)>>(
-    persons: impl Iterator<Item = P>,
-    count: u64,
+/// Writes both messages in one pass over the persons, each with the identity for the
+/// identity message (its `pid` the person's `pePeID`), while the register's arrival checks
+/// run over the same persons' records beside it ([`check_year`]); gives their findings.
+/// Streams: a person is written as it comes, nothing of the text is kept. `variables` gives
+/// each assessment variable its 9111 code.
+pub fn write_messages(
+    persons: &[(Ident, AnnualPerson)],
     header: &Header,
     variables: AssessmentVariables,
     fagmelding: &Path,
     identmelding: &Path,
-) -> Result<(), ShipError> {
+) -> Result<Vec<ControlFinding>, ShipError> {
     let failed = |file: &Path| {
         let file = file.to_path_buf();
         move |source| ShipError::Write { file, source }
@@ -340,25 +331,29 @@ pub fn write_messages<P: Borrow<(Ident, AnnualPerson)>>(
             .map(|f| BufWriter::with_capacity(1 << 16, f))
             .map_err(failed(file))
     };
-    let mut ipl =
-        IplWriter::start(create(fagmelding)?, header, variables).map_err(failed(fagmelding))?;
-    let mut ide = IdeWriter::start(create(identmelding)?, header).map_err(failed(identmelding))?;
-    let mut progress = Progress::counted("writing KPR_IPL and KPR_IDE", count);
-    for entry in persons {
-        let (ident, person) = entry.borrow();
-        ipl.person(person, header.year)
+    std::thread::scope(|scope| {
+        let checked = scope.spawn(|| check_year(persons, header, &variables));
+        let mut ipl = IplWriter::start(create(fagmelding)?, header, variables.clone())
             .map_err(failed(fagmelding))?;
-        ide.person(person.serial, ident)
-            .map_err(failed(identmelding))?;
-        progress.inc(1);
-    }
-    progress.finish();
-    let close = |writer: io::Result<BufWriter<File>>, file: &Path| {
-        writer
-            .and_then(|w| w.into_inner().map_err(io::IntoInnerError::into_error))
-            .and_then(|f| f.sync_all())
-            .map_err(failed(file))
-    };
-    close(ipl.finish(), fagmelding)?;
-    close(ide.finish(), identmelding)
+        let mut ide =
+            IdeWriter::start(create(identmelding)?, header).map_err(failed(identmelding))?;
+        let mut progress = Progress::counted("writing KPR_IPL and KPR_IDE", persons.len() as u64);
+        for (ident, person) in persons {
+            ipl.person(person, header.year)
+                .map_err(failed(fagmelding))?;
+            ide.person(person.serial, ident)
+                .map_err(failed(identmelding))?;
+            progress.inc(1);
+        }
+        progress.finish();
+        let close = |writer: io::Result<BufWriter<File>>, file: &Path| {
+            writer
+                .and_then(|w| w.into_inner().map_err(io::IntoInnerError::into_error))
+                .and_then(|f| f.sync_all())
+                .map_err(failed(file))
+        };
+        close(ipl.finish(), fagmelding)?;
+        close(ide.finish(), identmelding)?;
+        Ok(checked.join().expect("a check of records does not panic"))
+    })
 }

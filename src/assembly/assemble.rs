@@ -11,8 +11,7 @@
 //! message invalid or wrong; the operator sees them in the findings), persons without an
 //! identity number (the register cannot take them), and malformed diagnoses (a warning).
 
-use std::collections::HashMap;
-use std::collections::HashSet;
+use foldhash::{HashMap, HashMapExt, HashSet};
 
 use chrono::NaiveDate;
 use rand::Rng;

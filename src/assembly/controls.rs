@@ -10,22 +10,17 @@
 //! whose consequence discards the whole message is an error; one that drops a record or a
 //! value is a warning; one without consequence is only counted.
 //!
-//! [`Controls::run`] streams through the document: memory does not grow with its size.
+//! The checks run in [`super::checker`]: on the records as the writer of KPR_IPL makes them,
+//! or on a document read back.
 
-use std::collections::BTreeMap;
-use std::io::BufRead;
 use std::sync::LazyLock;
 
 use chrono::NaiveDate;
-use quick_xml::Reader;
-use quick_xml::events::{BytesStart, Event};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::checks::Severity;
 use crate::i18n::Language;
-use crate::model::ServiceCode;
-use crate::redact::hide_identity_numbers;
 use crate::t;
 
 /// What the register does when a check fails (its `handling…ID`).
@@ -208,17 +203,17 @@ struct Row {
     range_action: String,
 }
 
-struct Control {
-    class: String,
-    field: String,
-    pattern: Option<(Regex, Consequence)>,
+pub(super) struct Control {
+    pub(super) class: String,
+    pub(super) field: String,
+    pub(super) pattern: Option<(Regex, Consequence)>,
     /// Required; for these service types only when not empty.
-    mandatory: Option<(Vec<String>, Consequence)>,
-    codes: Option<(Codes, Consequence)>,
-    range: Option<(String, String, Consequence)>,
+    pub(super) mandatory: Option<(Vec<String>, Consequence)>,
+    pub(super) codes: Option<(Codes, Consequence)>,
+    pub(super) range: Option<(String, String, Consequence)>,
 }
 
-enum Codes {
+pub(super) enum Codes {
     List(Vec<String>),
     /// The service types valid in the reporting year (9151, as `model::service_codes` knows).
     ServiceTypes,
@@ -226,16 +221,24 @@ enum Codes {
 
 /// The compiled checks.
 pub struct Controls {
-    controls: Vec<Control>,
+    pub(super) controls: Vec<Control>,
+    /// The controls of each record class, by their place in `controls`.
+    pub(super) by_class: foldhash::HashMap<String, Vec<usize>>,
 }
 
 static BUILT_IN: LazyLock<Controls> = LazyLock::new(|| {
     let rows = csv::Reader::from_reader(include_str!("data/iplos37_controls.csv").as_bytes())
         .into_deserialize::<Row>()
         .map(|row| row.expect("the generated controls are well-formed (tested)"));
-    Controls {
-        controls: rows.map(Control::from).collect(),
+    let controls: Vec<Control> = rows.map(Control::from).collect();
+    let mut by_class: foldhash::HashMap<String, Vec<usize>> = Default::default();
+    for (index, control) in controls.iter().enumerate() {
+        by_class
+            .entry(control.class.clone())
+            .or_default()
+            .push(index);
     }
+    Controls { controls, by_class }
 });
 
 impl From<Row> for Control {
@@ -274,134 +277,15 @@ impl From<Row> for Control {
         }
     }
 }
-
 impl Controls {
     pub fn built_in() -> &'static Controls {
         &BUILT_IN
-    }
-
-    /// Runs every check on the KPR_IPL `xml` for `year`; the findings by record, field and
-    /// kind, the most serious first. Unreadable XML ends the run with what was found (the
-    /// schema's validation says why).
-    pub fn run(&self, xml: impl BufRead, year: i32) -> Vec<ControlFinding> {
-        let mut found: BTreeMap<(String, String, Kind), ControlFinding> = BTreeMap::new();
-        let mut note = |record: &str,
-                        field: &str,
-                        kind: Kind,
-                        consequence,
-                        example: String,
-                        expected: Expected| {
-            found
-                .entry((record.to_string(), field.to_string(), kind))
-                .and_modify(|f| f.count += 1)
-                .or_insert(ControlFinding {
-                    record: record.to_string(),
-                    field: field.to_string(),
-                    kind,
-                    consequence,
-                    count: 1,
-                    example,
-                    expected,
-                });
-        };
-        records(xml, |record, person, fields| {
-            for control in self.controls.iter().filter(|c| c.class == record) {
-                let value = fields
-                    .iter()
-                    .find(|(name, _)| *name == control.field)
-                    .map(|(_, v)| v.as_str())
-                    .filter(|v| !v.is_empty());
-                let example = |value: &str| {
-                    let person = person.map_or(String::new(), |p| format!("PERSON {p}: "));
-                    format!("{person}'{}'", hide_identity_numbers(value))
-                };
-                let Some(value) = value else {
-                    if let Some((when, consequence)) = &control.mandatory {
-                        let service = fields
-                            .iter()
-                            .find(|(n, _)| n == "tjTjenType")
-                            .map(|(_, v)| v.as_str());
-                        if when.is_empty() || service.is_some_and(|s| when.iter().any(|w| w == s)) {
-                            let expected = if when.is_empty() {
-                                Expected::Value
-                            } else {
-                                Expected::ValueFor(when.clone())
-                            };
-                            note(
-                                record,
-                                &control.field,
-                                Kind::Mandatory,
-                                *consequence,
-                                example(""),
-                                expected,
-                            );
-                        }
-                    }
-                    continue;
-                };
-                if let Some((pattern, consequence)) = &control.pattern
-                    && !pattern.is_match(value)
-                {
-                    let expected = Expected::Pattern(pattern.as_str().to_string());
-                    note(
-                        record,
-                        &control.field,
-                        Kind::Type,
-                        *consequence,
-                        example(value),
-                        expected,
-                    );
-                    continue;
-                }
-                if let Some((codes, consequence)) = &control.codes {
-                    let known = match codes {
-                        Codes::List(list) => list.iter().any(|c| c == value),
-                        Codes::ServiceTypes => value
-                            .parse::<ServiceCode>()
-                            .ok()
-                            .and_then(ServiceCode::info)
-                            .is_some_and(|t| t.is_valid_in_year(year)),
-                    };
-                    if !known {
-                        let expected = match codes {
-                            Codes::List(list) => Expected::OneOf(list.clone()),
-                            Codes::ServiceTypes => Expected::ServiceType(year),
-                        };
-                        note(
-                            record,
-                            &control.field,
-                            Kind::Code,
-                            *consequence,
-                            example(value),
-                            expected,
-                        );
-                    }
-                }
-                if let Some((from, to, consequence)) = &control.range {
-                    let (from, to) = (bound(from, year), bound(to, year));
-                    if !within(value, from.as_deref(), to.as_deref()) {
-                        let expected = Expected::Range(from, to);
-                        note(
-                            record,
-                            &control.field,
-                            Kind::Range,
-                            *consequence,
-                            example(value),
-                            expected,
-                        );
-                    }
-                }
-            }
-        });
-        let mut findings: Vec<ControlFinding> = found.into_values().collect();
-        findings.sort_by_key(|f| (f.consequence, f.record.clone(), f.field.clone(), f.kind));
-        findings
     }
 }
 
 /// A range bound for `year`: `{YEAR}` the year, `{YEAR_END}` its last day; dates as
 /// `YYYYMMDD`, numbers as they are; `None` when open.
-fn bound(text: &str, year: i32) -> Option<String> {
+pub(super) fn bound(text: &str, year: i32) -> Option<String> {
     if text.is_empty() {
         return None;
     }
@@ -416,7 +300,7 @@ fn bound(text: &str, year: i32) -> Option<String> {
 
 /// Whether `value` lies within the bounds: as dates (`YYYYMMDD`, or a month `YYYYMM`
 /// against the bound's month, compared as text) or as numbers.
-fn within(value: &str, from: Option<&str>, to: Option<&str>) -> bool {
+pub(super) fn within(value: &str, from: Option<&str>, to: Option<&str>) -> bool {
     let compare = |bound: &str| -> Option<std::cmp::Ordering> {
         match (value.parse::<f64>(), bound.parse::<f64>()) {
             _ if bound.len() == 8 && value.len() == 8 => Some(value.cmp(bound)),
@@ -429,106 +313,6 @@ fn within(value: &str, from: Option<&str>, to: Option<&str>) -> bool {
     let below = to.is_none_or(|t| compare(t).is_none_or(|o| o.is_le()));
     above && below
 }
-
-/// Hands each record of an IPLOS document to `each`: its element name (the root as `IPLOS`,
-/// `INNHINFO`, `iiKontakt`, `PERSON`, `TJENESTE`, …), the person it belongs to (`pePeID`),
-/// and its fields — attributes and child elements' text — as (name, value).
-fn records(xml: impl BufRead, mut each: impl FnMut(&str, Option<&str>, &[(String, String)])) {
-    let mut reader = Reader::from_reader(xml);
-    let mut buffer = Vec::new();
-    // The open records, innermost last, each with its fields.
-    let mut open: Vec<(String, Vec<(String, String)>)> = Vec::new();
-    let mut person: Option<String> = None;
-    let mut field: Option<String> = None;
-    let mut text = String::new();
-    loop {
-        let event = match reader.read_event_into(&mut buffer) {
-            Ok(event) => event,
-            Err(_) => return,
-        };
-        match event {
-            Event::Start(ref e) | Event::Empty(ref e) => {
-                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-                let empty = matches!(event, Event::Empty(_));
-                if is_record(&name) {
-                    let fields = attributes(e);
-                    if name == "PERSON" {
-                        person = fields
-                            .iter()
-                            .find(|(n, _)| n == "pePeID")
-                            .map(|(_, v)| v.clone());
-                    }
-                    if empty {
-                        each(&name, person.as_deref(), &fields);
-                    } else {
-                        open.push((name, fields));
-                    }
-                } else if !empty {
-                    field = Some(name);
-                    text.clear();
-                } else if let Some((_, fields)) = open.last_mut() {
-                    fields.push((name, String::new()));
-                }
-            }
-            Event::Text(ref t) if field.is_some() => {
-                text.push_str(&t.decode().unwrap_or_default());
-            }
-            Event::GeneralRef(ref r) if field.is_some() => {
-                let name = r.decode().unwrap_or_default();
-                text.push_str(quick_xml::escape::resolve_predefined_entity(&name).unwrap_or(""));
-            }
-            Event::End(ref e) => {
-                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-                if field.as_deref() == Some(name.as_str()) {
-                    if let Some((_, fields)) = open.last_mut() {
-                        fields.push((name, text.trim().to_string()));
-                    }
-                    field = None;
-                } else if open.last().is_some_and(|(n, _)| *n == name) {
-                    let (name, fields) = open.pop().expect("checked above");
-                    each(&name, person.as_deref(), &fields);
-                    if name == "PERSON" {
-                        person = None;
-                    }
-                }
-            }
-            Event::Eof => return,
-            _ => {}
-        }
-        buffer.clear();
-    }
-}
-
-/// Elements that are records of their own (the rest are fields of the record around them).
-fn is_record(name: &str) -> bool {
-    matches!(
-        name,
-        "IPLOS"
-            | "INNHINFO"
-            | "iiKontakt"
-            | "PERSON"
-            | "PERSONOPPL"
-            | "FUNKSJON"
-            | "TJENESTE"
-            | "DIAGNOSE"
-            | "DOGNTILBUD"
-    )
-}
-
-fn attributes(element: &BytesStart) -> Vec<(String, String)> {
-    element
-        .attributes()
-        .flatten()
-        .filter(|a| !a.key.as_ref().starts_with(b"xmlns"))
-        .map(|a| {
-            let name = String::from_utf8_lossy(a.key.as_ref()).into_owned();
-            let raw = String::from_utf8_lossy(&a.value).into_owned();
-            let value = quick_xml::escape::unescape(&raw).map_or(raw.clone(), |v| v.into_owned());
-            (name, value)
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

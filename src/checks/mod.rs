@@ -9,7 +9,7 @@
 pub mod rules;
 pub mod test_users;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
@@ -216,7 +216,7 @@ pub fn check(sources: &[SourceRecords], options: &CheckOptions) -> CheckReport {
     let (first_day, last_day) = year_bounds(options.year);
     let mut findings = Findings::default();
     let mut report = CheckReport::default();
-    let mut persons: HashSet<PersonKey> = HashSet::new();
+    let mut persons: foldhash::HashSet<PersonKey> = Default::default();
     let mut covered: Vec<Covered> = Vec::new();
     let mut welfare_technology = false;
     let mut coverage: BTreeMap<(&str, &str), TypeCoverage> = BTreeMap::new();
@@ -224,13 +224,13 @@ pub fn check(sources: &[SourceRecords], options: &CheckOptions) -> CheckReport {
     for source in sources {
         let name = source.name;
         let records = source.records;
-        let with_service: HashSet<&str> = records
+        let with_service: foldhash::HashSet<&str> = records
             .services
             .iter()
             .filter(|s| s.decision == Decision::Granted)
             .map(|s| s.person_id.as_str())
             .collect();
-        let mut keys: HashMap<&str, PersonKey> = HashMap::new();
+        let mut keys: foldhash::HashMap<&str, PersonKey> = Default::default();
 
         for person in &records.persons {
             let ident_info = person.ident.as_ref().map(|i| ident::validate(i.expose()));

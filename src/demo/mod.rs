@@ -300,8 +300,7 @@ impl Demo {
         std::fs::create_dir_all(&dir).map_err(|e| Stopped(format!("{}: {e}", dir.display())))?;
         let persons = &data.assembled.persons;
         crate::annual::ship::write_messages(
-            persons.iter(),
-            persons.len() as u64,
+            persons,
             &header,
             data.variables.clone(),
             &dir.join(format!("epj-{year}-night{night}-fag.xml")),

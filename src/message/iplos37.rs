@@ -10,14 +10,15 @@
 //! meaning, which services are round-the-clock stays) is made in this file and written down
 //! in `docs/iplos37.md`.
 //!
-//! [`IplWriter`] streams: a person is written as it comes and nothing of it is kept.
+//! [`IplWriter`] streams: a person is written as it comes and nothing of it is kept. It
+//! writes into [`Records`]: the text ([`Xml`]), or the register's checks.
 //! [`read_ipl`] reads a document back (ours, or the register's example) for the tests and
 //! the local test receiver; whether it is valid is the schema's to say.
 
 use std::fmt::Display;
 use std::io::{self, Write};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Europe::Oslo;
 use quick_xml::NsReader;
 use quick_xml::escape::escape;
@@ -82,238 +83,343 @@ pub struct Header {
     pub namespace: String,
 }
 
-/// Writes a fagmelding person by person.
-pub struct IplWriter<W: Write> {
-    out: W,
-    /// First and last day of the year, `YYYYMMDD`.
-    period: (String, String),
-    variables: AssessmentVariables,
+/// Where a fagmelding's records go as they are made: [`Xml`], the document's text, or the
+/// register's arrival checks on the values themselves (`assembly::checker::Checker`). One
+/// writer ([`IplWriter`]) feeds both, so that what is checked is what is written.
+pub trait Records {
+    /// A record opens inside the one open before it, with its attributes (`pePeID="7"`).
+    fn open(
+        &mut self,
+        record: &'static str,
+        attributes: &[(&'static str, &dyn Display)],
+    ) -> io::Result<()>;
+    /// A field of the innermost open record: a number, code or date, which needs no escaping.
+    fn field(&mut self, name: &'static str, value: impl Display) -> io::Result<()>;
+    /// A field whose text comes from the EPJ or the configuration.
+    fn text(&mut self, name: &'static str, value: &str) -> io::Result<()>;
+    /// The innermost open record closes.
+    fn close(&mut self, record: &'static str) -> io::Result<()>;
 }
 
-impl<W: Write> IplWriter<W> {
-    /// Writes the declaration, the root and INNHINFO. `variables` gives each assessment
-    /// variable its code (9111).
-    pub fn start(
-        mut out: W,
-        header: &Header,
-        variables: AssessmentVariables,
-    ) -> io::Result<IplWriter<W>> {
-        let (first, last) = year_bounds(header.year);
-        let period = (date(first), date(last));
+/// The document's text: a record's tag on a line of its own, each field on one, indented by
+/// depth; the root carries the namespace.
+pub struct Xml<W: Write> {
+    out: W,
+    namespace: String,
+    depth: usize,
+}
+
+impl<W: Write> Xml<W> {
+    /// Writes the declaration.
+    pub fn new(mut out: W, namespace: &str) -> io::Result<Xml<W>> {
         writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
-        writeln!(
+        Ok(Xml {
             out,
-            r#"<IPLOS xmlns="{}" versjon="{VERSION}">"#,
-            escape(&header.namespace)
-        )?;
-        writeln!(out, " <INNHINFO>")?;
-        element(&mut out, 2, "iiInnhType", "P")?;
-        text(&mut out, 2, "iiKomnr", &header.municipality)?;
-        text(&mut out, 2, "iiBydelsnr", &header.district)?;
-        for contact in &header.contacts {
-            writeln!(out, "  <iiKontakt>")?;
-            // Code system 9341 is published nowhere: the role is given in 8471's codes.
-            element(&mut out, 3, "Type", contact.kind)?;
-            text(&mut out, 3, "Navn", &contact.name)?;
-            text(
-                &mut out,
-                3,
-                "Telefon",
-                contact.phone.as_deref().unwrap_or(""),
-            )?;
-            text(&mut out, 3, "Epost", &contact.email)?;
-            writeln!(out, "  </iiKontakt>")?;
-        }
-        element(&mut out, 2, "iiFraDato", &period.0)?;
-        element(&mut out, 2, "iiTilDato", &period.1)?;
-        let made = header.generated.with_timezone(&Oslo).date_naive();
-        element(&mut out, 2, "iiLagetDato", date(made))?;
-        element(&mut out, 2, "iiSysID", SYSTEM_ID)?;
-        let version: String = env!("CARGO_PKG_VERSION").chars().take(15).collect();
-        element(&mut out, 2, "iiSysVersjon", version)?;
-        element(&mut out, 2, "iiLopenr", header.running_number)?;
-        writeln!(out, " </INNHINFO>")?;
-        Ok(IplWriter {
-            out,
-            period,
-            variables,
+            namespace: namespace.to_string(),
+            depth: 0,
         })
     }
 
-    pub fn person(&mut self, person: &AnnualPerson, year: i32) -> io::Result<()> {
-        let id = person.serial;
-        let out = &mut self.out;
-        writeln!(out, r#" <PERSON pePeID="{id}">"#)?;
-        // Age on 31 December of the reporting year, from the year of birth.
-        if let Some(born) = person.birth_year {
-            element(out, 2, "peAlder", year - i32::from(born))?;
-        }
-        if let Some(gender) = person.gender {
-            element(out, 2, "peKjonn", gender_code(gender))?;
-        }
-        if let Some(municipality) = &person.municipality {
-            text(out, 2, "peKomnr", municipality)?;
-            let district = person.district.as_deref().map_or("00", district_code);
-            text(out, 2, "peBydelsnr", district)?;
-        }
-        self.person_information(person)?;
-        let out = &mut self.out;
-        if let Some(assessment) = &person.assessment {
-            let from = assessment.assessed_on.map_or(self.period.0.clone(), date);
-            let mut n = 0;
-            for (variable, score) in &assessment.scores {
-                let Some(code) = self.variables.find(variable).and_then(|v| v.iplos) else {
-                    continue;
-                };
-                n += 1;
-                writeln!(out, r#"  <FUNKSJON fnPeID="{id}" fnFnID="{n}">"#)?;
-                element(out, 3, "fnFunkType", code)?;
-                element(out, 3, "fnFunkVerdi", score)?;
-                element(out, 3, "fnFraDato", &from)?;
-                element(out, 3, "fnTilDato", OPEN)?;
-                writeln!(out, "  </FUNKSJON>")?;
-            }
-        }
-        for (n, service) in person.services.iter().enumerate() {
-            service_element(out, id, n + 1, service)?;
-        }
-        for (n, (system, code)) in person.diagnoses.iter().enumerate() {
-            writeln!(out, r#"  <DIAGNOSE diPeID="{id}" diDiID="{}">"#, n + 1)?;
-            element(out, 3, "diKodeVersjon", code_version(*system))?;
-            text(out, 3, "diDiagKode", code)?;
-            element(out, 3, "diFraDato", &self.period.0)?;
-            element(out, 3, "diTilDato", OPEN)?;
-            writeln!(out, "  </DIAGNOSE>")?;
-        }
-        let stays = person.services.iter().filter(|s| {
-            s.decision == Decision::Granted && ROUND_THE_CLOCK.contains(&s.code.main())
-        });
-        for (n, stay) in stays.enumerate() {
-            writeln!(out, r#"  <DOGNTILBUD dgPeID="{id}" dgDgID="{}">"#, n + 1)?;
-            optional_text(out, 3, "dgInstOrgnr", stay.orgnr.as_deref())?;
-            optional(out, 3, "dgFraDato", stay.start.map(date))?;
-            optional(out, 3, "dgTilDato", stay.end.map(date))?;
-            writeln!(out, "  </DOGNTILBUD>")?;
-        }
-        writeln!(out, " </PERSON>")
-    }
-
-    /// PERSONOPPL: household and the person attributes, one record when there is any.
-    fn person_information(&mut self, person: &AnnualPerson) -> io::Result<()> {
-        let attribute = |kind: AttributeKind| person.attributes.iter().find(|a| a.kind == kind);
-        if person.household.is_none() && person.attributes.is_empty() {
-            return Ok(());
-        }
-        let out = &mut self.out;
-        writeln!(
-            out,
-            r#"  <PERSONOPPL poPeID="{}" poPoID="1">"#,
-            person.serial
-        )?;
-        optional(out, 3, "poHusstand", person.household.map(household_code))?;
-        // Assessed by dental health personnel or a physician: the month, YYYYMM.
-        let month = |kind| {
-            attribute(kind)
-                .and_then(|a| a.from)
-                .map(|d| d.format("%Y%m"))
-        };
-        optional(out, 3, "poVurdTann", month(AttributeKind::DentalAssessment))?;
-        optional(out, 3, "poVurdLege", month(AttributeKind::DoctorAssessment))?;
-        // 9336: 1 = an individual plan in effect.
-        optional(
-            out,
-            3,
-            "poIndPlan",
-            attribute(AttributeKind::IndividualPlan).map(|_| 1),
-        )?;
-        // 9188 as the register's one-character check allows: 1 = a coordinator appointed.
-        optional(
-            out,
-            3,
-            "poHarKoordinator",
-            attribute(AttributeKind::Coordinator).map(|_| 1),
-        )?;
-        let rehab = attribute(AttributeKind::RehabOutsideInstitution);
-        optional(out, 3, "poHab", rehab.map(|_| 1))?;
-        optional(out, 3, "poHabDato", rehab.and_then(|a| a.from).map(date))?;
-        writeln!(out, "  </PERSONOPPL>")
-    }
-
-    /// Closes the root and flushes; gives the writer back.
-    pub fn finish(mut self) -> io::Result<W> {
-        writeln!(self.out, "</IPLOS>")?;
+    /// Flushes; gives the writer back.
+    pub fn into_inner(mut self) -> io::Result<W> {
         self.out.flush()?;
         Ok(self.out)
     }
 }
 
+impl<W: Write> Records for Xml<W> {
+    fn open(
+        &mut self,
+        record: &'static str,
+        attributes: &[(&'static str, &dyn Display)],
+    ) -> io::Result<()> {
+        write!(self.out, "{:indent$}<{record}", "", indent = self.depth)?;
+        if self.depth == 0 {
+            write!(self.out, r#" xmlns="{}""#, escape(&self.namespace))?;
+        }
+        for (name, value) in attributes {
+            write!(self.out, r#" {name}="{value}""#)?;
+        }
+        writeln!(self.out, ">")?;
+        self.depth += 1;
+        Ok(())
+    }
+
+    fn field(&mut self, name: &'static str, value: impl Display) -> io::Result<()> {
+        writeln!(
+            self.out,
+            "{:indent$}<{name}>{value}</{name}>",
+            "",
+            indent = self.depth
+        )
+    }
+
+    fn text(&mut self, name: &'static str, value: &str) -> io::Result<()> {
+        self.field(name, escape(value))
+    }
+
+    fn close(&mut self, record: &'static str) -> io::Result<()> {
+        self.depth = self.depth.saturating_sub(1);
+        writeln!(self.out, "{:indent$}</{record}>", "", indent = self.depth)
+    }
+}
+
+/// Writes a fagmelding person by person, into any [`Records`].
+pub struct IplWriter<R: Records> {
+    records: R,
+    /// First and last day of the year.
+    period: (NaiveDate, NaiveDate),
+    variables: AssessmentVariables,
+    /// Each variable's 9111 code as found in `variables`: asked for every score.
+    codes: foldhash::HashMap<String, Option<u8>>,
+}
+
+impl<W: Write> IplWriter<Xml<W>> {
+    /// Writes the declaration, the root and INNHINFO as text to `out`.
+    pub fn start(
+        out: W,
+        header: &Header,
+        variables: AssessmentVariables,
+    ) -> io::Result<IplWriter<Xml<W>>> {
+        IplWriter::over(Xml::new(out, &header.namespace)?, header, variables)
+    }
+
+    /// Closes the root and flushes; gives the writer back.
+    pub fn finish(self) -> io::Result<W> {
+        self.end()?.into_inner()
+    }
+}
+
+impl<R: Records> IplWriter<R> {
+    /// Opens the root and writes INNHINFO. `variables` gives each assessment variable its
+    /// code (9111).
+    pub fn over(
+        mut records: R,
+        header: &Header,
+        variables: AssessmentVariables,
+    ) -> io::Result<IplWriter<R>> {
+        let period = year_bounds(header.year);
+        let out = &mut records;
+        out.open("IPLOS", &[("versjon", &VERSION)])?;
+        out.open("INNHINFO", &[])?;
+        out.field("iiInnhType", "P")?;
+        out.text("iiKomnr", &header.municipality)?;
+        out.text("iiBydelsnr", &header.district)?;
+        for contact in &header.contacts {
+            out.open("iiKontakt", &[])?;
+            // Code system 9341 is published nowhere: the role is given in 8471's codes.
+            out.field("Type", contact.kind)?;
+            out.text("Navn", &contact.name)?;
+            out.text("Telefon", contact.phone.as_deref().unwrap_or(""))?;
+            out.text("Epost", &contact.email)?;
+            out.close("iiKontakt")?;
+        }
+        out.field("iiFraDato", Ymd(period.0))?;
+        out.field("iiTilDato", Ymd(period.1))?;
+        let made = header.generated.with_timezone(&Oslo).date_naive();
+        out.field("iiLagetDato", Ymd(made))?;
+        out.field("iiSysID", SYSTEM_ID)?;
+        let version: String = env!("CARGO_PKG_VERSION").chars().take(15).collect();
+        out.field("iiSysVersjon", version)?;
+        out.field("iiLopenr", header.running_number)?;
+        out.close("INNHINFO")?;
+        Ok(IplWriter {
+            records,
+            period,
+            variables,
+            codes: Default::default(),
+        })
+    }
+
+    /// A writer for persons that follow those of another (the register's checks run over
+    /// the year in parts): nothing is written before them, and [`IplWriter::into_records`]
+    /// closes nothing after.
+    pub fn continued(records: R, header: &Header, variables: AssessmentVariables) -> IplWriter<R> {
+        IplWriter {
+            records,
+            period: year_bounds(header.year),
+            variables,
+            codes: Default::default(),
+        }
+    }
+
+    /// The records, as they are.
+    pub fn into_records(self) -> R {
+        self.records
+    }
+
+    pub fn person(&mut self, person: &AnnualPerson, year: i32) -> io::Result<()> {
+        let id = person.serial;
+        let out = &mut self.records;
+        out.open("PERSON", &[("pePeID", &id)])?;
+        // Age on 31 December of the reporting year, from the year of birth.
+        if let Some(born) = person.birth_year {
+            out.field("peAlder", year - i32::from(born))?;
+        }
+        if let Some(gender) = person.gender {
+            out.field("peKjonn", gender_code(gender))?;
+        }
+        if let Some(municipality) = &person.municipality {
+            out.text("peKomnr", municipality)?;
+            let district = person.district.as_deref().map_or("00", district_code);
+            out.text("peBydelsnr", district)?;
+        }
+        person_information(out, person)?;
+        if let Some(assessment) = &person.assessment {
+            let from = Ymd(assessment.assessed_on.unwrap_or(self.period.0));
+            let mut n = 0;
+            for (variable, score) in &assessment.scores {
+                let code = match self.codes.get(variable.as_str()) {
+                    Some(&code) => code,
+                    None => {
+                        let code = self.variables.find(variable).and_then(|v| v.iplos);
+                        self.codes.insert(variable.clone(), code);
+                        code
+                    }
+                };
+                let Some(code) = code else {
+                    continue;
+                };
+                n += 1;
+                out.open("FUNKSJON", &[("fnPeID", &id), ("fnFnID", &n)])?;
+                out.field("fnFunkType", code)?;
+                out.field("fnFunkVerdi", score)?;
+                out.field("fnFraDato", from)?;
+                out.field("fnTilDato", OPEN)?;
+                out.close("FUNKSJON")?;
+            }
+        }
+        for (n, service) in person.services.iter().enumerate() {
+            service_record(out, id, n + 1, service)?;
+        }
+        for (n, (system, code)) in person.diagnoses.iter().enumerate() {
+            out.open("DIAGNOSE", &[("diPeID", &id), ("diDiID", &(n + 1))])?;
+            out.field("diKodeVersjon", code_version(*system))?;
+            out.text("diDiagKode", code)?;
+            out.field("diFraDato", Ymd(self.period.0))?;
+            out.field("diTilDato", OPEN)?;
+            out.close("DIAGNOSE")?;
+        }
+        let stays = person.services.iter().filter(|s| {
+            s.decision == Decision::Granted && ROUND_THE_CLOCK.contains(&s.code.main())
+        });
+        for (n, stay) in stays.enumerate() {
+            out.open("DOGNTILBUD", &[("dgPeID", &id), ("dgDgID", &(n + 1))])?;
+            if let Some(orgnr) = &stay.orgnr {
+                out.text("dgInstOrgnr", orgnr)?;
+            }
+            optional(out, "dgFraDato", stay.start.map(Ymd))?;
+            optional(out, "dgTilDato", stay.end.map(Ymd))?;
+            out.close("DOGNTILBUD")?;
+        }
+        out.close("PERSON")
+    }
+
+    /// Closes the root; gives the records back.
+    pub fn end(mut self) -> io::Result<R> {
+        self.records.close("IPLOS")?;
+        Ok(self.records)
+    }
+}
+
+/// PERSONOPPL: household and the person attributes, one record when there is any.
+fn person_information(out: &mut impl Records, person: &AnnualPerson) -> io::Result<()> {
+    let attribute = |kind: AttributeKind| person.attributes.iter().find(|a| a.kind == kind);
+    if person.household.is_none() && person.attributes.is_empty() {
+        return Ok(());
+    }
+    out.open("PERSONOPPL", &[("poPeID", &person.serial), ("poPoID", &1)])?;
+    optional(out, "poHusstand", person.household.map(household_code))?;
+    // Assessed by dental health personnel or a physician: the month, YYYYMM.
+    let month = |kind| {
+        attribute(kind)
+            .and_then(|a| a.from)
+            .map(|d| d.format("%Y%m"))
+    };
+    optional(out, "poVurdTann", month(AttributeKind::DentalAssessment))?;
+    optional(out, "poVurdLege", month(AttributeKind::DoctorAssessment))?;
+    // 9336: 1 = an individual plan in effect.
+    optional(
+        out,
+        "poIndPlan",
+        attribute(AttributeKind::IndividualPlan).map(|_| 1),
+    )?;
+    // 9188 as the register's one-character check allows: 1 = a coordinator appointed.
+    optional(
+        out,
+        "poHarKoordinator",
+        attribute(AttributeKind::Coordinator).map(|_| 1),
+    )?;
+    let rehab = attribute(AttributeKind::RehabOutsideInstitution);
+    optional(out, "poHab", rehab.map(|_| 1))?;
+    optional(out, "poHabDato", rehab.and_then(|a| a.from).map(Ymd))?;
+    out.close("PERSONOPPL")
+}
+
 /// One TJENESTE: a grant or a refusal (9171: 2 granted, 1 refused).
-fn service_element(
-    out: &mut impl Write,
+fn service_record(
+    out: &mut impl Records,
     person: u32,
     n: usize,
     service: &AnnualService,
 ) -> io::Result<()> {
-    writeln!(out, r#"  <TJENESTE tjPeID="{person}" tjTjID="{n}">"#)?;
+    out.open("TJENESTE", &[("tjPeID", &person), ("tjTjID", &n)])?;
     // tjTjenType is a number: respite in institution 08.01 (rolling) and 08.02 (not
     // rolling) is type 8 with tjRullerende 1 or 2.
-    element(out, 3, "tjTjenType", service.code.main())?;
-    optional(out, 3, "tjVedtDato", service.decided_on.map(date))?;
+    out.field("tjTjenType", service.code.main())?;
+    optional(out, "tjVedtDato", service.decided_on.map(Ymd))?;
     let decision = match service.decision {
         Decision::Granted => 2,
         Decision::Refused => 1,
     };
-    element(out, 3, "tjVedtak", decision)?;
+    out.field("tjVedtak", decision)?;
     if service.decision == Decision::Granted {
         let hours = service.hours.map(|h| {
             let hundredths = h.hundredths().max(0);
             format!("{}.{:02}", hundredths / 100, hundredths % 100)
         });
-        optional(out, 3, "tjTimerUke", hours)?;
+        optional(out, "tjTimerUke", hours)?;
         let rolling = match service.code.to_string().as_str() {
             "08.01" => Some(1),
             "08.02" => Some(2),
             _ => None,
         };
-        optional(out, 3, "tjRullerende", rolling)?;
-        optional_text(out, 3, "tjInstOrgnr", service.orgnr.as_deref())?;
-        optional(out, 3, "tjFraDato", service.start.map(date))?;
-        optional(out, 3, "tjTilDato", service.end.map(date))?;
+        optional(out, "tjRullerende", rolling)?;
+        if let Some(orgnr) = &service.orgnr {
+            out.text("tjInstOrgnr", orgnr)?;
+        }
+        optional(out, "tjFraDato", service.start.map(Ymd))?;
+        optional(out, "tjTilDato", service.end.map(Ymd))?;
     }
-    writeln!(out, "  </TJENESTE>")
-}
-
-/// `<name>value</name>` for values whose text needs no escaping (numbers, codes, dates).
-fn element(out: &mut impl Write, indent: usize, name: &str, value: impl Display) -> io::Result<()> {
-    writeln!(out, "{:indent$}<{name}>{value}</{name}>", "")
-}
-
-/// `<name>value</name>` for text from the EPJ or the configuration, escaped.
-fn text(out: &mut impl Write, indent: usize, name: &str, value: &str) -> io::Result<()> {
-    element(out, indent, name, escape(value))
+    out.close("TJENESTE")
 }
 
 fn optional(
-    out: &mut impl Write,
-    indent: usize,
-    name: &str,
+    out: &mut impl Records,
+    name: &'static str,
     value: Option<impl Display>,
 ) -> io::Result<()> {
-    value.map_or(Ok(()), |value| element(out, indent, name, value))
-}
-
-fn optional_text(
-    out: &mut impl Write,
-    indent: usize,
-    name: &str,
-    value: Option<&str>,
-) -> io::Result<()> {
-    value.map_or(Ok(()), |value| text(out, indent, name, value))
+    value.map_or(Ok(()), |value| out.field(name, value))
 }
 
 /// IPLOS dates: `YYYYMMDD`.
 pub fn date(day: NaiveDate) -> String {
-    day.format("%Y%m%d").to_string()
+    Ymd(day).to_string()
+}
+
+/// A day as IPLOS writes it, `YYYYMMDD`, without making a string.
+#[derive(Clone, Copy)]
+struct Ymd(NaiveDate);
+
+impl Display for Ymd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let day = self.0;
+        if (0..=9999).contains(&day.year()) {
+            write!(f, "{:04}{:02}{:02}", day.year(), day.month(), day.day())
+        } else {
+            write!(f, "{}", day.format("%Y%m%d"))
+        }
+    }
 }
 
 /// 3100: M, K.

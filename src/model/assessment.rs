@@ -56,9 +56,19 @@ impl AssessmentVariables {
     /// Finds a variable by code or by Norwegian name, ignoring case.
     pub fn find(&self, code_or_name: &str) -> Option<&Variable> {
         let wanted = code_or_name.trim();
-        self.variables.iter().find(|v| {
-            v.code.eq_ignore_ascii_case(wanted) || v.name.to_lowercase() == wanted.to_lowercase()
-        })
+        // Compared char by char: asked for every score of every person, so nothing is made.
+        let same_name = |name: &str| {
+            if name.is_ascii() && wanted.is_ascii() {
+                name.eq_ignore_ascii_case(wanted)
+            } else {
+                name.chars()
+                    .flat_map(char::to_lowercase)
+                    .eq(wanted.chars().flat_map(char::to_lowercase))
+            }
+        };
+        self.variables
+            .iter()
+            .find(|v| v.code.eq_ignore_ascii_case(wanted) || same_name(&v.name))
     }
 }
 
