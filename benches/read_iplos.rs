@@ -143,8 +143,7 @@ mapping = "{mapping}"
     );
     let persons = &year.assembled.persons;
     write_messages(
-        persons.iter(),
-        persons.len() as u64,
+        persons,
         &header,
         year.variables.clone(),
         &pair.join(FILES[0]),

@@ -1,8 +1,9 @@
 //! Measures the annual message at scale: N synthetic persons written as KPR_IPL and KPR_IDE,
 //! each message validated, enveloped, validated again and packed (signed, then encrypted), as
-//! `kpr-bridge annual` does — through the same library functions. Persons are made one at a
-//! time as they are written, so the figures show what writing, validating and packing cost,
-//! not what holding a municipality's records costs. `benches/annual.sh` runs it.
+//! `kpr-bridge annual` does — through the same library functions, the register's arrival
+//! checks beside the writing. The persons are made first and held, as `annual` holds the
+//! assembled year; the figures show what writing, checking, validating and packing cost, not
+//! what reading a municipality's records costs. `benches/annual.sh` runs it.
 //!
 //! ```sh
 //! cargo run --release --example annual_pack -- CERT_DIR N
@@ -107,10 +108,9 @@ kpr_signing_certificates = ["{certs}/kpr-sign.crt"]
 
     let started = Instant::now();
     let mut rng = ChaCha8Rng::seed_from_u64(2025);
-    let persons = (1..=count).map(|serial| person(serial, &mut rng));
+    let persons: Vec<_> = (1..=count).map(|serial| person(serial, &mut rng)).collect();
     if let Err(e) = write_messages(
-        persons,
-        u64::from(count),
+        &persons,
         &header,
         AssessmentVariables::builtin().clone(),
         &ipl,

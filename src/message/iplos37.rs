@@ -402,11 +402,6 @@ fn optional(
     value.map_or(Ok(()), |value| out.field(name, value))
 }
 
-/// IPLOS dates: `YYYYMMDD`.
-pub fn date(day: NaiveDate) -> String {
-    Ymd(day).to_string()
-}
-
 /// A day as IPLOS writes it, `YYYYMMDD`, without making a string.
 #[derive(Clone, Copy)]
 struct Ymd(NaiveDate);
