@@ -6,6 +6,8 @@ mod support;
 
 use chrono::{TimeZone, Utc};
 use kpr_bridge::assembly::assemble::{Assembled, assemble};
+use kpr_bridge::assembly::checker::check_year;
+use kpr_bridge::assembly::controls::Controls;
 use kpr_bridge::checks::{CheckOptions, CheckReport, SourceRecords, TestUsers, check};
 use kpr_bridge::mapping::Mapping;
 use kpr_bridge::message::ident::{self, IdeWriter, Identmelding};
@@ -15,7 +17,7 @@ use kpr_bridge::message::iplos37::{
 use kpr_bridge::message::schema::Schemas;
 use kpr_bridge::model::assessment::AssessmentVariables;
 use kpr_bridge::model::{
-    AttributeKind, Decision, Diagnosis, DiagnosisSystem, PersonAttribute, PersonName,
+    AttributeKind, Decision, Diagnosis, DiagnosisSystem, HoursPerWeek, PersonAttribute, PersonName,
 };
 use kpr_bridge::source::Snapshot;
 use quick_xml::events::Event;
@@ -45,6 +47,7 @@ struct Written {
     assembled: Assembled,
     ipl: Vec<u8>,
     ide: Vec<u8>,
+    header: Header,
 }
 
 impl Written {
@@ -136,6 +139,7 @@ fn write(sources: &[Source]) -> Written {
         assembled,
         ipl: ipl.finish().unwrap(),
         ide: ide.finish().unwrap(),
+        header,
     }
 }
 
@@ -460,4 +464,21 @@ fn what_a_check_marks_as_an_error_is_left_out() {
     schemas
         .validate_payload(IDENTMELDING, &written.ide)
         .unwrap();
+}
+
+#[test]
+fn the_arrival_checks_on_the_records_find_what_they_find_in_the_written_document() {
+    // No hours a week is below the register's range; no application date is missing for
+    // home care.
+    let mut records = municipality();
+    records.services[0].hours_per_week = Some(HoursPerWeek::from_hundredths(0));
+    let written = write(&[source(records)]);
+    let variables = AssessmentVariables::builtin();
+    let on_records = check_year(&written.assembled.persons, &written.header, variables);
+    let on_document = Controls::built_in().run(written.ipl.as_slice(), 2025);
+    assert!(
+        on_records.iter().any(|f| f.field == "tjTimerUke"),
+        "{on_records:#?}"
+    );
+    assert_eq!(on_records, on_document);
 }
