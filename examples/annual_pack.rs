@@ -161,7 +161,12 @@ fn person(serial: u32, rng: &mut ChaCha8Rng) -> (Ident, AnnualPerson) {
         scores: AssessmentVariables::builtin()
             .all()
             .iter()
-            .map(|v| (v.code.clone(), [1, 2, 3, 4, 5, 9][rng.random_range(0..6)]))
+            .map(|v| {
+                (
+                    v.code.as_str().into(),
+                    [1, 2, 3, 4, 5, 9][rng.random_range(0..6)],
+                )
+            })
             .collect(),
     });
     let services = (0..rng.random_range(1..=3))

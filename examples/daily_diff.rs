@@ -198,7 +198,7 @@ fn synthetic(n: usize, changed: bool) -> Snapshot {
             }
         };
         epj.persons.push(Person {
-            person_id: format!("p{p}"),
+            person_id: format!("p{p}").into(),
             ident: Some(Ident::new(number)),
             name: None,
             birth_year: None,
@@ -210,8 +210,8 @@ fn synthetic(n: usize, changed: bool) -> Snapshot {
     }
     for s in 0..n {
         epj.services.push(Service {
-            service_id: format!("s{s}"),
-            person_id: format!("p{}", s / 2),
+            service_id: format!("s{s}").into(),
+            person_id: format!("p{}", s / 2).into(),
             local_type: if s % 2 == 0 { "MATOMBR" } else { "PRAKT" }.into(),
             decision: Decision::Granted,
             decided_on: None,

@@ -140,11 +140,13 @@ impl RecordSink for Counter<'_> {
             Resolution::Ignored(reason) => {
                 let entry = self
                     .ignored
-                    .entry(service.local_type)
+                    .entry(service.local_type.into())
                     .or_insert((0, reason.to_string()));
                 entry.0 += 1;
             }
-            Resolution::Unmapped => *self.unmapped.entry(service.local_type).or_default() += 1,
+            Resolution::Unmapped => {
+                *self.unmapped.entry(service.local_type.into()).or_default() += 1
+            }
         }
     }
 

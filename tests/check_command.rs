@@ -269,15 +269,15 @@ fn a_mid_year_switch_through_real_sources_has_each_person_once_and_no_false_dupl
     let mut new = Snapshot::default();
     for person in &old.persons {
         let mut person = person.clone();
-        person.person_id = format!("N{}", person.person_id);
+        person.person_id = format!("N{}", person.person_id).into();
         new.persons.push(person);
     }
     for service in &old.services {
         let runs_on = service.end.is_none_or(|end| end >= switch);
         if service.decision == Decision::Granted && runs_on {
             let mut service = service.clone();
-            service.service_id = format!("N{}", service.service_id);
-            service.person_id = format!("N{}", service.person_id);
+            service.service_id = format!("N{}", service.service_id).into();
+            service.person_id = format!("N{}", service.person_id).into();
             service.start = Some(service.start.map_or(switch, |s| s.max(switch)));
             service.pauses.retain(|p| p.from >= switch);
             new.services.push(service);

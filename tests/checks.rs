@@ -351,7 +351,7 @@ fn service_duplicate_across_two_sources() {
     new.persons[0].person_id = "X-77".into();
     for s in &mut new.services {
         s.person_id = "X-77".into();
-        s.service_id = format!("new-{}", s.service_id);
+        s.service_id = format!("new-{}", s.service_id).into();
     }
     let report = run_with(&[("old", &old), ("new", &new)], false);
     assert_eq!(report.persons, 1, "joined by identity number");
@@ -476,7 +476,7 @@ fn a_source_speaks_only_for_its_days() {
     new.persons[0].person_id = "N1".into();
     for s in &mut new.services {
         s.person_id = "N1".into();
-        s.service_id = format!("n-{}", s.service_id);
+        s.service_id = format!("n-{}", s.service_id).into();
         s.start = Some(date("2025-06-01"));
     }
     let unbounded = run_with(&[("old", &old), ("new", &new)], false);

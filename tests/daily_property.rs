@@ -118,7 +118,7 @@ fn snapshot((persons, services): &Spec) -> Snapshot {
         epj.persons.push(p);
         for &d in &spec.diagnoses {
             epj.diagnoses.push(Diagnosis {
-                person_id: id.clone(),
+                person_id: id.as_str().into(),
                 system: DiagnosisSystem::Icpc2,
                 code: ["K86", "T90", "P70"][d].into(),
                 registered_on: None,
@@ -126,7 +126,7 @@ fn snapshot((persons, services): &Spec) -> Snapshot {
         }
         if let Some((from, to)) = spec.attribute {
             epj.attributes.push(PersonAttribute {
-                person_id: id.clone(),
+                person_id: id.as_str().into(),
                 kind: AttributeKind::IndividualPlan,
                 from: Some(at(from)),
                 to: to.map(|t| at(from + t)),
@@ -135,7 +135,7 @@ fn snapshot((persons, services): &Spec) -> Snapshot {
         if let Some((date, score)) = spec.assessment {
             for variable in ["V01", "V02"] {
                 epj.assessments.push(Assessment {
-                    person_id: id.clone(),
+                    person_id: id.as_str().into(),
                     assessed_on: Some(at(date)),
                     variable: variable.into(),
                     score,
@@ -156,7 +156,7 @@ fn snapshot((persons, services): &Spec) -> Snapshot {
         s.hours_per_week = spec.hours.map(HoursPerWeek::from_hundredths);
         s.provider_orgnr = spec
             .orgnr
-            .map(|first| if first { ORGNR } else { OTHER_ORGNR }.to_string());
+            .map(|first| if first { ORGNR } else { OTHER_ORGNR }.into());
         if spec.refused {
             s.decision = Decision::Refused;
             s.decided_on = Some(at(spec.start));
@@ -263,7 +263,7 @@ fn expected(epj: &Snapshot) -> HashMap<String, Known> {
         .filter(|s| s.decision == Decision::Granted)
         .map(|s| {
             (
-                s.service_id.clone(),
+                s.service_id.to_string(),
                 Known {
                     start: s.start,
                     end: s.end,

@@ -118,9 +118,7 @@ fn carried(year: &Year) -> Vec<(String, AnnualPerson)> {
             if p.municipality.is_none() {
                 p.district = None;
             }
-            p.district = p
-                .district
-                .map(|d| d[d.len().saturating_sub(2)..].to_string());
+            p.district = p.district.map(|d| d[d.len().saturating_sub(2)..].into());
             p.assessment = p.assessment.and_then(|mut a| {
                 a.assessed_on = Some(a.assessed_on.unwrap_or(first));
                 a.scores = a
@@ -128,7 +126,7 @@ fn carried(year: &Year) -> Vec<(String, AnnualPerson)> {
                     .into_iter()
                     .filter_map(|(variable, score)| {
                         let code = year.variables.find(&variable)?.iplos?;
-                        Some((code.to_string(), score))
+                        Some((code.to_string().into(), score))
                     })
                     .collect();
                 a.scores.sort();

@@ -184,7 +184,7 @@ pub fn assemble(
             {
                 continue;
             }
-            let code = diagnosis.code.trim().to_string();
+            let code = diagnosis.code.trim().into();
             people[at].1.diagnoses.push((diagnosis.system, code));
         }
         for record in &records.attributes {

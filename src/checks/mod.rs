@@ -242,7 +242,7 @@ pub fn check(sources: &[SourceRecords], options: &CheckOptions) -> CheckReport {
                 findings.add("test-user", name, "person", &person.person_id, "left out");
                 report
                     .test_users
-                    .insert((name.to_string(), person.person_id.clone()));
+                    .insert((name.to_string(), person.person_id.to_string()));
                 continue;
             }
             let key = match (&person.ident, &ident_info) {
@@ -316,7 +316,7 @@ pub fn check(sources: &[SourceRecords], options: &CheckOptions) -> CheckReport {
                             "code-retired",
                             format!("{} was mapped to {old}", service.local_type),
                         ),
-                        None => ("local-type-unmapped", service.local_type.clone()),
+                        None => ("local-type-unmapped", service.local_type.to_string()),
                     };
                     findings.add(rule.0, name, "service", id, rule.1);
                     continue;

@@ -8,6 +8,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
+use compact_str::CompactString;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -46,7 +47,7 @@ pub struct Current {
     /// Per source, its services sorted by local id (byte order), one per id: the last the
     /// source lists. Sorted lists rather than maps: the diff walks them beside the baseline
     /// in the same order, and at a million services a map costs twice the memory.
-    pub services: HashMap<String, Vec<(String, ServiceState)>>,
+    pub services: HashMap<String, Vec<(CompactString, ServiceState)>>,
     /// What a notification's `Bruker` says of each person with a service in scope.
     pub users: HashMap<PersonKey, UserFacts>,
     /// `(source, local id)` of services in the EPJ whose changes are held back by an error.
@@ -68,7 +69,7 @@ pub struct UserFacts {
 
 impl Current {
     /// One source's services, sorted by local id.
-    pub fn services_of(&self, source: &str) -> &[(String, ServiceState)] {
+    pub fn services_of(&self, source: &str) -> &[(CompactString, ServiceState)] {
         self.services.get(source).map_or(&[], Vec::as_slice)
     }
 }
@@ -168,10 +169,10 @@ pub fn build(
                 ident: ident.clone(),
                 // A number local to one extract cannot be the person's brukerNr for good.
                 person_id: match source.ids {
-                    LocalIds::Lasting => person.person_id.clone(),
+                    LocalIds::Lasting => person.person_id.to_string(),
                     LocalIds::PerExtract => key.to_string(),
                 },
-                district: person.district.clone(),
+                district: person.district.as_ref().map(|d| d.to_string()),
             });
         }
         let services = current.services.entry(name.to_string()).or_default();
@@ -187,7 +188,7 @@ pub fn build(
             if held || error("service", &service.service_id) {
                 current
                     .held_services
-                    .insert((name.to_string(), service.service_id.clone()));
+                    .insert((name.to_string(), service.service_id.to_string()));
                 continue;
             }
             let Some(key) = key else { continue };
@@ -209,6 +210,7 @@ pub fn build(
                         service.start,
                         service.provider_orgnr.as_deref(),
                     )
+                    .into()
                 } else {
                     service.service_id.clone()
                 };
@@ -237,7 +239,7 @@ pub fn build(
 /// (as inserting them into a map one after the other would). Sorts positions rather than
 /// the items themselves and then moves each item once, so that a million large items need
 /// no second buffer.
-fn sort_keeping_last<T>(items: &mut Vec<(String, T)>) {
+fn sort_keeping_last<K: Ord, T>(items: &mut Vec<(K, T)>) {
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_unstable_by(|&a, &b| items[a].0.cmp(&items[b].0).then(a.cmp(&b)));
     // Position `i` takes the item at `order[i]`: follow each cycle of the permutation,

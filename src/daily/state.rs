@@ -3,6 +3,7 @@
 //! identity number and no name — a person is a pseudonymous [`PersonKey`].
 
 use chrono::NaiveDate;
+use compact_str::CompactString;
 use openssl::sha::Sha256;
 use serde::{Deserialize, Serialize};
 
@@ -21,7 +22,7 @@ pub struct ServiceState {
     pub start: Option<NaiveDate>,
     /// Last day; open while the service runs.
     pub end: Option<NaiveDate>,
-    pub orgnr: Option<String>,
+    pub orgnr: Option<CompactString>,
     /// Sorted by their first day; at most one pause starts on a day.
     pub pauses: Vec<Pause>,
 }

@@ -20,6 +20,7 @@ use std::io::{self, Write};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Europe::Oslo;
+use compact_str::CompactString;
 use quick_xml::NsReader;
 use quick_xml::escape::escape;
 use quick_xml::events::Event;
@@ -171,7 +172,7 @@ pub struct IplWriter<R: Records> {
     period: (NaiveDate, NaiveDate),
     variables: AssessmentVariables,
     /// Each variable's 9111 code as found in `variables`: asked for every score.
-    codes: foldhash::HashMap<String, Option<u8>>,
+    codes: foldhash::HashMap<CompactString, Option<u8>>,
 }
 
 impl<W: Write> IplWriter<Xml<W>> {

@@ -4,6 +4,7 @@
 //! and nowhere else, so that nothing written from this type can carry it (invariant 4).
 
 use chrono::NaiveDate;
+use compact_str::CompactString;
 
 use crate::model::{
     AttributeKind, Decision, DiagnosisSystem, Gender, HoursPerWeek, Household, ServiceCode,
@@ -15,15 +16,15 @@ pub struct AnnualPerson {
     pub serial: u32,
     pub birth_year: Option<u16>,
     pub gender: Option<Gender>,
-    pub municipality: Option<String>,
-    pub district: Option<String>,
+    pub municipality: Option<CompactString>,
+    pub district: Option<CompactString>,
     pub household: Option<Household>,
     /// The latest assessment dated in the year.
     pub assessment: Option<AssessmentState>,
     /// Clipped to the year, sorted.
     pub attributes: Vec<AttributeSpan>,
     /// Sorted, each once.
-    pub diagnoses: Vec<(DiagnosisSystem, String)>,
+    pub diagnoses: Vec<(DiagnosisSystem, CompactString)>,
     /// Granted services and refusals, clipped to the year, sorted.
     pub services: Vec<AnnualService>,
 }
@@ -37,7 +38,7 @@ pub struct AnnualService {
     pub end: Option<NaiveDate>,
     pub decided_on: Option<NaiveDate>,
     pub hours: Option<HoursPerWeek>,
-    pub orgnr: Option<String>,
+    pub orgnr: Option<CompactString>,
 }
 
 /// A person attribute's period.
@@ -53,5 +54,5 @@ pub struct AttributeSpan {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AssessmentState {
     pub assessed_on: Option<NaiveDate>,
-    pub scores: Vec<(String, u8)>,
+    pub scores: Vec<(CompactString, u8)>,
 }

@@ -9,6 +9,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::NaiveDate;
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 /// A fødselsnummer, D-number, H-number or synthetic test number, as the EPJ gave it.
@@ -16,10 +17,10 @@ use serde::{Deserialize, Serialize};
 /// Only [`Ident::expose`] reveals it, and only the identity message should call it.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Ident(String);
+pub struct Ident(CompactString);
 
 impl Ident {
-    pub fn new(value: impl Into<String>) -> Self {
+    pub fn new(value: impl Into<CompactString>) -> Self {
         Ident(value.into())
     }
 
@@ -38,10 +39,10 @@ impl fmt::Debug for Ident {
 /// A person's name. Kept only to recognise test users; never logged or reported.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct PersonName(String);
+pub struct PersonName(CompactString);
 
 impl PersonName {
-    pub fn new(value: impl Into<String>) -> Self {
+    pub fn new(value: impl Into<CompactString>) -> Self {
         PersonName(value.into())
     }
 
@@ -111,15 +112,15 @@ impl FromStr for Household {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {
     /// The EPJ's own key for the person.
-    pub person_id: String,
+    pub person_id: CompactString,
     pub ident: Option<Ident>,
     pub name: Option<PersonName>,
     pub birth_year: Option<u16>,
     pub gender: Option<Gender>,
     /// Municipality of residence, four digits, kept as text (`0301` stays `0301`).
-    pub municipality: Option<String>,
+    pub municipality: Option<CompactString>,
     /// City district (bydel), six digits.
-    pub district: Option<String>,
+    pub district: Option<CompactString>,
     pub household: Option<Household>,
 }
 
@@ -215,10 +216,10 @@ impl fmt::Display for HoursPerWeek {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Service {
     /// The EPJ's own key for the decision.
-    pub service_id: String,
-    pub person_id: String,
+    pub service_id: CompactString,
+    pub person_id: CompactString,
     /// The EPJ's service type, before mapping to the national code.
-    pub local_type: String,
+    pub local_type: CompactString,
     pub decision: Decision,
     pub decided_on: Option<NaiveDate>,
     pub start: Option<NaiveDate>,
@@ -226,17 +227,17 @@ pub struct Service {
     pub end: Option<NaiveDate>,
     pub hours_per_week: Option<HoursPerWeek>,
     /// The provider's organisation number, nine digits, as text.
-    pub provider_orgnr: Option<String>,
+    pub provider_orgnr: Option<CompactString>,
     pub pauses: Vec<Pause>,
 }
 
 /// One scored variable of a functional assessment (bistandsbehov).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assessment {
-    pub person_id: String,
+    pub person_id: CompactString,
     pub assessed_on: Option<NaiveDate>,
     /// The variable's code (see `model::assessment`); unknown codes are kept for the checks.
-    pub variable: String,
+    pub variable: CompactString,
     /// 1–5 or 9 when valid; other values are kept for the checks.
     pub score: u8,
 }
@@ -265,10 +266,10 @@ impl FromStr for DiagnosisSystem {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnosis {
-    pub person_id: String,
+    pub person_id: CompactString,
     pub system: DiagnosisSystem,
     /// As the EPJ wrote it; malformed codes are kept for the checks.
-    pub code: String,
+    pub code: CompactString,
     pub registered_on: Option<NaiveDate>,
 }
 
@@ -324,7 +325,7 @@ impl fmt::Display for AttributeKind {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonAttribute {
-    pub person_id: String,
+    pub person_id: CompactString,
     pub kind: AttributeKind,
     pub from: Option<NaiveDate>,
     /// Last day; open while it lasts.

@@ -529,7 +529,9 @@ fn parse_service(f: &mut Fields) -> Option<(Service, Option<Pause>)> {
         start: f.date(col::START_DATE),
         end: f.date(col::END_DATE),
         hours_per_week: f.parsed::<HoursPerWeek>(col::HOURS, "hours per week such as 7.5"),
-        provider_orgnr: f.text(col::ORGNR).map(|o| o.replace(' ', "")),
+        provider_orgnr: f
+            .text(col::ORGNR)
+            .map(|o| o.chars().filter(|&c| c != ' ').collect()),
         pauses: Vec::new(),
     };
     Some((service, pause))

@@ -79,7 +79,7 @@ impl Run {
                 stop_id,
                 service_id: subject.service_id.to_string(),
                 service_type: state.code.main(),
-                orgnr: state.orgnr.clone(),
+                orgnr: state.orgnr.as_ref().map(|o| o.to_string()),
                 person: state.person,
                 source: subject.source.to_string(),
                 local_id: subject.local_id.to_string(),

@@ -11,6 +11,7 @@
 use std::collections::HashSet;
 
 use chrono::{Datelike, NaiveDate};
+use compact_str::{CompactString, format_compact};
 
 use super::head::{FileHead, parse_compact_date};
 use super::identities::{Identities, PersonNumber, parse_person_number};
@@ -326,7 +327,7 @@ impl PersonReader<'_> {
         };
         let person_id = number.to_string();
         let mut person = Person {
-            person_id: person_id.clone(),
+            person_id: person_id.as_str().into(),
             ident,
             name: None,
             birth_year: None,
@@ -349,11 +350,11 @@ impl PersonReader<'_> {
         person.gender = self
             .code(&draft, "peKjonn", &["M", "K"])
             .and_then(|g| g.parse::<Gender>().ok());
-        person.municipality = self.digits(&draft, "peKomnr", 4).map(str::to_string);
+        person.municipality = self.digits(&draft, "peKomnr", 4).map(CompactString::from);
         let district = self.digits(&draft, "peBydelsnr", 2);
         person.district = match (&person.municipality, district) {
             (Some(municipality), Some(district)) if district != "00" => {
-                Some(format!("{municipality}{district}"))
+                Some(format_compact!("{municipality}{district}"))
             }
             _ => None,
         };
@@ -453,7 +454,7 @@ impl PersonReader<'_> {
                     .iter()
                     .find(|v| v.iplos == Some(code))
             })
-            .map_or_else(|| kind.to_string(), |v| v.code.clone());
+            .map_or_else(|| kind.into(), |v| v.code.as_str().into());
         let (score, line) = draft.field("fnFunkVerdi")?;
         let Ok(score) = score.parse::<u8>() else {
             self.report(
@@ -465,7 +466,7 @@ impl PersonReader<'_> {
             return None;
         };
         Some(Assessment {
-            person_id: person_id.to_string(),
+            person_id: person_id.into(),
             assessed_on: self.date(draft, "fnFraDato", false),
             variable,
             score,
@@ -486,9 +487,9 @@ impl PersonReader<'_> {
         };
         let code = code.trim_start_matches('0');
         let local_type = match (code, draft.field("tjRullerende").map(|(v, _)| v)) {
-            ("8", Some("1")) => "08.01".to_string(),
-            ("8", Some("2")) => "08.02".to_string(),
-            (code, _) => code.to_string(),
+            ("8", Some("1")) => "08.01".into(),
+            ("8", Some("2")) => "08.02".into(),
+            (code, _) => CompactString::from(code),
         };
         let decision = match draft.field("tjVedtak") {
             None | Some(("2", _)) => Decision::Granted,
@@ -507,9 +508,11 @@ impl PersonReader<'_> {
             }
         };
         let service_id = match (&draft.decision, &draft.decision_number) {
-            (Some(id), Some(number)) => format!("{id}-{number}:{local_type}"),
-            (Some(id), None) => format!("{id}:{local_type}"),
-            (None, _) => format!("{person_id}/{}", draft.key.as_deref().unwrap_or_default()),
+            (Some(id), Some(number)) => format_compact!("{id}-{number}:{local_type}"),
+            (Some(id), None) => format_compact!("{id}:{local_type}"),
+            (None, _) => {
+                format_compact!("{person_id}/{}", draft.key.as_deref().unwrap_or_default())
+            }
         };
         let hours = match draft.field("tjTimerUke") {
             Some((text, line)) => match text.parse::<HoursPerWeek>() {
@@ -528,14 +531,16 @@ impl PersonReader<'_> {
         };
         Some(Service {
             service_id,
-            person_id: person_id.to_string(),
+            person_id: person_id.into(),
             local_type,
             decision,
             decided_on: self.date(draft, "tjVedtDato", false),
             start: self.date(draft, "tjFraDato", false),
             end: self.date(draft, "tjTilDato", true),
             hours_per_week: hours,
-            provider_orgnr: draft.field("tjInstOrgnr").map(|(o, _)| o.replace(' ', "")),
+            provider_orgnr: draft
+                .field("tjInstOrgnr")
+                .map(|(o, _)| o.chars().filter(|&c| c != ' ').collect()),
             pauses: Vec::new(),
         })
     }
@@ -557,9 +562,9 @@ impl PersonReader<'_> {
         };
         let (code, _) = draft.field("diDiagKode")?;
         Some(Diagnosis {
-            person_id: person_id.to_string(),
+            person_id: person_id.into(),
             system,
-            code: code.to_string(),
+            code: code.into(),
             registered_on: self.date(draft, "diFraDato", false),
         })
     }
