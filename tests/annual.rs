@@ -255,7 +255,9 @@ fn both_messages_validate_against_the_built_in_schemas() {
         assessed_on: Some(day("2025-03-01")),
         variable: "hukommelse".into(),
         score: 3,
-    }];
+    }]
+    .into_iter()
+    .collect();
     records.diagnoses = vec![Diagnosis {
         person_id: "p1".into(),
         system: DiagnosisSystem::Icpc2,

@@ -85,7 +85,9 @@ fn clean() -> Snapshot {
             assessed_on: Some(date("2025-02-01")),
             variable: "hukommelse".into(),
             score: 3,
-        }],
+        }]
+        .into_iter()
+        .collect(),
         diagnoses: vec![Diagnosis {
             person_id: "p1".into(),
             system: DiagnosisSystem::Icpc2,
@@ -367,16 +369,27 @@ fn service_duplicate_across_two_sources() {
 
 #[test]
 fn assessment_and_diagnosis_rules() {
-    assert_rule("score-invalid", |r| r.assessments[0].score = 7, 1);
-    assert_rule("score-invalid", |r| r.assessments[0].score = 9, 0);
+    assert_rule(
+        "score-invalid",
+        |r| r.assessments.update(0, |a| a.score = 7),
+        1,
+    );
+    assert_rule(
+        "score-invalid",
+        |r| r.assessments.update(0, |a| a.score = 9),
+        0,
+    );
     assert_rule(
         "variable-unknown",
-        |r| r.assessments[0].variable = "flying".into(),
+        |r| r.assessments.update(0, |a| a.variable = "flying".into()),
         1,
     );
     assert_rule(
         "variable-unknown",
-        |r| r.assessments[0].variable = "Hukommelse".into(),
+        |r| {
+            r.assessments
+                .update(0, |a| a.variable = "Hukommelse".into())
+        },
         0,
     );
     assert_rule(

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use kpr_bridge::config::{Config, Queries, SourceKind};
 use kpr_bridge::generate::{self, Options, OutputEncoding};
+use kpr_bridge::model::Assessment;
 use kpr_bridge::source::{Problem, ReadSummary, Snapshot, read_database, read_extract};
 use support::{Server, TestDatabase};
 
@@ -48,8 +49,10 @@ fn sorted(mut s: Snapshot) -> Snapshot {
     s.persons.sort_by(|a, b| a.person_id.cmp(&b.person_id));
     s.services.sort_by(|a, b| a.service_id.cmp(&b.service_id));
     let key = |p: &str, rest: String| (p.to_string(), rest);
-    s.assessments
-        .sort_by_key(|a| key(&a.person_id, format!("{:?}{}", a.assessed_on, a.variable)));
+    let mut assessments: Vec<Assessment> =
+        s.assessments.iter().map(|a| a.to_assessment()).collect();
+    assessments.sort_by_key(|a| key(&a.person_id, format!("{:?}{}", a.assessed_on, a.variable)));
+    s.assessments = assessments.into_iter().collect();
     s.diagnoses
         .sort_by_key(|d| key(&d.person_id, format!("{}{:?}", d.code, d.registered_on)));
     s.attributes

@@ -379,8 +379,11 @@ fn the_registers_own_example_pair_is_read() {
     assert_eq!(service.end, Some("2019-04-02".parse().unwrap()));
     assert_eq!(service.decided_on, Some("2019-03-05".parse().unwrap()));
     assert_eq!(service.provider_orgnr.as_deref(), Some("999000010"));
-    assert_eq!(records.assessments[0].variable, "personlig_hygiene");
-    assert_eq!(records.assessments[0].score, 3);
+    assert_eq!(
+        records.assessments.get(0).unwrap().variable,
+        "personlig_hygiene"
+    );
+    assert_eq!(records.assessments.get(0).unwrap().score, 3);
 }
 
 #[test]

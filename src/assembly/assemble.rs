@@ -152,10 +152,8 @@ pub fn assemble(
             });
         }
         for assessment in &records.assessments {
-            let (Some(&at), Some(day)) = (
-                here.get(assessment.person_id.as_str()),
-                assessment.assessed_on,
-            ) else {
+            let (Some(&at), Some(day)) = (here.get(assessment.person_id), assessment.assessed_on)
+            else {
                 continue;
             };
             if day < window.0 || window.1 < day {
@@ -172,7 +170,7 @@ pub fn assemble(
             if latest.assessed_on == Some(day) {
                 latest
                     .scores
-                    .push((assessment.variable.clone(), assessment.score));
+                    .push((assessment.variable.into(), assessment.score));
             }
         }
         for diagnosis in &records.diagnoses {

@@ -397,7 +397,7 @@ pub fn check(sources: &[SourceRecords], options: &CheckOptions) -> CheckReport {
         }
 
         for assessment in &records.assessments {
-            if !keys.contains_key(assessment.person_id.as_str()) {
+            if !keys.contains_key(assessment.person_id) {
                 continue;
             }
             if !is_valid_score(assessment.score) {
@@ -415,7 +415,7 @@ pub fn check(sources: &[SourceRecords], options: &CheckOptions) -> CheckReport {
                     name,
                     "assessment",
                     &assessment.person_id,
-                    assessment.variable.clone(),
+                    assessment.variable,
                 );
             }
         }

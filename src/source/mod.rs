@@ -2,6 +2,7 @@
 //! ([`extract`]) or the EPJ's database ([`database`]), both through one [`reader`], or the
 //! EPJ's own IPLOS 3.7 extract ([`iplos`]), read into the same records.
 
+pub mod assessments;
 pub mod csv_file;
 pub mod database;
 pub mod extract;
@@ -11,6 +12,7 @@ pub mod problem;
 pub mod reader;
 pub mod table;
 
+pub use assessments::{AssessmentRef, Assessments};
 pub use database::read_database;
 pub use extract::read_extract;
 pub use iplos::read_iplos;

@@ -7,6 +7,7 @@
 
 use foldhash::{HashMap, HashSet, HashSetExt};
 
+use super::assessments::Assessments;
 use super::fields::Fields;
 use super::problem::{Problem, Problems};
 use super::table::Table;
@@ -97,7 +98,7 @@ pub trait RecordSink {
 pub struct Snapshot {
     pub persons: Vec<Person>,
     pub services: Vec<Service>,
-    pub assessments: Vec<Assessment>,
+    pub assessments: Assessments,
     pub diagnoses: Vec<Diagnosis>,
     pub attributes: Vec<PersonAttribute>,
 }

@@ -128,7 +128,9 @@ pub fn read_iplos(
     } = records;
     persons.into_iter().for_each(|p| sink.person(p));
     services.into_iter().for_each(|s| sink.service(s));
-    assessments.into_iter().for_each(|a| sink.assessment(a));
+    assessments
+        .iter()
+        .for_each(|a| sink.assessment(a.to_assessment()));
     diagnoses.into_iter().for_each(|d| sink.diagnosis(d));
     attributes.into_iter().for_each(|a| sink.attribute(a));
     Ok(ReadSummary {
