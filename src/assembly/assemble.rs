@@ -53,7 +53,7 @@ pub fn assemble(
     let (first, last) = year_bounds(year);
     let mut left_out = LeftOut::default();
     let mut people: Vec<(Ident, AnnualPerson)> = Vec::new();
-    let mut by_ident: HashMap<String, usize> = HashMap::new();
+    let mut by_ident: HashMap<&str, usize> = HashMap::new();
     for source in sources {
         let window = (
             source.from.map_or(first, |from| from.max(first)),
@@ -95,7 +95,7 @@ pub fn assemble(
                 continue;
             };
             let at = *by_ident
-                .entry(ident.expose().to_string())
+                .entry(ident.expose())
                 .or_insert_with(|| {
                     people.push((ident.clone(), AnnualPerson::default()));
                     people.len() - 1
