@@ -94,12 +94,10 @@ pub fn assemble(
                 left_out.persons_without_ident += 1;
                 continue;
             };
-            let at = *by_ident
-                .entry(ident.expose())
-                .or_insert_with(|| {
-                    people.push((ident.clone(), AnnualPerson::default()));
-                    people.len() - 1
-                });
+            let at = *by_ident.entry(ident.expose()).or_insert_with(|| {
+                people.push((ident.clone(), AnnualPerson::default()));
+                people.len() - 1
+            });
             here.insert(id, at);
             let known = &mut people[at].1;
             overwrite(&mut known.birth_year, person.birth_year);
