@@ -149,9 +149,16 @@ pub fn assemble(
                 orgnr: service.provider_orgnr.clone(),
             });
         }
+        // One person's rows come together: each person is looked up once.
+        let mut previous: Option<(&str, Option<usize>)> = None;
         for assessment in &records.assessments {
-            let (Some(&at), Some(day)) = (here.get(assessment.person_id), assessment.assessed_on)
-            else {
+            let id = assessment.person_id;
+            let at = match previous {
+                Some((person, at)) if person == id => at,
+                _ => here.get(id).copied(),
+            };
+            previous = Some((id, at));
+            let (Some(at), Some(day)) = (at, assessment.assessed_on) else {
                 continue;
             };
             if day < window.0 || window.1 < day {

@@ -396,8 +396,17 @@ pub fn check(sources: &[SourceRecords], options: &CheckOptions) -> CheckReport {
             }
         }
 
+        // One person's rows come together and a few variables recur: each is looked up once.
+        let mut last_person: Option<(&str, bool)> = None;
+        let mut variable_known: foldhash::HashMap<&str, bool> = Default::default();
         for assessment in &records.assessments {
-            if !keys.contains_key(assessment.person_id) {
+            let id = assessment.person_id;
+            let known = match last_person {
+                Some((last, known)) if last == id => known,
+                _ => keys.contains_key(id),
+            };
+            last_person = Some((id, known));
+            if !known {
                 continue;
             }
             if !is_valid_score(assessment.score) {
@@ -405,16 +414,20 @@ pub fn check(sources: &[SourceRecords], options: &CheckOptions) -> CheckReport {
                     "score-invalid",
                     name,
                     "assessment",
-                    &assessment.person_id,
+                    assessment.person_id,
                     format!("{} scored {}", assessment.variable, assessment.score),
                 );
             }
-            if options.variables.find(&assessment.variable).is_none() {
+            let variable = assessment.variable;
+            let is_known = *variable_known
+                .entry(variable)
+                .or_insert_with(|| options.variables.find(variable).is_some());
+            if !is_known {
                 findings.add(
                     "variable-unknown",
                     name,
                     "assessment",
-                    &assessment.person_id,
+                    assessment.person_id,
                     assessment.variable,
                 );
             }

@@ -224,9 +224,9 @@ pub fn insert_script(records: &Snapshot) -> String {
     for a in &records.assessments {
         sql += &format!(
             "INSERT INTO funksjonsvurdering VALUES ({}, {}, {}, {});\n",
-            text(Some(&a.person_id)),
+            text(Some(a.person_id)),
             date(a.assessed_on),
-            text(Some(&a.variable)),
+            text(Some(a.variable)),
             a.score
         );
     }
