@@ -1,7 +1,8 @@
 //! A source's assessments, held compactly. They are most of an extract's rows (a person has
 //! one per variable, seventeen or so), and each row as a record would carry its person's id
-//! and its variable's name: 56 bytes. Here a row is 16: the person and the variable by their
-//! place among the distinct ids and names, the date and the score. A year of a large
+//! and its variable's name: 56 bytes. Here a row is 16: the person by its place among the
+//! runs of one person's rows, the variable by its place among the distinct names, the date
+//! and the score. A year of a large
 //! municipality's assessments then takes a quarter of the memory it would.
 
 use std::fmt;
@@ -15,7 +16,7 @@ use crate::model::Assessment;
 #[derive(Clone, Default)]
 pub struct Assessments {
     rows: Vec<Row>,
-    persons: Distinct,
+    persons: Runs,
     variables: Distinct,
 }
 
@@ -104,7 +105,7 @@ impl Assessments {
     }
 }
 
-fn view<'a>(persons: &'a Distinct, variables: &'a Distinct, row: &Row) -> AssessmentRef<'a> {
+fn view<'a>(persons: &'a Runs, variables: &'a Distinct, row: &Row) -> AssessmentRef<'a> {
     AssessmentRef {
         person_id: persons.text(row.person),
         assessed_on: row.assessed_on,
@@ -170,6 +171,27 @@ impl Eq for Assessments {}
 impl fmt::Debug for Assessments {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// Person ids as they come, in runs (one person's rows together): an id equal to the one
+/// before shares its place, any other gets a new one even if it came earlier. A repeat then
+/// costs one more id, never a lookup table of every person.
+#[derive(Clone, Default)]
+struct Runs {
+    texts: Vec<CompactString>,
+}
+
+impl Runs {
+    fn place(&mut self, text: CompactString) -> u32 {
+        if self.texts.last() != Some(&text) {
+            self.texts.push(text);
+        }
+        u32::try_from(self.texts.len() - 1).expect("fewer than 4 billion runs")
+    }
+
+    fn text(&self, place: u32) -> &str {
+        &self.texts[place as usize]
     }
 }
 
